@@ -1,0 +1,41 @@
+//! One module per stage: each has an `Args` struct (clap derive; the first doc
+//! paragraph is `-h`, the rest `--help`) and a `run(Args)` function.
+
+use clap::{Parser, Subcommand};
+
+pub mod util;
+pub mod validate;
+
+/// Deep learning radiomics nomogram (DLRN) for axillary lymph node metastasis
+/// from breast ultrasound: features, models, evaluation and reports.
+#[derive(Debug, Parser)]
+#[command(name = "dlrn", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The stages of the study, one subcommand each.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a cohort folder and print a summary or every problem found.
+    Validate(validate::Args),
+}
+
+/// Runs the chosen stage.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

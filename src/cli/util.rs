@@ -1,0 +1,19 @@
+//! Helpers shared by the stages: JSON printing and file hashing.
+
+use std::path::Path;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+/// Prints one serde value as pretty JSON on stdout (the `--json` contract).
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value).context("serialising JSON output")?;
+    println!("{text}");
+    Ok(())
+}
+
+/// SHA-256 of a file's bytes as lowercase hex, for the provenance manifests.
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
