@@ -1,0 +1,138 @@
+//! The input every feature family reads: the whole despeckled image and the
+//! cleaned lesion mask (handcrafted-features.md §2), never a crop.
+
+use crate::blocks::label8;
+use crate::error::RadiomicsError;
+use crate::preprocess::{isf, remove_isolated};
+
+/// Bounding box of the lesion: 0-based, inclusive rows and columns (§1 "box").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BBox {
+    /// First lesion row.
+    pub row0: usize,
+    /// Last lesion row.
+    pub row1: usize,
+    /// First lesion column.
+    pub col0: usize,
+    /// Last lesion column.
+    pub col1: usize,
+}
+
+impl BBox {
+    /// Number of rows of the box.
+    pub fn rows(&self) -> usize {
+        self.row1 - self.row0 + 1
+    }
+    /// Number of columns of the box.
+    pub fn cols(&self) -> usize {
+        self.col1 - self.col0 + 1
+    }
+}
+
+/// The despeckled image and cleaned mask every family reads (whole image, never a crop).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Image width (columns).
+    pub width: usize,
+    /// Image height (rows).
+    pub height: usize,
+    /// The ISF-despeckled image `U` (§2.4), row-major; all 544 features read this.
+    pub image: Vec<u8>,
+    /// The input grey image, row-major (kept for diagnostics; no feature reads it).
+    pub raw: Vec<u8>,
+    /// Lesion mask `Ω`, row-major, isolated pixels removed (§2.3).
+    pub mask: Vec<bool>,
+    /// Bounding box of `Ω`.
+    pub bbox: BBox,
+    /// Lesion pixel indices (`row * width + col`) in column-major order
+    /// (smallest column, then smallest row), the toolbox's scan order.
+    pub pixels: Vec<usize>,
+    /// Centroid of `Ω` as (mean row, mean column), 0-based.
+    pub centroid: (f64, f64),
+}
+
+impl Prepared {
+    /// Validates the inputs, removes isolated mask pixels, checks that one
+    /// lesion region remains and despeckles the image with ISF (§2).
+    ///
+    /// `grey` is row-major 8-bit (convert colour or 16-bit input first, §2.2);
+    /// `mask` is row-major, `true` = lesion. Several 8-connected regions are an
+    /// error ([`RadiomicsError::MultipleRegions`]) rather than BUSAT's silent
+    /// use of the first region in some steps (§2.3).
+    pub fn new(
+        width: usize,
+        height: usize,
+        grey: &[u8],
+        mask: &[bool],
+    ) -> Result<Self, RadiomicsError> {
+        let expected = width * height;
+        if grey.len() != expected {
+            return Err(RadiomicsError::ImageSize {
+                width,
+                height,
+                found: grey.len(),
+                expected,
+            });
+        }
+        if mask.len() != expected {
+            return Err(RadiomicsError::MaskSize {
+                width,
+                height,
+                found: mask.len(),
+                expected,
+            });
+        }
+        let found = mask.iter().filter(|&&m| m).count();
+        let mask = remove_isolated(width, height, mask);
+        let (labels, sizes) = label8(width, height, &mask);
+        drop(labels);
+        match sizes.len() {
+            0 => return Err(RadiomicsError::EmptyMask { found }),
+            1 => {}
+            count => {
+                let mut sizes = sizes;
+                sizes.sort_unstable_by(|a, b| b.cmp(a));
+                return Err(RadiomicsError::MultipleRegions { count, sizes });
+            }
+        }
+        let mut pixels = Vec::new();
+        let (mut sr, mut sc) = (0.0f64, 0.0f64);
+        let mut bbox = BBox {
+            row0: usize::MAX,
+            row1: 0,
+            col0: usize::MAX,
+            col1: 0,
+        };
+        for c in 0..width {
+            for r in 0..height {
+                let i = r * width + c;
+                if mask[i] {
+                    pixels.push(i);
+                    sr += r as f64;
+                    sc += c as f64;
+                    bbox.row0 = bbox.row0.min(r);
+                    bbox.row1 = bbox.row1.max(r);
+                    bbox.col0 = bbox.col0.min(c);
+                    bbox.col1 = bbox.col1.max(c);
+                }
+            }
+        }
+        let n = pixels.len() as f64;
+        let image = isf(width, height, grey);
+        Ok(Self {
+            width,
+            height,
+            image,
+            raw: grey.to_vec(),
+            mask,
+            bbox,
+            pixels,
+            centroid: (sr / n, sc / n),
+        })
+    }
+
+    /// Lesion pixel count `A`.
+    pub fn area(&self) -> usize {
+        self.pixels.len()
+    }
+}
