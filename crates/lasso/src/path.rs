@@ -1,0 +1,822 @@
+//! The binomial elastic-net path: glmnet's `lognet` (Friedman, Hastie &
+//! Tibshirani 2010, "Regularization paths for generalized linear models via
+//! coordinate descent", J. Stat. Softw. 33(1)), transcribed from the Fortran
+//! routines `lstandard1`, `lognet2n` and `dev2` of glmnet 4.1-6 with the
+//! defaults of `glmnet(x, y, family = "binomial")`: unit weights, no offset,
+//! `type.logistic = "Newton"`, penalty factors 1, no box constraints.
+//!
+//! Written here rather than taken from linfa because no linfa crate fits a
+//! binomial L1 path; it is exposed through linfa's traits in [`crate::linfa`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::LassoError;
+
+/// glmnet's internal constants (`glmnet.control()` defaults).
+mod control {
+    /// `fdev`: stop when the deviance ratio grows by less than this.
+    pub const FDEV: f64 = 1e-5;
+    /// `eps`: smallest allowed `lambda.min.ratio`.
+    pub const EPS: f64 = 1e-6;
+    /// `big`: stands for infinity (the first lambda of an automatic path).
+    pub const BIG: f64 = 9.9e35;
+    /// `mnlam`: the path stopping rules apply from this many lambdas on.
+    pub const MNLAM: usize = 5;
+    /// `devmax`: stop when the deviance ratio exceeds this.
+    pub const DEVMAX: f64 = 0.999;
+    /// `pmin`: fitted probabilities are clamped to `[pmin, 1 - pmin]`.
+    pub const PMIN: f64 = 1e-9;
+}
+
+/// A borrowed design matrix stored column-major (each feature contiguous), the
+/// layout the coordinate updates read.
+#[derive(Debug, Clone, Copy)]
+pub struct Design<'a> {
+    data: &'a [f64],
+    n_rows: usize,
+    n_cols: usize,
+}
+
+impl<'a> Design<'a> {
+    /// Wraps `n_rows * n_cols` values stored column after column; every value must be finite.
+    pub fn column_major(data: &'a [f64], n_rows: usize, n_cols: usize) -> Result<Self, LassoError> {
+        let expected = n_rows.saturating_mul(n_cols);
+        if data.len() != expected {
+            return Err(LassoError::Shape {
+                found: data.len(),
+                n_rows,
+                n_cols,
+                expected,
+            });
+        }
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(LassoError::NotFinite {
+                row: i % n_rows.max(1) + 1,
+                column: i / n_rows.max(1) + 1,
+                name: String::new(),
+                value: data[i],
+            });
+        }
+        Ok(Design {
+            data,
+            n_rows,
+            n_cols,
+        })
+    }
+
+    /// Rows (observations).
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// Columns (features).
+    pub fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Column `j` as a contiguous slice.
+    pub fn column(&self, j: usize) -> &'a [f64] {
+        &self.data[j * self.n_rows..(j + 1) * self.n_rows]
+    }
+}
+
+/// Options of [`fit_path`], named after `glmnet()`'s arguments; the default is
+/// `glmnet(x, y, family = "binomial")`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathOptions {
+    /// Elastic-net mixing: 1 = lasso, 0 = ridge (`alpha`).
+    pub alpha: f64,
+    /// Number of lambdas of an automatic sequence (`nlambda`).
+    pub nlambda: usize,
+    /// Smallest lambda as a fraction of lambda_max; `None` = 0.01 when
+    /// n < p, else 1e-4 (`lambda.min.ratio`).
+    pub lambda_min_ratio: Option<f64>,
+    /// A user lambda sequence (sorted decreasing before use); turns off the
+    /// path stopping rules, as in glmnet (`lambda`).
+    pub lambda: Option<Vec<f64>>,
+    /// Convergence threshold on the weighted squared coefficient change relative
+    /// to the null deviance (`thresh`, default 1e-7).
+    pub thresh: f64,
+    /// Cap on passes over the data, all lambdas together (`maxit`).
+    pub maxit: usize,
+    /// Standardise columns with the 1/n standard deviation (`standardize`);
+    /// coefficients are always returned on the original scale.
+    pub standardize: bool,
+    /// Stop the path when more than this many coefficients are non-zero
+    /// (`dfmax`; `None` = p + 1).
+    pub dfmax: Option<usize>,
+    /// Cap on variables ever active (`pmax`; `None` = min(2 dfmax + 20, p)).
+    pub pmax: Option<usize>,
+}
+
+impl Default for PathOptions {
+    fn default() -> Self {
+        PathOptions {
+            alpha: 1.0,
+            nlambda: 100,
+            lambda_min_ratio: None,
+            lambda: None,
+            thresh: 1e-7,
+            maxit: 100_000,
+            standardize: true,
+            dfmax: None,
+            pmax: None,
+        }
+    }
+}
+
+/// A fitted path: one intercept and sparse coefficient vector (original scale)
+/// per lambda, as `glmnet`'s `a0`, `beta`, `df`, `dev.ratio`, `nulldev`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LassoPath {
+    /// The lambdas fitted, decreasing (`lambda`; the first of an automatic
+    /// path is extrapolated as glmnet's `fix.lam` does).
+    pub lambda: Vec<f64>,
+    /// Intercepts, original scale (`a0`).
+    pub intercept: Vec<f64>,
+    /// Non-zero coefficients per lambda as (column, value), original scale,
+    /// sorted by column (`beta`).
+    pub beta: Vec<Vec<(usize, f64)>>,
+    /// Non-zero coefficients per lambda (`df`).
+    pub df: Vec<usize>,
+    /// Fraction of null deviance explained per lambda (`dev.ratio`).
+    pub dev_ratio: Vec<f64>,
+    /// Null deviance, 2 x the binomial log-likelihood loss of the intercept-only model (`nulldev`).
+    pub null_deviance: f64,
+    /// Coordinate-descent passes made (`npasses`).
+    pub n_passes: usize,
+    /// Columns of the design.
+    pub n_cols: usize,
+}
+
+impl LassoPath {
+    /// Dense coefficient vector (length p) at lambda index `k` (0-based).
+    pub fn coefficients(&self, k: usize) -> Vec<f64> {
+        let mut b = vec![0.0; self.n_cols];
+        for &(j, v) in &self.beta[k] {
+            b[j] = v;
+        }
+        b
+    }
+
+    /// Where lambda `s` falls on the path, as glmnet's `lambda.interp`:
+    /// `(left, right, frac)` with coefficients
+    /// `frac * beta[left] + (1 - frac) * beta[right]`, linear in the lambda
+    /// fraction; `s` outside the path is clamped to its ends.
+    pub fn interpolation(&self, s: f64) -> (usize, usize, f64) {
+        let k = self.lambda.len();
+        if k == 1 {
+            return (0, 0, 1.0);
+        }
+        let (l1, lk) = (self.lambda[0], self.lambda[k - 1]);
+        let lam: Vec<f64> = self.lambda.iter().map(|l| (l1 - l) / (l1 - lk)).collect();
+        let lo = lam.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = lam.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let sfrac = ((l1 - s) / (l1 - lk)).clamp(lo, hi);
+        // stats::approx(lam, 1..k, sfrac): bisection, then linear interpolation.
+        let (mut i, mut j) = (0usize, k - 1);
+        while i + 1 < j {
+            let ij = (i + j) / 2;
+            if sfrac < lam[ij] {
+                j = ij;
+            } else {
+                i = ij;
+            }
+        }
+        let coord = if sfrac == lam[j] {
+            (j + 1) as f64
+        } else if sfrac == lam[i] {
+            (i + 1) as f64
+        } else {
+            (i + 1) as f64 + (sfrac - lam[i]) / (lam[j] - lam[i])
+        };
+        let left = coord.floor() as usize - 1;
+        let right = coord.ceil() as usize - 1;
+        let mut frac = (sfrac - lam[right]) / (lam[left] - lam[right]);
+        if left == right || (lam[left] - lam[right]).abs() < f64::EPSILON {
+            frac = 1.0;
+        }
+        (left, right, frac)
+    }
+
+    /// Intercept and dense coefficients at any lambda `s` (`coef(fit, s = s)`,
+    /// interpolated as glmnet does between the path's lambdas).
+    pub fn coefficients_at(&self, s: f64) -> (f64, Vec<f64>) {
+        let (l, r, f) = self.interpolation(s);
+        let (bl, br) = (self.coefficients(l), self.coefficients(r));
+        let a0 = f * self.intercept[l] + (1.0 - f) * self.intercept[r];
+        (
+            a0,
+            bl.iter()
+                .zip(&br)
+                .map(|(a, b)| f * a + (1.0 - f) * b)
+                .collect(),
+        )
+    }
+
+    /// Linear predictors of `rows` of `x` at lambdas `s` (`predict(fit, x[rows, ],
+    /// s = s, type = "link")` transposed: `out[k][i]`).
+    pub fn predict_link_at(&self, x: &Design, rows: &[usize], s: &[f64]) -> Vec<Vec<f64>> {
+        let at_path = self.predict_link(x, rows);
+        s.iter()
+            .map(|&sv| {
+                let (l, r, f) = self.interpolation(sv);
+                at_path[l]
+                    .iter()
+                    .zip(&at_path[r])
+                    .map(|(a, b)| f * a + (1.0 - f) * b)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Linear predictors (log-odds) of `rows` of `x` at every lambda:
+    /// `out[k][i]`, as `predict(fit, x[rows, ], type = "link")` transposed.
+    pub fn predict_link(&self, x: &Design, rows: &[usize]) -> Vec<Vec<f64>> {
+        self.beta
+            .iter()
+            .zip(&self.intercept)
+            .map(|(beta, &a0)| {
+                let mut eta = vec![a0; rows.len()];
+                for &(j, b) in beta {
+                    let col = x.column(j);
+                    for (e, &i) in eta.iter_mut().zip(rows) {
+                        *e += b * col[i];
+                    }
+                }
+                eta
+            })
+            .collect()
+    }
+}
+
+/// Fits the binomial elastic-net path of `glmnet(x, y, family = "binomial")`
+/// on all rows of `x`. `y` holds 0/1 labels.
+pub fn fit_path(x: &Design, y: &[u8], opts: &PathOptions) -> Result<LassoPath, LassoError> {
+    let rows: Vec<usize> = (0..x.n_rows()).collect();
+    fit_path_rows(x, y, &rows, opts)
+}
+
+/// [`fit_path`] on a subset of rows (a cross-validation training set) without
+/// copying the design first. `y` is indexed like the rows of `x`.
+pub fn fit_path_rows(
+    x: &Design,
+    y: &[u8],
+    rows: &[usize],
+    opts: &PathOptions,
+) -> Result<LassoPath, LassoError> {
+    if y.len() != x.n_rows() {
+        return Err(LassoError::Length {
+            what: "labels",
+            found: y.len(),
+            expected: x.n_rows(),
+            per: "row of the design",
+        });
+    }
+    if let Some(i) = y.iter().position(|&v| v > 1) {
+        return Err(LassoError::BadLabel {
+            row: i + 1,
+            value: y[i],
+        });
+    }
+    check_options(opts)?;
+    let n = rows.len();
+    let p = x.n_cols();
+    if n < 2 {
+        return Err(LassoError::BadOption {
+            name: "rows",
+            value: n.to_string(),
+            expected: "at least 2 rows",
+        });
+    }
+    let n_pos = rows.iter().filter(|&&i| y[i] == 1).count();
+    if n_pos == 0 || n_pos == n {
+        return Err(LassoError::OneClass {
+            n,
+            value: if n_pos == 0 { 0 } else { 1 },
+        });
+    }
+
+    // lstandard1 with unit weights normalised to sum 1.
+    let w = vec![1.0 / n as f64; n];
+    let yv: Vec<f64> = rows.iter().map(|&i| f64::from(y[i])).collect();
+    let mut xs_mat = vec![0.0; n * p];
+    let mut xm = vec![0.0; p];
+    let mut xs = vec![1.0; p];
+    let mut ju = vec![false; p];
+    for j in 0..p {
+        let src = x.column(j);
+        let col = &mut xs_mat[j * n..(j + 1) * n];
+        for (c, &i) in col.iter_mut().zip(rows) {
+            *c = src[i];
+        }
+        let first = col[0];
+        ju[j] = col.iter().any(|&v| v != first);
+        if !ju[j] {
+            continue;
+        }
+        xm[j] = dot(&w, col);
+        for c in col.iter_mut() {
+            *c -= xm[j];
+        }
+        if opts.standardize {
+            let ss: f64 = w.iter().zip(col.iter()).map(|(wi, c)| wi * c * c).sum();
+            xs[j] = ss.sqrt();
+            for c in col.iter_mut() {
+                *c /= xs[j];
+            }
+        }
+    }
+
+    let ne = opts.dfmax.unwrap_or(p + 1);
+    let nx = opts.pmax.unwrap_or_else(|| (2 * ne + 20).min(p));
+    let lambda_mode = match &opts.lambda {
+        Some(l) => {
+            let mut l = l.clone();
+            l.sort_by(|a, b| b.total_cmp(a));
+            LambdaMode::User(l)
+        }
+        None => LambdaMode::Auto {
+            nlam: opts.nlambda,
+            flmin: opts
+                .lambda_min_ratio
+                .unwrap_or(if n < p { 1e-2 } else { 1e-4 }),
+        },
+    };
+    let raw = lognet2n(
+        &Standardised { x: &xs_mat, n, p },
+        &yv,
+        &w,
+        &ju,
+        opts,
+        &lambda_mode,
+        ne,
+        nx,
+    )?;
+
+    // Back to the original scale (glmnet's lognet, after the Fortran call).
+    let n_lam = raw.a0.len();
+    let mut lambda = raw.alm;
+    if matches!(lambda_mode, LambdaMode::Auto { .. }) && lambda.len() > 2 {
+        // fix.lam: the first lambda is "big" inside Fortran.
+        lambda[0] = (2.0 * lambda[1].ln() - lambda[2].ln()).exp();
+    }
+    let mut intercept = Vec::with_capacity(n_lam);
+    let mut beta = Vec::with_capacity(n_lam);
+    let mut df = Vec::with_capacity(n_lam);
+    for k in 0..n_lam {
+        let mut coefs: Vec<(usize, f64)> = raw.a[k]
+            .iter()
+            .filter(|&&(_, v)| v != 0.0)
+            .map(|&(j, v)| (j, if opts.standardize { v / xs[j] } else { v }))
+            .collect();
+        coefs.sort_by_key(|&(j, _)| j);
+        let a0 = raw.a0[k] - coefs.iter().map(|&(j, b)| b * xm[j]).sum::<f64>();
+        df.push(coefs.len());
+        intercept.push(a0);
+        beta.push(coefs);
+    }
+    Ok(LassoPath {
+        lambda,
+        intercept,
+        beta,
+        df,
+        dev_ratio: raw.dev,
+        null_deviance: 2.0 * n as f64 * raw.dev0,
+        n_passes: raw.nlp,
+        n_cols: p,
+    })
+}
+
+fn check_options(opts: &PathOptions) -> Result<(), LassoError> {
+    if !(0.0..=1.0).contains(&opts.alpha) {
+        return Err(LassoError::BadOption {
+            name: "alpha",
+            value: opts.alpha.to_string(),
+            expected: "a number in [0, 1]",
+        });
+    }
+    if opts.thresh.is_nan() || opts.thresh <= 0.0 {
+        return Err(LassoError::BadOption {
+            name: "thresh",
+            value: opts.thresh.to_string(),
+            expected: "a positive number",
+        });
+    }
+    match &opts.lambda {
+        Some(l) => {
+            if l.is_empty() || l.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(LassoError::BadOption {
+                    name: "lambda",
+                    value: format!("{l:?}"),
+                    expected: "a non-empty list of non-negative numbers",
+                });
+            }
+        }
+        None => {
+            if opts.nlambda < 1 {
+                return Err(LassoError::BadOption {
+                    name: "nlambda",
+                    value: opts.nlambda.to_string(),
+                    expected: "at least 1",
+                });
+            }
+            if let Some(r) = opts.lambda_min_ratio
+                && !(r > 0.0 && r < 1.0)
+            {
+                {
+                    return Err(LassoError::BadOption {
+                        name: "lambda_min_ratio",
+                        value: r.to_string(),
+                        expected: "a number in (0, 1)",
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+enum LambdaMode {
+    Auto { nlam: usize, flmin: f64 },
+    User(Vec<f64>),
+}
+
+/// The standardised training matrix (column-major, n x p).
+struct Standardised<'a> {
+    x: &'a [f64],
+    n: usize,
+    p: usize,
+}
+
+impl Standardised<'_> {
+    #[inline]
+    fn col(&self, j: usize) -> &[f64] {
+        &self.x[j * self.n..(j + 1) * self.n]
+    }
+}
+
+/// Output of [`lognet2n`] on the standardised scale.
+struct RawPath {
+    a0: Vec<f64>,
+    a: Vec<Vec<(usize, f64)>>,
+    alm: Vec<f64>,
+    dev: Vec<f64>,
+    dev0: f64,
+    nlp: usize,
+}
+
+/// Dot product with four accumulators, so the compiler can vectorise it.
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut s = [0.0f64; 4];
+    let chunks = n / 4;
+    for c in 0..chunks {
+        let i = 4 * c;
+        s[0] += a[i] * b[i];
+        s[1] += a[i + 1] * b[i + 1];
+        s[2] += a[i + 2] * b[i + 2];
+        s[3] += a[i + 3] * b[i + 3];
+    }
+    let mut tail = 0.0;
+    for i in 4 * chunks..n {
+        tail += a[i] * b[i];
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// `sum_i v_i x_i^2`.
+#[inline]
+fn weighted_ss(v: &[f64], x: &[f64]) -> f64 {
+    let mut s = [0.0f64; 4];
+    let n = v.len();
+    let chunks = n / 4;
+    for c in 0..chunks {
+        let i = 4 * c;
+        s[0] += v[i] * x[i] * x[i];
+        s[1] += v[i + 1] * x[i + 1] * x[i + 1];
+        s[2] += v[i + 2] * x[i + 2] * x[i + 2];
+        s[3] += v[i + 3] * x[i + 3] * x[i + 3];
+    }
+    let mut tail = 0.0;
+    for i in 4 * chunks..n {
+        tail += v[i] * x[i] * x[i];
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// `r -= d * v * x` (glmnet's naive residual update).
+#[inline]
+fn update_residual(r: &mut [f64], d: f64, v: &[f64], x: &[f64]) {
+    for ((ri, &vi), &xi) in r.iter_mut().zip(v).zip(x) {
+        *ri -= d * vi * xi;
+    }
+}
+
+/// Soft-thresholded coordinate update of glmnet (no box constraints).
+#[inline]
+fn cd_update(gk: f64, xv: f64, bk: f64, l1: f64, l2: f64) -> f64 {
+    let u = gk + xv * bk;
+    let au = u.abs() - l1;
+    if au > 0.0 {
+        au.copysign(u) / (xv + l2)
+    } else {
+        0.0
+    }
+}
+
+/// glmnet's `dev2`: weighted binomial deviance / 2 with clamped probabilities.
+fn dev2(w: &[f64], y: &[f64], q: &[f64]) -> f64 {
+    let pmax = 1.0 - control::PMIN;
+    let mut s = 0.0;
+    for ((&wi, &yi), &qi) in w.iter().zip(y).zip(q) {
+        let pi = qi.clamp(control::PMIN, pmax);
+        s -= wi * (yi * pi.ln() + (1.0 - yi) * (1.0 - pi).ln());
+    }
+    s
+}
+
+/// glmnet's `lognet2n` (two-class, naive updates, Newton weights): the IRLS
+/// outer loop around cyclic coordinate descent, with warm starts, the
+/// sequential strong rule (Tibshirani et al. 2012) and a KKT check over the
+/// variables left out, then glmnet's path stopping rules.
+#[allow(clippy::too_many_arguments)]
+fn lognet2n(
+    x: &Standardised,
+    y: &[f64],
+    w: &[f64],
+    ju: &[bool],
+    opts: &PathOptions,
+    mode: &LambdaMode,
+    ne: usize,
+    nx: usize,
+) -> Result<RawPath, LassoError> {
+    let (n, p) = (x.n, x.p);
+    let pmin = control::PMIN;
+    let fmax = (1.0 / pmin - 1.0).ln();
+    let fmin = -fmax;
+    let vmin = (1.0 + pmin) * pmin * (1.0 - pmin);
+    let bta = opts.alpha;
+    let omb = 1.0 - bta;
+    let q0 = dot(w, y);
+    let bz = (q0 / (1.0 - q0)).ln();
+    let vi = q0 * (1.0 - q0);
+    let mut b = vec![0.0; p + 1];
+    let mut bs = vec![0.0; p + 1];
+    b[0] = bz;
+    let mut v: Vec<f64> = w.iter().map(|wi| vi * wi).collect();
+    let mut r: Vec<f64> = w.iter().zip(y).map(|(wi, yi)| wi * (yi - q0)).collect();
+    let mut q = vec![q0; n];
+    let mut xmz = vi;
+    let dev1 = -(bz * q0 + (1.0 - q0).ln());
+    let mut dev0 = dev1;
+    for (&wi, &yi) in w.iter().zip(y) {
+        if yi > 0.0 {
+            dev0 += wi * yi * yi.ln();
+        }
+        if yi < 1.0 {
+            dev0 += wi * (1.0 - yi) * (1.0 - yi).ln();
+        }
+    }
+    let (nlam, flmin, ulam) = match mode {
+        LambdaMode::Auto { nlam, flmin } => (*nlam, *flmin, None),
+        LambdaMode::User(l) => (l.len(), 1.0, Some(l.as_slice())),
+    };
+    let alf = if flmin < 1.0 {
+        let eqs = control::EPS.max(flmin);
+        if nlam > 1 {
+            eqs.powf(1.0 / (nlam as f64 - 1.0))
+        } else {
+            1.0
+        }
+    } else {
+        1.0
+    };
+    let mnl = control::MNLAM.min(nlam);
+    let shr = opts.thresh * dev0;
+    let mut xv = vec![0.0; p];
+    let mut ga = vec![0.0; p];
+    let mut ixx = vec![false; p];
+    let mut mm = vec![false; p];
+    let mut m: Vec<usize> = Vec::new();
+    for j in 0..p {
+        if ju[j] {
+            ga[j] = dot(&r, x.col(j)).abs();
+        }
+    }
+    let mut al = 0.0f64;
+    let mut nlp = 0usize;
+    let mut out = RawPath {
+        a0: Vec::new(),
+        a: Vec::new(),
+        alm: Vec::new(),
+        dev: Vec::new(),
+        dev0,
+        nlp: 0,
+    };
+    let mut eta = vec![0.0; n];
+
+    for ilm in 1..=nlam {
+        let mut al0 = al;
+        if let Some(ulam) = ulam {
+            al = ulam[ilm - 1];
+        } else if ilm > 2 {
+            al *= alf;
+        } else if ilm == 1 {
+            al = control::BIG;
+        } else {
+            al0 = 0.0;
+            for j in 0..p {
+                if ju[j] {
+                    al0 = al0.max(ga[j]);
+                }
+            }
+            al0 /= bta.max(1e-3);
+            al = alf * al0;
+        }
+        let al2 = al * omb;
+        let al1 = al * bta;
+        let tlam = bta * (2.0 * al - al0);
+        for k in 0..p {
+            if !ixx[k] && ju[k] && ga[k] > tlam {
+                ixx[k] = true;
+            }
+        }
+        let mut too_many = false;
+        // Outer (IRLS) loop.
+        'outer: loop {
+            bs[0] = b[0];
+            for &k in &m {
+                bs[k + 1] = b[k + 1];
+            }
+            for j in 0..p {
+                if ixx[j] {
+                    xv[j] = weighted_ss(&v, x.col(j));
+                }
+            }
+            // Middle loop: a pass over the strong set, then the active set to convergence.
+            loop {
+                nlp += 1;
+                let mut dlx = 0.0f64;
+                for k in 0..p {
+                    if !ixx[k] {
+                        continue;
+                    }
+                    let xk = x.col(k);
+                    let bk = b[k + 1];
+                    let gk = dot(&r, xk);
+                    b[k + 1] = cd_update(gk, xv[k], bk, al1, al2);
+                    let d = b[k + 1] - bk;
+                    if d == 0.0 {
+                        continue;
+                    }
+                    dlx = dlx.max(xv[k] * d * d);
+                    update_residual(&mut r, d, &v, xk);
+                    if !mm[k] {
+                        if m.len() + 1 > nx {
+                            too_many = true;
+                            break;
+                        }
+                        mm[k] = true;
+                        m.push(k);
+                    }
+                }
+                if too_many {
+                    break 'outer;
+                }
+                let d = r.iter().sum::<f64>() / xmz;
+                if d != 0.0 {
+                    b[0] += d;
+                    dlx = dlx.max(xmz * d * d);
+                    for (ri, vi) in r.iter_mut().zip(&v) {
+                        *ri -= d * vi;
+                    }
+                }
+                if dlx < shr {
+                    break;
+                }
+                if nlp > opts.maxit {
+                    return Err(LassoError::NoConvergence {
+                        lambda_index: ilm,
+                        passes: nlp,
+                    });
+                }
+                // Inner loop over the active set.
+                loop {
+                    nlp += 1;
+                    let mut dlx = 0.0f64;
+                    for &k in &m {
+                        let xk = x.col(k);
+                        let bk = b[k + 1];
+                        let gk = dot(&r, xk);
+                        b[k + 1] = cd_update(gk, xv[k], bk, al1, al2);
+                        let d = b[k + 1] - bk;
+                        if d == 0.0 {
+                            continue;
+                        }
+                        dlx = dlx.max(xv[k] * d * d);
+                        update_residual(&mut r, d, &v, xk);
+                    }
+                    let d = r.iter().sum::<f64>() / xmz;
+                    if d != 0.0 {
+                        b[0] += d;
+                        dlx = dlx.max(xmz * d * d);
+                        for (ri, vi) in r.iter_mut().zip(&v) {
+                            *ri -= d * vi;
+                        }
+                    }
+                    if dlx < shr {
+                        break;
+                    }
+                    if nlp > opts.maxit {
+                        return Err(LassoError::NoConvergence {
+                            lambda_index: ilm,
+                            passes: nlp,
+                        });
+                    }
+                }
+            }
+            // New quadratic approximation.
+            eta.iter_mut().for_each(|e| *e = b[0]);
+            for &k in &m {
+                let bk = b[k + 1];
+                if bk != 0.0 {
+                    for (e, &xi) in eta.iter_mut().zip(x.col(k)) {
+                        *e += bk * xi;
+                    }
+                }
+            }
+            for (qi, &fi) in q.iter_mut().zip(&eta) {
+                *qi = if fi < fmin {
+                    0.0
+                } else if fi > fmax {
+                    1.0
+                } else {
+                    1.0 / (1.0 + (-fi).exp())
+                };
+            }
+            xmz = 0.0;
+            for i in 0..n {
+                v[i] = w[i] * q[i] * (1.0 - q[i]);
+                xmz += v[i];
+                r[i] = w[i] * (y[i] - q[i]);
+            }
+            if xmz <= vmin {
+                break;
+            }
+            if xmz * (b[0] - bs[0]).powi(2) >= shr {
+                continue;
+            }
+            if m.iter()
+                .any(|&k| xv[k] * (b[k + 1] - bs[k + 1]).powi(2) >= shr)
+            {
+                continue;
+            }
+            // KKT check over the variables outside the strong set.
+            let mut ix = false;
+            for k in 0..p {
+                if ixx[k] || !ju[k] {
+                    continue;
+                }
+                ga[k] = dot(&r, x.col(k)).abs();
+                if ga[k] > al1 {
+                    ixx[k] = true;
+                    ix = true;
+                }
+            }
+            if !ix {
+                break;
+            }
+        }
+        if too_many {
+            // glmnet: jerr = -10000 - ilm, the path so far is kept.
+            break;
+        }
+        out.a.push(m.iter().map(|&k| (k, b[k + 1])).collect());
+        out.a0.push(b[0]);
+        out.alm.push(al);
+        let devi = dev2(w, y, &q);
+        out.dev.push((dev1 - devi) / dev0);
+        if xmz <= vmin {
+            break;
+        }
+        if ilm < mnl || flmin >= 1.0 {
+            continue;
+        }
+        let me = m.iter().filter(|&&k| b[k + 1] != 0.0).count();
+        if me > ne {
+            break;
+        }
+        let dev_now = out.dev[ilm - 1];
+        if dev_now > control::DEVMAX {
+            break;
+        }
+        if dev_now - out.dev[ilm - 2] < control::FDEV {
+            break;
+        }
+    }
+    out.nlp = nlp;
+    Ok(out)
+}

@@ -1,0 +1,281 @@
+//! dlrn-lasso against glmnet 4.1-6 on the released EVC1 + EVC2 tables
+//! (199 x 2591, MSD dropped). Fixture: tests/fixtures/glmnet_evc.json, made by
+//! tests/oracle/make_glmnet_evc.R.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use dlrn_lasso::{Design, Folds, Measure, PathOptions, cross_validate_measures, fit_path};
+use serde_json::Value;
+
+/// Relative tolerance on the lambda sequence (issue 4): both sides compute
+/// the same closed form; only rounding differs.
+const LAMBDA_RTOL: f64 = 1e-10;
+/// Tolerance on coefficients against glmnet at thresh = 1e-14 (issue 4):
+/// absolute for |b| <= 1, relative above, because columns with a tiny spread
+/// (e.g. `corr_rng_D1_R2`, sd ~ 1e-16) have original-scale coefficients ~ 1e14.
+const COEF_ATOL: f64 = 1e-4;
+
+/// Tolerance on cvm / cvsd: the fold fits follow glmnet's iterations, so only
+/// rounding differs (measured 5e-15).
+const CVM_ATOL: f64 = 1e-10;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= COEF_ATOL * b.abs().max(1.0)
+}
+
+struct Data {
+    names: Vec<String>,
+    x: Vec<f64>,
+    y: Vec<u8>,
+    n: usize,
+}
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("DLRN_ALN_PAPER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/aln-paper")
+        })
+}
+
+/// Reads EVC1 then EVC2 with the csv crate, drops id, ALN_status and MSD.
+fn load() -> Data {
+    let mut names: Vec<String> = Vec::new();
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    let mut y = Vec::new();
+    for file in ["EVC1.csv", "EVC2.csv"] {
+        let path = data_dir().join(file);
+        let mut rdr =
+            csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+        let keep: Vec<usize> = (0..header.len())
+            .filter(|&j| !matches!(header[j].as_str(), "id" | "ALN_status" | "MSD"))
+            .collect();
+        let label = header
+            .iter()
+            .position(|h| h == "ALN_status")
+            .expect("ALN_status column");
+        let these: Vec<String> = keep.iter().map(|&j| header[j].clone()).collect();
+        if names.is_empty() {
+            names = these;
+        } else {
+            assert_eq!(names, these, "EVC1 and EVC2 columns differ");
+        }
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            y.push(rec[label].parse::<u8>().unwrap());
+            rows.push(
+                keep.iter()
+                    .map(|&j| rec[j].parse::<f64>().unwrap())
+                    .collect(),
+            );
+        }
+    }
+    let n = rows.len();
+    let p = names.len();
+    let mut x = vec![0.0; n * p];
+    for (i, r) in rows.iter().enumerate() {
+        for j in 0..p {
+            x[j * n + i] = r[j];
+        }
+    }
+    Data { names, x, y, n }
+}
+
+fn fixture() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/glmnet_evc.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("missing fixture {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn f64s(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    // jsonlite writes a length-1 vector as a scalar under auto_unbox.
+    match v {
+        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+        Value::String(s) => vec![s.clone()],
+        _ => panic!("not strings: {v}"),
+    }
+}
+
+fn nums(v: &Value) -> Vec<f64> {
+    match v {
+        Value::Array(_) => f64s(v),
+        Value::Number(x) => vec![x.as_f64().unwrap()],
+        _ => panic!("not numbers: {v}"),
+    }
+}
+
+/// Compares a fixture's `{intercept, features, coefficients}` with a dense fit.
+fn assert_coefs_close(
+    what: &str,
+    expected: &Value,
+    names: &[String],
+    intercept: f64,
+    beta: &[f64],
+) {
+    let exp_names = strings(&expected["features"]);
+    let exp_coefs = nums(&expected["coefficients"]);
+    let mut want: BTreeMap<&str, f64> = BTreeMap::new();
+    for (n, c) in exp_names.iter().zip(&exp_coefs) {
+        want.insert(n, *c);
+    }
+    let a0 = expected["intercept"].as_f64().unwrap();
+    assert!(
+        close(intercept, a0),
+        "{what}: intercept {intercept} vs glmnet {a0}"
+    );
+    for (j, name) in names.iter().enumerate() {
+        let w = want.get(name.as_str()).copied().unwrap_or(0.0);
+        assert!(
+            close(beta[j], w),
+            "{what}: {name} = {} vs glmnet {w}",
+            beta[j]
+        );
+    }
+}
+
+fn selected(names: &[String], beta: &[f64]) -> Vec<String> {
+    let mut s: Vec<String> = names
+        .iter()
+        .zip(beta)
+        .filter(|(_, b)| **b != 0.0)
+        .map(|(n, _)| n.clone())
+        .collect();
+    s.sort();
+    s
+}
+
+#[test]
+fn path_and_cv_match_glmnet() {
+    let d = load();
+    let fx = fixture();
+    let p = d.names.len();
+    assert_eq!((d.n, p), (199, 2591));
+    let x = Design::column_major(&d.x, d.n, p).unwrap();
+
+    // Lambda sequence.
+    let fit = fit_path(&x, &d.y, &PathOptions::default()).unwrap();
+    let lam_r = f64s(&fx["lambda"]);
+    assert_eq!(fit.lambda.len(), lam_r.len(), "path length");
+    for (k, (a, b)) in fit.lambda.iter().zip(&lam_r).enumerate() {
+        assert!(
+            ((a - b) / b).abs() < LAMBDA_RTOL,
+            "lambda[{k}] {a} vs glmnet {b}"
+        );
+    }
+    // Same iterates as glmnet's Fortran: deviance ratios and df agree to rounding.
+    let dr = f64s(&fx["dev_ratio"]);
+    for k in 0..dr.len() {
+        assert!(
+            (fit.dev_ratio[k] - dr[k]).abs() < 1e-10,
+            "dev.ratio[{k}] {} vs glmnet {}",
+            fit.dev_ratio[k],
+            dr[k]
+        );
+        assert_eq!(fit.df[k] as u64, fx["df"][k].as_u64().unwrap(), "df[{k}]");
+    }
+    let nulldev = fx["nulldev"].as_f64().unwrap();
+    assert!(
+        ((fit.null_deviance - nulldev) / nulldev).abs() < 1e-12,
+        "nulldev {} vs {nulldev}",
+        fit.null_deviance
+    );
+
+    // Tightly converged path coefficients.
+    let tight_opts = PathOptions {
+        thresh: 1e-14,
+        ..PathOptions::default()
+    };
+    let tight = fit_path(&x, &d.y, &tight_opts).unwrap();
+    assert_eq!(
+        tight.lambda.len() as u64,
+        fx["tight_lambda_len"].as_u64().unwrap()
+    );
+    for t in fx["tight_path"].as_array().unwrap() {
+        let k = t["index"].as_u64().unwrap() as usize - 1;
+        assert_coefs_close(
+            &format!("tight path lambda #{}", k + 1),
+            t,
+            &d.names,
+            tight.intercept[k],
+            &tight.coefficients(k),
+        );
+    }
+
+    // Cross-validation, every measure, foldid = (row mod 10) + 1.
+    let foldid: Vec<usize> = (0..d.n).map(|i| i % 10 + 1).collect();
+    let measures = [
+        Measure::Deviance,
+        Measure::Mse,
+        Measure::Class,
+        Measure::Auc,
+    ];
+    let cvs = cross_validate_measures(
+        &x,
+        &d.y,
+        &Folds::Ids(foldid),
+        &measures,
+        &PathOptions::default(),
+    )
+    .unwrap();
+    for cv in &cvs {
+        let name = cv.measure.name();
+        let r = &fx["cv"][name];
+        let imin = r["index_min"].as_u64().unwrap() as usize - 1;
+        let i1se = r["index_1se"].as_u64().unwrap() as usize - 1;
+        eprintln!(
+            "{name}: lambda.min #{} (glmnet #{}), lambda.1se #{} (glmnet #{})",
+            cv.index_min + 1,
+            imin + 1,
+            cv.index_1se + 1,
+            i1se + 1
+        );
+        let (cvm_r, cvsd_r) = (f64s(&r["cvm"]), f64s(&r["cvsd"]));
+        assert_eq!(cv.cvm.len(), cvm_r.len(), "{name}: cvm length");
+        // AUC: glmnet breaks tied predictions at random, we count them 1/2; here
+        // no fold has tied held-out predictions at any lambda (every fold's path
+        // is interpolated at the full lambdas), so all lambdas compare.
+        let mut worst = 0.0f64;
+        for l in 0..cvm_r.len() {
+            worst = worst
+                .max((cv.cvm[l] - cvm_r[l]).abs())
+                .max((cv.cvsd[l] - cvsd_r[l]).abs());
+        }
+        eprintln!("{name}: max |cvm, cvsd - glmnet| = {worst:e}");
+        assert!(
+            worst < CVM_ATOL,
+            "{name}: cvm/cvsd differ from glmnet by {worst}"
+        );
+        assert_eq!(cv.index_min, imin, "{name}: lambda.min index");
+        assert_eq!(cv.index_1se, i1se, "{name}: lambda.1se index");
+        for (which, k, fxk, tk) in [
+            ("min", imin, &r["min"], &r["tight_min"]),
+            ("1se", i1se, &r["one_se"], &r["tight_1se"]),
+        ] {
+            let mut want = strings(&fxk["features"]);
+            want.sort();
+            assert_eq!(
+                selected(&d.names, &cv.fit.coefficients(k)),
+                want,
+                "{name}: selected set at lambda.{which}"
+            );
+            assert_coefs_close(
+                &format!("{name} lambda.{which}"),
+                tk,
+                &d.names,
+                tight.intercept[k],
+                &tight.coefficients(k),
+            );
+        }
+    }
+}
