@@ -1,0 +1,60 @@
+//! Depth autocorrelation AutoCorr, column 46 (handcrafted-features.md §6.2;
+//! Horsch, Giger, Venta & Vyborny 2002): how slowly the echo pattern of the
+//! box decorrelates with depth.
+//!
+//! On the box (unmasked), `R = (U / max U)²` and `c(n) = Σ R(y+n, x)·R(y, x)`
+//! for lags `n = 1..rows−1`; AutoCorr = `Σ_n c(n)/c(1)`. The scale `max U`
+//! cancels in the ratio, so the code sums the exact integers `U⁴`-products in
+//! `u64` (no rounding at all) and divides once per lag; this is equal to the
+//! toolbox's double-precision value up to its own rounding (~1e-15 relative).
+
+use crate::prepared::Prepared;
+use crate::texture_util::BoxCrop;
+
+/// Computes `[AutoCorr]` (§6.2). A one-row box has no lag and gives NaN, as
+/// does an all-black box (`c(1) = 0`).
+pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
+    let b = BoxCrop::new(p);
+    vec![autocorr(&b.grey, b.rows, b.cols)]
+}
+
+/// AutoCorr of a row-major `rows × cols` grey block.
+fn autocorr(grey: &[u8], rows: usize, cols: usize) -> f64 {
+    if rows < 2 {
+        return f64::NAN;
+    }
+    let sq: Vec<u64> = grey.iter().map(|&v| (v as u64) * (v as u64)).collect();
+    let lag = |n: usize| -> u64 {
+        let mut s = 0u64;
+        for y in 0..rows - n {
+            let a = &sq[y * cols..(y + 1) * cols];
+            let b = &sq[(y + n) * cols..(y + n + 1) * cols];
+            s += a.iter().zip(b).map(|(x, z)| x * z).sum::<u64>();
+        }
+        s
+    };
+    let c1 = lag(1) as f64;
+    (1..rows).map(|n| lag(n) as f64 / c1).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::texture_util::fixtures;
+
+    #[test]
+    fn autocorr_matches_busat_on_bus01() {
+        let p = fixtures::prepared("BUS01");
+        fixtures::assert_columns(46, &compute(&p), 1e-9);
+    }
+
+    #[test]
+    fn autocorr_by_hand() {
+        // Column of 3 rows with grey 1, 2, 1 (scale cancels): R ∝ 1, 4, 1;
+        // c(1) = 1·4 + 4·1 = 8, c(2) = 1·1 = 1, AutoCorr = 1 + 1/8.
+        assert_eq!(autocorr(&[1, 2, 1], 3, 1), 1.125);
+        // Two columns double every c(n) and leave the ratio unchanged.
+        assert_eq!(autocorr(&[1, 1, 2, 2, 1, 1], 3, 2), 1.125);
+        assert!(autocorr(&[5, 6], 1, 2).is_nan());
+    }
+}

@@ -1,0 +1,135 @@
+//! Average-mass echo features LB_d, EP_i, EP_g, EP_c, columns 47–50
+//! (handcrafted-features.md §6.3; Shen, Chang, Moon et al. 2007, both papers).
+//!
+//! Where the code follows BUSAT rather than the papers: EP_c searches the
+//! threshold on `J = U + 1` and keeps that +1 offset in the numerator's mean
+//! while subtracting the plain mean `EP_i` of `U`.
+
+use crate::prepared::Prepared;
+
+/// Half-width in pixels of the bands of LB_d (bLB10px of §5.4 with width 3).
+const BAND: isize = 3;
+
+/// Computes LB_d, EP_i, EP_g, EP_c (§6.3) in that order.
+pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
+    let mut n = [0u64; 256];
+    let mut sum = 0u64;
+    for &i in &p.pixels {
+        n[p.image[i] as usize] += 1;
+        sum += p.image[i] as u64;
+    }
+    let a = p.pixels.len() as f64;
+    let ep_i = sum as f64 / a;
+    vec![band_difference(p), ep_i, sobel_mean(p), ep_c(&n, a, ep_i)]
+}
+
+/// LB_d: mean of `U` over the outside band `0 < Dout ≤ 3` minus the mean over
+/// the inside band `0 < Din ≤ 3`. Exact Euclidean distances within the image
+/// grid (§3), evaluated by looking at every offset of length ≤ 3, which is
+/// exact for this small band and avoids a whole-image distance transform.
+fn band_difference(p: &Prepared) -> f64 {
+    let (w, h) = (p.width as isize, p.height as isize);
+    let offsets: Vec<(isize, isize)> = (-BAND..=BAND)
+        .flat_map(|dy| (-BAND..=BAND).map(move |dx| (dy, dx)))
+        .filter(|&(dy, dx)| dy * dy + dx * dx <= BAND * BAND && (dy, dx) != (0, 0))
+        .collect();
+    let b = p.bbox;
+    let r0 = (b.row0 as isize - BAND).max(0);
+    let r1 = (b.row1 as isize + BAND).min(h - 1);
+    let c0 = (b.col0 as isize - BAND).max(0);
+    let c1 = (b.col1 as isize + BAND).min(w - 1);
+    let (mut s_in, mut n_in, mut s_out, mut n_out) = (0u64, 0u64, 0u64, 0u64);
+    for r in r0..=r1 {
+        for c in c0..=c1 {
+            let i = (r * w + c) as usize;
+            let inside = p.mask[i];
+            // In the band when some in-image pixel of the other class lies within 3.
+            let near_other = offsets.iter().any(|&(dy, dx)| {
+                let (y, x) = (r + dy, c + dx);
+                y >= 0 && x >= 0 && y < h && x < w && p.mask[(y * w + x) as usize] != inside
+            });
+            if near_other {
+                let v = p.image[i] as u64;
+                if inside {
+                    s_in += v;
+                    n_in += 1;
+                } else {
+                    s_out += v;
+                    n_out += 1;
+                }
+            }
+        }
+    }
+    s_out as f64 / n_out as f64 - s_in as f64 / n_in as f64
+}
+
+/// EP_g: mean over the lesion of the Sobel gradient magnitude of `U`
+/// (correlation with `[1 2 1; 0 0 0; −1 −2 −1]` and its transpose, zeros
+/// outside the image). The integer responses are exact.
+fn sobel_mean(p: &Prepared) -> f64 {
+    let (w, h) = (p.width as isize, p.height as isize);
+    let at = |y: isize, x: isize| -> i32 {
+        if y < 0 || x < 0 || y >= h || x >= w {
+            0
+        } else {
+            p.image[(y * w + x) as usize] as i32
+        }
+    };
+    let mut s = 0.0;
+    for &i in &p.pixels {
+        let (y, x) = ((i / p.width) as isize, (i % p.width) as isize);
+        let gy = at(y - 1, x - 1) + 2 * at(y - 1, x) + at(y - 1, x + 1)
+            - at(y + 1, x - 1)
+            - 2 * at(y + 1, x)
+            - at(y + 1, x + 1);
+        let gx = at(y - 1, x - 1) + 2 * at(y, x - 1) + at(y + 1, x - 1)
+            - at(y - 1, x + 1)
+            - 2 * at(y, x + 1)
+            - at(y + 1, x + 1);
+        s += ((gx * gx + gy * gy) as f64).sqrt();
+    }
+    s / p.pixels.len() as f64
+}
+
+/// EP_c from the lesion histogram `n` of `U`: the largest `t` (256 down to 1)
+/// with more than `A/4` lesion pixels having `J = U + 1 ≥ t`, then
+/// `(mean of J over those pixels − EP_i) / EP_i`.
+fn ep_c(n: &[u64; 256], a: f64, ep_i: f64) -> f64 {
+    let (mut count, mut sum_j) = (0u64, 0u64);
+    // J ≥ t  ⇔  U ≥ t − 1; walk t = 256..1, i.e. U level t − 1 = 255..0.
+    for v in (0..256).rev() {
+        count += n[v];
+        sum_j += n[v] * (v as u64 + 1);
+        if count as f64 > 0.25 * a {
+            return (sum_j as f64 / count as f64 - ep_i) / ep_i;
+        }
+    }
+    f64::NAN
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::texture_util::fixtures;
+
+    #[test]
+    fn average_mass_matches_busat_on_bus01() {
+        let p = fixtures::prepared("BUS01");
+        fixtures::assert_columns(47, &compute(&p), 1e-9);
+    }
+
+    #[test]
+    fn ep_c_keeps_the_plus_one_offset() {
+        // Levels 0×6, 9×2 (A = 8): J ≥ 10 holds for 2 > 8/4? No (2 = 2), so t
+        // moves down to 1, where all 8 pixels qualify: mean J = (6·1 + 2·10)/8
+        // = 3.25; EP_i = 18/8 = 2.25; EP_c = (3.25 − 2.25)/2.25.
+        let mut n = [0u64; 256];
+        n[0] = 6;
+        n[9] = 2;
+        assert!((ep_c(&n, 8.0, 2.25) - 1.0 / 2.25).abs() < 1e-15);
+        // With 3 of 8 at level 9, J ≥ 10 already exceeds A/4: (10 − 3.375)/3.375.
+        n[0] = 5;
+        n[9] = 3;
+        assert!((ep_c(&n, 8.0, 3.375) - (10.0 - 3.375) / 3.375).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,195 @@
+//! Laws' texture energy `e<K>_<stat>`, columns 404–473
+//! (handcrafted-features.md §6.8; Laws 1979; Kriti, Virmani, Dey & Kumar
+//! 2016): 14 rotation-averaged energy images from the 5×5 Laws masks,
+//! summarised by five statistics over the lesion.
+//!
+//! Where the code follows BUSAT rather than the textbook:
+//! - each filter response is divided pixelwise by the L5L5 response of
+//!   `J = U + 1` before the absolute value and the 15×15 window *sum* (not
+//!   mean), zeros outside the image;
+//! - the statistics sum over the lesion pixels of the box but divide by the
+//!   box pixel count `n_box`, not by the lesion area.
+//!
+//! The filter responses of the integer image `J` are exact integers (`i32`);
+//! they are correlations, which differ from the toolbox's convolutions only in
+//! sign, removed by the absolute value. The two orientations of a pair are
+//! averaged before the window sum rather than after (equal up to rounding).
+
+use crate::prepared::Prepared;
+
+/// L5, E5, S5, W5, R5 (§6.8 step 1).
+const VECTORS: [[i32; 5]; 5] = [
+    [1, 4, 6, 4, 1],
+    [-1, -2, 0, 2, 1],
+    [-1, 0, 2, 0, -1],
+    [-1, 2, 0, -2, 1],
+    [1, -4, 6, -4, 1],
+];
+/// Half-width of the 15×15 energy window.
+const WIN: usize = 7;
+
+/// The 14 pairs (later, earlier) in released name order: eE5L5, eS5L5, eW5L5,
+/// eR5L5, eE5E5, eS5E5, eW5E5, eR5E5, eS5S5, eW5S5, eR5S5, eW5W5, eR5W5, eR5R5.
+const PAIRS: [(usize, usize); 14] = [
+    (1, 0),
+    (2, 0),
+    (3, 0),
+    (4, 0),
+    (1, 1),
+    (2, 1),
+    (3, 1),
+    (4, 1),
+    (2, 2),
+    (3, 2),
+    (4, 2),
+    (3, 3),
+    (4, 3),
+    (4, 4),
+];
+
+/// Computes the 70 Laws columns (§6.8 step 5): the 14 `_mean` in [`PAIRS`]
+/// order, then the 14 `_std`, `_skw`, `_kur` and `_egy`.
+pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
+    let (w, h) = (p.width, p.height);
+    let b = p.bbox;
+    // Region whose energies feed the 15×15 sums at box pixels.
+    let r0 = b.row0.saturating_sub(WIN);
+    let r1 = (b.row1 + WIN).min(h - 1);
+    let c0 = b.col0.saturating_sub(WIN);
+    let c1 = (b.col1 + WIN).min(w - 1);
+    let (rh, rw) = (r1 - r0 + 1, c1 - c0 + 1);
+    // Vertical pass over columns c0−2..c1+2 (zeros outside the image).
+    let ew = rw + 4;
+    let mut vert = vec![vec![0i32; rh * ew]; 5];
+    for y in 0..rh {
+        let gy = (r0 + y) as isize;
+        for xe in 0..ew {
+            let gx = c0 as isize + xe as isize - 2;
+            if gx < 0 || gx >= w as isize {
+                continue;
+            }
+            let mut col = [0i32; 5];
+            for (k, v) in col.iter_mut().enumerate() {
+                let yy = gy + k as isize - 2;
+                if yy >= 0 && yy < h as isize {
+                    *v = p.image[yy as usize * w + gx as usize] as i32 + 1;
+                }
+            }
+            for (vi, vec) in VECTORS.iter().enumerate() {
+                vert[vi][y * ew + xe] = (0..5).map(|k| vec[k] * col[k]).sum();
+            }
+        }
+    }
+    // Horizontal pass: response of kernel (vertical vi, horizontal hj).
+    let response = |vi: usize, hj: usize, out: &mut Vec<f64>| {
+        out.clear();
+        let v = &vert[vi];
+        let hv = &VECTORS[hj];
+        for y in 0..rh {
+            let row = &v[y * ew..(y + 1) * ew];
+            out.extend(
+                row.windows(5)
+                    .map(|s| (0..5).map(|k| hv[k] * s[k]).sum::<i32>() as f64),
+            );
+        }
+    };
+    let mut norm = Vec::with_capacity(rh * rw);
+    response(0, 0, &mut norm);
+
+    let (bh, bw) = (b.rows(), b.cols());
+    let n_box = (bh * bw) as f64;
+    // Box offsets inside the region.
+    let (oy, ox) = (b.row0 - r0, b.col0 - c0);
+    let lesion: Vec<bool> = (0..bh)
+        .flat_map(|y| {
+            p.mask[(b.row0 + y) * w + b.col0..=(b.row0 + y) * w + b.col1]
+                .iter()
+                .copied()
+        })
+        .collect();
+    let mut out = vec![0.0; 70];
+    let (mut k1, mut k2) = (Vec::new(), Vec::new());
+    let mut energy = vec![0.0; rh * rw];
+    let mut hsum = vec![0.0; rh * bw];
+    let mut t = Vec::with_capacity(bh * bw);
+    for (pi, &(x, y)) in PAIRS.iter().enumerate() {
+        response(x, y, &mut k1);
+        response(y, x, &mut k2);
+        for (i, e) in energy.iter_mut().enumerate() {
+            *e = ((k1[i] / norm[i]).abs() + (k2[i] / norm[i]).abs()) / 2.0;
+        }
+        // 15×15 sums at box pixels: horizontal then vertical, clipped to the region.
+        for yy in 0..rh {
+            let row = &energy[yy * rw..(yy + 1) * rw];
+            for bx in 0..bw {
+                let cx = ox + bx;
+                let lo = cx.saturating_sub(WIN);
+                let hi = (cx + WIN).min(rw - 1);
+                hsum[yy * bw + bx] = row[lo..=hi].iter().sum();
+            }
+        }
+        t.clear();
+        for by in 0..bh {
+            let cy = oy + by;
+            let lo = cy.saturating_sub(WIN);
+            let hi = (cy + WIN).min(rh - 1);
+            for bx in 0..bw {
+                t.push((lo..=hi).map(|yy| hsum[yy * bw + bx]).sum::<f64>());
+            }
+        }
+        let stats = box_normalised_stats(&t, &lesion, n_box);
+        for (s, v) in stats.iter().enumerate() {
+            out[s * PAIRS.len() + pi] = *v;
+        }
+    }
+    out
+}
+
+/// mean, sd, skewness, excess kurtosis and energy of `t` over the lesion
+/// pixels, every sum divided by `n_box` (the BUSAT quirk of §6.8 step 4).
+fn box_normalised_stats(t: &[f64], lesion: &[bool], n_box: f64) -> [f64; 5] {
+    let vals = || t.iter().zip(lesion).filter(|(_, m)| **m).map(|(v, _)| *v);
+    let m = vals().sum::<f64>() / n_box;
+    let (mut s2, mut s3, mut s4, mut e) = (0.0, 0.0, 0.0, 0.0);
+    for v in vals() {
+        let d = v - m;
+        s2 += d * d;
+        s3 += d * d * d;
+        s4 += d * d * d * d;
+        e += v * v;
+    }
+    let sd = (s2 / n_box).sqrt();
+    [
+        m,
+        sd,
+        s3 / (n_box * sd.powi(3)),
+        s4 / (n_box * sd.powi(4)) - 3.0,
+        e / n_box,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::texture_util::fixtures;
+
+    #[test]
+    fn laws_matches_busat_on_bus01() {
+        let p = fixtures::prepared("BUS01");
+        let got = compute(&p);
+        assert_eq!(got.len(), 70);
+        fixtures::assert_columns(404, &got, 1e-9);
+    }
+
+    #[test]
+    fn stats_divide_by_the_box_count() {
+        // Values 2 and 4 on the lesion, a non-lesion 100 ignored, n_box = 4:
+        // m = 6/4, deviations 0.5, 2.5 → sd = sqrt(6.5/4), egy = 20/4.
+        let s = box_normalised_stats(&[2.0, 4.0, 100.0, 0.0], &[true, true, false, false], 4.0);
+        assert_eq!(s[0], 1.5);
+        assert!((s[1] - (6.5f64 / 4.0).sqrt()).abs() < 1e-15);
+        let sd = (6.5f64 / 4.0).sqrt();
+        assert!((s[2] - (0.125 + 15.625) / (4.0 * sd.powi(3))).abs() < 1e-12);
+        assert_eq!(s[4], 5.0);
+    }
+}
