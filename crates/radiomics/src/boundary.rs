@@ -1,0 +1,118 @@
+//! Boundary family, columns 28–32, and the normalised radial gradient,
+//! column 546 (handcrafted-features.md §5.4; Shen et al. 2007; Horsch et
+//! al. 2002): bLB10px, bLB25., bLB50., bLB100., bNRG and nrg.
+
+use crate::Prepared;
+use crate::blocks::{distance_inside, distance_outside, lesion, perimeter_pixels};
+
+/// Column names of this family, in released order (`nrg`, column 546, is
+/// the same number as bNRG and is filled from here too).
+pub const COLUMNS: [&str; 6] = ["bLB10px", "bLB25.", "bLB50.", "bLB100.", "bNRG", "nrg"];
+
+/// bLB10px, bLB25., bLB50., bLB100., bNRG, nrg (§5.4).
+pub fn compute(p: &Prepared) -> Vec<f64> {
+    let omega = lesion(p);
+    let din = distance_inside(&omega);
+    let dout = distance_outside(&omega);
+    let bands = Bands::new(p, &din, &dout);
+    let area = p.area() as f64;
+    let mut out = vec![bands.difference(10)];
+    for f in [0.25, 0.5, 1.0] {
+        out.push(bands.difference(bands.width_for(f * area)));
+    }
+    let nrg = radial_gradient(p);
+    out.extend([nrg, nrg]);
+    out
+}
+
+/// Per-integer-width sums of `U` and pixel counts in the inside and outside
+/// bands: `band[k]` holds pixels with `k − 1 < D ≤ k`.
+struct Bands {
+    in_sum: Vec<f64>,
+    in_n: Vec<usize>,
+    out_sum: Vec<f64>,
+    out_n: Vec<usize>,
+}
+
+impl Bands {
+    fn new(p: &Prepared, din: &[f64], dout: &[f64]) -> Self {
+        let cap = (p.width + p.height) * 2 + 2;
+        let mut s = Self {
+            in_sum: vec![0.0; cap],
+            in_n: vec![0; cap],
+            out_sum: vec![0.0; cap],
+            out_n: vec![0; cap],
+        };
+        for (i, &v) in p.image.iter().enumerate() {
+            let (d, sum, n) = if p.mask[i] {
+                (din[i], &mut s.in_sum, &mut s.in_n)
+            } else {
+                (dout[i], &mut s.out_sum, &mut s.out_n)
+            };
+            if d > 0.0 && d.is_finite() {
+                let k = (d.ceil() as usize).min(cap - 1);
+                sum[k] += v as f64;
+                n[k] += 1;
+            }
+        }
+        s
+    }
+
+    /// Mean of `U` over `0 < Dout ≤ k` minus the mean over `0 < Din ≤ k`.
+    fn difference(&self, k: usize) -> f64 {
+        let k = k.min(self.in_n.len() - 1);
+        let m = |sum: &[f64], n: &[usize]| {
+            sum[..=k].iter().sum::<f64>() / n[..=k].iter().sum::<usize>() as f64
+        };
+        m(&self.out_sum, &self.out_n) - m(&self.in_sum, &self.in_n)
+    }
+
+    /// Smallest `k ≥ 1` whose inside or outside band holds at least `target` pixels.
+    fn width_for(&self, target: f64) -> usize {
+        let (mut ni, mut no) = (0usize, 0usize);
+        for k in 1..self.in_n.len() {
+            ni += self.in_n[k];
+            no += self.out_n[k];
+            if ni as f64 >= target || no as f64 >= target {
+                return k;
+            }
+        }
+        self.in_n.len() - 1
+    }
+}
+
+/// Normalised radial gradient (§5.4; Horsch et al. 2002): gradients of `U`
+/// by correlation with the 5×5 kernel `Kx` and its transpose (edge pixels
+/// replicated), projected on the unit vector from the centroid, summed over
+/// the lesion's perimeter pixels and divided by the summed magnitudes.
+fn radial_gradient(p: &Prepared) -> f64 {
+    const KX: [[f64; 5]; 5] = [
+        [-1.0, -2.0, 0.0, 2.0, 1.0],
+        [-4.0, -8.0, 0.0, 8.0, 4.0],
+        [-6.0, -12.0, 0.0, 12.0, 6.0],
+        [-4.0, -8.0, 0.0, 8.0, 4.0],
+        [-1.0, -2.0, 0.0, 2.0, 1.0],
+    ];
+    let (w, h) = (p.width as isize, p.height as isize);
+    let px =
+        |r: isize, c: isize| p.image[(r.clamp(0, h - 1) * w + c.clamp(0, w - 1)) as usize] as f64;
+    let per = perimeter_pixels(&lesion(p));
+    let (mut num, mut den) = (0.0, 0.0);
+    for (r, c) in per.pixels() {
+        let (r, c) = (r as isize, c as isize);
+        let (mut gx, mut gy) = (0.0, 0.0);
+        for (i, krow) in KX.iter().enumerate() {
+            for (j, &k) in krow.iter().enumerate() {
+                // gx correlates with Kx; gy with its transpose (Kx[j][i] at (i, j)).
+                gx += k * px(r + i as isize - 2, c + j as isize - 2);
+                gy += k * px(r + j as isize - 2, c + i as isize - 2);
+            }
+        }
+        let dx = c as f64 - p.centroid.1;
+        let dy = r as f64 - p.centroid.0;
+        let norm = (dx * dx + dy * dy).sqrt();
+        num += (gx * dx + gy * dy) / norm;
+        den += (gx * gx + gy * gy).sqrt();
+    }
+    num / den
+}

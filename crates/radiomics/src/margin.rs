@@ -1,0 +1,94 @@
+//! Margin family, columns 25–27 (handcrafted-features.md §5.3; Moon et al.
+//! 2013; Shen et al. 2007): undulations mMU, angularity mMA and their sum.
+
+use crate::Prepared;
+use crate::blocks::{Binary, distance_inside, keep_components_at_least, label8, skeleton};
+
+/// Column names of this family, in released order.
+pub const COLUMNS: [&str; 3] = ["mMU", "mMA", "mMUA"];
+
+/// mMU, mMA, mMUA (§5.3), on the box enlarged by one background pixel.
+///
+/// The inscribed circle is centred on the mean position of the maxima of
+/// the inside distance map, with radius `max D + 1`. Undulations are the
+/// components of `background XOR (ρ ≥ r)` that survive removing pieces under
+/// 2 pixels and pixels within distance < 2 of the set's complement, and
+/// whose own maximum inside distance exceeds 3. Angularity counts skeleton
+/// components (≥ 5 pixels) outside the circle.
+pub fn compute(p: &Prepared) -> Vec<f64> {
+    let bb = p.bbox;
+    let (rows, cols) = (bb.rows() + 2, bb.cols() + 2);
+    let mut les = Binary::new(cols, rows);
+    for r in 0..bb.rows() {
+        for c in 0..bb.cols() {
+            les.data[(r + 1) * cols + c + 1] = p.mask[(bb.row0 + r) * p.width + bb.col0 + c];
+        }
+    }
+    let d = distance_inside(&les);
+    let dmax = d.iter().copied().fold(0.0f64, f64::max);
+    let (mut sr, mut sc, mut n) = (0.0, 0.0, 0usize);
+    for (i, &v) in d.iter().enumerate() {
+        if v == dmax {
+            sr += (i / cols) as f64;
+            sc += (i % cols) as f64;
+            n += 1;
+        }
+    }
+    let centre = (sr / n as f64, sc / n as f64);
+    let radius = dmax + 1.0;
+    let outside_circle: Vec<bool> = (0..rows * cols)
+        .map(|i| {
+            let dr = (i / cols) as f64 - centre.0;
+            let dc = (i % cols) as f64 - centre.1;
+            (dr * dr + dc * dc).sqrt() >= radius
+        })
+        .collect();
+
+    // Undulations: exactly one of "background" and "ρ ≥ r", i.e. lesion == (ρ ≥ r).
+    let set = Binary {
+        width: cols,
+        height: rows,
+        data: les
+            .data
+            .iter()
+            .zip(&outside_circle)
+            .map(|(&l, &o)| l == o)
+            .collect(),
+    };
+    let set = keep_components_at_least(&set, 2);
+    let ds = distance_inside(&set);
+    let core = Binary {
+        width: cols,
+        height: rows,
+        data: ds.iter().map(|&v| v >= 2.0).collect(),
+    };
+    let (labels, sizes) = label8(cols, rows, &core.data);
+    let mut mu = 0usize;
+    for id in 1..=sizes.len() as u32 {
+        let comp = Binary {
+            width: cols,
+            height: rows,
+            data: labels.iter().map(|&l| l == id).collect(),
+        };
+        let inner = distance_inside(&comp);
+        if inner.iter().copied().fold(0.0f64, f64::max) > 3.0 {
+            mu += 1;
+        }
+    }
+
+    // Angularity.
+    let skel = skeleton(&les);
+    let far = Binary {
+        width: cols,
+        height: rows,
+        data: skel
+            .data
+            .iter()
+            .zip(&outside_circle)
+            .map(|(&s, &o)| s && o)
+            .collect(),
+    };
+    let far = keep_components_at_least(&far, 5);
+    let ma = label8(cols, rows, &far.data).1.len();
+    vec![mu as f64, ma as f64, (mu + ma) as f64]
+}

@@ -1,0 +1,117 @@
+//! Posterior acoustic behaviour, columns 23–24 (handcrafted-features.md
+//! §5.2; Shen et al. 2007; Horsch et al. 2002): PS_D and MSD, read from
+//! strips of the despeckled image below and beside the lesion.
+
+use crate::Prepared;
+use crate::blocks::label8;
+
+/// Column names of this family, in released order.
+pub const COLUMNS: [&str; 2] = ["PS_D", "MSD"];
+
+/// MATLAB `round` (half away from zero) of a non-negative ratio.
+fn round_half_away(x: f64) -> f64 {
+    x.round()
+}
+
+/// Median as MATLAB computes it (mean of the two middle values for an even
+/// count); NaN for no values.
+fn median(mut v: Vec<u8>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
+    }
+}
+
+/// PS_D and MSD (§5.2).
+///
+/// The central columns drop `g = round((xmax − xmin)/6)` columns on each
+/// side. PS_D keeps the non-lesion component (8-connected) of the strip
+/// below the lesion's top row that holds the strip's bottom-middle pixel,
+/// truncates the strip so that no column keeps more than 100 pixels, and
+/// subtracts the lesion mean. MSD is NaN only when both side strips are
+/// empty (lesion touching both side borders): MATLAB's `min` ignores one NaN.
+pub fn compute(p: &Prepared) -> Vec<f64> {
+    let (w, h) = (p.width, p.height);
+    let b = p.bbox;
+    let g = round_half_away((b.col1 - b.col0) as f64 / 6.0) as usize;
+    // Central columns C (0-based, inclusive); empty when g is too large.
+    let (c0, c1) = (b.col0 + g, b.col1 as isize - g as isize);
+    let lesion_mean =
+        p.pixels.iter().map(|&i| p.image[i] as f64).sum::<f64>() / p.pixels.len() as f64;
+
+    let ps_d = if (c0 as isize) > c1 {
+        f64::NAN
+    } else {
+        let c1 = c1 as usize;
+        let (sw, sh) = (c1 - c0 + 1, h - b.row0);
+        let at = |r: usize, c: usize| (b.row0 + r) * w + c0 + c;
+        let seed_c = (round_half_away(sw as f64 / 2.0) as usize).max(1) - 1;
+        let seed = at(sh - 1, seed_c);
+        let mut kept = vec![false; sw * sh];
+        if p.mask[seed] {
+            for r in 0..sh {
+                for c in 0..sw {
+                    kept[r * sw + c] = p.mask[at(r, c)];
+                }
+            }
+        } else {
+            let bg: Vec<bool> = (0..sw * sh).map(|i| !p.mask[at(i / sw, i % sw)]).collect();
+            let (labels, _) = label8(sw, sh, &bg);
+            let id = labels[(sh - 1) * sw + seed_c];
+            for (k, &l) in kept.iter_mut().zip(&labels) {
+                *k = l == id;
+            }
+        }
+        let max_count = (0..sw)
+            .map(|c| (0..sh).filter(|&r| kept[r * sw + c]).count())
+            .max()
+            .unwrap_or(0);
+        let rows = if max_count > 100 {
+            sh - (max_count - 100)
+        } else {
+            sh
+        };
+        let (mut s, mut n) = (0.0, 0usize);
+        for r in 0..rows {
+            for c in 0..sw {
+                if kept[r * sw + c] {
+                    s += p.image[at(r, c)] as f64;
+                    n += 1;
+                }
+            }
+        }
+        s / n as f64 - lesion_mean
+    };
+
+    let strip = |cols: std::ops::Range<usize>| -> Vec<u8> {
+        let mut v = Vec::new();
+        for r in b.row1..h {
+            for c in cols.clone() {
+                v.push(p.image[r * w + c]);
+            }
+        }
+        v
+    };
+    let mp = if (c0 as isize) > c1 {
+        f64::NAN
+    } else {
+        median(strip(c0..c1 as usize + 1))
+    };
+    let ml = median(strip(0..b.col0));
+    let mr = median(strip(b.col1 + 1..w));
+    let (a, bb) = (mp - ml, mp - mr);
+    let msd = if a.is_nan() {
+        bb
+    } else if bb.is_nan() {
+        a
+    } else {
+        a.min(bb)
+    };
+    vec![ps_d, msd]
+}
