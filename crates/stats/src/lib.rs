@@ -1,2 +1,65 @@
 //! dlrn-stats: the study's statistics with R's numbers (pROC, rms, Hmisc,
-//! psych). Takes slices, returns plain structs; no table or tensor types.
+//! psych, glm). Takes slices (`&[u8]` labels 0/1, `&[f64]` scores or
+//! probabilities), returns plain `serde::Serialize` structs; no table or
+//! tensor type crosses the API. No global state: the one random procedure
+//! (bootstrap) takes a `seed`, and parallel work is reduced in a fixed order.
+//!
+//! Conventions: label 1 = case (ALN+), higher score = more likely a case
+//! (pROC `direction = "<"`), a score `>= cutoff` is positive, ties count ½.
+//! Every function validates its input and returns [`StatsError`] naming the
+//! input, the 1-based row and the value (NaN/∞ scores, labels other than 0/1,
+//! too few per class, length mismatches).
+//!
+//! | statistic | function | R equivalent |
+//! | --- | --- | --- |
+//! | ROC curve | [`roc`] | `pROC::roc(y, s, direction = "<")` |
+//! | AUC + DeLong CI (O(n log n)) | [`auc_delong`] | `pROC::ci.auc(method = "delong")` |
+//! | paired DeLong test | [`delong_paired`] | `pROC::roc.test(paired = TRUE)` |
+//! | unpaired DeLong test | [`delong_unpaired`] | `pROC::roc.test(paired = FALSE)` |
+//! | bootstrap AUC CI | [`auc_bootstrap_ci`] | `pROC::ci.auc(method = "bootstrap")` |
+//! | Clopper–Pearson CI | [`binom_ci`] | `binom.test()$conf.int` |
+//! | confusion, ACC/SENS/SPE/PPV/NPV | [`confusion`], [`diagnostic_metrics`] | `binom.test` per count |
+//! | Youden cut-off | [`youden`] | `pROC::coords(best.method = "youden")` |
+//! | logistic regression | [`logistic_fit`], [`univariate_screen`] | `glm(family = binomial)`, `rms::lrm` |
+//! | factor coding | [`ordinal_code`], [`dummy_code`] | integer scores, `contr.treatment` |
+//! | ICC | [`icc`] | `psych::ICC(lmer = FALSE)` |
+//! | Cohen's kappa | [`cohen_kappa`] | `psych::cohen.kappa` |
+//! | calibration | [`calibration`], [`hosmer_lemeshow`], [`lowess`] | `rms::val.prob`, `ResourceSelection::hoslem.test`, `lowess` |
+//! | decision curve | [`decision_curve`] | `dcurves::dca` |
+//! | IDI, NRI | [`improve_prob`], [`nri_categorical`] | `Hmisc::improveProb` |
+//! | Table 1 tests | [`t_test`], [`mann_whitney`], [`chi_square`], [`fisher_exact`] | `t.test`, `wilcox.test`, `chisq.test`, `fisher.test` |
+
+mod binom;
+mod calibration;
+mod check;
+mod coding;
+mod decision;
+mod diagnostic;
+pub mod dist;
+mod error;
+mod hypothesis;
+mod icc;
+mod improve;
+mod kappa;
+mod logistic;
+mod roc;
+
+pub use binom::{Proportion, binom_ci};
+pub use calibration::{
+    Calibration, CalibrationBin, HosmerLemeshow, Lowess, calibration, hosmer_lemeshow, lowess,
+};
+pub use coding::{BIRADS_LEVELS, Dummy, GRADE_LEVELS, dummy_code, ordinal_code};
+pub use decision::{DecisionCurve, DecisionPoint, decision_curve, default_thresholds};
+pub use diagnostic::{Confusion, Diagnostics, YoudenCut, confusion, diagnostic_metrics, youden};
+pub use error::{Result, StatsError};
+pub use hypothesis::{
+    ChiSquare, FisherExact, MannWhitney, TTest, chi_square, fisher_exact, mann_whitney, t_test,
+};
+pub use icc::{IccForm, IccRow, IccTable, icc};
+pub use improve::{CategoricalNri, Estimate, ImproveProb, improve_prob, nri_categorical};
+pub use kappa::{Kappa, cohen_kappa};
+pub use logistic::{Coefficient, LogisticFit, ScreenRow, logistic_fit, univariate_screen};
+pub use roc::{
+    AucCi, BootstrapCi, DelongTest, Roc, UnpairedDelongTest, auc, auc_bootstrap_ci, auc_delong,
+    delong_paired, delong_unpaired, roc,
+};
