@@ -9,8 +9,11 @@
 
 pub mod cv;
 mod error;
+pub mod model;
 pub mod path;
+pub mod plot;
 
 pub use cv::{CvResult, Folds, Measure, auc, cross_validate, cross_validate_measures};
 pub use error::LassoError;
+pub use model::{FeatureCoefficient, InputHash, LambdaChoice, PathSummary, SignatureModel};
 pub use path::{Design, LassoPath, PathOptions, fit_path, fit_path_rows};

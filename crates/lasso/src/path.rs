@@ -74,6 +74,20 @@ impl<'a> Design<'a> {
         self.n_cols
     }
 
+    /// Each column's standard deviation with divisor n, the scale glmnet
+    /// standardises by; multiply original-scale coefficients by it to compare
+    /// features on one scale.
+    pub fn standard_deviations(&self) -> Vec<f64> {
+        let n = self.n_rows as f64;
+        (0..self.n_cols)
+            .map(|j| {
+                let c = self.column(j);
+                let m = c.iter().sum::<f64>() / n;
+                (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt()
+            })
+            .collect()
+    }
+
     /// Column `j` as a contiguous slice.
     pub fn column(&self, j: usize) -> &'a [f64] {
         &self.data[j * self.n_rows..(j + 1) * self.n_rows]

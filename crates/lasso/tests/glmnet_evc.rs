@@ -278,4 +278,30 @@ fn path_and_cv_match_glmnet() {
             );
         }
     }
+
+    // Figures: both kinds, both formats, written and labelled.
+    let dir = tempfile::tempdir().unwrap();
+    let sd = x.standard_deviations();
+    for ext in ["svg", "png"] {
+        let a = dir.path().join(format!("path.{ext}"));
+        let b = dir.path().join(format!("cv.{ext}"));
+        dlrn_lasso::plot::coefficient_paths(&cvs[0].fit, Some(&sd), &a).unwrap();
+        dlrn_lasso::plot::cv_curve(&cvs[0], &b).unwrap();
+        assert!(std::fs::metadata(&a).unwrap().len() > 10_000);
+        assert!(std::fs::metadata(&b).unwrap().len() > 10_000);
+    }
+    let svg = std::fs::read_to_string(dir.path().join("cv.svg")).unwrap();
+    for text in [
+        "Log Lambda",
+        "Binomial Deviance",
+        "lambda.min",
+        "lambda.1se",
+    ] {
+        assert!(svg.contains(text), "CV figure lacks {text:?}");
+    }
+    if let Some(keep) = std::env::var_os("DLRN_LASSO_KEEP_FIGURES") {
+        for f in ["path.svg", "path.png", "cv.svg", "cv.png"] {
+            std::fs::copy(dir.path().join(f), PathBuf::from(&keep).join(f)).unwrap();
+        }
+    }
 }
