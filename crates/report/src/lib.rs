@@ -1,2 +1,54 @@
 //! dlrn-report: the study's tables (CSV + Markdown) and figures (plotters),
 //! drawn from computed results; it never recomputes a statistic.
+//!
+//! The caller fills plain serde types ([`Table2Row`], [`RocFigure`], …) from
+//! its own statistics, then writes them: [`write_table`] gives `stem.csv`
+//! (full precision) and `stem.md` (rounded as the paper prints);
+//! [`write_figure`] gives `stem.svg` and `stem.png`; [`IndexPage`] and
+//! [`Manifest`] describe the folder. Same inputs, same bytes.
+
+mod error;
+mod figures;
+pub mod format;
+mod html;
+mod manifest;
+mod tables;
+
+use std::path::{Path, PathBuf};
+
+pub use error::ReportError;
+pub use figures::{
+    BoxFigure, BoxPanel, CalibrationBin, CalibrationCurve, CalibrationFigure, ConfusionFigure,
+    ConfusionMatrix, DecisionCurveFigure, Figure, FigureFiles, RocCurve, RocFigure, ScoreGroup,
+    svg_string, write_figure,
+};
+pub use html::{IndexPage, Item, Provenance, Section, escape};
+pub use manifest::Manifest;
+pub use tables::{
+    ComparisonRow, Comparisons, Estimate, IccKeptRow, IccTable, ReportTable, SelectedFeatureRow,
+    SelectedFeatures, SubtypeAucRow, SubtypeAucs, TABLE2_COLUMNS, Table1, Table1Cell, Table1Row,
+    Table2, Table2Row, Table3, Table3Row, TextTable, cohort_rank, model_rank, table2_cells,
+    write_csv, write_markdown,
+};
+
+/// The files one table was written to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableFiles {
+    /// Full-precision CSV.
+    pub csv: PathBuf,
+    /// Rounded Markdown.
+    pub markdown: PathBuf,
+}
+
+/// Writes `dir/stem.csv` and `dir/stem.md`.
+pub fn write_table(
+    table: &impl ReportTable,
+    dir: &Path,
+    stem: &str,
+) -> Result<TableFiles, ReportError> {
+    let csv = dir.join(format!("{stem}.csv"));
+    let markdown = dir.join(format!("{stem}.md"));
+    write_csv(table, &csv)?;
+    write_markdown(table, &markdown)?;
+    Ok(TableFiles { csv, markdown })
+}

@@ -1,0 +1,914 @@
+//! The study's tables as plain input types (filled by the caller from its own
+//! statistics; nothing here computes one), written as full-precision CSV and
+//! as Markdown/HTML rounded as the paper prints.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ReportError;
+use crate::format::{auc_ci, count_percent, fixed, full, mean_sd, or_ci, p_value, percent_ci};
+
+/// A proportion (accuracy, sensitivity, …) with its 95% CI.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The proportion in [0, 1].
+    pub value: f64,
+    /// Lower CI bound.
+    pub ci_low: f64,
+    /// Upper CI bound.
+    pub ci_high: f64,
+}
+
+/// One row of Table 2: a model's performance on one cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table2Row {
+    /// Cohort name (TC, EVC1, …).
+    pub cohort: String,
+    /// Model name (clinical, signature, DLRN).
+    pub model: String,
+    /// AUC.
+    pub auc: f64,
+    /// DeLong CI lower bound.
+    pub auc_ci_low: f64,
+    /// DeLong CI upper bound.
+    pub auc_ci_high: f64,
+    /// Accuracy at the cut-off.
+    pub accuracy: Estimate,
+    /// Sensitivity at the cut-off.
+    pub sensitivity: Estimate,
+    /// Specificity at the cut-off.
+    pub specificity: Estimate,
+    /// Positive predictive value.
+    pub ppv: Estimate,
+    /// Negative predictive value.
+    pub npv: Estimate,
+    /// DeLong P versus the DLRN on the same cohort (`None` for the DLRN itself).
+    pub delong_p: Option<f64>,
+}
+
+/// One cell of Table 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Table1Cell {
+    /// A level's count and percentage of the cohort.
+    Count {
+        /// Patients at this level.
+        n: u64,
+        /// Their percentage (0–100).
+        percent: f64,
+    },
+    /// A continuous characteristic's mean and standard deviation.
+    MeanSd {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+    },
+    /// Not reported for this cohort.
+    Missing,
+}
+
+/// One row of Table 1: a characteristic (and level) across cohorts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table1Row {
+    /// Characteristic (`Age (years)`, `BI-RADS`).
+    pub characteristic: String,
+    /// Level (`4A`), empty for continuous characteristics.
+    pub level: String,
+    /// One cell per cohort, in [`Table1::cohorts`] order.
+    pub cells: Vec<Table1Cell>,
+    /// P value of the test across cohorts (printed on the first row of a characteristic).
+    pub p_value: Option<f64>,
+    /// The test's name (`chi-squared`, `ANOVA`, `Kruskal–Wallis`).
+    pub test: String,
+}
+
+/// Table 1: baseline characteristics per cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table1 {
+    /// Cohort names, the column order.
+    pub cohorts: Vec<String>,
+    /// Rows in the order printed (characteristics keep the caller's order).
+    pub rows: Vec<Table1Row>,
+}
+
+/// One row of Table 3: a factor of the multivariable clinical model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table3Row {
+    /// Factor (`Age (years)`).
+    pub factor: String,
+    /// Coefficient β.
+    pub coefficient: f64,
+    /// Odds ratio exp(β).
+    pub odds_ratio: f64,
+    /// OR CI lower bound.
+    pub or_ci_low: f64,
+    /// OR CI upper bound.
+    pub or_ci_high: f64,
+    /// Wald P value.
+    pub p_value: f64,
+}
+
+/// Supplementary: features kept by the ICC filter, per family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IccKeptRow {
+    /// Feature family (`LBP`, `deep`).
+    pub family: String,
+    /// Features extracted.
+    pub total: u64,
+    /// Features with ICC above the threshold.
+    pub kept: u64,
+}
+
+/// Supplementary: a feature selected by the LASSO with its coefficient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectedFeatureRow {
+    /// Column name (`LBP_38`, `f_135`).
+    pub feature: String,
+    /// Its family.
+    pub family: String,
+    /// LASSO coefficient at lambda.min.
+    pub coefficient: f64,
+}
+
+/// Supplementary: IDI, NRI and C-index of a model against a reference model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonRow {
+    /// Cohort.
+    pub cohort: String,
+    /// Model compared (DLRN).
+    pub model: String,
+    /// Reference model (clinical, signature).
+    pub reference: String,
+    /// Integrated discrimination improvement.
+    pub idi: f64,
+    /// IDI CI lower bound.
+    pub idi_ci_low: Option<f64>,
+    /// IDI CI upper bound.
+    pub idi_ci_high: Option<f64>,
+    /// IDI P value.
+    pub idi_p: Option<f64>,
+    /// Net reclassification improvement.
+    pub nri: f64,
+    /// NRI CI lower bound.
+    pub nri_ci_low: Option<f64>,
+    /// NRI CI upper bound.
+    pub nri_ci_high: Option<f64>,
+    /// NRI P value.
+    pub nri_p: Option<f64>,
+    /// The model's C-index.
+    pub c_index: f64,
+    /// C-index CI lower bound.
+    pub c_index_ci_low: Option<f64>,
+    /// C-index CI upper bound.
+    pub c_index_ci_high: Option<f64>,
+}
+
+/// Supplementary: AUC within one molecular subtype.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubtypeAucRow {
+    /// Cohort.
+    pub cohort: String,
+    /// Molecular subtype.
+    pub subtype: String,
+    /// Model.
+    pub model: String,
+    /// Patients in the subtype.
+    pub n: u64,
+    /// ALN+ patients among them.
+    pub n_positive: u64,
+    /// AUC (`None` when one class is absent).
+    pub auc: Option<f64>,
+    /// CI lower bound.
+    pub auc_ci_low: Option<f64>,
+    /// CI upper bound.
+    pub auc_ci_high: Option<f64>,
+}
+
+/// Sort rank of a cohort: TC first, then EVC1, EVC2, … , then others by name.
+pub fn cohort_rank(c: &str) -> (u32, String) {
+    if c.eq_ignore_ascii_case("TC") {
+        (0, String::new())
+    } else if let Some(n) = c.strip_prefix("EVC").and_then(|d| d.parse::<u32>().ok()) {
+        (1 + n, String::new())
+    } else {
+        (u32::MAX, c.to_string())
+    }
+}
+
+/// Sort rank of a model: clinical, signature, DLRN, then others by name.
+pub fn model_rank(m: &str) -> (u32, String) {
+    match m.to_ascii_lowercase().as_str() {
+        "clinical" => (0, String::new()),
+        "signature" => (1, String::new()),
+        "dlrn" => (2, String::new()),
+        _ => (3, m.to_string()),
+    }
+}
+
+/// A table of already formatted text, rendered as Markdown or HTML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextTable {
+    /// Column headings.
+    pub header: Vec<String>,
+    /// Rows of cells.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl TextTable {
+    /// GitHub-flavoured Markdown, one line per row, `|` in cells escaped.
+    pub fn to_markdown(&self) -> String {
+        let esc = |s: &str| s.replace('|', "\\|");
+        let mut o = String::new();
+        o.push_str(&format!(
+            "| {} |\n",
+            self.header
+                .iter()
+                .map(|h| esc(h))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+        o.push_str(&format!("|{}\n", " --- |".repeat(self.header.len())));
+        for r in &self.rows {
+            o.push_str(&format!(
+                "| {} |\n",
+                r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+            ));
+        }
+        o
+    }
+
+    /// An HTML `<table>` with escaped cells and an optional caption.
+    pub fn to_html(&self, caption: &str) -> String {
+        let e = crate::html::escape;
+        let mut o = String::from("<table>\n");
+        if !caption.is_empty() {
+            o.push_str(&format!("<caption>{}</caption>\n", e(caption)));
+        }
+        o.push_str("<thead><tr>");
+        for h in &self.header {
+            o.push_str(&format!("<th scope=\"col\">{}</th>", e(h)));
+        }
+        o.push_str("</tr></thead>\n<tbody>\n");
+        for r in &self.rows {
+            o.push_str("<tr>");
+            for (i, c) in r.iter().enumerate() {
+                if i == 0 {
+                    o.push_str(&format!("<th scope=\"row\">{}</th>", e(c)));
+                } else {
+                    o.push_str(&format!("<td>{}</td>", e(c)));
+                }
+            }
+            o.push_str("</tr>\n");
+        }
+        o.push_str("</tbody>\n</table>\n");
+        o
+    }
+}
+
+/// A table the report can write: full-precision CSV plus a rounded display.
+pub trait ReportTable {
+    /// CSV column names.
+    fn csv_header(&self) -> Vec<String>;
+    /// CSV records at full precision, in output order.
+    fn csv_records(&self) -> Vec<Vec<String>>;
+    /// The rounded table as printed.
+    fn display(&self) -> TextTable;
+    /// Checks every number is finite where it must be (names the row and column).
+    fn validate(&self) -> Result<(), ReportError> {
+        Ok(())
+    }
+}
+
+/// Writes `table` as CSV (full precision, `\n` line ends) to `path`.
+pub fn write_csv(table: &impl ReportTable, path: &Path) -> Result<(), ReportError> {
+    table.validate()?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_path(path)
+        .map_err(|source| ReportError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let map = |source| ReportError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    w.write_record(table.csv_header()).map_err(map)?;
+    for r in table.csv_records() {
+        w.write_record(r).map_err(map)?;
+    }
+    w.flush().map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes `table` as Markdown to `path`.
+pub fn write_markdown(table: &impl ReportTable, path: &Path) -> Result<(), ReportError> {
+    table.validate()?;
+    std::fs::write(path, table.display().to_markdown()).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn finite(table: &str, row: usize, column: &str, v: f64) -> Result<(), ReportError> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(ReportError::BadValue {
+            table: table.into(),
+            row,
+            column: column.into(),
+            found: v.to_string(),
+            expected: "a finite number".into(),
+        })
+    }
+}
+
+/// Table 2 with rows sorted by cohort (TC, EVC1, …) then model (clinical,
+/// signature, DLRN), so output order never depends on the caller's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table2 {
+    /// The rows (sorted on construction).
+    pub rows: Vec<Table2Row>,
+}
+
+impl Table2 {
+    /// Sorts the rows into the printed order.
+    pub fn new(mut rows: Vec<Table2Row>) -> Self {
+        rows.sort_by(|a, b| {
+            (cohort_rank(&a.cohort), model_rank(&a.model))
+                .cmp(&(cohort_rank(&b.cohort), model_rank(&b.model)))
+        });
+        Self { rows }
+    }
+}
+
+/// table2.csv's columns, exactly (issue 7).
+pub const TABLE2_COLUMNS: [&str; 21] = [
+    "cohort",
+    "model",
+    "auc",
+    "auc_ci_low",
+    "auc_ci_high",
+    "accuracy",
+    "accuracy_ci_low",
+    "accuracy_ci_high",
+    "sensitivity",
+    "sensitivity_ci_low",
+    "sensitivity_ci_high",
+    "specificity",
+    "specificity_ci_low",
+    "specificity_ci_high",
+    "ppv",
+    "ppv_ci_low",
+    "ppv_ci_high",
+    "npv",
+    "npv_ci_low",
+    "npv_ci_high",
+    "delong_p",
+];
+
+impl ReportTable for Table2 {
+    fn csv_header(&self) -> Vec<String> {
+        TABLE2_COLUMNS.iter().map(|s| s.to_string()).collect()
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                let mut v = vec![
+                    r.cohort.clone(),
+                    r.model.clone(),
+                    full(Some(r.auc)),
+                    full(Some(r.auc_ci_low)),
+                    full(Some(r.auc_ci_high)),
+                ];
+                for e in [r.accuracy, r.sensitivity, r.specificity, r.ppv, r.npv] {
+                    v.extend([
+                        full(Some(e.value)),
+                        full(Some(e.ci_low)),
+                        full(Some(e.ci_high)),
+                    ]);
+                }
+                v.push(full(r.delong_p));
+                v
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: [
+                "Cohort",
+                "Model",
+                "AUC (95% CI)",
+                "ACC, %",
+                "SENS, %",
+                "SPE, %",
+                "PPV, %",
+                "NPV, %",
+                "P (DeLong vs DLRN)",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            rows: self.rows.iter().map(table2_cells).collect(),
+        }
+    }
+    fn validate(&self) -> Result<(), ReportError> {
+        for (i, r) in self.rows.iter().enumerate() {
+            let row = i + 1;
+            for (c, v) in [
+                ("auc", r.auc),
+                ("auc_ci_low", r.auc_ci_low),
+                ("auc_ci_high", r.auc_ci_high),
+            ] {
+                finite("table2", row, c, v)?;
+            }
+            for (c, e) in [
+                ("accuracy", r.accuracy),
+                ("sensitivity", r.sensitivity),
+                ("specificity", r.specificity),
+                ("ppv", r.ppv),
+                ("npv", r.npv),
+            ] {
+                finite("table2", row, c, e.value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One Table 2 row's printed cells (the paper's style plus the DeLong P).
+pub fn table2_cells(r: &Table2Row) -> Vec<String> {
+    let pc = |e: Estimate| percent_ci(e.value, e.ci_low, e.ci_high);
+    vec![
+        r.cohort.clone(),
+        r.model.clone(),
+        auc_ci(r.auc, r.auc_ci_low, r.auc_ci_high),
+        pc(r.accuracy),
+        pc(r.sensitivity),
+        pc(r.specificity),
+        pc(r.ppv),
+        pc(r.npv),
+        r.delong_p.map(p_value).unwrap_or_else(|| "—".into()),
+    ]
+}
+
+impl ReportTable for Table1 {
+    fn csv_header(&self) -> Vec<String> {
+        [
+            "characteristic",
+            "level",
+            "cohort",
+            "n",
+            "percent",
+            "mean",
+            "sd",
+            "p_value",
+            "test",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for r in &self.rows {
+            for (cohort, cell) in self.cohorts.iter().zip(&r.cells) {
+                let (n, pct, mean, sd) = match cell {
+                    Table1Cell::Count { n, percent } => (
+                        n.to_string(),
+                        full(Some(*percent)),
+                        String::new(),
+                        String::new(),
+                    ),
+                    Table1Cell::MeanSd { mean, sd } => (
+                        String::new(),
+                        String::new(),
+                        full(Some(*mean)),
+                        full(Some(*sd)),
+                    ),
+                    Table1Cell::Missing => Default::default(),
+                };
+                out.push(vec![
+                    r.characteristic.clone(),
+                    r.level.clone(),
+                    cohort.clone(),
+                    n,
+                    pct,
+                    mean,
+                    sd,
+                    full(r.p_value),
+                    r.test.clone(),
+                ]);
+            }
+        }
+        out
+    }
+    fn display(&self) -> TextTable {
+        let mut header = vec!["Characteristic".to_string()];
+        header.extend(self.cohorts.iter().cloned());
+        header.push("P".into());
+        let mut rows = Vec::new();
+        let mut last = "";
+        for r in &self.rows {
+            let first = r.characteristic != last;
+            last = &r.characteristic;
+            let name = if r.level.is_empty() {
+                r.characteristic.clone()
+            } else if first {
+                format!("{}: {}", r.characteristic, r.level)
+            } else {
+                format!("  {}", r.level)
+            };
+            let mut row = vec![name];
+            row.extend(r.cells.iter().map(|c| match c {
+                Table1Cell::Count { n, percent } => count_percent(*n, *percent),
+                Table1Cell::MeanSd { mean, sd } => mean_sd(*mean, *sd),
+                Table1Cell::Missing => "—".into(),
+            }));
+            row.push(if first {
+                r.p_value.map(p_value).unwrap_or_default()
+            } else {
+                String::new()
+            });
+            rows.push(row);
+        }
+        TextTable { header, rows }
+    }
+    fn validate(&self) -> Result<(), ReportError> {
+        for (i, r) in self.rows.iter().enumerate() {
+            if r.cells.len() != self.cohorts.len() {
+                return Err(ReportError::BadValue {
+                    table: "table1".into(),
+                    row: i + 1,
+                    column: "cells".into(),
+                    found: format!("{} cells", r.cells.len()),
+                    expected: format!("one per cohort ({})", self.cohorts.len()),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Table 3 rows in the caller's (model) order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table3 {
+    /// The factors.
+    pub rows: Vec<Table3Row>,
+}
+
+impl ReportTable for Table3 {
+    fn csv_header(&self) -> Vec<String> {
+        [
+            "factor",
+            "coefficient",
+            "odds_ratio",
+            "or_ci_low",
+            "or_ci_high",
+            "p_value",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.factor.clone(),
+                    full(Some(r.coefficient)),
+                    full(Some(r.odds_ratio)),
+                    full(Some(r.or_ci_low)),
+                    full(Some(r.or_ci_high)),
+                    full(Some(r.p_value)),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: ["Factor", "Coefficient", "Odds ratio (95% CI)", "P"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.factor.clone(),
+                        fixed(r.coefficient, 4),
+                        or_ci(r.odds_ratio, r.or_ci_low, r.or_ci_high),
+                        p_value(r.p_value),
+                    ]
+                })
+                .collect(),
+        }
+    }
+    fn validate(&self) -> Result<(), ReportError> {
+        for (i, r) in self.rows.iter().enumerate() {
+            for (c, v) in [
+                ("coefficient", r.coefficient),
+                ("odds_ratio", r.odds_ratio),
+                ("p_value", r.p_value),
+            ] {
+                finite("table3", i + 1, c, v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Supplementary ICC table, rows in the caller's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IccTable {
+    /// ICC threshold used (0.80).
+    pub threshold: f64,
+    /// One row per family.
+    pub rows: Vec<IccKeptRow>,
+}
+
+impl ReportTable for IccTable {
+    fn csv_header(&self) -> Vec<String> {
+        ["family", "total", "kept", "threshold"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.family.clone(),
+                    r.total.to_string(),
+                    r.kept.to_string(),
+                    full(Some(self.threshold)),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: vec![
+                "Family".into(),
+                "Features".into(),
+                format!("Kept (ICC > {})", fixed(self.threshold, 2)),
+            ],
+            rows: self
+                .rows
+                .iter()
+                .map(|r| vec![r.family.clone(), r.total.to_string(), r.kept.to_string()])
+                .collect(),
+        }
+    }
+}
+
+/// Supplementary selected-features table, rows in the caller's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectedFeatures {
+    /// The selected features.
+    pub rows: Vec<SelectedFeatureRow>,
+}
+
+impl ReportTable for SelectedFeatures {
+    fn csv_header(&self) -> Vec<String> {
+        ["feature", "family", "coefficient"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.feature.clone(),
+                    r.family.clone(),
+                    full(Some(r.coefficient)),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: ["Feature", "Family", "Coefficient"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.feature.clone(),
+                        r.family.clone(),
+                        format!("{:.4e}", r.coefficient),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Supplementary IDI/NRI/C-index table, sorted by cohort, model, reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparisons {
+    /// The rows (sorted on construction).
+    pub rows: Vec<ComparisonRow>,
+}
+
+impl Comparisons {
+    /// Sorts the rows into the printed order.
+    pub fn new(mut rows: Vec<ComparisonRow>) -> Self {
+        rows.sort_by(|a, b| {
+            (
+                cohort_rank(&a.cohort),
+                model_rank(&a.model),
+                model_rank(&a.reference),
+            )
+                .cmp(&(
+                    cohort_rank(&b.cohort),
+                    model_rank(&b.model),
+                    model_rank(&b.reference),
+                ))
+        });
+        Self { rows }
+    }
+}
+
+fn opt_ci(v: f64, lo: Option<f64>, hi: Option<f64>, d: usize) -> String {
+    match (lo, hi) {
+        (Some(l), Some(h)) => format!("{} ({}–{})", fixed(v, d), fixed(l, d), fixed(h, d)),
+        _ => fixed(v, d),
+    }
+}
+
+impl ReportTable for Comparisons {
+    fn csv_header(&self) -> Vec<String> {
+        [
+            "cohort",
+            "model",
+            "reference",
+            "idi",
+            "idi_ci_low",
+            "idi_ci_high",
+            "idi_p",
+            "nri",
+            "nri_ci_low",
+            "nri_ci_high",
+            "nri_p",
+            "c_index",
+            "c_index_ci_low",
+            "c_index_ci_high",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.cohort.clone(),
+                    r.model.clone(),
+                    r.reference.clone(),
+                    full(Some(r.idi)),
+                    full(r.idi_ci_low),
+                    full(r.idi_ci_high),
+                    full(r.idi_p),
+                    full(Some(r.nri)),
+                    full(r.nri_ci_low),
+                    full(r.nri_ci_high),
+                    full(r.nri_p),
+                    full(Some(r.c_index)),
+                    full(r.c_index_ci_low),
+                    full(r.c_index_ci_high),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: [
+                "Cohort",
+                "Model",
+                "Versus",
+                "IDI (95% CI)",
+                "P",
+                "NRI (95% CI)",
+                "P",
+                "C-index (95% CI)",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.cohort.clone(),
+                        r.model.clone(),
+                        r.reference.clone(),
+                        opt_ci(r.idi, r.idi_ci_low, r.idi_ci_high, 3),
+                        r.idi_p.map(p_value).unwrap_or_default(),
+                        opt_ci(r.nri, r.nri_ci_low, r.nri_ci_high, 3),
+                        r.nri_p.map(p_value).unwrap_or_default(),
+                        opt_ci(r.c_index, r.c_index_ci_low, r.c_index_ci_high, 3),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Supplementary AUC-by-subtype table, sorted by cohort, subtype, model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubtypeAucs {
+    /// The rows (sorted on construction).
+    pub rows: Vec<SubtypeAucRow>,
+}
+
+impl SubtypeAucs {
+    /// Sorts the rows into the printed order.
+    pub fn new(mut rows: Vec<SubtypeAucRow>) -> Self {
+        rows.sort_by(|a, b| {
+            (cohort_rank(&a.cohort), &a.subtype, model_rank(&a.model)).cmp(&(
+                cohort_rank(&b.cohort),
+                &b.subtype,
+                model_rank(&b.model),
+            ))
+        });
+        Self { rows }
+    }
+}
+
+impl ReportTable for SubtypeAucs {
+    fn csv_header(&self) -> Vec<String> {
+        [
+            "cohort",
+            "subtype",
+            "model",
+            "n",
+            "n_positive",
+            "auc",
+            "auc_ci_low",
+            "auc_ci_high",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.cohort.clone(),
+                    r.subtype.clone(),
+                    r.model.clone(),
+                    r.n.to_string(),
+                    r.n_positive.to_string(),
+                    full(r.auc),
+                    full(r.auc_ci_low),
+                    full(r.auc_ci_high),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: ["Cohort", "Subtype", "Model", "n (ALN+)", "AUC (95% CI)"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    let auc = match (r.auc, r.auc_ci_low, r.auc_ci_high) {
+                        (Some(a), Some(l), Some(h)) => auc_ci(a, l, h),
+                        (Some(a), _, _) => fixed(a, 3),
+                        _ => "— (one class)".into(),
+                    };
+                    vec![
+                        r.cohort.clone(),
+                        r.subtype.clone(),
+                        r.model.clone(),
+                        format!("{} ({})", r.n, r.n_positive),
+                        auc,
+                    ]
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,568 @@
+//! dlrn-report: paper-style formatting of published rows, exact CSV layout,
+//! byte-identical reruns, an SVG snapshot, and a complete sample report.
+
+use std::path::{Path, PathBuf};
+
+use dlrn_report::*;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct PublishedRow {
+    #[serde(flatten)]
+    row: Table2Row,
+    printed: String,
+}
+
+#[derive(Deserialize)]
+struct Published {
+    rows: Vec<PublishedRow>,
+}
+
+fn published() -> Published {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/table2_published.json"
+    );
+    let text = std::fs::read_to_string(path).expect(
+        "fixture tests/fixtures/table2_published.json (tests/oracle/make_table2_published.R)",
+    );
+    serde_json::from_str(&text).expect("valid fixture")
+}
+
+/// The paper's printed Table 2 rows (study.md) from pROC's AUC/DeLong CI on the
+/// released tables and binom.test's exact CIs (make_table2_published.R).
+#[test]
+fn published_signature_rows_print_as_the_paper() {
+    let p = published();
+    assert_eq!(p.rows.len(), 2);
+    for r in &p.rows {
+        let cells = table2_cells(&r.row);
+        let line = format!("| {} |", cells[..8].join(" | "));
+        assert_eq!(line, r.printed);
+    }
+    let md = Table2::new(p.rows.iter().map(|r| r.row.clone()).collect())
+        .display()
+        .to_markdown();
+    assert!(
+        md.contains("| EVC1 | signature | 0.886 (0.815–0.958) | 87 (79–92) |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn table2_csv_header_and_precision() {
+    let p = published();
+    let rows: Vec<Table2Row> = p.rows.iter().map(|r| r.row.clone()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_table(&Table2::new(rows.clone()), dir.path(), "table2").unwrap();
+    let text = std::fs::read_to_string(&files.csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "cohort,model,auc,auc_ci_low,auc_ci_high,accuracy,accuracy_ci_low,accuracy_ci_high,sensitivity,sensitivity_ci_low,\
+sensitivity_ci_high,specificity,specificity_ci_low,specificity_ci_high,ppv,ppv_ci_low,ppv_ci_high,npv,npv_ci_low,npv_ci_high,delong_p"
+    );
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(first.len(), 21);
+    assert_eq!(&first[..2], &["EVC1", "signature"]);
+    // Full precision: every number reads back to the same double.
+    assert_eq!(first[2].parse::<f64>().unwrap(), rows[0].auc);
+    assert_eq!(first[6].parse::<f64>().unwrap(), rows[0].accuracy.ci_low);
+    assert_eq!(first[20], "", "no DeLong P for the row itself");
+}
+
+fn row(cohort: &str, model: &str, auc: f64) -> Table2Row {
+    let e = Estimate {
+        value: 0.8,
+        ci_low: 0.7,
+        ci_high: 0.9,
+    };
+    Table2Row {
+        cohort: cohort.into(),
+        model: model.into(),
+        auc,
+        auc_ci_low: auc - 0.05,
+        auc_ci_high: auc + 0.05,
+        accuracy: e,
+        sensitivity: e,
+        specificity: e,
+        ppv: e,
+        npv: e,
+        delong_p: if model == "DLRN" { None } else { Some(0.0004) },
+    }
+}
+
+#[test]
+fn table2_rows_sort_by_cohort_then_model() {
+    let t = Table2::new(vec![
+        row("EVC2", "DLRN", 0.9),
+        row("TC", "signature", 0.9),
+        row("EVC1", "clinical", 0.7),
+        row("TC", "DLRN", 0.9),
+        row("EVC10", "clinical", 0.7),
+        row("TC", "clinical", 0.7),
+    ]);
+    let order: Vec<(String, String)> = t
+        .rows
+        .iter()
+        .map(|r| (r.cohort.clone(), r.model.clone()))
+        .collect();
+    let want = [
+        ("TC", "clinical"),
+        ("TC", "signature"),
+        ("TC", "DLRN"),
+        ("EVC1", "clinical"),
+        ("EVC2", "DLRN"),
+        ("EVC10", "clinical"),
+    ];
+    assert_eq!(order, want.map(|(a, b)| (a.to_string(), b.to_string())));
+    assert!(t.display().to_markdown().contains("| <0.001 |"));
+}
+
+#[test]
+fn nan_is_an_error_naming_row_and_column() {
+    let mut bad = row("EVC1", "DLRN", 0.9);
+    bad.sensitivity.value = f64::NAN;
+    let dir = tempfile::tempdir().unwrap();
+    let e = write_table(
+        &Table2::new(vec![row("EVC1", "clinical", 0.7), bad]),
+        dir.path(),
+        "t",
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "table2: row 2, column `sensitivity`: NaN is not a finite number"
+    );
+}
+
+/// Table 3 of the paper, printed values in, the same text out.
+#[test]
+fn table3_prints_as_the_paper() {
+    let t = Table3 {
+        rows: vec![
+            Table3Row {
+                factor: "Age (years)".into(),
+                coefficient: -0.0184,
+                odds_ratio: 0.9818,
+                or_ci_low: 0.9663,
+                or_ci_high: 0.9972,
+                p_value: 0.002,
+            },
+            Table3Row {
+                factor: "BI-RADS".into(),
+                coefficient: 0.3811,
+                odds_ratio: 1.4638,
+                or_ci_low: 1.2499,
+                or_ci_high: 1.7194,
+                p_value: 0.00001,
+            },
+        ],
+    };
+    let md = t.display().to_markdown();
+    assert!(
+        md.contains("| Age (years) | -0.0184 | 0.9818 (0.9663–0.9972) | 0.002 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| BI-RADS | 0.3811 | 1.4638 (1.2499–1.7194) | <0.001 |"),
+        "{md}"
+    );
+}
+
+/// Table 1 printed for the paper's age and BI-RADS rows of TC / EVC1 (study.md).
+#[test]
+fn table1_prints_as_the_paper() {
+    let t = Table1 {
+        cohorts: vec!["TC".into(), "EVC1".into()],
+        rows: vec![
+            Table1Row {
+                characteristic: "Age (years)".into(),
+                level: String::new(),
+                cells: vec![
+                    Table1Cell::MeanSd {
+                        mean: 54.5,
+                        sd: 11.51,
+                    },
+                    Table1Cell::MeanSd {
+                        mean: 55.19,
+                        sd: 10.65,
+                    },
+                ],
+                p_value: Some(0.62),
+                test: "ANOVA".into(),
+            },
+            Table1Row {
+                characteristic: "BI-RADS".into(),
+                level: "4A".into(),
+                cells: vec![
+                    Table1Cell::Count {
+                        n: 172,
+                        percent: 100.0 * 172.0 / 621.0,
+                    },
+                    Table1Cell::Count {
+                        n: 18,
+                        percent: 100.0 * 18.0 / 112.0,
+                    },
+                ],
+                p_value: Some(0.0001),
+                test: "chi-squared".into(),
+            },
+            Table1Row {
+                characteristic: "BI-RADS".into(),
+                level: "4B".into(),
+                cells: vec![
+                    Table1Cell::Count {
+                        n: 144,
+                        percent: 100.0 * 144.0 / 621.0,
+                    },
+                    Table1Cell::Missing,
+                ],
+                p_value: Some(0.0001),
+                test: "chi-squared".into(),
+            },
+        ],
+    };
+    let md = t.display().to_markdown();
+    assert!(
+        md.contains("| Age (years) | 54.50±11.51 | 55.19±10.65 | 0.620 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| BI-RADS: 4A | 172 (27.7) | 18 (16.1) | <0.001 |"),
+        "{md}"
+    );
+    assert!(md.contains("|   4B | 144 (23.2) | — |  |"), "{md}");
+    let csv: Vec<Vec<String>> = t.csv_records();
+    assert_eq!(csv.len(), 6);
+    assert_eq!(
+        csv[2][..5],
+        [
+            "BI-RADS",
+            "4A",
+            "TC",
+            "172",
+            &format!("{}", 100.0 * 172.0 / 621.0)
+        ]
+        .map(String::from)
+    );
+}
+
+// ------------------------------------------------------------- sample report
+
+fn roc_points(auc: f64) -> Vec<(f64, f64)> {
+    // Power-law ROC: tpr = fpr^k has AUC 1/(k+1).
+    let k = 1.0 / auc - 1.0;
+    (0..=50)
+        .map(|i| i as f64 / 50.0)
+        .map(|f| (f, f.powf(k)))
+        .collect()
+}
+
+fn sample_figures() -> (
+    RocFigure,
+    DecisionCurveFigure,
+    CalibrationFigure,
+    BoxFigure,
+    ConfusionFigure,
+) {
+    let models = [("clinical", 0.769), ("signature", 0.886), ("DLRN", 0.914)];
+    let roc = RocFigure {
+        title: "EVC1".into(),
+        curves: models
+            .iter()
+            .map(|&(m, a)| RocCurve {
+                model: m.into(),
+                points: roc_points(a),
+                auc: a,
+                auc_ci_low: a - 0.07,
+                auc_ci_high: a + 0.05,
+            })
+            .collect(),
+    };
+    let thresholds: Vec<f64> = (1..=90).map(|i| i as f64 / 100.0).collect();
+    let prev = 0.402;
+    let dca = DecisionCurveFigure {
+        title: "EVC1".into(),
+        treat_all: thresholds
+            .iter()
+            .map(|t| prev - (1.0 - prev) * t / (1.0 - t))
+            .collect(),
+        models: models
+            .iter()
+            .map(|&(m, a)| {
+                (
+                    m.to_string(),
+                    thresholds
+                        .iter()
+                        .map(|t| (prev * a - 0.3 * t).max(-0.02) * (1.0 - t))
+                        .collect(),
+                )
+            })
+            .collect(),
+        thresholds,
+    };
+    let cal = CalibrationFigure {
+        title: "EVC1".into(),
+        curves: models[1..]
+            .iter()
+            .map(|&(m, a)| CalibrationCurve {
+                model: m.into(),
+                bins: (0..5)
+                    .map(|i| {
+                        let p = 0.1 + 0.2 * i as f64;
+                        let o = p + (a - 0.9) * (p - 0.5);
+                        CalibrationBin {
+                            predicted: p,
+                            observed: o,
+                            ci_low: Some((o - 0.12).max(0.0)),
+                            ci_high: Some((o + 0.12).min(1.0)),
+                        }
+                    })
+                    .collect(),
+                smooth: (0..=20)
+                    .map(|i| i as f64 / 20.0)
+                    .map(|p| (p, p + (a - 0.9) * (p - 0.5)))
+                    .collect(),
+            })
+            .collect(),
+    };
+    let group = |label: &str, c: f64, n: usize| ScoreGroup {
+        label: label.into(),
+        values: (0..n)
+            .map(|i| c + ((i * 37 % 101) as f64 / 101.0 - 0.5) * 2.4)
+            .collect(),
+    };
+    let boxes = BoxFigure {
+        y_label: "DLR signature".into(),
+        panels: ["TC", "EVC1", "EVC2"]
+            .iter()
+            .map(|c| BoxPanel {
+                title: c.to_string(),
+                groups: vec![group("ALN−", -0.8, 60), group("ALN+", 0.9, 40)],
+                p_value: Some(0.0001),
+            })
+            .collect(),
+        seed: 1,
+    };
+    let conf = ConfusionFigure {
+        panels: vec![
+            ConfusionMatrix {
+                title: "EVC1 — DLRN".into(),
+                tp: 39,
+                fn_: 6,
+                fp: 8,
+                tn: 59,
+            },
+            ConfusionMatrix {
+                title: "EVC2 — DLRN".into(),
+                tp: 30,
+                fn_: 5,
+                fp: 6,
+                tn: 46,
+            },
+        ],
+    };
+    (roc, dca, cal, boxes, conf)
+}
+
+/// Writes a complete sample report into `dir`; returns every file written.
+fn write_sample(dir: &Path) -> Vec<PathBuf> {
+    let figdir = dir.join("figures");
+    std::fs::create_dir_all(&figdir).unwrap();
+    let p = published();
+    let t2 = Table2::new(
+        p.rows
+            .iter()
+            .map(|r| r.row.clone())
+            .chain([row("TC", "DLRN", 0.93), row("TC", "clinical", 0.76)])
+            .collect(),
+    );
+    let mut files = Vec::new();
+    let f2 = write_table(&t2, dir, "table2").unwrap();
+    files.extend([f2.csv, f2.markdown]);
+    let t3 = Table3 {
+        rows: vec![Table3Row {
+            factor: "Age (years)".into(),
+            coefficient: -0.0184,
+            odds_ratio: 0.9818,
+            or_ci_low: 0.9663,
+            or_ci_high: 0.9972,
+            p_value: 0.002,
+        }],
+    };
+    let f3 = write_table(&t3, dir, "table3").unwrap();
+    files.extend([f3.csv, f3.markdown]);
+    let icc = IccTable {
+        threshold: 0.8,
+        rows: vec![
+            IccKeptRow {
+                family: "LBP".into(),
+                total: 256,
+                kept: 250,
+            },
+            IccKeptRow {
+                family: "deep".into(),
+                total: 2048,
+                kept: 1847,
+            },
+        ],
+    };
+    let fi = write_table(&icc, dir, "supp_icc").unwrap();
+    files.extend([fi.csv, fi.markdown]);
+    let (roc, dca, cal, boxes, conf) = sample_figures();
+    let figs = vec![
+        (
+            "ROC curves, EVC1",
+            write_figure(&roc, &figdir, "roc_EVC1", 2).unwrap(),
+        ),
+        (
+            "Decision curves, EVC1",
+            write_figure(&dca, &figdir, "dca_EVC1", 2).unwrap(),
+        ),
+        (
+            "Calibration, EVC1",
+            write_figure(&cal, &figdir, "calibration_EVC1", 2).unwrap(),
+        ),
+        (
+            "Signature by ALN status",
+            write_figure(&boxes, &figdir, "signature_box", 2).unwrap(),
+        ),
+        (
+            "Confusion matrices at the cut-off",
+            write_figure(&conf, &figdir, "confusion", 2).unwrap(),
+        ),
+    ];
+    let rel = |p: &Path| p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+    let page = IndexPage {
+        title: "DLRN study report".into(),
+        simulated: Some("The cohorts in this report are simulated: no patient data were used, and the numbers say nothing about real patients.".into()),
+        provenance: Provenance {
+            version: "0.1.0".into(),
+            seed: 1,
+            config_name: "configs/quick.toml".into(),
+            config_text: "[lasso]\nseed = 1\n# <not a tag>\n".into(),
+            config_hash: "ab".repeat(32),
+            data_hashes: vec![("TC/clinical.csv".into(), "cd".repeat(32))],
+            weights: "seeded random initialisation (seed 7)".into(),
+            weights_hash: None,
+        },
+        sections: vec![
+            Section {
+                title: "Table 2: performance".into(),
+                items: vec![Item::Table { caption: "AUC with DeLong 95% CI; percentages with exact 95% CI".into(), table: t2.display(), csv: Some("table2.csv".into()) }],
+            },
+            Section { title: "Table 3: clinical model".into(), items: vec![Item::Table { caption: String::new(), table: t3.display(), csv: Some("table3.csv".into()) }] },
+            Section {
+                title: "Figures".into(),
+                items: figs.iter().map(|(c, f)| Item::Figure { caption: c.to_string(), svg: rel(&f.svg), png: Some(rel(&f.png)) }).collect(),
+            },
+            Section { title: "Calculator".into(), items: vec![Item::Link { text: "Open the nomogram calculator".into(), href: "calculator.html".into() }] },
+        ],
+    };
+    page.write(&dir.join("index.html")).unwrap();
+    files.push(dir.join("index.html"));
+    for (_, f) in &figs {
+        files.extend([f.svg.clone(), f.png.clone()]);
+    }
+    let manifest = Manifest {
+        version: "0.1.0".into(),
+        seed: 1,
+        config_hash: "ab".repeat(32),
+        inputs: [("TC/clinical.csv".to_string(), "cd".repeat(32))]
+            .into_iter()
+            .collect(),
+        weights: "seeded random initialisation (seed 7)".into(),
+        simulated: true,
+        outputs: files.iter().map(|f| rel(f)).collect(),
+    };
+    manifest.write(&dir.join("manifest.json")).unwrap();
+    files.push(dir.join("manifest.json"));
+    files
+}
+
+#[test]
+fn sample_report_is_complete_and_byte_identical_on_rerun() {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-sample");
+    let (a, b) = (base.join("a"), base.join("b"));
+    for d in [&a, &b] {
+        let _ = std::fs::remove_dir_all(d);
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let fa = write_sample(&a);
+    let fb = write_sample(&b);
+    assert_eq!(fa.len(), fb.len());
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(
+            std::fs::read(x).unwrap(),
+            std::fs::read(y).unwrap(),
+            "{} differs between runs",
+            x.display()
+        );
+    }
+    let html = std::fs::read_to_string(a.join("index.html")).unwrap();
+    assert!(html.contains("The cohorts in this report are simulated"));
+    assert!(html.contains(&"ab".repeat(32)) && html.contains(&"cd".repeat(32)));
+    assert!(html.contains("# &lt;not a tag&gt;"), "config text escaped");
+    for f in [
+        "figures/roc_EVC1.svg",
+        "figures/dca_EVC1.svg",
+        "figures/calibration_EVC1.svg",
+        "figures/signature_box.svg",
+        "figures/confusion.svg",
+        "table2.csv",
+    ] {
+        assert!(html.contains(&format!("\"{f}\"")), "index.html links {f}");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external resources"
+    );
+    let svg = std::fs::read_to_string(a.join("figures/roc_EVC1.svg")).unwrap();
+    assert!(
+        svg.contains("AUC 0.914 (0.844–0.964)"),
+        "legend carries the AUC with its CI"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["seed"], 1);
+    assert_eq!(manifest["simulated"], true);
+    let outs: Vec<&str> = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut sorted = outs.clone();
+    sorted.sort();
+    assert_eq!(outs, sorted);
+}
+
+/// SVG snapshot of one small figure (tests/snapshots/confusion_small.svg).
+/// To update after an intended change: delete the file, run the test once
+/// with DLRN_UPDATE_SNAPSHOTS=1, look at the new SVG, commit it.
+#[test]
+fn confusion_svg_snapshot() {
+    let fig = ConfusionFigure {
+        panels: vec![ConfusionMatrix {
+            title: "EVC1 — DLRN".into(),
+            tp: 39,
+            fn_: 6,
+            fp: 8,
+            tn: 59,
+        }],
+    };
+    let svg = svg_string(&fig).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/confusion_small.svg");
+    if std::env::var_os("DLRN_UPDATE_SNAPSHOTS").is_some() && !path.exists() {
+        std::fs::write(&path, &svg).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(&path).expect("snapshot tests/snapshots/confusion_small.svg");
+    assert_eq!(svg, want, "SVG differs from the snapshot");
+    // The snapshot itself shows the counts and row percentages: 39/45 = 87%, 59/67 = 88%.
+    for t in [">\n39\n<", ">\n87%\n<", ">\n59\n<", ">\n88%\n<"] {
+        assert!(want.contains(t), "snapshot lacks {t:?}");
+    }
+}
