@@ -1,0 +1,434 @@
+//! Every generating parameter of the simulated study, in one serde tree that
+//! is written whole to simulate.json. Defaults: cohort sizes and Table 1 from
+//! study.md (Liu et al. 2024), outcome effects from its Table 3, image and
+//! scanner parameters chosen by eye to resemble breast B-mode ultrasound.
+//!
+//! Signal strength knobs (what a calibration changes):
+//! - [`OutcomeModel::aggressiveness`]: log-odds of ALN+ per SD of the latent
+//!   tumour aggressiveness (the part of the outcome that only the image sees);
+//! - [`OutcomeModel::clinical_effect_scale`]: multiplies Table 3's conditional
+//!   effects (the part the clinical model sees);
+//! - each [`Trait::per_aggressiveness`] / [`Trait::noise_sd`] in
+//!   [`LesionModel`]: how strongly and how cleanly a lesion trait shows the
+//!   latent aggressiveness.
+
+use serde::{Deserialize, Serialize};
+
+/// All generating parameters of the study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimParams {
+    /// The four hospitals, in output order (TC, EVC1, EVC2, EVC3 by default).
+    pub cohorts: Vec<CohortSpec>,
+    /// The logistic model of ALN status.
+    pub outcome: OutcomeModel,
+    /// How the latent aggressiveness and the clinical data shape the lesion.
+    pub lesion: LesionModel,
+    /// Breast anatomy: layer depths and echogenicities.
+    pub anatomy: AnatomyModel,
+    /// How the ICC re-outlines differ from the true outline.
+    pub readers: ReaderModel,
+    /// Number of training-cohort patients re-outlined for the ICC subset
+    /// (60 in the paper; capped at the cohort size).
+    pub icc_patients: usize,
+    /// Index into `cohorts` of the cohort that gets the ICC subset.
+    pub icc_cohort: usize,
+    /// Images per preview montage (a grid of 4 columns).
+    pub preview_images: usize,
+}
+
+/// One hospital: its size, ALN+ count, Table 1 marginals and scanner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortSpec {
+    /// Folder name and id stem, e.g. `TC` or `EVC1`.
+    pub name: String,
+    /// Id prefix: `TC` gives TC001, `EVC1_` gives EVC1_001.
+    pub id_prefix: String,
+    /// Patients at scale 1.
+    pub n: usize,
+    /// ALN+ patients at scale 1 (drawn exactly).
+    pub positives: usize,
+    /// Table 1 marginals of this cohort.
+    pub table1: Table1,
+    /// The hospital's ultrasound scanner.
+    pub scanner: Scanner,
+}
+
+/// Table 1 marginals of one cohort (percentages as printed in the paper).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table1 {
+    /// Mean age, years.
+    pub age_mean: f64,
+    /// SD of age, years.
+    pub age_sd: f64,
+    /// Mean ultrasound lesion size, cm.
+    pub size_mean: f64,
+    /// SD of ultrasound lesion size, cm.
+    pub size_sd: f64,
+    /// BMI <25 / 25–30 / >30 / not available, %.
+    pub bmi_pct: [f64; 4],
+    /// BI-RADS 4A / 4B / 4C / 5, %.
+    pub birads_pct: [f64; 4],
+    /// Location UOQ / LOQ / UIQ / LIQ / central, %.
+    pub location_pct: [f64; 5],
+    /// Nuclear grade 1 / 2 / 3, %.
+    pub grade_pct: [f64; 3],
+    /// Tumour type noninvasive / invasive NST / invasive ST / rare, %.
+    pub tumour_type_pct: [f64; 4],
+    /// ER positive, %.
+    pub er_pos_pct: f64,
+    /// PR positive, %.
+    pub pr_pos_pct: f64,
+    /// HER2 positive, % (as printed, even where implausible).
+    pub her2_pos_pct: f64,
+    /// Ki-67 high, %.
+    pub ki67_pos_pct: f64,
+    /// Subtype luminal A / luminal B / HER2 / triple negative, %.
+    pub subtype_pct: [f64; 4],
+    /// US-ALN suspicious, %.
+    pub us_aln_suspicious_pct: f64,
+}
+
+/// A hospital's scanner character (the domain shift between cohorts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scanner {
+    /// Image width, px.
+    pub width: u32,
+    /// Image height, px.
+    pub height: u32,
+    /// Field-of-view width, mm (zoomed out per image when a lesion is large).
+    pub fov_width_mm: f64,
+    /// Display gain, dB (added before log compression).
+    pub gain_db: f64,
+    /// Log-compression dynamic range, dB (wider = greyer, flatter image).
+    pub dynamic_range_db: f64,
+    /// Lateral point-spread SD, mm (speckle grain width).
+    pub psf_lateral_mm: f64,
+    /// Axial point-spread SD, mm (speckle grain height).
+    pub psf_axial_mm: f64,
+    /// Display smoothing SD, px (scanner post-processing).
+    pub blur_px: f64,
+    /// Two-way attenuation, dB per mm of depth.
+    pub attenuation_db_per_mm: f64,
+    /// Fraction of the attenuation undone by time-gain compensation.
+    pub tgc_compensation: f64,
+    /// Electronic noise amplitude relative to glandular echo amplitude.
+    pub noise_floor: f64,
+}
+
+/// The logistic model of ALN status (study.md Table 3 plus a latent factor).
+///
+/// ```text
+/// logit P(ALN+) = b0 + clinical_effect_scale × (age_per_year × (age − age_centre)
+///                 + birads_per_step × step(4A=0..5=3) + grade_per_step × (grade − 1)
+///                 + us_aln_suspicious × [US-ALN suspicious]) + aggressiveness × z
+/// ```
+/// with z ~ N(0, 1) the latent tumour aggressiveness, independent of the
+/// clinical factors; b0 is implied by drawing exactly the cohort's ALN+ count
+/// (see `draw_exact_labels`). Other clinical columns carry no effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeModel {
+    /// Log-odds per year of age (Table 3: −0.0184).
+    pub age_per_year: f64,
+    /// Age the effect is centred on, years.
+    pub age_centre: f64,
+    /// Log-odds per BI-RADS step 4A<4B<4C<5 (Table 3: 0.3811).
+    pub birads_per_step: f64,
+    /// Log-odds per nuclear-grade step I<II<III (Table 3: 0.3896).
+    pub grade_per_step: f64,
+    /// Log-odds for suspicious US-ALN (Table 3: 0.7001).
+    pub us_aln_suspicious: f64,
+    /// Multiplier on the four conditional clinical effects. A fit that omits
+    /// the latent z shrinks them (logistic non-collapsibility) by about
+    /// 1/sqrt(1 + 0.35 aggressiveness²), about 1/2 at the default. Default 2.4
+    /// with aggressiveness 3.0: a clinical-only fit recovers about 1.2 × Table
+    /// 3's sizes, clinical-model AUC ≈ 0.70, the true latent alone ≈ 0.88,
+    /// clinical + latent ≈ 0.90 (R simulation, n = 40 000, TC marginals).
+    pub clinical_effect_scale: f64,
+    /// Log-odds per SD of latent aggressiveness (image-only signal).
+    pub aggressiveness: f64,
+}
+
+/// One lesion trait: value = base + per_aggressiveness × z + noise_sd × N(0,1),
+/// then clamped to the trait's range (documented on the field using it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Trait {
+    /// Value at average aggressiveness.
+    pub base: f64,
+    /// Change per SD of latent aggressiveness (signal).
+    pub per_aggressiveness: f64,
+    /// SD of patient-level noise independent of aggressiveness.
+    pub noise_sd: f64,
+}
+
+/// How a lesion looks, as functions of latent aggressiveness z.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LesionModel {
+    /// RMS relative radial perturbation of the outline from harmonics 2–7
+    /// (margin irregularity, lobulation), clamped to [0, 0.35].
+    pub irregularity: Trait,
+    /// Spiculation in [0, 1] (clamped): number of spicules ≈ 20 × value,
+    /// spicule length ≈ (0.15 + 0.35 × value) × radius.
+    pub spiculation: Trait,
+    /// log(depth / width) of the lesion ellipse: > 0 is taller-than-wide,
+    /// clamped to [−1.2, 0.5].
+    pub log_aspect: Trait,
+    /// Lesion echo level relative to glandular tissue, dB (clamped [−35, −14]).
+    pub echo_db: Trait,
+    /// Internal heterogeneity: SD of the internal echo modulation, in
+    /// natural-log units of power, clamped to [0, 1.5].
+    pub heterogeneity: Trait,
+    /// Echogenic halo thickness, mm, clamped to [0, 3].
+    pub halo_mm: Trait,
+    /// Width of the indistinct margin transition, mm, clamped to [0.05, 2].
+    pub margin_mm: Trait,
+    /// Posterior acoustic feature, natural log of power gain under the lesion:
+    /// < 0 shadowing, > 0 enhancement; clamped to [−3, 1.5].
+    pub posterior: Trait,
+    /// Expected number of microcalcifications (bright foci), clamped [0, 12].
+    pub calcifications: Trait,
+    /// SD of the lesion tilt from horizontal, degrees.
+    pub tilt_sd_deg: f64,
+}
+
+/// Layer depths (fractions of the field-of-view depth) and echogenicities
+/// (power relative to glandular tissue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnatomyModel {
+    /// Skin thickness, mm.
+    pub skin_mm: f64,
+    /// Skin echo power.
+    pub skin_echo: f64,
+    /// Mean depth of the fat/gland boundary, fraction of depth.
+    pub fat_bottom: f64,
+    /// Subcutaneous and retromammary fat echo power.
+    pub fat_echo: f64,
+    /// Cooper's ligament echo power.
+    pub ligament_echo: f64,
+    /// Mean depth of the gland's deep boundary, fraction of depth.
+    pub gland_bottom: f64,
+    /// SD of the glandular texture, natural-log power units.
+    pub gland_texture: f64,
+    /// Mean depth of the pectoral muscle top, fraction of depth.
+    pub muscle_top: f64,
+    /// Pectoral muscle thickness, fraction of depth.
+    pub muscle_thickness: f64,
+    /// Muscle echo power (between striations).
+    pub muscle_echo: f64,
+    /// Echo power below the muscle (chest wall).
+    pub chest_echo: f64,
+}
+
+/// How the ICC re-outlines differ from the true outline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderModel {
+    /// Angular window (degrees) over which a reader smooths the outline
+    /// (readers do not trace every spicule).
+    pub smoothing_deg: f64,
+    /// RMS relative radial jitter from harmonics 1–4 (smooth boundary wobble).
+    pub jitter_rms: f64,
+    /// Systematic relative radius change of reader 1's repeat outline.
+    pub reader1_bias: f64,
+    /// Systematic relative radius change of reader 2 (a looser tracer).
+    pub reader2_bias: f64,
+}
+
+impl Default for SimParams {
+    fn default() -> Self {
+        let t = |base, per_aggressiveness, noise_sd| Trait {
+            base,
+            per_aggressiveness,
+            noise_sd,
+        };
+        SimParams {
+            cohorts: vec![
+                CohortSpec {
+                    name: "TC".into(),
+                    id_prefix: "TC".into(),
+                    n: 621,
+                    positives: 215,
+                    table1: Table1 {
+                        age_mean: 54.50,
+                        age_sd: 11.51,
+                        size_mean: 2.24,
+                        size_sd: 1.06,
+                        bmi_pct: [38.2, 27.7, 28.0, 6.1],
+                        birads_pct: [27.7, 23.2, 21.4, 27.7],
+                        location_pct: [20.9, 9.8, 26.3, 10.6, 32.4],
+                        grade_pct: [15.5, 48.0, 36.6],
+                        tumour_type_pct: [9.5, 78.7, 6.9, 4.8],
+                        er_pos_pct: 72.6,
+                        pr_pos_pct: 64.7,
+                        her2_pos_pct: 83.7,
+                        ki67_pos_pct: 82.8,
+                        subtype_pct: [39.9, 34.8, 20.5, 4.8],
+                        us_aln_suspicious_pct: 39.0,
+                    },
+                    scanner: Scanner {
+                        width: 480,
+                        height: 360,
+                        fov_width_mm: 45.0,
+                        gain_db: -16.0,
+                        dynamic_range_db: 46.0,
+                        psf_lateral_mm: 0.25,
+                        psf_axial_mm: 0.11,
+                        blur_px: 0.6,
+                        attenuation_db_per_mm: 0.8,
+                        tgc_compensation: 0.85,
+                        noise_floor: 0.02,
+                    },
+                },
+                CohortSpec {
+                    name: "EVC1".into(),
+                    id_prefix: "EVC1_".into(),
+                    n: 112,
+                    positives: 45,
+                    table1: Table1 {
+                        age_mean: 55.19,
+                        age_sd: 10.65,
+                        size_mean: 2.26,
+                        size_sd: 1.12,
+                        bmi_pct: [32.1, 32.1, 31.3, 4.5],
+                        birads_pct: [16.1, 31.3, 7.1, 45.5],
+                        location_pct: [18.8, 10.7, 33.9, 23.2, 13.4],
+                        grade_pct: [4.5, 59.8, 35.7],
+                        tumour_type_pct: [3.6, 86.6, 7.1, 2.7],
+                        er_pos_pct: 74.1,
+                        pr_pos_pct: 69.6,
+                        her2_pos_pct: 30.4,
+                        ki67_pos_pct: 80.4,
+                        subtype_pct: [14.3, 63.4, 9.8, 12.5],
+                        us_aln_suspicious_pct: 33.0,
+                    },
+                    scanner: Scanner {
+                        width: 560,
+                        height: 420,
+                        fov_width_mm: 50.0,
+                        gain_db: -14.0,
+                        dynamic_range_db: 54.0,
+                        psf_lateral_mm: 0.32,
+                        psf_axial_mm: 0.14,
+                        blur_px: 0.9,
+                        attenuation_db_per_mm: 0.9,
+                        tgc_compensation: 0.80,
+                        noise_floor: 0.03,
+                    },
+                },
+                CohortSpec {
+                    name: "EVC2".into(),
+                    id_prefix: "EVC2_".into(),
+                    n: 87,
+                    positives: 35,
+                    table1: Table1 {
+                        age_mean: 53.93,
+                        age_sd: 11.94,
+                        size_mean: 2.17,
+                        size_sd: 1.21,
+                        bmi_pct: [29.9, 31.0, 36.8, 2.3],
+                        birads_pct: [6.9, 13.8, 13.8, 65.5],
+                        location_pct: [28.7, 6.9, 28.7, 14.9, 20.7],
+                        grade_pct: [14.9, 56.3, 28.7],
+                        tumour_type_pct: [8.1, 81.6, 6.9, 3.5],
+                        er_pos_pct: 73.6,
+                        pr_pos_pct: 59.8,
+                        her2_pos_pct: 75.9,
+                        ki67_pos_pct: 75.9,
+                        subtype_pct: [6.9, 66.7, 23.0, 3.5],
+                        us_aln_suspicious_pct: 50.6,
+                    },
+                    scanner: Scanner {
+                        width: 440,
+                        height: 330,
+                        fov_width_mm: 40.0,
+                        gain_db: -18.0,
+                        dynamic_range_db: 40.0,
+                        psf_lateral_mm: 0.22,
+                        psf_axial_mm: 0.10,
+                        blur_px: 0.4,
+                        attenuation_db_per_mm: 0.75,
+                        tgc_compensation: 0.9,
+                        noise_floor: 0.015,
+                    },
+                },
+                CohortSpec {
+                    name: "EVC3".into(),
+                    id_prefix: "EVC3_".into(),
+                    n: 63,
+                    positives: 32,
+                    table1: Table1 {
+                        age_mean: 54.78,
+                        age_sd: 9.83,
+                        size_mean: 2.22,
+                        size_sd: 0.98,
+                        bmi_pct: [33.3, 34.9, 22.2, 9.5],
+                        birads_pct: [20.6, 33.3, 28.6, 17.5],
+                        location_pct: [49.2, 19.1, 9.5, 20.6, 1.6],
+                        grade_pct: [15.9, 58.7, 25.4],
+                        tumour_type_pct: [3.2, 95.2, 0.0, 1.6],
+                        er_pos_pct: 55.6,
+                        pr_pos_pct: 66.7,
+                        her2_pos_pct: 76.2,
+                        ki67_pos_pct: 74.6,
+                        subtype_pct: [1.6, 61.9, 23.8, 12.7],
+                        us_aln_suspicious_pct: 34.9,
+                    },
+                    scanner: Scanner {
+                        width: 400,
+                        height: 300,
+                        fov_width_mm: 42.0,
+                        gain_db: -15.0,
+                        dynamic_range_db: 50.0,
+                        psf_lateral_mm: 0.36,
+                        psf_axial_mm: 0.16,
+                        blur_px: 1.2,
+                        attenuation_db_per_mm: 0.85,
+                        tgc_compensation: 0.85,
+                        noise_floor: 0.025,
+                    },
+                },
+            ],
+            outcome: OutcomeModel {
+                age_per_year: -0.0184,
+                age_centre: 54.5,
+                birads_per_step: 0.3811,
+                grade_per_step: 0.3896,
+                us_aln_suspicious: 0.7001,
+                clinical_effect_scale: 2.4,
+                aggressiveness: 3.0,
+            },
+            lesion: LesionModel {
+                irregularity: t(0.10, 0.05, 0.025),
+                spiculation: t(0.25, 0.25, 0.10),
+                log_aspect: t(-0.45, 0.25, 0.12),
+                echo_db: t(-21.0, -2.5, 1.5),
+                heterogeneity: t(0.45, 0.22, 0.10),
+                halo_mm: t(0.5, 0.45, 0.2),
+                margin_mm: t(0.35, 0.2, 0.08),
+                posterior: t(-0.6, -1.3, 0.35),
+                calcifications: t(1.5, 1.5, 0.8),
+                tilt_sd_deg: 8.0,
+            },
+            anatomy: AnatomyModel {
+                skin_mm: 1.6,
+                skin_echo: 6.0,
+                fat_bottom: 0.2,
+                fat_echo: 0.04,
+                ligament_echo: 0.8,
+                gland_bottom: 0.74,
+                gland_texture: 0.55,
+                muscle_top: 0.8,
+                muscle_thickness: 0.12,
+                muscle_echo: 0.12,
+                chest_echo: 0.02,
+            },
+            readers: ReaderModel {
+                smoothing_deg: 12.0,
+                jitter_rms: 0.07,
+                reader1_bias: 0.0,
+                reader2_bias: 0.04,
+            },
+            icc_patients: 60,
+            icc_cohort: 0,
+            preview_images: 8,
+        }
+    }
+}
