@@ -134,6 +134,7 @@ fn styled_chart<'a, DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .caption(title, TextStyle::from(bold(15.0, s)).color(&INK))
         .margin(px(14.0, s))
+        .margin_right(px(26.0, s))
         .x_label_area_size(px(46.0, s))
         .y_label_area_size(px(58.0, s))
         .build_cartesian_2d(x, y)
@@ -522,7 +523,7 @@ fn fivenum(v: &[f64]) -> Option<[f64; 5]> {
 
 impl Figure for BoxFigure {
     fn size(&self) -> (u32, u32) {
-        (40 + 260 * self.panels.len().max(1) as u32, 480)
+        (40 + 310 * self.panels.len().max(1) as u32, 480)
     }
     fn draw<DB: DrawingBackend>(
         &self,
@@ -694,7 +695,7 @@ pub struct ConfusionFigure {
 
 impl Figure for ConfusionFigure {
     fn size(&self) -> (u32, u32) {
-        (20 + 300 * self.panels.len().max(1) as u32, 340)
+        (20 + 320 * self.panels.len().max(1) as u32, 300)
     }
     fn draw<DB: DrawingBackend>(
         &self,
@@ -714,8 +715,8 @@ impl Figure for ConfusionFigure {
                     .pos(Pos::new(HPos::Center, VPos::Center)),
             ))
             .map_err(err)?;
-            let (gx, gy) = (84.0, 64.0);
-            let cell = ((w - gx - 16.0) / 2.0).min((h - gy - 20.0) / 2.0);
+            let (gx, gy) = (104.0, 64.0);
+            let cell = ((w - gx - 16.0) / 2.0).min((h - gy - 12.0) / 2.0);
             let small = TextStyle::from(font(11.5, s))
                 .color(&MUTED)
                 .pos(Pos::new(HPos::Center, VPos::Center));
@@ -745,7 +746,7 @@ impl Figure for ConfusionFigure {
                     let (x0, y0) = (gx + cell * j as f64, gy + cell * i as f64);
                     area.draw(&Rectangle::new(
                         [p(x0, y0), p(x0 + cell, y0 + cell)],
-                        base.mix(0.08 + 0.6 * share).filled(),
+                        base.mix(0.1 + 0.8 * share).filled(),
                     ))
                     .map_err(err)?;
                     area.draw(&Rectangle::new(
@@ -753,7 +754,7 @@ impl Figure for ConfusionFigure {
                         WHITE.stroke_width(px(2.0, s)),
                     ))
                     .map_err(err)?;
-                    let ink = if share > 0.6 { WHITE } else { INK };
+                    let ink = if share > 0.55 { WHITE } else { INK };
                     area.draw(&Text::new(
                         c.to_string(),
                         p(x0 + cell / 2.0, y0 + cell / 2.0 - 9.0),

@@ -74,6 +74,15 @@ pub fn or_ci(or: f64, lo: f64, hi: f64) -> String {
     format!("{} ({}–{})", fixed(or, 4), fixed(lo, 4), fixed(hi, 4))
 }
 
+/// `digits` significant digits in plain notation (`-261.1`, `0.1187`).
+pub fn significant(v: f64, digits: i32) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return fixed(v, 0);
+    }
+    let decimals = (digits - 1 - v.abs().log10().floor() as i32).max(0);
+    fixed(v, decimals as usize)
+}
+
 /// Full precision for CSV: the shortest decimal that reads back to the same
 /// double; empty for `None`.
 pub fn full(v: Option<f64>) -> String {
@@ -110,5 +119,8 @@ mod tests {
         assert_eq!(or_ci(1.46381, 1.24994, 1.71941), "1.4638 (1.2499–1.7194)");
         assert_eq!(full(Some(0.1 + 0.2)), "0.30000000000000004");
         assert_eq!(full(None), "");
+        assert_eq!(significant(-261.052888243926, 4), "-261.1");
+        assert_eq!(significant(0.118704643234093, 4), "0.1187");
+        assert_eq!(significant(-0.000440843877, 4), "-0.0004408");
     }
 }

@@ -107,7 +107,7 @@ pub struct IndexPage {
 const CSS: &str = r#"
 * { box-sizing: border-box; }
 body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1f2328; line-height: 1.5; background: #fff; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 24px 48px; }
+main { max-width: 1260px; margin: 0 auto; padding: 24px 24px 48px; }
 h1 { font-size: 1.8rem; margin: 0 0 8px; }
 h2 { font-size: 1.3rem; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 2px solid #d0d7de; }
 .banner { border-left: 6px solid #D55E00; background: #fff4ec; padding: 12px 16px; margin: 12px 0 20px; font-weight: 600; }
@@ -122,7 +122,7 @@ thead th { border-bottom: 2px solid #57606a; }
 tbody tr:nth-child(even) { background: #f6f8fa; }
 .tablewrap { overflow-x: auto; }
 .csv { font-size: .85rem; color: #57606a; margin: 0 0 18px; }
-figure { display: inline-block; margin: 10px 16px 16px 0; vertical-align: top; max-width: 100%; }
+figure { display: inline-block; margin: 10px 12px 16px 0; vertical-align: top; max-width: 100%; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; border-radius: 6px; }
 figcaption { font-size: .9rem; color: #57606a; margin-top: 4px; }
 a { color: #0072B2; }

@@ -7,7 +7,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
-use crate::format::{auc_ci, count_percent, fixed, full, mean_sd, or_ci, p_value, percent_ci};
+use crate::format::{
+    auc_ci, count_percent, fixed, full, mean_sd, or_ci, p_value, percent_ci, significant,
+};
 
 /// A proportion (accuracy, sensitivity, …) with its 95% CI.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -710,7 +712,7 @@ impl ReportTable for SelectedFeatures {
                     vec![
                         r.feature.clone(),
                         r.family.clone(),
-                        format!("{:.4e}", r.coefficient),
+                        significant(r.coefficient, 4),
                     ]
                 })
                 .collect(),

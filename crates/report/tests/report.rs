@@ -367,6 +367,76 @@ fn sample_figures() -> (
     (roc, dca, cal, boxes, conf)
 }
 
+fn sample_nomogram() -> dlrn_nomogram::Nomogram {
+    use dlrn_nomogram::{
+        Level, LogisticModel, Nomogram, NomogramOptions, Predictor, PredictorKind,
+    };
+    let levels = |v: &[(f64, &str)]| PredictorKind::Levels {
+        levels: v
+            .iter()
+            .map(|&(code, l)| Level {
+                code,
+                label: l.into(),
+            })
+            .collect(),
+    };
+    let p = |name: &str, label: &str, coefficient: f64, kind| Predictor {
+        name: name.into(),
+        label: label.into(),
+        coefficient,
+        kind,
+    };
+    let model = LogisticModel {
+        intercept: -1.2,
+        predictors: vec![
+            p(
+                "age",
+                "Age (years)",
+                -0.0184,
+                PredictorKind::Continuous {
+                    low: 24.0,
+                    high: 86.0,
+                    at: None,
+                    unit: Some("years".into()),
+                },
+            ),
+            p(
+                "birads",
+                "BI-RADS",
+                0.3811,
+                levels(&[(1.0, "4A"), (2.0, "4B"), (3.0, "4C"), (4.0, "5")]),
+            ),
+            p(
+                "grade",
+                "Nuclear grade",
+                0.3896,
+                levels(&[(1.0, "I"), (2.0, "II"), (3.0, "III")]),
+            ),
+            p(
+                "us_aln",
+                "US-ALN",
+                0.7001,
+                levels(&[(0.0, "non-suspicious"), (1.0, "suspicious")]),
+            ),
+            p(
+                "signature",
+                "DLR signature",
+                1.0,
+                PredictorKind::Continuous {
+                    low: -3.2,
+                    high: 3.4,
+                    at: None,
+                    unit: None,
+                },
+            ),
+        ],
+    };
+    let mut o = NomogramOptions::new((-4.6, 3.3));
+    o.outcome_label = "Probability of ALN metastasis".into();
+    o.cutoff = Some(0.407);
+    Nomogram::new(model, o).unwrap()
+}
+
 /// Writes a complete sample report into `dir`; returns every file written.
 fn write_sample(dir: &Path) -> Vec<PathBuf> {
     let figdir = dir.join("figures");
@@ -434,6 +504,21 @@ fn write_sample(dir: &Path) -> Vec<PathBuf> {
             write_figure(&conf, &figdir, "confusion", 2).unwrap(),
         ),
     ];
+    // The nomogram and calculator from dlrn-nomogram, as the pipeline adds them.
+    let nom = sample_nomogram();
+    let nopts = dlrn_nomogram::FigureOptions::default();
+    nom.write_svg(&dir.join("nomogram.svg"), &nopts).unwrap();
+    nom.write_png(&figdir.join("nomogram.png"), &nopts).unwrap();
+    nom.write_calculator(
+        &dir.join("calculator.html"),
+        &dlrn_nomogram::CalculatorOptions::default(),
+    )
+    .unwrap();
+    files.extend([
+        dir.join("nomogram.svg"),
+        figdir.join("nomogram.png"),
+        dir.join("calculator.html"),
+    ]);
     let rel = |p: &Path| p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
     let page = IndexPage {
         title: "DLRN study report".into(),
@@ -565,4 +650,97 @@ fn confusion_svg_snapshot() {
     for t in [">\n39\n<", ">\n87%\n<", ">\n59\n<", ">\n88%\n<"] {
         assert!(want.contains(t), "snapshot lacks {t:?}");
     }
+}
+
+#[test]
+fn supplementary_tables_sort_and_print() {
+    let cmp = |cohort: &str, reference: &str| ComparisonRow {
+        cohort: cohort.into(),
+        model: "DLRN".into(),
+        reference: reference.into(),
+        idi: 0.1234,
+        idi_ci_low: Some(0.05),
+        idi_ci_high: Some(0.2),
+        idi_p: Some(0.0002),
+        nri: 0.45,
+        nri_ci_low: None,
+        nri_ci_high: None,
+        nri_p: None,
+        c_index: 0.9143,
+        c_index_ci_low: Some(0.858),
+        c_index_ci_high: Some(0.971),
+    };
+    let t = Comparisons::new(vec![
+        cmp("EVC1", "signature"),
+        cmp("TC", "signature"),
+        cmp("EVC1", "clinical"),
+    ]);
+    let md = t.display().to_markdown();
+    let lines: Vec<&str> = md.lines().skip(2).collect();
+    assert!(lines[0].starts_with("| TC | DLRN | signature |"), "{md}");
+    assert!(lines[1].starts_with("| EVC1 | DLRN | clinical | 0.123 (0.050–0.200) | <0.001 | 0.450 |  | 0.914 (0.858–0.971) |"), "{md}");
+    assert_eq!(
+        t.csv_records()[0][8..11],
+        ["", "", ""].map(String::from),
+        "missing CIs stay empty in CSV"
+    );
+
+    let sub = |subtype: &str, model: &str, auc: Option<f64>| SubtypeAucRow {
+        cohort: "EVC1".into(),
+        subtype: subtype.into(),
+        model: model.into(),
+        n: 14,
+        n_positive: if auc.is_some() { 5 } else { 0 },
+        auc,
+        auc_ci_low: auc.map(|a| a - 0.1),
+        auc_ci_high: auc.map(|a| a + 0.05),
+    };
+    let s = SubtypeAucs::new(vec![
+        sub("luminal B", "DLRN", Some(0.9)),
+        sub("luminal A", "DLRN", None),
+        sub("luminal A", "clinical", Some(0.7)),
+    ]);
+    let md = s.display().to_markdown();
+    let lines: Vec<&str> = md.lines().skip(2).collect();
+    assert_eq!(
+        lines[0],
+        "| EVC1 | luminal A | clinical | 14 (5) | 0.700 (0.600–0.750) |"
+    );
+    assert_eq!(
+        lines[1],
+        "| EVC1 | luminal A | DLRN | 14 (0) | — (one class) |"
+    );
+    assert_eq!(
+        lines[2],
+        "| EVC1 | luminal B | DLRN | 14 (5) | 0.900 (0.800–0.950) |"
+    );
+
+    let feats = SelectedFeatures {
+        rows: vec![SelectedFeatureRow {
+            feature: "LBP_38".into(),
+            family: "LBP".into(),
+            coefficient: -261.052888243926,
+        }],
+    };
+    assert_eq!(
+        feats.csv_records()[0],
+        ["LBP_38", "LBP", "-261.052888243926"].map(String::from)
+    );
+    assert!(
+        feats
+            .display()
+            .to_markdown()
+            .contains("| LBP_38 | LBP | -261.1 |")
+    );
+    let icc = IccTable {
+        threshold: 0.8,
+        rows: vec![IccKeptRow {
+            family: "deep".into(),
+            total: 2048,
+            kept: 1847,
+        }],
+    };
+    assert!(icc.display().to_markdown().starts_with(
+        "| Family | Features | Kept (ICC > 0.80) |\n| --- | --- | --- |\n| deep | 2048 | 1847 |\n"
+    ));
 }
