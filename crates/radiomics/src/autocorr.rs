@@ -4,9 +4,10 @@
 //!
 //! On the box (unmasked), `R = (U / max U)²` and `c(n) = Σ R(y+n, x)·R(y, x)`
 //! for lags `n = 1..rows−1`; AutoCorr = `Σ_n c(n)/c(1)`. The scale `max U`
-//! cancels in the ratio, so the code sums the exact integers `U⁴`-products in
-//! `u64` (no rounding at all) and divides once per lag; this is equal to the
-//! toolbox's double-precision value up to its own rounding (~1e-15 relative).
+//! cancels in the ratio, so the code sums the integer products `U²·U²`, which
+//! are exact in double precision (no rounding at all), and divides once per
+//! lag; this equals the toolbox's value up to its own rounding (~1e-15
+//! relative).
 
 use crate::prepared::Prepared;
 use crate::texture_util::BoxCrop;
@@ -23,18 +24,31 @@ fn autocorr(grey: &[u8], rows: usize, cols: usize) -> f64 {
     if rows < 2 {
         return f64::NAN;
     }
-    let sq: Vec<u64> = grey.iter().map(|&v| (v as u64) * (v as u64)).collect();
-    let lag = |n: usize| -> u64 {
-        let mut s = 0u64;
+    // Squares as f64: every product (≤ 255⁴) and partial sum is an integer
+    // below 2^53 for boxes up to 2·10⁶ pixels, so the sums are exact in any
+    // order; four accumulators let
+    // the compiler vectorise.
+    let sq: Vec<f64> = grey.iter().map(|&v| (v as f64) * (v as f64)).collect();
+    let lag = |n: usize| -> f64 {
+        let mut acc = [0.0f64; 4];
         for y in 0..rows - n {
             let a = &sq[y * cols..(y + 1) * cols];
             let b = &sq[(y + n) * cols..(y + n + 1) * cols];
-            s += a.iter().zip(b).map(|(x, z)| x * z).sum::<u64>();
+            let (ac, ar) = a.split_at(cols - cols % 4);
+            let (bc, br) = b.split_at(cols - cols % 4);
+            for (x, z) in ac.chunks_exact(4).zip(bc.chunks_exact(4)) {
+                for k in 0..4 {
+                    acc[k] += x[k] * z[k];
+                }
+            }
+            for (x, z) in ar.iter().zip(br) {
+                acc[0] += x * z;
+            }
         }
-        s
+        (acc[0] + acc[1]) + (acc[2] + acc[3])
     };
-    let c1 = lag(1) as f64;
-    (1..rows).map(|n| lag(n) as f64 / c1).sum()
+    let c1 = lag(1);
+    (1..rows).map(|n| lag(n) / c1).sum()
 }
 
 #[cfg(test)]

@@ -45,16 +45,16 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
     out
 }
 
-/// Flat 3×3…7×7 separable grey filter over the in-image part of a 7×7 window,
-/// `pick` choosing max or min.
-fn flat_filter(img: &[u8], w: usize, h: usize, pick: fn(u8, u8) -> u8) -> Vec<u8> {
+/// Flat separable grey filter over the in-image part of a 7×7 window, `pick`
+/// choosing max (dilation) or min (erosion).
+fn flat_filter<F: Fn(u8, u8) -> u8 + Copy>(img: &[u8], w: usize, h: usize, pick: F) -> Vec<u8> {
     let mut rows = vec![0u8; w * h];
     for r in 0..h {
         let line = &img[r * w..(r + 1) * w];
         for c in 0..w {
             let lo = c.saturating_sub(HALF);
             let hi = (c + HALF).min(w - 1);
-            rows[r * w + c] = line[lo..=hi].iter().copied().reduce(pick).unwrap_or(0);
+            rows[r * w + c] = line[lo..=hi].iter().fold(line[c], |a, &b| pick(a, b));
         }
     }
     let mut out = vec![0u8; w * h];

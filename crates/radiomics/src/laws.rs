@@ -13,7 +13,9 @@
 //! The filter responses of the integer image `J` are exact integers (`i32`);
 //! they are correlations, which differ from the toolbox's convolutions only in
 //! sign, removed by the absolute value. The two orientations of a pair are
-//! averaged before the window sum rather than after (equal up to rounding).
+//! averaged before the window sum rather than after, as one division
+//! `(|K_XY| + |K_YX|)/(2·K_L5L5)`, and the 15×15 sums are running sums: all
+//! equal to the toolbox's order of operations up to rounding (~1e-13 relative).
 
 use crate::prepared::Prepared;
 
@@ -80,21 +82,23 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
             }
         }
     }
-    // Horizontal pass: response of kernel (vertical vi, horizontal hj).
-    let response = |vi: usize, hj: usize, out: &mut Vec<f64>| {
-        out.clear();
-        let v = &vert[vi];
-        let hv = &VECTORS[hj];
-        for y in 0..rh {
-            let row = &v[y * ew..(y + 1) * ew];
-            out.extend(
-                row.windows(5)
-                    .map(|s| (0..5).map(|k| hv[k] * s[k]).sum::<i32>() as f64),
-            );
-        }
-    };
+    // Horizontal pass: response of kernel (vertical vi, horizontal hj), exact.
+    let response =
+        |vi: usize, hj: usize, out: &mut Vec<i32>| {
+            out.clear();
+            let v = &vert[vi];
+            let hv = &VECTORS[hj];
+            for y in 0..rh {
+                let row = &v[y * ew..(y + 1) * ew];
+                out.extend(row.windows(5).map(|s| {
+                    hv[0] * s[0] + hv[1] * s[1] + hv[2] * s[2] + hv[3] * s[3] + hv[4] * s[4]
+                }));
+            }
+        };
     let mut norm = Vec::with_capacity(rh * rw);
     response(0, 0, &mut norm);
+    // Twice the L5L5 response: the pair average is (|K_XY| + |K_YX|)/(2·K_L5L5).
+    let norm2: Vec<f64> = norm.iter().map(|&v| 2.0 * v as f64).collect();
 
     let (bh, bw) = (b.rows(), b.cols());
     let n_box = (bh * bw) as f64;
@@ -111,31 +115,59 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
     let (mut k1, mut k2) = (Vec::new(), Vec::new());
     let mut energy = vec![0.0; rh * rw];
     let mut hsum = vec![0.0; rh * bw];
+    let mut colsum = vec![0.0; bw];
     let mut t = Vec::with_capacity(bh * bw);
     for (pi, &(x, y)) in PAIRS.iter().enumerate() {
         response(x, y, &mut k1);
         response(y, x, &mut k2);
-        for (i, e) in energy.iter_mut().enumerate() {
-            *e = ((k1[i] / norm[i]).abs() + (k2[i] / norm[i]).abs()) / 2.0;
+        for (((e, a), c), n) in energy.iter_mut().zip(&k1).zip(&k2).zip(&norm2) {
+            *e = (a.abs() + c.abs()) as f64 / n;
         }
-        // 15×15 sums at box pixels: horizontal then vertical, clipped to the region.
+        // 15×15 sums at box pixels (zeros outside the image = outside the
+        // region): running sums, horizontal then vertical.
         for yy in 0..rh {
             let row = &energy[yy * rw..(yy + 1) * rw];
-            for bx in 0..bw {
+            let dst = &mut hsum[yy * bw..(yy + 1) * bw];
+            let mut s: f64 = row[ox.saturating_sub(WIN)..=(ox + WIN).min(rw - 1)]
+                .iter()
+                .sum();
+            dst[0] = s;
+            for (bx, d) in dst.iter_mut().enumerate().skip(1) {
                 let cx = ox + bx;
-                let lo = cx.saturating_sub(WIN);
-                let hi = (cx + WIN).min(rw - 1);
-                hsum[yy * bw + bx] = row[lo..=hi].iter().sum();
+                if cx + WIN < rw {
+                    s += row[cx + WIN];
+                }
+                if cx > WIN {
+                    s -= row[cx - WIN - 1];
+                }
+                *d = s;
             }
         }
         t.clear();
-        for by in 0..bh {
-            let cy = oy + by;
-            let lo = cy.saturating_sub(WIN);
-            let hi = (cy + WIN).min(rh - 1);
-            for bx in 0..bw {
-                t.push((lo..=hi).map(|yy| hsum[yy * bw + bx]).sum::<f64>());
+        colsum.fill(0.0);
+        for yy in oy.saturating_sub(WIN)..=(oy + WIN).min(rh - 1) {
+            for (c, h) in colsum.iter_mut().zip(&hsum[yy * bw..(yy + 1) * bw]) {
+                *c += h;
             }
+        }
+        t.extend_from_slice(&colsum);
+        for by in 1..bh {
+            let cy = oy + by;
+            if cy + WIN < rh {
+                for (c, h) in colsum
+                    .iter_mut()
+                    .zip(&hsum[(cy + WIN) * bw..(cy + WIN + 1) * bw])
+                {
+                    *c += h;
+                }
+            }
+            if cy > WIN {
+                let old = cy - WIN - 1;
+                for (c, h) in colsum.iter_mut().zip(&hsum[old * bw..(old + 1) * bw]) {
+                    *c -= h;
+                }
+            }
+            t.extend_from_slice(&colsum);
         }
         let stats = box_normalised_stats(&t, &lesion, n_box);
         for (s, v) in stats.iter().enumerate() {

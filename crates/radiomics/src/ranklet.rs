@@ -7,7 +7,8 @@
 //! Mann–Whitney statistic of `T` against the other half, scaled to [−1, 1]:
 //! `(Σ_T rank − (n/2)(n/2+1)/2)/(n²/8) − 1` with average ranks for ties.
 //! Ranks come from the window's grey-level histogram, slid along each row, so
-//! one window costs `O(256 + n)` instead of a sort; every intermediate is a
+//! one window costs `O(range + n)` (range = its grey-level span) instead of a
+//! sort, and only lesion pixels are ranked; every intermediate is a
 //! half-integer or a division by a power of two, hence exact, and the value
 //! equals the toolbox's bit for bit before the `/3` of the orientation mean.
 //!
@@ -109,9 +110,13 @@ fn ranklet_levels(
         let top = bbox.row0 + by + PAD - r;
         let left0 = bbox.col0 + PAD - r;
         hist.fill(0);
+        // All non-empty bins lie in lo..=hi (tightened lazily before use).
+        let (mut lo, mut hi) = (255usize, 0usize);
         for y in top..top + side {
             for &v in &padded[y * pw + left0..y * pw + left0 + side] {
                 hist[v as usize] += 1;
+                lo = lo.min(v as usize);
+                hi = hi.max(v as usize);
             }
         }
         for bx in 0..cols {
@@ -119,14 +124,24 @@ fn ranklet_levels(
             if bx > 0 {
                 for y in top..top + side {
                     hist[padded[y * pw + left - 1] as usize] -= 1;
-                    hist[padded[y * pw + left + side - 1] as usize] += 1;
+                    let v = padded[y * pw + left + side - 1] as usize;
+                    hist[v] += 1;
+                    lo = lo.min(v);
+                    hi = hi.max(v);
                 }
             }
             if !lesion[by * cols + bx] {
                 continue;
             }
+            while hist[lo] == 0 {
+                lo += 1;
+            }
+            while hist[hi] == 0 {
+                hi -= 1;
+            }
+            // Only levels present in the window are looked up.
             let mut below = 0u32;
-            for (h, r2) in hist.iter().zip(rank2.iter_mut()) {
+            for (h, r2) in hist[lo..=hi].iter().zip(rank2[lo..=hi].iter_mut()) {
                 *r2 = 2 * below + h + 1;
                 below += h;
             }
