@@ -83,6 +83,9 @@ pub enum LassoError {
         /// Passes over the data made.
         passes: usize,
     },
+    /// An error raised by linfa (dataset handling).
+    #[error("linfa: {0}")]
+    Linfa(#[from] linfa::Error),
     /// Writing a figure failed.
     #[error("figure {path}: {message}")]
     Plot {

@@ -9,6 +9,7 @@
 
 pub mod cv;
 mod error;
+pub mod linfa;
 pub mod model;
 pub mod path;
 pub mod plot;
