@@ -5,13 +5,15 @@
 //! its own statistics, then writes them: [`write_table`] gives `stem.csv`
 //! (full precision) and `stem.md` (rounded as the paper prints);
 //! [`write_figure`] gives `stem.svg` and `stem.png`; [`IndexPage`] and
-//! [`Manifest`] describe the folder. Same inputs, same bytes.
+//! [`Manifest`] describe the folder; [`StudyReport::write`] does all of it
+//! with the file names of issue 7. Same inputs, same bytes.
 
 mod error;
 mod figures;
 pub mod format;
 mod html;
 mod manifest;
+mod study;
 mod tables;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +26,7 @@ pub use figures::{
 };
 pub use html::{IndexPage, Item, Provenance, Section, escape};
 pub use manifest::Manifest;
+pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
 pub use tables::{
     ComparisonRow, Comparisons, Estimate, IccKeptRow, IccTable, ReportTable, SelectedFeatureRow,
     SelectedFeatures, SubtypeAucRow, SubtypeAucs, TABLE2_COLUMNS, Table1, Table1Cell, Table1Row,

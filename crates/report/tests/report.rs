@@ -1,7 +1,7 @@
 //! dlrn-report: paper-style formatting of published rows, exact CSV layout,
 //! byte-identical reruns, an SVG snapshot, and a complete sample report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dlrn_report::*;
 use serde::Deserialize;
@@ -437,90 +437,12 @@ fn sample_nomogram() -> dlrn_nomogram::Nomogram {
     Nomogram::new(model, o).unwrap()
 }
 
-/// Writes a complete sample report into `dir`; returns every file written.
-fn write_sample(dir: &Path) -> Vec<PathBuf> {
-    let figdir = dir.join("figures");
-    std::fs::create_dir_all(&figdir).unwrap();
+fn sample_report() -> StudyReport {
     let p = published();
-    let t2 = Table2::new(
-        p.rows
-            .iter()
-            .map(|r| r.row.clone())
-            .chain([row("TC", "DLRN", 0.93), row("TC", "clinical", 0.76)])
-            .collect(),
-    );
-    let mut files = Vec::new();
-    let f2 = write_table(&t2, dir, "table2").unwrap();
-    files.extend([f2.csv, f2.markdown]);
-    let t3 = Table3 {
-        rows: vec![Table3Row {
-            factor: "Age (years)".into(),
-            coefficient: -0.0184,
-            odds_ratio: 0.9818,
-            or_ci_low: 0.9663,
-            or_ci_high: 0.9972,
-            p_value: 0.002,
-        }],
-    };
-    let f3 = write_table(&t3, dir, "table3").unwrap();
-    files.extend([f3.csv, f3.markdown]);
-    let icc = IccTable {
-        threshold: 0.8,
-        rows: vec![
-            IccKeptRow {
-                family: "LBP".into(),
-                total: 256,
-                kept: 250,
-            },
-            IccKeptRow {
-                family: "deep".into(),
-                total: 2048,
-                kept: 1847,
-            },
-        ],
-    };
-    let fi = write_table(&icc, dir, "supp_icc").unwrap();
-    files.extend([fi.csv, fi.markdown]);
     let (roc, dca, cal, boxes, conf) = sample_figures();
-    let figs = vec![
-        (
-            "ROC curves, EVC1",
-            write_figure(&roc, &figdir, "roc_EVC1", 2).unwrap(),
-        ),
-        (
-            "Decision curves, EVC1",
-            write_figure(&dca, &figdir, "dca_EVC1", 2).unwrap(),
-        ),
-        (
-            "Calibration, EVC1",
-            write_figure(&cal, &figdir, "calibration_EVC1", 2).unwrap(),
-        ),
-        (
-            "Signature by ALN status",
-            write_figure(&boxes, &figdir, "signature_box", 2).unwrap(),
-        ),
-        (
-            "Confusion matrices at the cut-off",
-            write_figure(&conf, &figdir, "confusion", 2).unwrap(),
-        ),
-    ];
-    // The nomogram and calculator from dlrn-nomogram, as the pipeline adds them.
-    let nom = sample_nomogram();
-    let nopts = dlrn_nomogram::FigureOptions::default();
-    nom.write_svg(&dir.join("nomogram.svg"), &nopts).unwrap();
-    nom.write_png(&figdir.join("nomogram.png"), &nopts).unwrap();
-    nom.write_calculator(
-        &dir.join("calculator.html"),
-        &dlrn_nomogram::CalculatorOptions::default(),
-    )
-    .unwrap();
-    files.extend([
-        dir.join("nomogram.svg"),
-        figdir.join("nomogram.png"),
-        dir.join("calculator.html"),
-    ]);
-    let rel = |p: &Path| p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-    let page = IndexPage {
+    let mut roc2 = roc.clone();
+    roc2.title = "EVC 2/β".into();
+    StudyReport {
         title: "DLRN study report".into(),
         simulated: Some("The cohorts in this report are simulated: no patient data were used, and the numbers say nothing about real patients.".into()),
         provenance: Provenance {
@@ -531,40 +453,33 @@ fn write_sample(dir: &Path) -> Vec<PathBuf> {
             config_hash: "ab".repeat(32),
             data_hashes: vec![("TC/clinical.csv".into(), "cd".repeat(32))],
             weights: "seeded random initialisation (seed 7)".into(),
-            weights_hash: None,
+            weights_hash: Some("ef".repeat(32)),
         },
-        sections: vec![
-            Section {
-                title: "Table 2: performance".into(),
-                items: vec![Item::Table { caption: "AUC with DeLong 95% CI; percentages with exact 95% CI".into(), table: t2.display(), csv: Some("table2.csv".into()) }],
-            },
-            Section { title: "Table 3: clinical model".into(), items: vec![Item::Table { caption: String::new(), table: t3.display(), csv: Some("table3.csv".into()) }] },
-            Section {
-                title: "Figures".into(),
-                items: figs.iter().map(|(c, f)| Item::Figure { caption: c.to_string(), svg: rel(&f.svg), png: Some(rel(&f.png)) }).collect(),
-            },
-            Section { title: "Calculator".into(), items: vec![Item::Link { text: "Open the nomogram calculator".into(), href: "calculator.html".into() }] },
-        ],
-    };
-    page.write(&dir.join("index.html")).unwrap();
-    files.push(dir.join("index.html"));
-    for (_, f) in &figs {
-        files.extend([f.svg.clone(), f.png.clone()]);
+        table1: None,
+        table2: Table2::new(p.rows.iter().map(|r| r.row.clone()).chain([row("TC", "DLRN", 0.93), row("TC", "clinical", 0.76)]).collect()),
+        table3: Some(Table3 {
+            rows: vec![Table3Row { factor: "Age (years)".into(), coefficient: -0.0184, odds_ratio: 0.9818, or_ci_low: 0.9663, or_ci_high: 0.9972, p_value: 0.002 }],
+        }),
+        icc: Some(IccTable {
+            threshold: 0.8,
+            rows: vec![IccKeptRow { family: "LBP".into(), total: 256, kept: 250 }, IccKeptRow { family: "deep".into(), total: 2048, kept: 1847 }],
+        }),
+        selected_features: None,
+        comparisons: None,
+        subtype_aucs: None,
+        roc: vec![roc, roc2],
+        decision_curves: vec![dca],
+        calibration: vec![cal],
+        signature_by_class: Some(boxes),
+        confusion: Some(conf),
+        nomogram: Some(NomogramPart {
+            nomogram: sample_nomogram(),
+            figure: dlrn_nomogram::FigureOptions::default(),
+            calculator: dlrn_nomogram::CalculatorOptions { title: "DLRN calculator".into(), note: Some("Fitted on simulated cohorts.".into()) },
+        }),
+        external_figures: vec![ExternalFigure { section: "LASSO".into(), caption: "LASSO path".into(), svg: "figures/lasso_path.svg".into(), png: None }],
+        png_scale: 2,
     }
-    let manifest = Manifest {
-        version: "0.1.0".into(),
-        seed: 1,
-        config_hash: "ab".repeat(32),
-        inputs: [("TC/clinical.csv".to_string(), "cd".repeat(32))]
-            .into_iter()
-            .collect(),
-        weights: "seeded random initialisation (seed 7)".into(),
-        simulated: true,
-        outputs: files.iter().map(|f| rel(f)).collect(),
-    };
-    manifest.write(&dir.join("manifest.json")).unwrap();
-    files.push(dir.join("manifest.json"));
-    files
 }
 
 #[test]
@@ -573,33 +488,48 @@ fn sample_report_is_complete_and_byte_identical_on_rerun() {
     let (a, b) = (base.join("a"), base.join("b"));
     for d in [&a, &b] {
         let _ = std::fs::remove_dir_all(d);
-        std::fs::create_dir_all(d).unwrap();
     }
-    let fa = write_sample(&a);
-    let fb = write_sample(&b);
-    assert_eq!(fa.len(), fb.len());
-    for (x, y) in fa.iter().zip(&fb) {
+    let report = sample_report();
+    let ma = report.write(&a).unwrap();
+    let mb = report.write(&b).unwrap();
+    assert_eq!(ma, mb);
+    // The names issue 7 asks for.
+    for f in [
+        "index.html",
+        "table2.csv",
+        "table3.csv",
+        "nomogram.svg",
+        "calculator.html",
+        "manifest.json",
+        "figures/roc_EVC1.svg",
+        "figures/roc_EVC_2__.png",
+    ] {
+        assert!(a.join(f).is_file(), "{f} written");
+    }
+    let mut all = ma.outputs.clone();
+    all.push("manifest.json".into());
+    for f in &all {
         assert_eq!(
-            std::fs::read(x).unwrap(),
-            std::fs::read(y).unwrap(),
-            "{} differs between runs",
-            x.display()
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between runs"
         );
     }
     let html = std::fs::read_to_string(a.join("index.html")).unwrap();
     assert!(html.contains("The cohorts in this report are simulated"));
-    assert!(html.contains(&"ab".repeat(32)) && html.contains(&"cd".repeat(32)));
+    assert!(
+        html.contains(&"ab".repeat(32))
+            && html.contains(&"cd".repeat(32))
+            && html.contains(&"ef".repeat(32))
+    );
+    assert!(html.contains("seeded random initialisation (seed 7)"));
     assert!(html.contains("# &lt;not a tag&gt;"), "config text escaped");
-    for f in [
-        "figures/roc_EVC1.svg",
-        "figures/dca_EVC1.svg",
-        "figures/calibration_EVC1.svg",
-        "figures/signature_box.svg",
-        "figures/confusion.svg",
-        "table2.csv",
-    ] {
-        assert!(html.contains(&format!("\"{f}\"")), "index.html links {f}");
+    for f in &ma.outputs {
+        if f.ends_with(".svg") || f.ends_with(".csv") || f == "calculator.html" {
+            assert!(html.contains(&format!("\"{f}\"")), "index.html links {f}");
+        }
     }
+    assert!(html.contains("\"figures/lasso_path.svg\""));
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "no external resources"
@@ -613,6 +543,7 @@ fn sample_report_is_complete_and_byte_identical_on_rerun() {
         serde_json::from_str(&std::fs::read_to_string(a.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["seed"], 1);
     assert_eq!(manifest["simulated"], true);
+    assert_eq!(manifest["inputs"]["weights"], "ef".repeat(32));
     let outs: Vec<&str> = manifest["outputs"]
         .as_array()
         .unwrap()
@@ -622,6 +553,7 @@ fn sample_report_is_complete_and_byte_identical_on_rerun() {
     let mut sorted = outs.clone();
     sorted.sort();
     assert_eq!(outs, sorted);
+    assert_eq!(outs.len(), ma.outputs.len());
 }
 
 /// SVG snapshot of one small figure (tests/snapshots/confusion_small.svg).
