@@ -10,11 +10,13 @@
 //! - the statistics sum over the lesion pixels of the box but divide by the
 //!   box pixel count `n_box`, not by the lesion area.
 //!
-//! The filter responses of the integer image `J` are exact integers (`i32`);
-//! they are correlations, which differ from the toolbox's convolutions only in
+//! The filter responses of the integer image `J` are integers below 2^31, held
+//! exactly in `f64` (which also keeps the dev profile's overflow checks out of
+//! the hot loops); they are correlations, which differ from the toolbox's convolutions only in
 //! sign, removed by the absolute value. The two orientations of a pair are
 //! averaged before the window sum rather than after, as one division
-//! `(|K_XY| + |K_YX|)/(2·K_L5L5)`, and the 15×15 sums are running sums: all
+//! `(|K_XY| + |K_YX|)/(2·K_L5L5)`, and the 15×15 sums are pairwise-tree
+//! (horizontal) and running (vertical) sums: all
 //! equal to the toolbox's order of operations up to rounding (~1e-13 relative).
 
 use crate::prepared::Prepared;
@@ -62,7 +64,7 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
     let (rh, rw) = (r1 - r0 + 1, c1 - c0 + 1);
     // Vertical pass over columns c0−2..c1+2 (zeros outside the image).
     let ew = rw + 4;
-    let mut vert = vec![vec![0i32; rh * ew]; 5];
+    let mut vert = vec![vec![0.0f64; rh * ew]; 5];
     for y in 0..rh {
         let gy = (r0 + y) as isize;
         for xe in 0..ew {
@@ -70,24 +72,24 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
             if gx < 0 || gx >= w as isize {
                 continue;
             }
-            let mut col = [0i32; 5];
+            let mut col = [0.0f64; 5];
             for (k, v) in col.iter_mut().enumerate() {
                 let yy = gy + k as isize - 2;
                 if yy >= 0 && yy < h as isize {
-                    *v = p.image[yy as usize * w + gx as usize] as i32 + 1;
+                    *v = p.image[yy as usize * w + gx as usize] as f64 + 1.0;
                 }
             }
             for (vi, vec) in VECTORS.iter().enumerate() {
-                vert[vi][y * ew + xe] = (0..5).map(|k| vec[k] * col[k]).sum();
+                vert[vi][y * ew + xe] = (0..5).map(|k| vec[k] as f64 * col[k]).sum();
             }
         }
     }
     // Horizontal pass: response of kernel (vertical vi, horizontal hj), exact.
     let response =
-        |vi: usize, hj: usize, out: &mut Vec<i32>| {
+        |vi: usize, hj: usize, out: &mut Vec<f64>| {
             out.clear();
             let v = &vert[vi];
-            let hv = &VECTORS[hj];
+            let hv = VECTORS[hj].map(|v| v as f64);
             for y in 0..rh {
                 let row = &v[y * ew..(y + 1) * ew];
                 out.extend(row.windows(5).map(|s| {
@@ -98,7 +100,7 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
     let mut norm = Vec::with_capacity(rh * rw);
     response(0, 0, &mut norm);
     // Twice the L5L5 response: the pair average is (|K_XY| + |K_YX|)/(2·K_L5L5).
-    let norm2: Vec<f64> = norm.iter().map(|&v| 2.0 * v as f64).collect();
+    let norm2: Vec<f64> = norm.iter().map(|&v| 2.0 * v).collect();
 
     let (bh, bw) = (b.rows(), b.cols());
     let n_box = (bh * bw) as f64;
@@ -115,33 +117,28 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
     let (mut k1, mut k2) = (Vec::new(), Vec::new());
     let mut energy = vec![0.0; rh * rw];
     let mut hsum = vec![0.0; rh * bw];
+    // An energy row with WIN zeros on each side, and scratch for the sums.
+    let mut padded_row = vec![0.0; rw + 2 * WIN];
+    let mut tree = vec![0.0; 3 * (bw + 2 * WIN)];
     let mut colsum = vec![0.0; bw];
     let mut t = Vec::with_capacity(bh * bw);
     for (pi, &(x, y)) in PAIRS.iter().enumerate() {
         response(x, y, &mut k1);
         response(y, x, &mut k2);
         for (((e, a), c), n) in energy.iter_mut().zip(&k1).zip(&k2).zip(&norm2) {
-            *e = (a.abs() + c.abs()) as f64 / n;
+            *e = (a.abs() + c.abs()) / n;
         }
         // 15×15 sums at box pixels (zeros outside the image = outside the
-        // region): running sums, horizontal then vertical.
+        // region): horizontal 15-sums by a pairwise tree (independent across
+        // columns, so they vectorise), then running vertical sums.
         for yy in 0..rh {
             let row = &energy[yy * rw..(yy + 1) * rw];
-            let dst = &mut hsum[yy * bw..(yy + 1) * bw];
-            let mut s: f64 = row[ox.saturating_sub(WIN)..=(ox + WIN).min(rw - 1)]
-                .iter()
-                .sum();
-            dst[0] = s;
-            for (bx, d) in dst.iter_mut().enumerate().skip(1) {
-                let cx = ox + bx;
-                if cx + WIN < rw {
-                    s += row[cx + WIN];
-                }
-                if cx > WIN {
-                    s -= row[cx - WIN - 1];
-                }
-                *d = s;
-            }
+            padded_row[WIN..WIN + rw].copy_from_slice(row);
+            window_sum_15(
+                &padded_row[ox..ox + bw + 2 * WIN],
+                &mut hsum[yy * bw..(yy + 1) * bw],
+                &mut tree,
+            );
         }
         t.clear();
         colsum.fill(0.0);
@@ -175,6 +172,26 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
         }
     }
     out
+}
+
+/// `out[x] = Σ_{k<15} row[x + k]` for `x < out.len()` (`row.len() = out.len() + 14`),
+/// summed as (8 + 4) + (2 + 1) pairwise blocks; `tree` is scratch space.
+fn window_sum_15(row: &[f64], out: &mut [f64], tree: &mut [f64]) {
+    let n = row.len();
+    let (s2, rest) = tree.split_at_mut(n);
+    let (s4, s8) = rest.split_at_mut(n);
+    for x in 0..n - 1 {
+        s2[x] = row[x] + row[x + 1];
+    }
+    for x in 0..n - 3 {
+        s4[x] = s2[x] + s2[x + 2];
+    }
+    for x in 0..n - 7 {
+        s8[x] = s4[x] + s4[x + 4];
+    }
+    for (x, o) in out.iter_mut().enumerate() {
+        *o = (s8[x] + s4[x + 8]) + (s2[x + 12] + row[x + 14]);
+    }
 }
 
 /// mean, sd, skewness, excess kurtosis and energy of `t` over the lesion
@@ -211,6 +228,18 @@ mod tests {
         let got = compute(&p);
         assert_eq!(got.len(), 70);
         fixtures::assert_columns(404, &got, 1e-9);
+    }
+
+    #[test]
+    fn window_sum_15_adds_fifteen_neighbours() {
+        // Powers of two make every window sum distinct and exact.
+        let row: Vec<f64> = (0..20).map(|k| (1u32 << k) as f64).collect();
+        let mut out = vec![0.0; 6];
+        let mut tree = vec![0.0; 60];
+        window_sum_15(&row, &mut out, &mut tree);
+        for (x, o) in out.iter().enumerate() {
+            assert_eq!(*o, row[x..x + 15].iter().sum::<f64>());
+        }
     }
 
     #[test]

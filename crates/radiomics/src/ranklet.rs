@@ -141,20 +141,26 @@ fn ranklet_levels(
             }
             // Only levels present in the window are looked up.
             let mut below = 0u32;
+            // Wrapping ops: no overflow is possible (n ≤ 256) and they keep the
+            // dev profile's overflow checks out of this loop.
             for (h, r2) in hist[lo..=hi].iter().zip(rank2[lo..=hi].iter_mut()) {
-                *r2 = 2 * below + h + 1;
-                below += h;
+                *r2 = below.wrapping_mul(2).wrapping_add(h.wrapping_add(1));
+                below = below.wrapping_add(*h);
             }
             // Doubled rank sums of the four r × r quadrants.
             let mut q = [0u32; 4];
             for (dy, y) in (top..top + side).enumerate() {
                 let row = &padded[y * pw + left..y * pw + left + side];
                 let (l, rt) = row.split_at(r);
-                let s_l: u32 = l.iter().map(|&v| rank2[v as usize]).sum();
-                let s_r: u32 = rt.iter().map(|&v| rank2[v as usize]).sum();
+                let s_l = l
+                    .iter()
+                    .fold(0u32, |a, &v| a.wrapping_add(rank2[v as usize]));
+                let s_r = rt
+                    .iter()
+                    .fold(0u32, |a, &v| a.wrapping_add(rank2[v as usize]));
                 let k = if dy < r { 0 } else { 2 };
-                q[k] += s_l;
-                q[k + 1] += s_r;
+                q[k] = q[k].wrapping_add(s_l);
+                q[k + 1] = q[k + 1].wrapping_add(s_r);
             }
             // Treatments: horizontal = left (q0 + q2), vertical = top (q0 + q1),
             // diagonal = top-left + bottom-right (q0 + q3).

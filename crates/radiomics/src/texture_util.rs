@@ -169,8 +169,11 @@ mod tests {
     use super::fixtures;
     use crate::prepared::Prepared;
 
+    /// A family's compute function.
+    type Compute = fn(&Prepared) -> Vec<f64>;
+
     /// The texture families, in column order of their first column.
-    const FAMILIES: [(&str, fn(&Prepared) -> Vec<f64>, usize); 9] = [
+    const FAMILIES: [(&str, Compute, usize); 9] = [
         ("histogram", crate::histogram::compute, 13),
         ("autocorr", crate::autocorr::compute, 1),
         ("average_mass", crate::average_mass::compute, 4),
@@ -181,6 +184,16 @@ mod tests {
         ("laws", crate::laws::compute, 70),
         ("ranklet", crate::ranklet::compute, 72),
     ];
+
+    /// CPU time of the calling thread in ns (Linux `schedstat`), so that the
+    /// timing is not inflated by other processes on a shared machine; 0
+    /// elsewhere.
+    fn thread_cpu_ns() -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
 
     #[test]
     fn bus02_texture_families_are_finite() {
@@ -200,19 +213,21 @@ mod tests {
     fn texture_timing() {
         let p = fixtures::prepared("BUS01");
         let reps = 20;
-        let mut total = 0.0;
+        let (mut wall_total, mut cpu_total) = (0.0, 0.0);
         for (name, f, _) in FAMILIES {
-            let t = std::time::Instant::now();
+            let (t, c) = (std::time::Instant::now(), thread_cpu_ns());
             for _ in 0..reps {
                 std::hint::black_box(f(std::hint::black_box(&p)));
             }
-            let ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
-            total += ms;
-            eprintln!("{name:>14}: {ms:8.3} ms");
+            let cpu = (thread_cpu_ns() - c) as f64 * 1e-6 / reps as f64;
+            let wall = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+            wall_total += wall;
+            cpu_total += cpu;
+            eprintln!("{name:>14}: {cpu:8.3} ms CPU {wall:8.3} ms wall");
         }
         let b = p.bbox;
         eprintln!(
-            "{:>14}: {total:8.3} ms (box {}×{}, area {})",
+            "{:>14}: {cpu_total:8.3} ms CPU {wall_total:8.3} ms wall (BUS01 box {}×{}, area {})",
             "total",
             b.rows(),
             b.cols(),
