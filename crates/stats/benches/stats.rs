@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
     let y: Vec<u8> = (0..n)
         .map(|i| {
             let lp = -0.6 + 0.5 * cols[0][i] - 0.3 * cols[1][i] + 0.2 * cols[2][i];
-            rng.random_bool(1.0 / (1.0 + (-lp as f64).exp())) as u8
+            rng.random_bool(1.0 / (1.0 + (-lp).exp())) as u8
         })
         .collect();
     let refs: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
