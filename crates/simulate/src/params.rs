@@ -107,6 +107,9 @@ pub struct Scanner {
     pub psf_axial_mm: f64,
     /// Display smoothing SD, px (scanner post-processing).
     pub blur_px: f64,
+    /// Spatial compounding: independent speckle looks averaged in power
+    /// (1 = none; more = smoother speckle, fewer dark nulls).
+    pub compounding: u32,
     /// Two-way attenuation, dB per mm of depth.
     pub attenuation_db_per_mm: f64,
     /// Fraction of the attenuation undone by time-gain compensation.
@@ -172,10 +175,11 @@ pub struct LesionModel {
     /// log(depth / width) of the lesion ellipse: > 0 is taller-than-wide,
     /// clamped to [−1.2, 0.5].
     pub log_aspect: Trait,
-    /// Lesion echo level relative to glandular tissue, dB (clamped [−35, −14]).
+    /// Lesion echo level relative to glandular tissue, dB (clamped [−35, −18]: always darker than fat).
     pub echo_db: Trait,
-    /// Internal heterogeneity: SD of the internal echo modulation, in
-    /// natural-log units of power, clamped to [0, 1.5].
+    /// Internal heterogeneity: scale of the internal echo modulation (a
+    /// smooth field of SD ≈ 1.8 × value in natural-log power units), clamped
+    /// to [0, 1.5].
     pub heterogeneity: Trait,
     /// Echogenic halo thickness, mm, clamped to [0, 3].
     pub halo_mm: Trait,
@@ -272,6 +276,7 @@ impl Default for SimParams {
                         psf_lateral_mm: 0.25,
                         psf_axial_mm: 0.11,
                         blur_px: 0.6,
+                        compounding: 2,
                         attenuation_db_per_mm: 0.8,
                         tgc_compensation: 0.85,
                         noise_floor: 0.02,
@@ -308,6 +313,7 @@ impl Default for SimParams {
                         psf_lateral_mm: 0.32,
                         psf_axial_mm: 0.14,
                         blur_px: 0.9,
+                        compounding: 3,
                         attenuation_db_per_mm: 0.9,
                         tgc_compensation: 0.80,
                         noise_floor: 0.03,
@@ -344,6 +350,7 @@ impl Default for SimParams {
                         psf_lateral_mm: 0.22,
                         psf_axial_mm: 0.10,
                         blur_px: 0.4,
+                        compounding: 1,
                         attenuation_db_per_mm: 0.75,
                         tgc_compensation: 0.9,
                         noise_floor: 0.015,
@@ -380,6 +387,7 @@ impl Default for SimParams {
                         psf_lateral_mm: 0.36,
                         psf_axial_mm: 0.16,
                         blur_px: 1.2,
+                        compounding: 2,
                         attenuation_db_per_mm: 0.85,
                         tgc_compensation: 0.85,
                         noise_floor: 0.025,
@@ -400,7 +408,7 @@ impl Default for SimParams {
                 spiculation: t(0.25, 0.25, 0.10),
                 log_aspect: t(-0.45, 0.25, 0.12),
                 echo_db: t(-21.0, -2.5, 1.5),
-                heterogeneity: t(0.45, 0.22, 0.10),
+                heterogeneity: t(0.6, 0.3, 0.12),
                 halo_mm: t(0.5, 0.45, 0.2),
                 margin_mm: t(0.35, 0.2, 0.08),
                 posterior: t(-0.6, -1.3, 0.35),

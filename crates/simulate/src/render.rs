@@ -7,7 +7,8 @@
 //! of speckle in ultrasound B-scans"): complex Gaussian scatterers weighted by
 //! the square root of the local echo power, filtered by an anisotropic Gaussian
 //! point-spread function (the speckle grain), whose modulus is Rayleigh
-//! distributed in homogeneous tissue; then depth attenuation partly undone by
+//! distributed in homogeneous tissue (averaged in power over the scanner's
+//! compounding looks); then depth attenuation partly undone by
 //! time-gain compensation, gain, log compression to the dynamic range, display
 //! smoothing, 8-bit quantisation.
 
@@ -100,7 +101,7 @@ pub fn render<R: Rng>(
     let irregularity = draw(&lesion.irregularity, z, rng, 0.0, 0.35);
     let spiculation = draw(&lesion.spiculation, z, rng, 0.0, 1.0);
     let aspect = draw(&lesion.log_aspect, z, rng, -1.2, 0.5).exp();
-    let echo_db = draw(&lesion.echo_db, z, rng, -35.0, -14.0);
+    let echo_db = draw(&lesion.echo_db, z, rng, -35.0, -18.0);
     let heterogeneity = draw(&lesion.heterogeneity, z, rng, 0.0, 1.5);
     let halo_mm = draw(&lesion.halo_mm, z, rng, 0.0, 3.0);
     let margin_mm = draw(&lesion.margin_mm, z, rng, 0.05, 2.0);
@@ -155,7 +156,7 @@ pub fn render<R: Rng>(
     let gland_tex = ValueNoise::new(rng, w, h, 4.0 / s, 1.2 / s);
     let lobules = ValueNoise::new(rng, w, h, 3.0 / s, 1.8 / s);
     let fat_tex = ValueNoise::new(rng, w, h, 2.5 / s, 1.5 / s);
-    let inner_tex = ValueNoise::new(rng, w, h, 1.2 / s, 1.2 / s);
+    let inner_tex = ValueNoise::new(rng, w, h, 1.6 / s, 1.3 / s);
 
     // Lesion outline.
     let cx = w as f64 * (0.5 + rng.random_range(-0.12..0.12));
@@ -233,6 +234,13 @@ pub fn render<R: Rng>(
     gaussian(&mut profile, w, 1, 0.8 / s, 0.0);
     let mut bottom_s = bottom.clone();
     gaussian(&mut bottom_s, w, 1, 1.0 / s, 0.0);
+    // Lateral edge shadows (refraction at a smooth, circumscribed margin):
+    // thin dark columns under the lesion's left and right extremes, fading
+    // as the margin gets irregular or spiculated.
+    let edge_shadow = (1.0 - 4.0 * irregularity - 1.5 * spiculation).max(0.0) * 1.5;
+    let xl = chord.iter().position(|&c| c > 0.0).unwrap_or(0) as f64;
+    let xr = chord.iter().rposition(|&c| c > 0.0).unwrap_or(0) as f64;
+    let edge_sd = 0.3 / s;
 
     // Calcifications: bright foci inside the lesion body.
     let calcs: Vec<(f64, f64)> = (0..calcifications)
@@ -331,7 +339,7 @@ pub fn render<R: Rng>(
                 let d_mm = outline.radial_distance(px, py) * s;
                 if d_mm < margin_mm + halo_mm + 0.5 {
                     let inner = lesion_power
-                        * (heterogeneity * inner_tex.at(px, py) * 1.6
+                        * (heterogeneity * inner_tex.at(px, py) * 3.0
                             - 0.5 * heterogeneity * heterogeneity)
                             .exp();
                     let mut outer = e;
@@ -349,6 +357,11 @@ pub fn render<R: Rng>(
             }
 
             // Posterior shadowing / enhancement below the lesion.
+            if edge_shadow > 0.0 && py > cy {
+                let g = |d: f64| (-(d * d) / (2.0 * edge_sd * edge_sd)).exp();
+                let ramp = smoothstep(cy, cy + 0.5 * b_px, py);
+                e *= (-edge_shadow * ramp * (g(px - xl) + g(px - xr))).exp();
+            }
             let pr = profile[x];
             if pr > 1e-3 {
                 let ramp = smoothstep(bottom_s[x] - 0.3 * b_px, bottom_s[x] + 1.5 / s, py);
@@ -358,19 +371,27 @@ pub fn render<R: Rng>(
         }
     }
 
-    // Speckle: complex Gaussian scatterers × sqrt(power), filtered by the PSF.
+    // Speckle: complex Gaussian scatterers × sqrt(power), filtered by the PSF;
+    // `compounding` independent looks averaged in power (spatial compounding).
     let nf2 = scanner.noise_floor * scanner.noise_floor;
+    let (sx, sy) = (scanner.psf_lateral_mm / s, scanner.psf_axial_mm / s);
+    let looks = scanner.compounding.max(1);
+    let mut speckle = vec![0.0_f64; w * h];
     let mut re = vec![0.0_f64; w * h];
     let mut im = vec![0.0_f64; w * h];
-    for i in 0..w * h {
-        let amp = (power[i] + nf2).sqrt();
-        let (a, b): (f64, f64) = (StandardNormal.sample(rng), StandardNormal.sample(rng));
-        re[i] = amp * a * std::f64::consts::FRAC_1_SQRT_2;
-        im[i] = amp * b * std::f64::consts::FRAC_1_SQRT_2;
+    for _ in 0..looks {
+        for i in 0..w * h {
+            let amp = (power[i] + nf2).sqrt();
+            let (a, b): (f64, f64) = (StandardNormal.sample(rng), StandardNormal.sample(rng));
+            re[i] = amp * a * std::f64::consts::FRAC_1_SQRT_2;
+            im[i] = amp * b * std::f64::consts::FRAC_1_SQRT_2;
+        }
+        let gain = gaussian(&mut re, w, h, sx, sy) * looks as f64;
+        gaussian(&mut im, w, h, sx, sy);
+        for i in 0..w * h {
+            speckle[i] += (re[i] * re[i] + im[i] * im[i]) / gain;
+        }
     }
-    let (sx, sy) = (scanner.psf_lateral_mm / s, scanner.psf_axial_mm / s);
-    let gain = gaussian(&mut re, w, h, sx, sy);
-    gaussian(&mut im, w, h, sx, sy);
 
     // Log compression with attenuation, TGC and gain, then display smoothing.
     let residual = scanner.attenuation_db_per_mm * (1.0 - scanner.tgc_compensation);
@@ -380,7 +401,7 @@ pub fn render<R: Rng>(
         let offset = scanner.gain_db - residual * y_mm;
         for x in 0..w {
             let i = y * w + x;
-            let pw = (re[i] * re[i] + im[i] * im[i]) / gain;
+            let pw = speckle[i];
             let db = 10.0 * pw.max(1e-12).log10() + offset;
             disp[i] = (1.0 + db / scanner.dynamic_range_db).clamp(0.0, 1.0) * 255.0;
         }
