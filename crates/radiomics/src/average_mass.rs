@@ -143,6 +143,45 @@ mod tests {
     }
 
     #[test]
+    fn lb_d_equals_brute_force_distances_at_image_borders() {
+        // Din/Dout by exhaustive search over the image grid (§3), bands 0 < D ≤ 3.
+        for (seed, cy, cx, rad) in [
+            (11, 0.0, 3.0, 6.0),
+            (12, 9.0, 19.0, 4.5),
+            (13, 7.0, 9.0, 3.0),
+        ] {
+            let p = fixtures::random_case(20, 16, seed, cy, cx, rad);
+            let (w, n) = (p.width, p.width * p.height);
+            let dist = |i: usize| -> f64 {
+                (0..n)
+                    .filter(|&j| p.mask[j] != p.mask[i])
+                    .map(|j| {
+                        let (dy, dx) = (
+                            (i / w) as f64 - (j / w) as f64,
+                            (i % w) as f64 - (j % w) as f64,
+                        );
+                        (dy * dy + dx * dx).sqrt()
+                    })
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let (mut si, mut ni, mut so, mut no) = (0.0, 0.0, 0.0, 0.0);
+            for i in 0..n {
+                if dist(i) <= 3.0 {
+                    if p.mask[i] {
+                        si += p.image[i] as f64;
+                        ni += 1.0;
+                    } else {
+                        so += p.image[i] as f64;
+                        no += 1.0;
+                    }
+                }
+            }
+            let want = so / no - si / ni;
+            assert!((band_difference(&p) - want).abs() < 1e-12, "seed {seed}");
+        }
+    }
+
+    #[test]
     fn ep_c_keeps_the_plus_one_offset() {
         // Levels 0×6, 9×2 (A = 8): J ≥ 10 holds for 2 > 8/4? No (2 = 2), so t
         // moves down to 1, where all 8 pixels qualify: mean J = (6·1 + 2·10)/8

@@ -220,6 +220,7 @@ fn box_normalised_stats(t: &[f64], lesion: &[bool], n_box: f64) -> [f64; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prepared::Prepared;
     use crate::texture_util::fixtures;
 
     #[test]
@@ -228,6 +229,87 @@ mod tests {
         let got = compute(&p);
         assert_eq!(got.len(), 70);
         fixtures::assert_columns(404, &got, 1e-9);
+    }
+
+    /// §6.8 evaluated literally: 2-D *convolution* with each of the 25
+    /// kernels (zeros outside), division by the L5L5 response, absolute value,
+    /// 15×15 sum (zeros outside), crop, average of the two orientations.
+    fn brute_force(p: &Prepared) -> Vec<f64> {
+        let (w, h) = (p.width as isize, p.height as isize);
+        let j = |y: isize, x: isize| -> f64 {
+            if y < 0 || x < 0 || y >= h || x >= w {
+                0.0
+            } else {
+                p.image[(y * w + x) as usize] as f64 + 1.0
+            }
+        };
+        let conv = |vi: usize, hj: usize, y: isize, x: isize| -> f64 {
+            let mut s = 0.0;
+            for a in 0..5isize {
+                for b in 0..5isize {
+                    let k = (VECTORS[vi][a as usize] * VECTORS[hj][b as usize]) as f64;
+                    s += k * j(y - a + 2, x - b + 2);
+                }
+            }
+            s
+        };
+        let energy = |vi: usize, hj: usize, y: isize, x: isize| -> f64 {
+            let mut s = 0.0;
+            for yy in (y - 7).max(0)..=(y + 7).min(h - 1) {
+                for xx in (x - 7).max(0)..=(x + 7).min(w - 1) {
+                    s += (conv(vi, hj, yy, xx) / conv(0, 0, yy, xx)).abs();
+                }
+            }
+            s
+        };
+        let b = p.bbox;
+        let n_box = (b.rows() * b.cols()) as f64;
+        let mut out = vec![0.0; 70];
+        for (pi, &(x, y)) in PAIRS.iter().enumerate() {
+            let mut t = Vec::new();
+            for r in b.row0..=b.row1 {
+                for c in b.col0..=b.col1 {
+                    if p.mask[r * p.width + c] {
+                        let (r, c) = (r as isize, c as isize);
+                        t.push((energy(x, y, r, c) + energy(y, x, r, c)) / 2.0);
+                    }
+                }
+            }
+            let m = t.iter().sum::<f64>() / n_box;
+            let moment = |k: i32| t.iter().map(|v| (v - m).powi(k)).sum::<f64>() / n_box;
+            let sd = moment(2).sqrt();
+            let stats = [
+                m,
+                sd,
+                moment(3) / sd.powi(3),
+                moment(4) / sd.powi(4) - 3.0,
+                t.iter().map(|v| v * v).sum::<f64>() / n_box,
+            ];
+            for (s, v) in stats.iter().enumerate() {
+                out[s * 14 + pi] = *v;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn laws_equals_the_literal_definition_at_image_borders() {
+        // Lesions touching the top-left corner and the right border of small
+        // random images with many ties.
+        for (seed, cy, cx, rad) in [
+            (1, 2.0, 1.0, 6.0),
+            (2, 10.0, 23.0, 5.0),
+            (3, 8.0, 12.0, 4.0),
+        ] {
+            let p = fixtures::random_case(24, 18, seed, cy, cx, rad);
+            let (got, want) = (compute(&p), brute_force(&p));
+            for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-10 * w.abs().max(1.0),
+                    "seed {seed} column {k}: {g} vs {w}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -229,6 +229,7 @@ fn four_features(counts: &[u32], total: u64) -> [f64; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prepared::Prepared;
     use crate::texture_util::fixtures;
 
     #[test]
@@ -239,6 +240,87 @@ mod tests {
         // The `*_rng_*` columns are BUSAT's rounding noise (|x| ≤ 7e-16 in the
         // reference): compared with 1e-12 absolute, as §6.9 prescribes.
         fixtures::assert_columns(474, &got, 1e-12);
+    }
+
+    /// §6.9 steps 1–3 evaluated literally at one pixel: pad with 255, sort the
+    /// window, average tied ranks, sum ranks over each treatment.
+    fn brute_force_level(p: &Prepared, y: usize, x: usize, r: usize) -> u8 {
+        let at = |yy: isize, xx: isize| -> u8 {
+            if yy < 0 || xx < 0 || yy >= p.height as isize || xx >= p.width as isize {
+                255
+            } else {
+                p.image[yy as usize * p.width + xx as usize]
+            }
+        };
+        let r = r as isize;
+        let mut win = Vec::new(); // (value, row offset, column offset)
+        for dy in -r..r {
+            for dx in -r..r {
+                win.push((at(y as isize + dy, x as isize + dx), dy, dx));
+            }
+        }
+        let mut order: Vec<usize> = (0..win.len()).collect();
+        order.sort_by_key(|&i| win[i].0);
+        let mut rank = vec![0.0; win.len()];
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            while j + 1 < order.len() && win[order[j + 1]].0 == win[order[i]].0 {
+                j += 1;
+            }
+            for &k in &order[i..=j] {
+                rank[k] = (i + j) as f64 / 2.0 + 1.0;
+            }
+            i = j + 1;
+        }
+        let n = win.len() as f64;
+        let ranklet = |treat: &dyn Fn(isize, isize) -> bool| {
+            let s: f64 = win
+                .iter()
+                .zip(&rank)
+                .filter(|(w, _)| treat(w.1, w.2))
+                .map(|(_, r)| r)
+                .sum();
+            (s - (n / 2.0) * (n / 2.0 + 1.0) / 2.0) / (n * n / 8.0) - 1.0
+        };
+        let h = ranklet(&|_, dx| dx < 0);
+        let v = ranklet(&|dy, _| dy < 0);
+        let d = ranklet(&|dy, dx| (dy < 0 && dx < 0) || (dy >= 0 && dx >= 0));
+        (32.0 * ((h + v + d) / 3.0) + 33.0).floor().clamp(1.0, 64.0) as u8
+    }
+
+    #[test]
+    fn ranklet_levels_equal_sorting_at_image_borders() {
+        for (seed, cy, cx, rad) in [
+            (5, 1.0, 2.0, 7.0),
+            (6, 16.0, 20.0, 6.0),
+            (7, 9.0, 11.0, 5.0),
+        ] {
+            let p = fixtures::random_case(22, 18, seed, cy, cx, rad);
+            let b = p.bbox;
+            let lesion: Vec<bool> = (b.row0..=b.row1)
+                .flat_map(|y| (b.col0..=b.col1).map(move |x| (y, x)))
+                .map(|(y, x)| p.mask[y * p.width + x])
+                .collect();
+            let pw = p.width + 2 * PAD;
+            let mut padded = vec![255u8; pw * (p.height + 2 * PAD)];
+            for y in 0..p.height {
+                padded[(y + PAD) * pw + PAD..(y + PAD) * pw + PAD + p.width]
+                    .copy_from_slice(&p.image[y * p.width..(y + 1) * p.width]);
+            }
+            for r in RESOLUTIONS {
+                let got = ranklet_levels(&padded, pw, b, &lesion, r);
+                for (k, &g) in got.iter().enumerate() {
+                    let (y, x) = (b.row0 + k / b.cols(), b.col0 + k % b.cols());
+                    let want = if lesion[k] {
+                        brute_force_level(&p, y, x, r)
+                    } else {
+                        0
+                    };
+                    assert_eq!(g, want, "seed {seed} r {r} pixel ({y}, {x})");
+                }
+            }
+        }
     }
 
     #[test]

@@ -156,6 +156,38 @@ pub(crate) mod fixtures {
         );
     }
 
+    /// A `w × h` test case whose `U` is pseudo-random (xorshift64 from `seed`)
+    /// with many ties (levels 0..12, some 250..255) and whose lesion is the
+    /// disk of radius `radius` around (`cy`, `cx`), clipped by the image, so
+    /// that it can touch the borders. For checks against brute-force
+    /// definitions.
+    pub fn random_case(w: usize, h: usize, seed: u64, cy: f64, cx: f64, radius: f64) -> Prepared {
+        let mut state = seed.max(1);
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let img: Vec<u8> = (0..w * h)
+            .map(|_| {
+                let r = next();
+                if r % 7 == 0 {
+                    250 + (r >> 8) as u8 % 6
+                } else {
+                    (r >> 8) as u8 % 13
+                }
+            })
+            .collect();
+        let mask: Vec<bool> = (0..w * h)
+            .map(|i| {
+                let (y, x) = ((i / w) as f64, (i % w) as f64);
+                (y - cy).powi(2) + (x - cx).powi(2) <= radius * radius
+            })
+            .collect();
+        with_image(w, h, img, mask)
+    }
+
     /// A `Prepared` whose `U` is `img` itself (no despeckling), for hand derivations.
     pub fn with_image(w: usize, h: usize, img: Vec<u8>, mask: Vec<bool>) -> Prepared {
         let mut p = Prepared::new(w, h, &img, &mask).expect("valid test input");
