@@ -214,12 +214,11 @@ impl Nomogram {
                     .map(|p| &p.kind),
                 Some(crate::model::PredictorKind::Continuous { .. })
             );
-            let labels: Vec<RowLabel> = axis
-                .ticks
-                .iter()
-                .map(|t| RowLabel {
-                    x: px_points(t.points),
-                    text: t.label.clone(),
+            let labels: Vec<RowLabel> = merge_equal_points(&axis.ticks, continuous)
+                .into_iter()
+                .map(|(points, text)| RowLabel {
+                    x: px_points(points),
+                    text,
                     required: !continuous,
                 })
                 .collect();
@@ -516,8 +515,63 @@ impl Nomogram {
     }
 }
 
+/// Runs of consecutive ticks with equal points share one label, as
+/// `plot.nomogram` prints them: `a-b`, or `a+` for a continuous run that
+/// reaches the axis end (rms 6.5, `nomogram()`'s `rle` step).
+fn merge_equal_points(ticks: &[crate::scale::AxisTick], continuous: bool) -> Vec<(f64, String)> {
+    let mut out: Vec<(f64, String)> = Vec::new();
+    let mut i = 0;
+    while i < ticks.len() {
+        let mut j = i;
+        while j + 1 < ticks.len() && ticks[j + 1].points == ticks[i].points {
+            j += 1;
+        }
+        let text = if j == i {
+            ticks[i].label.clone()
+        } else if !continuous || j + 1 < ticks.len() {
+            format!("{}-{}", ticks[i].label, ticks[j].label)
+        } else {
+            format!("{}+", ticks[i].label)
+        };
+        out.push((ticks[j].points, text));
+        i = j + 1;
+    }
+    out
+}
+
 fn span(it: impl Iterator<Item = f64>) -> (f64, f64) {
     it.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_equal_points;
+    use crate::scale::AxisTick;
+
+    fn t(value: f64, points: f64) -> AxisTick {
+        AxisTick {
+            value,
+            label: format!("{value}"),
+            points,
+        }
+    }
+
+    /// rms labels runs of equal points "a-b" (discrete, or continuous inside
+    /// the axis) and "a+" (a continuous run reaching the end).
+    #[test]
+    fn equal_points_merge_as_rms() {
+        let d = [t(1.0, 0.0), t(2.0, 0.0), t(3.0, 5.0)];
+        assert_eq!(
+            merge_equal_points(&d, false),
+            vec![(0.0, "1-2".to_string()), (5.0, "3".to_string())]
+        );
+        let c = [t(10.0, 0.0), t(20.0, 4.0), t(30.0, 4.0)];
+        assert_eq!(
+            merge_equal_points(&c, true),
+            vec![(0.0, "10".to_string()), (4.0, "20+".to_string())]
+        );
+        assert_eq!(merge_equal_points(&c[..2], true).len(), 2);
+    }
 }

@@ -9,6 +9,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod calculator;
 mod error;
 mod figure;
