@@ -14,6 +14,10 @@
 //! - the vertical differences are divided by `M(M−k)` (not `N(M−k)`) and
 //!   border pixels are compared with a clamped partner rather than skipped;
 //! - the diagonal step is `s = round(k/√2)` pixels on each axis.
+//!
+//! The filters are hand-written rather than taken from an imaging crate
+//! because the toolbox's border rule (windows clipped to the image) and its
+//! equalisation formula must be matched exactly; both are a few lines.
 
 use crate::prepared::Prepared;
 

@@ -14,6 +14,10 @@
 //!   `contr`); `indnc` and `idmnc` are both `Σ P/(1 + (a−b)²/64²)`;
 //! - `corrm` adds 0.0001 to the denominator, `corrh` does not.
 //!
+//! Hand-written (not a radiomics crate): BUSAT's quantisation, missing
+//! non-lesion pixels and unsymmetrised matrices are not what general GLCM
+//! implementations (e.g. PyRadiomics) compute.
+//!
 //! Column order is that of the released tables, which put `svarh` before
 //! `senth` (the definitions table of §6.7 lists them the other way round).
 

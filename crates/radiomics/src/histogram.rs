@@ -119,6 +119,22 @@ mod tests {
     }
 
     #[test]
+    fn hbag_band_at_the_image_border() {
+        // 4×4 image, U = 10·column, lesion = columns 0–1 (touching the left,
+        // top and bottom borders). Dilation (outside = background) covers
+        // columns 0–2; erosion (outside = lesion) keeps column 0 only, so the
+        // band is columns 1–2 and hBAG = (10 + 20)/2 = 15. Treating the
+        // outside as background in the erosion would add column 0 (hBAG = 10).
+        let img: Vec<u8> = (0..16).map(|i| 10 * (i % 4) as u8).collect();
+        let mask: Vec<bool> = (0..16).map(|i| i % 4 < 2).collect();
+        let p = fixtures::with_image(4, 4, img, mask);
+        let got = compute(&p);
+        assert_eq!(got[0], 15.0);
+        assert_eq!(got[1], 5.0);
+        assert_eq!(got[11], -10.0);
+    }
+
+    #[test]
     fn histogram_of_a_two_level_lesion_by_hand() {
         // 4×4 image, lesion = the 2×2 centre block with levels 10, 10, 10, 30;
         // everything else 0. Hand derivation: μ = 15, p = {10: 3/4, 30: 1/4},

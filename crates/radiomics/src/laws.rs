@@ -18,6 +18,8 @@
 //! `(|K_XY| + |K_YX|)/(2·K_L5L5)`, and the 15×15 sums are pairwise-tree
 //! (horizontal) and running (vertical) sums: all
 //! equal to the toolbox's order of operations up to rounding (~1e-13 relative).
+//! Hand-written rather than a general convolution crate: the kernels are
+//! separable 5-tap integer vectors and only the box ± 7 pixels is needed.
 
 use crate::prepared::Prepared;
 

@@ -109,30 +109,42 @@ fn ranklet_levels(
         // Window rows (padded coordinates) for image row bbox.row0 + by.
         let top = bbox.row0 + by + PAD - r;
         let left0 = bbox.col0 + PAD - r;
-        hist.fill(0);
-        // All non-empty bins lie in lo..=hi (tightened lazily before use).
+        // The histogram describes the window at column `at` (None: not built
+        // yet); it is slid to the next lesion pixel, or rebuilt when that is
+        // cheaper (more than side/2 columns away). All non-empty bins lie in
+        // lo..=hi (tightened lazily before use).
+        let mut at: Option<usize> = None;
         let (mut lo, mut hi) = (255usize, 0usize);
-        for y in top..top + side {
-            for &v in &padded[y * pw + left0..y * pw + left0 + side] {
-                hist[v as usize] += 1;
-                lo = lo.min(v as usize);
-                hi = hi.max(v as usize);
-            }
-        }
         for bx in 0..cols {
-            let left = left0 + bx;
-            if bx > 0 {
-                for y in top..top + side {
-                    hist[padded[y * pw + left - 1] as usize] -= 1;
-                    let v = padded[y * pw + left + side - 1] as usize;
-                    hist[v] += 1;
-                    lo = lo.min(v);
-                    hi = hi.max(v);
-                }
-            }
             if !lesion[by * cols + bx] {
                 continue;
             }
+            let left = left0 + bx;
+            match at {
+                Some(prev) if 2 * (bx - prev) <= side => {
+                    for l in left0 + prev + 1..=left {
+                        for y in top..top + side {
+                            hist[padded[y * pw + l - 1] as usize] -= 1;
+                            let v = padded[y * pw + l + side - 1] as usize;
+                            hist[v] += 1;
+                            lo = lo.min(v);
+                            hi = hi.max(v);
+                        }
+                    }
+                }
+                _ => {
+                    hist.fill(0);
+                    (lo, hi) = (255, 0);
+                    for y in top..top + side {
+                        for &v in &padded[y * pw + left..y * pw + left + side] {
+                            hist[v as usize] += 1;
+                            lo = lo.min(v as usize);
+                            hi = hi.max(v as usize);
+                        }
+                    }
+                }
+            }
+            at = Some(bx);
             while hist[lo] == 0 {
                 lo += 1;
             }
