@@ -42,10 +42,10 @@ impl Default for FigureOptions {
     }
 }
 
-const ROW_H: f64 = 54.0;
+const ROW_H: f64 = 58.0;
 const TOP: f64 = 24.0;
 const TITLE_H: f64 = 40.0;
-const LABEL_W: f64 = 330.0;
+const LABEL_W: f64 = 350.0;
 const RIGHT: f64 = 48.0;
 const FOOT_H: f64 = 44.0;
 
@@ -218,7 +218,7 @@ impl Nomogram {
                 .into_iter()
                 .map(|(points, text)| RowLabel {
                     x: px_points(points),
-                    text,
+                    text: if continuous { minus(&text) } else { text },
                     required: !continuous,
                 })
                 .collect();
@@ -272,7 +272,7 @@ impl Nomogram {
                 .iter()
                 .map(|t| RowLabel {
                     x: px_total(t.position),
-                    text: t.label.clone(),
+                    text: minus(&t.label),
                     required: false,
                 })
                 .collect();
@@ -344,7 +344,7 @@ impl Nomogram {
             root.draw(&Text::new(
                 format!("cut-off {}: low risk ← | → high risk", format_tick(c)),
                 (l.px(x), l.px(prob_y + 30.0)),
-                TextStyle::from(l.font(15.5))
+                TextStyle::from(l.font(16.5))
                     .color(&colour)
                     .pos(Pos::new(HPos::Center, VPos::Center)),
             ))
@@ -367,7 +367,7 @@ impl Nomogram {
         line: (f64, f64),
         major: bool,
     ) -> DrawResult {
-        let label_style = TextStyle::from(l.bold(18.0))
+        let label_style = TextStyle::from(l.bold(19.5))
             .color(&INK)
             .pos(Pos::new(HPos::Right, VPos::Center));
         root.draw(&Text::new(
@@ -383,10 +383,10 @@ impl Nomogram {
             axis_style,
         ))
         .map_err(err)?;
-        let tick_style = TextStyle::from(l.font(15.5))
+        let tick_style = TextStyle::from(l.font(16.5))
             .color(&MUTED)
             .pos(Pos::new(HPos::Center, VPos::Bottom));
-        let below_style = TextStyle::from(l.font(15.5))
+        let below_style = TextStyle::from(l.font(16.5))
             .color(&MUTED)
             .pos(Pos::new(HPos::Center, VPos::Top));
         let widths: Vec<f64> = ticks
@@ -537,6 +537,14 @@ fn merge_equal_points(ticks: &[crate::scale::AxisTick], continuous: bool) -> Vec
         i = j + 1;
     }
     out
+}
+
+/// A numeric label with a typographic minus sign (U+2212) for a leading `-`.
+fn minus(label: &str) -> String {
+    match label.strip_prefix('-') {
+        Some(rest) => format!("\u{2212}{rest}"),
+        None => label.to_string(),
+    }
 }
 
 fn span(it: impl Iterator<Item = f64>) -> (f64, f64) {
