@@ -175,12 +175,21 @@ fn legend<'a, DB: DrawingBackend + 'a>(
         .map_err(err)
 }
 
+/// A tick label with a typographic minus sign (U+2212).
+fn tick(v: f64, decimals: usize) -> String {
+    let s = fixed(v, decimals);
+    match s.strip_prefix('-') {
+        Some(rest) => format!("\u{2212}{rest}"),
+        None => s,
+    }
+}
+
 fn dec1(v: &f64) -> String {
-    fixed(*v, 1)
+    tick(*v, 1)
 }
 
 fn dec2(v: &f64) -> String {
-    fixed(*v, 2)
+    tick(*v, 2)
 }
 
 fn panels<DB: DrawingBackend>(
@@ -583,7 +592,7 @@ impl Figure for BoxFigure {
                 .x_labels(2 * panel.groups.len() + 3)
                 .x_label_formatter(&xfmt)
                 .y_labels(6)
-                .y_label_formatter(&|v| fixed(*v, 1))
+                .y_label_formatter(&dec1)
                 .draw()
                 .map_err(err)?;
             for (gi, g) in panel.groups.iter().enumerate() {
@@ -707,16 +716,16 @@ impl Figure for ConfusionFigure {
             let (w, h) = area.dim_in_pixel();
             let (w, h) = (w as f64 / s, h as f64 / s);
             let p = |x: f64, y: f64| ((x * s).round() as i32, (y * s).round() as i32);
+            let (gx, gy) = (104.0, 64.0);
+            let cell = ((w - gx - 16.0) / 2.0).min((h - gy - 12.0) / 2.0);
             area.draw(&Text::new(
                 m.title.clone(),
-                p(w / 2.0, 18.0),
+                p(gx + cell, 18.0),
                 TextStyle::from(bold(14.0, s))
                     .color(&INK)
                     .pos(Pos::new(HPos::Center, VPos::Center)),
             ))
             .map_err(err)?;
-            let (gx, gy) = (104.0, 64.0);
-            let cell = ((w - gx - 16.0) / 2.0).min((h - gy - 12.0) / 2.0);
             let small = TextStyle::from(font(11.5, s))
                 .color(&MUTED)
                 .pos(Pos::new(HPos::Center, VPos::Center));

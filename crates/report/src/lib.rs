@@ -8,6 +8,8 @@
 //! [`Manifest`] describe the folder; [`StudyReport::write`] does all of it
 //! with the file names of issue 7. Same inputs, same bytes.
 
+#![warn(missing_docs)]
+
 mod error;
 mod figures;
 pub mod format;
