@@ -834,3 +834,108 @@ fn lognet2n(
     out.nlp = nlp;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 8 rows x 3 columns (column-major): x0 informative, x1 constant, x2 noise.
+    fn toy() -> (Vec<f64>, Vec<u8>) {
+        let x0 = [0.1, 0.4, 0.35, 0.8, 1.2, 0.9, 1.5, 0.2];
+        let x1 = [2.0; 8];
+        let x2 = [1.0, -1.0, 0.5, 0.0, -0.5, 1.5, -1.5, 0.25];
+        let y = vec![0, 0, 1, 0, 1, 1, 1, 0];
+        ([x0, x1, x2].concat(), y)
+    }
+
+    #[test]
+    fn lambda_max_is_the_standardised_score_at_the_null_model() {
+        let (x, y) = toy();
+        let d = Design::column_major(&x, 8, 3).unwrap();
+        let fit = fit_path(&d, &y, &PathOptions::default()).unwrap();
+        // Hand derivation: max_j |sum_i z_ij (y_i - ybar)| / n with z the 1/n-sd standardised column.
+        let ybar = 0.5;
+        let lmax = [0usize, 2]
+            .iter()
+            .map(|&j| {
+                let c = d.column(j);
+                let m = c.iter().sum::<f64>() / 8.0;
+                let sd = (c.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 8.0).sqrt();
+                (c.iter()
+                    .zip(&y)
+                    .map(|(v, &yi)| (v - m) / sd * (f64::from(yi) - ybar))
+                    .sum::<f64>()
+                    / 8.0)
+                    .abs()
+            })
+            .fold(0.0, f64::max);
+        assert!(
+            (fit.lambda[0] - lmax).abs() < 1e-12 * lmax,
+            "{} vs {lmax}",
+            fit.lambda[0]
+        );
+        // n < p is false here (8 > 3): lambda.min.ratio 1e-4 over 99 steps.
+        let ratio = fit.lambda[1] / fit.lambda[0];
+        assert!((ratio - 1e-4f64.powf(1.0 / 99.0)).abs() < 1e-12);
+        assert_eq!(fit.df[0], 0);
+        // Intercept-only fit at lambda_max: logit(mean(y)) = 0.
+        assert!(fit.intercept[0].abs() < 1e-9);
+        // The constant column never enters.
+        assert!(fit.beta.iter().flatten().all(|&(j, _)| j != 1));
+    }
+
+    #[test]
+    fn interpolation_reproduces_path_points_and_is_linear_between() {
+        let (x, y) = toy();
+        let d = Design::column_major(&x, 8, 3).unwrap();
+        let fit = fit_path(&d, &y, &PathOptions::default()).unwrap();
+        let k = 20;
+        let (a0, b) = fit.coefficients_at(fit.lambda[k]);
+        assert_eq!(b, fit.coefficients(k));
+        assert_eq!(a0, fit.intercept[k]);
+        let mid = 0.5 * (fit.lambda[k] + fit.lambda[k + 1]);
+        let (_, bm) = fit.coefficients_at(mid);
+        let (l, r) = (fit.coefficients(k), fit.coefficients(k + 1));
+        assert!((bm[0] - 0.5 * (l[0] + r[0])).abs() < 1e-12);
+        // Beyond the ends: clamped.
+        assert_eq!(
+            fit.coefficients_at(10.0 * fit.lambda[0]).1,
+            fit.coefficients(0)
+        );
+    }
+
+    #[test]
+    fn bad_input_is_named() {
+        let (mut x, y) = toy();
+        let d = Design::column_major(&x, 8, 3).unwrap();
+        assert!(matches!(
+            fit_path(&d, &[1; 8], &PathOptions::default()),
+            Err(LassoError::OneClass { value: 1, .. })
+        ));
+        assert!(matches!(
+            fit_path(&d, &[0, 1, 2, 0, 1, 0, 1, 0], &PathOptions::default()),
+            Err(LassoError::BadLabel { row: 3, value: 2 })
+        ));
+        x[8 + 4] = f64::NAN;
+        match Design::column_major(&x, 8, 3) {
+            Err(LassoError::NotFinite {
+                row: 5, column: 2, ..
+            }) => {}
+            other => panic!("expected NotFinite at row 5, column 2, got {other:?}"),
+        }
+        assert!(matches!(
+            Design::column_major(&x, 8, 2),
+            Err(LassoError::Shape { .. })
+        ));
+        let bad = PathOptions {
+            alpha: 1.5,
+            ..PathOptions::default()
+        };
+        let clean = toy().0;
+        let d = Design::column_major(&clean, 8, 3).unwrap();
+        assert!(matches!(
+            fit_path(&d, &y, &bad),
+            Err(LassoError::BadOption { name: "alpha", .. })
+        ));
+    }
+}
