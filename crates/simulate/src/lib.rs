@@ -23,6 +23,8 @@
 //! byte-identical files whatever the thread count (on one platform: `f64`
 //! transcendental functions come from the platform's libm).
 
+#![warn(missing_docs)]
+
 mod clinical;
 mod error;
 mod field;
@@ -188,6 +190,38 @@ pub(crate) fn check_params(params: &SimParams, scale: f64) -> Result<(), SimErro
                     format!("cohorts[{i}].table1.{name}"),
                     v.to_string(),
                     "a finite number > 0",
+                );
+            }
+        }
+        let pcts: [(&str, &[f64]); 6] = [
+            ("bmi_pct", &t.bmi_pct),
+            ("birads_pct", &t.birads_pct),
+            ("location_pct", &t.location_pct),
+            ("grade_pct", &t.grade_pct),
+            ("tumour_type_pct", &t.tumour_type_pct),
+            ("subtype_pct", &t.subtype_pct),
+        ];
+        for (name, v) in pcts {
+            if v.iter().any(|p| !(p.is_finite() && *p >= 0.0)) || v.iter().sum::<f64>() <= 0.0 {
+                return bad(
+                    format!("cohorts[{i}].table1.{name}"),
+                    format!("{v:?}"),
+                    "percentages >= 0 with a positive sum",
+                );
+            }
+        }
+        for (name, v) in [
+            ("er_pos_pct", t.er_pos_pct),
+            ("pr_pos_pct", t.pr_pos_pct),
+            ("her2_pos_pct", t.her2_pos_pct),
+            ("ki67_pos_pct", t.ki67_pos_pct),
+            ("us_aln_suspicious_pct", t.us_aln_suspicious_pct),
+        ] {
+            if !(0.0..=100.0).contains(&v) {
+                return bad(
+                    format!("cohorts[{i}].table1.{name}"),
+                    v.to_string(),
+                    "a percentage in 0..=100",
                 );
             }
         }
@@ -688,6 +722,10 @@ mod tests {
         p.cohorts[2].positives = 1000;
         let e = simulate(Path::new("/nonexistent/never"), &p, 1, 1.0, &|_| {}).unwrap_err();
         assert!(e.to_string().contains("cohorts[2].positives"), "{e}");
+        let mut p = SimParams::default();
+        p.cohorts[3].table1.birads_pct[1] = -2.0;
+        let e = check_params(&p, 1.0).unwrap_err().to_string();
+        assert!(e.contains("cohorts[3].table1.birads_pct"), "{e}");
         let p = SimParams {
             icc_cohort: 9,
             ..SimParams::default()

@@ -11,6 +11,12 @@
 //! - each [`Trait::per_aggressiveness`] / [`Trait::noise_sd`] in
 //!   [`LesionModel`]: how strongly and how cleanly a lesion trait shows the
 //!   latent aggressiveness.
+//!
+//! Where the defaults stand (seed 11, scale 0.4, checked with R glm/pROC): a
+//! TC-trained logistic model on six crude image measurements (outline
+//! compactness, bounding-box aspect, lesion mean and SD, lesion–surround
+//! contrast, posterior brightness) reaches AUC 0.90 on TC, 0.92 / 0.79 / 0.80
+//! on EVC1 / EVC2 / EVC3; the four-factor clinical model about 0.70 on TC.
 
 use serde::{Deserialize, Serialize};
 

@@ -126,8 +126,8 @@ pub fn render<R: Rng>(
     };
     let reach = 1.0 + irregularity + 0.35 * spiculation;
     let s = (scanner.fov_width_mm / w as f64)
-        .max(2.0 * a_mm * reach / (0.9 * w as f64))
-        .max(2.0 * b_mm * reach / (0.75 * h as f64));
+        .max(2.0 * a_mm * reach / (0.8 * w as f64))
+        .max(2.0 * b_mm * reach / (0.65 * h as f64));
     let depth_mm = h as f64 * s;
 
     // Anatomy per column (depths in mm).
