@@ -152,3 +152,100 @@ impl Nomogram {
         })
     }
 }
+
+impl Nomogram {
+    /// The code of a coded predictor's level given its label (`birads`, `4B`
+    /// → 2), so callers can build patients from tables that store labels.
+    pub fn code_of(&self, predictor: &str, label: &str) -> Result<f64, NomogramError> {
+        let p = self
+            .model
+            .predictors
+            .iter()
+            .find(|p| p.name == predictor)
+            .ok_or_else(|| NomogramError::UnknownPredictor {
+                patient: "-".into(),
+                predictor: predictor.into(),
+                expected: self
+                    .model
+                    .predictors
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        match &p.kind {
+            PredictorKind::Levels { levels } => levels
+                .iter()
+                .find(|l| l.label == label)
+                .map(|l| l.code)
+                .ok_or_else(|| NomogramError::BadValue {
+                    patient: "-".into(),
+                    predictor: predictor.into(),
+                    found: format!("{label:?}"),
+                    expected: format!(
+                        "one of the labels {}",
+                        levels
+                            .iter()
+                            .map(|l| format!("{:?}", l.label))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }),
+            PredictorKind::Continuous { .. } => Err(NomogramError::BadValue {
+                patient: "-".into(),
+                predictor: predictor.into(),
+                found: format!("{label:?}"),
+                expected: "a number (the predictor is continuous)".into(),
+            }),
+        }
+    }
+
+    /// Scores every patient, stopping at the first error.
+    pub fn score_all(&self, patients: &[Patient]) -> Result<Vec<PatientScore>, NomogramError> {
+        patients.iter().map(|p| self.score(p)).collect()
+    }
+
+    /// Writes scores as CSV: `id`, `points_<predictor>` per predictor in model
+    /// order, `total_points`, `linear_predictor`, `probability`, `risk_group`
+    /// (empty without a cut-off); numbers at full precision.
+    pub fn write_scores_csv(
+        &self,
+        path: &std::path::Path,
+        scores: &[PatientScore],
+    ) -> Result<(), NomogramError> {
+        let io = |source| NomogramError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut out = String::from("id");
+        for p in &self.model.predictors {
+            out.push_str(&format!(",points_{}", p.name));
+        }
+        out.push_str(",total_points,linear_predictor,probability,risk_group\n");
+        for s in scores {
+            out.push_str(&csv_field(&s.id));
+            for p in &s.points {
+                out.push_str(&format!(",{}", p.points));
+            }
+            let group = match s.risk_group {
+                Some(RiskGroup::High) => "high",
+                Some(RiskGroup::Low) => "low",
+                None => "",
+            };
+            out.push_str(&format!(
+                ",{},{},{},{group}\n",
+                s.total_points, s.linear_predictor, s.probability
+            ));
+        }
+        std::fs::write(path, out).map_err(io)
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

@@ -139,3 +139,48 @@ fn json_round_trips() {
         "4C"
     );
 }
+
+#[test]
+fn scores_csv_and_label_codes() {
+    let f = fixture();
+    let nom = Nomogram::new(model(&f, false), options(&f, false)).unwrap();
+    assert_eq!(nom.code_of("birads", "4B").unwrap(), 2.0);
+    assert_eq!(nom.code_of("us_aln", "suspicious").unwrap(), 1.0);
+    assert_eq!(
+        nom.code_of("grade", "IV").unwrap_err().to_string(),
+        "patient -: predictor `grade`: \"IV\" is not one of the labels \"I\", \"II\", \"III\""
+    );
+    let mut patients: Vec<_> = f
+        .patients
+        .iter()
+        .enumerate()
+        .map(|(i, p)| patient(i, p))
+        .collect();
+    patients[0].id = "a,\"b\"".into();
+    let scores = nom.score_all(&patients).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scores.csv");
+    nom.write_scores_csv(&path, &scores).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,points_age,points_birads,points_grade,points_us_aln,points_signature,total_points,linear_predictor,probability,risk_group"
+    );
+    let first = lines.next().unwrap();
+    assert!(first.starts_with("\"a,\"\"b\"\"\","), "{first}");
+    // Probabilities read back equal predict.lrm's (R) to 1e-12.
+    for (line, p) in text.lines().skip(2).zip(&f.patients[1..]) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), 10);
+        assert!((cells[8].parse::<f64>().unwrap() - p.probability).abs() < 1e-12);
+        assert_eq!(
+            cells[9],
+            if p.probability >= 0.407 {
+                "high"
+            } else {
+                "low"
+            }
+        );
+    }
+}
