@@ -241,6 +241,31 @@ mod tests {
     }
 
     #[test]
+    fn degenerate_lesions_give_nan_not_panics() {
+        // A 2-pixel lesion in a corner (1×2 box: no LBP interior, no AutoCorr
+        // lag), a 2×1 lesion on an edge, and a lesion covering the whole image
+        // (no outside band): every family returns its full column count.
+        let (w, h) = (6, 5);
+        let img: Vec<u8> = (0..w * h).map(|i| (i * 37 % 251) as u8).collect();
+        let cases: [Vec<bool>; 3] = [
+            (0..w * h).map(|i| i == 0 || i == 1).collect(),
+            (0..w * h)
+                .map(|i| i == 2 * w + 5 || i == 3 * w + 5)
+                .collect(),
+            vec![true; w * h],
+        ];
+        for mask in cases {
+            let p = fixtures::with_image(w, h, img.clone(), mask);
+            for (name, f, n) in FAMILIES {
+                assert_eq!(f(&p).len(), n, "{name}");
+            }
+        }
+        let corner = fixtures::with_image(w, h, img.clone(), (0..w * h).map(|i| i < 2).collect());
+        assert!(crate::autocorr::compute(&corner)[0].is_nan());
+        assert!(crate::lbp::compute(&corner).iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
     #[ignore = "timing report, not a check: cargo test -p dlrn-radiomics -- --ignored --nocapture texture_timing"]
     fn texture_timing() {
         let p = fixtures::prepared("BUS01");
@@ -257,6 +282,25 @@ mod tests {
             cpu_total += cpu;
             eprintln!("{name:>14}: {cpu:8.3} ms CPU {wall:8.3} ms wall");
         }
+        // Context: ISF preparation and all 544 columns (every family).
+        let img = p.raw.clone();
+        let (t, c) = (std::time::Instant::now(), thread_cpu_ns());
+        for _ in 0..reps {
+            std::hint::black_box(Prepared::new(p.width, p.height, &img, &p.mask).expect("valid"));
+        }
+        let cpu = (thread_cpu_ns() - c) as f64 * 1e-6 / reps as f64;
+        let wall = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        eprintln!(
+            "{:>14}: {cpu:8.3} ms CPU {wall:8.3} ms wall",
+            "prepare (ISF)"
+        );
+        let (t, c) = (std::time::Instant::now(), thread_cpu_ns());
+        for _ in 0..reps {
+            std::hint::black_box(crate::registry::extract_prepared(std::hint::black_box(&p)));
+        }
+        let cpu = (thread_cpu_ns() - c) as f64 * 1e-6 / reps as f64;
+        let wall = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        eprintln!("{:>14}: {cpu:8.3} ms CPU {wall:8.3} ms wall", "all 544");
         let b = p.bbox;
         eprintln!(
             "{:>14}: {cpu_total:8.3} ms CPU {wall_total:8.3} ms wall (BUS01 box {}×{}, area {})",
@@ -264,6 +308,40 @@ mod tests {
             b.rows(),
             b.cols(),
             p.area()
+        );
+    }
+
+    #[test]
+    #[ignore = "timing report, not a check: cargo test -p dlrn-radiomics -- --ignored --nocapture throughput"]
+    fn throughput_on_two_threads() {
+        // Whole extraction (ISF + 544 columns) of 32 images (BUS01 and BUS02
+        // alternating) on a 2-thread rayon pool, the 2-core setting.
+        use rayon::prelude::*;
+        let cases: Vec<Prepared> = ["BUS01", "BUS02"]
+            .iter()
+            .map(|id| fixtures::prepared(id))
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool");
+        let n = 32;
+        let t = std::time::Instant::now();
+        let nan: usize = pool.install(|| {
+            (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let p = &cases[i % 2];
+                    crate::registry::extract(p.width, p.height, &p.raw, &p.mask)
+                        .expect("fixture extracts")
+                        .nan_count()
+                })
+                .sum()
+        });
+        let s = t.elapsed().as_secs_f64();
+        eprintln!(
+            "{n} images in {s:.3} s on 2 threads: {:.1} images/s ({nan} NaN)",
+            n as f64 / s
         );
     }
 }
