@@ -36,7 +36,11 @@ impl Default for CalculatorOptions {
 
 /// A training-range bound for the form hint: at most 3 decimals.
 fn format_hint(v: f64) -> String {
-    format_tick((v * 1000.0).round() / 1000.0)
+    let s = format_tick((v * 1000.0).round() / 1000.0);
+    match s.strip_prefix('-') {
+        Some(rest) => format!("\u{2212}{rest}"),
+        None => s,
+    }
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -72,7 +76,7 @@ label { display:block; font-weight:600; margin-bottom:4px; }
 input, select { width:100%; font: inherit; padding: 8px 10px; border:1px solid #8c959f; border-radius:6px; background:#fff; color:var(--ink); }
 input:focus, select:focus { outline: 3px solid color-mix(in srgb, var(--accent) 45%, transparent); outline-offset: 1px; border-color: var(--accent); }
 .warn { color: #9a3412; font-size:.85rem; min-height:1.2em; margin: 2px 0 0; }
-.card { border:1px solid var(--line); border-radius:10px; padding: 14px 18px 18px; background: var(--bg); }
+.card { border:1px solid var(--line); border-radius:10px; padding: 14px 18px 18px; background: var(--bg); margin-top: 11px; }
 .card h2 { font-size: 1.05rem; margin: 0 0 10px; }
 table { width:100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { text-align:left; padding: 5px 4px; border-bottom: 1px solid var(--line); }
@@ -109,6 +113,7 @@ const JS: &str = r#"
     return isFinite(v) ? v : NaN;
   }
   function fmt(x, d) { return x.toFixed(d); }
+  function round3(x) { return String(Number(x.toFixed(3))).replace(/^-/, "\u2212"); }
   function setOut(id, value, text) {
     var el = document.getElementById(id);
     el.setAttribute("data-value", String(value));
@@ -131,7 +136,7 @@ const JS: &str = r#"
       if (v === null) { missing.push(p.label); return; }
       if (isNaN(v)) { bad.push(p.label); warn.textContent = "Not a valid value."; return; }
       if (p.kind.type === "continuous" && (v < p.kind.low || v > p.kind.high)) {
-        warn.textContent = "Outside the training range (" + p.kind.low + "\u2013" + p.kind.high + "); the estimate extrapolates.";
+        warn.textContent = "Outside the training range (" + round3(p.kind.low) + " to " + round3(p.kind.high) + "); the estimate extrapolates.";
       }
       var xb = p.coefficient * v;
       lp += xb;
@@ -209,7 +214,7 @@ impl Nomogram {
                         .map(|u| format!(" ({})", escape_html(u)))
                         .unwrap_or_default();
                     fields.push_str(&format!(
-                        "<div class=\"field\"><label for=\"in-{id}\">{label}<span class=\"hint\">training range {}–{}{unit}</span></label>\
+                        "<div class=\"field\"><label for=\"in-{id}\">{label}<span class=\"hint\">training range {} to {}{unit}</span></label>\
 <input id=\"in-{id}\" name=\"{id}\" type=\"number\" step=\"any\" inputmode=\"decimal\" aria-describedby=\"warn-{id}\">\
 <p class=\"warn\" id=\"warn-{id}\" role=\"status\"></p></div>\n",
                         format_hint(*low),
