@@ -146,7 +146,7 @@ fn main() {
     {
         Ok(out) if out.status.success() => {
             let text = String::from_utf8_lossy(&out.stdout);
-            println!("\nR cv.glmnet (glmnet {}), same folds, same data:", "4.1-6");
+            println!("\nR cv.glmnet, same folds, same data:");
             for line in text.lines() {
                 let f: Vec<&str> = line.split_whitespace().collect();
                 if f.len() < 4 {

@@ -9,6 +9,7 @@
 
 pub mod cv;
 mod error;
+mod kernels;
 pub mod linfa;
 pub mod model;
 pub mod path;

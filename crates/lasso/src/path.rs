@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::LassoError;
+use crate::kernels::Kernels;
 
 /// glmnet's internal constants (`glmnet.control()` defaults).
 mod control {
@@ -329,7 +330,7 @@ pub fn fit_path_rows(
         if !ju[j] {
             continue;
         }
-        xm[j] = dot(&w, col);
+        xm[j] = Kernels::detect().dot(&w, col);
         for c in col.iter_mut() {
             *c -= xm[j];
         }
@@ -480,55 +481,6 @@ struct RawPath {
     nlp: usize,
 }
 
-/// Dot product with four accumulators, so the compiler can vectorise it.
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut s = [0.0f64; 4];
-    let chunks = n / 4;
-    for c in 0..chunks {
-        let i = 4 * c;
-        s[0] += a[i] * b[i];
-        s[1] += a[i + 1] * b[i + 1];
-        s[2] += a[i + 2] * b[i + 2];
-        s[3] += a[i + 3] * b[i + 3];
-    }
-    let mut tail = 0.0;
-    for i in 4 * chunks..n {
-        tail += a[i] * b[i];
-    }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
-}
-
-/// `sum_i v_i x_i^2`.
-#[inline]
-fn weighted_ss(v: &[f64], x: &[f64]) -> f64 {
-    let mut s = [0.0f64; 4];
-    let n = v.len();
-    let chunks = n / 4;
-    for c in 0..chunks {
-        let i = 4 * c;
-        s[0] += v[i] * x[i] * x[i];
-        s[1] += v[i + 1] * x[i + 1] * x[i + 1];
-        s[2] += v[i + 2] * x[i + 2] * x[i + 2];
-        s[3] += v[i + 3] * x[i + 3] * x[i + 3];
-    }
-    let mut tail = 0.0;
-    for i in 4 * chunks..n {
-        tail += v[i] * x[i] * x[i];
-    }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
-}
-
-/// `r -= d * v * x` (glmnet's naive residual update).
-#[inline]
-fn update_residual(r: &mut [f64], d: f64, v: &[f64], x: &[f64]) {
-    for ((ri, &vi), &xi) in r.iter_mut().zip(v).zip(x) {
-        *ri -= d * vi * xi;
-    }
-}
-
 /// Soft-thresholded coordinate update of glmnet (no box constraints).
 #[inline]
 fn cd_update(gk: f64, xv: f64, bk: f64, l1: f64, l2: f64) -> f64 {
@@ -568,6 +520,11 @@ fn lognet2n(
     nx: usize,
 ) -> Result<RawPath, LassoError> {
     let (n, p) = (x.n, x.p);
+    let kern = Kernels::detect();
+    let dot = |a: &[f64], b: &[f64]| kern.dot(a, b);
+    let weighted_ss = |a: &[f64], b: &[f64]| kern.weighted_ss(a, b);
+    let update_residual =
+        |r: &mut [f64], d: f64, v: &[f64], x: &[f64]| kern.update_residual(r, d, v, x);
     let pmin = control::PMIN;
     let fmax = (1.0 / pmin - 1.0).ln();
     let fmin = -fmax;
