@@ -43,8 +43,8 @@ fn format_hint(v: f64) -> String {
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn escape_html(s: &str) -> String {
+/// Escapes text for HTML element content and attribute values (`&<>"'`).
+pub fn escape_html(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -20,7 +20,7 @@ mod scale;
 mod score;
 pub mod theme;
 
-pub use calculator::CalculatorOptions;
+pub use calculator::{CalculatorOptions, escape_html};
 pub use error::NomogramError;
 pub use figure::FigureOptions;
 pub use model::{Level, LogisticModel, NomogramOptions, Predictor, PredictorKind};

@@ -8,21 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::ReportError;
 use crate::tables::TextTable;
 
-/// Escapes text for HTML content and attributes.
-pub fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
+/// Escapes text for HTML content and attributes (dlrn-nomogram's escaper,
+/// shared so the calculator and the index page escape alike).
+pub use dlrn_nomogram::escape_html as escape;
 
 /// Where the numbers came from, shown at the top of the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -188,6 +188,11 @@ pub struct SubtypeAucRow {
     pub auc_ci_high: Option<f64>,
 }
 
+/// Owned copies of string literals (headers).
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
 /// Sort rank of a cohort: TC first, then EVC1, EVC2, … , then others by name.
 pub fn cohort_rank(c: &str) -> (u32, String) {
     if c.eq_ignore_ascii_case("TC") {
@@ -403,7 +408,7 @@ impl ReportTable for Table2 {
     }
     fn display(&self) -> TextTable {
         TextTable {
-            header: [
+            header: strings(&[
                 "Cohort",
                 "Model",
                 "AUC (95% CI)",
@@ -413,10 +418,7 @@ impl ReportTable for Table2 {
                 "PPV, %",
                 "NPV, %",
                 "P (DeLong vs DLRN)",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            ]),
             rows: self.rows.iter().map(table2_cells).collect(),
         }
     }
@@ -462,7 +464,7 @@ pub fn table2_cells(r: &Table2Row) -> Vec<String> {
 
 impl ReportTable for Table1 {
     fn csv_header(&self) -> Vec<String> {
-        [
+        strings(&[
             "characteristic",
             "level",
             "cohort",
@@ -472,10 +474,7 @@ impl ReportTable for Table1 {
             "sd",
             "p_value",
             "test",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        ])
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
         let mut out = Vec::new();
@@ -567,17 +566,14 @@ pub struct Table3 {
 
 impl ReportTable for Table3 {
     fn csv_header(&self) -> Vec<String> {
-        [
+        strings(&[
             "factor",
             "coefficient",
             "odds_ratio",
             "or_ci_low",
             "or_ci_high",
             "p_value",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        ])
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
         self.rows
@@ -596,10 +592,7 @@ impl ReportTable for Table3 {
     }
     fn display(&self) -> TextTable {
         TextTable {
-            header: ["Factor", "Coefficient", "Odds ratio (95% CI)", "P"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            header: strings(&["Factor", "Coefficient", "Odds ratio (95% CI)", "P"]),
             rows: self
                 .rows
                 .iter()
@@ -639,10 +632,7 @@ pub struct IccTable {
 
 impl ReportTable for IccTable {
     fn csv_header(&self) -> Vec<String> {
-        ["family", "total", "kept", "threshold"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        strings(&["family", "total", "kept", "threshold"])
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
         self.rows
@@ -682,10 +672,7 @@ pub struct SelectedFeatures {
 
 impl ReportTable for SelectedFeatures {
     fn csv_header(&self) -> Vec<String> {
-        ["feature", "family", "coefficient"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        strings(&["feature", "family", "coefficient"])
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
         self.rows
@@ -701,10 +688,7 @@ impl ReportTable for SelectedFeatures {
     }
     fn display(&self) -> TextTable {
         TextTable {
-            header: ["Feature", "Family", "Coefficient"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            header: strings(&["Feature", "Family", "Coefficient"]),
             rows: self
                 .rows
                 .iter()
@@ -755,7 +739,7 @@ fn opt_ci(v: f64, lo: Option<f64>, hi: Option<f64>, d: usize) -> String {
 
 impl ReportTable for Comparisons {
     fn csv_header(&self) -> Vec<String> {
-        [
+        strings(&[
             "cohort",
             "model",
             "reference",
@@ -770,10 +754,7 @@ impl ReportTable for Comparisons {
             "c_index",
             "c_index_ci_low",
             "c_index_ci_high",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        ])
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
         self.rows
@@ -800,7 +781,7 @@ impl ReportTable for Comparisons {
     }
     fn display(&self) -> TextTable {
         TextTable {
-            header: [
+            header: strings(&[
                 "Cohort",
                 "Model",
                 "Versus",
@@ -809,10 +790,7 @@ impl ReportTable for Comparisons {
                 "NRI (95% CI)",
                 "P",
                 "C-index (95% CI)",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            ]),
             rows: self
                 .rows
                 .iter()
@@ -856,7 +834,7 @@ impl SubtypeAucs {
 
 impl ReportTable for SubtypeAucs {
     fn csv_header(&self) -> Vec<String> {
-        [
+        strings(&[
             "cohort",
             "subtype",
             "model",
@@ -865,10 +843,7 @@ impl ReportTable for SubtypeAucs {
             "auc",
             "auc_ci_low",
             "auc_ci_high",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        ])
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
         self.rows
@@ -889,10 +864,7 @@ impl ReportTable for SubtypeAucs {
     }
     fn display(&self) -> TextTable {
         TextTable {
-            header: ["Cohort", "Subtype", "Model", "n (ALN+)", "AUC (95% CI)"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            header: strings(&["Cohort", "Subtype", "Model", "n (ALN+)", "AUC (95% CI)"]),
             rows: self
                 .rows
                 .iter()
