@@ -148,6 +148,17 @@ impl Nomogram {
                     vals.into_iter().map(|v| (v, format_tick(v))).collect()
                 }
                 PredictorKind::Levels { levels } => {
+                    for (i, l) in levels.iter().enumerate() {
+                        if levels[..i].iter().any(|m| m.code == l.code) {
+                            return Err(NomogramError::InvalidModel {
+                                predictor: p.name.clone(),
+                                reason: format!(
+                                    "level code {} appears twice, expected distinct codes",
+                                    format_tick(l.code)
+                                ),
+                            });
+                        }
+                    }
                     levels.iter().map(|l| (l.code, l.label.clone())).collect()
                 }
             };

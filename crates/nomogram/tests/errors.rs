@@ -83,6 +83,17 @@ fn model_errors_are_specific() {
     let e = Nomogram::new(model(&f, false), o).unwrap_err().to_string();
     assert!(e.contains("cutoff is 1.2"), "{e}");
     let mut m = model(&f, false);
+    if let dlrn_nomogram::PredictorKind::Levels { levels } = &mut m.predictors[2].kind {
+        levels[2].code = 1.0;
+    }
+    let e = Nomogram::new(m, options(&f, false))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "invalid model: predictor `grade`: level code 1 appears twice, expected distinct codes"
+    );
+    let mut m = model(&f, false);
     m.predictors[2].name = "birads".into();
     let e = Nomogram::new(m, NomogramOptions::new(f.lp_range))
         .unwrap_err()

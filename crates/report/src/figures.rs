@@ -26,6 +26,10 @@ use crate::format::{auc_ci, fixed};
 pub trait Figure {
     /// Size in SVG pixels.
     fn size(&self) -> (u32, u32);
+    /// Checks the inputs before drawing (names the series and field at fault).
+    fn validate(&self) -> Result<(), ReportError> {
+        Ok(())
+    }
     /// Draws on `root`; every length is multiplied by `s` (1 for SVG).
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64)
     -> Result<(), String>;
@@ -42,6 +46,7 @@ pub struct FigureFiles {
 
 /// The figure as an SVG document.
 pub fn svg_string<F: Figure>(fig: &F) -> Result<String, ReportError> {
+    fig.validate()?;
     register_fonts()?;
     let mut buf = String::new();
     {
@@ -289,6 +294,23 @@ pub struct DecisionCurveFigure {
 }
 
 impl Figure for DecisionCurveFigure {
+    fn validate(&self) -> Result<(), ReportError> {
+        let n = self.thresholds.len();
+        let series = std::iter::once(("treat all", &self.treat_all))
+            .chain(self.models.iter().map(|(m, v)| (m.as_str(), v)));
+        for (i, (name, v)) in series.enumerate() {
+            if v.len() != n {
+                return Err(ReportError::BadValue {
+                    table: format!("decision curves {}", self.title),
+                    row: i + 1,
+                    column: name.to_string(),
+                    found: format!("{} values", v.len()),
+                    expected: format!("one per threshold ({n})"),
+                });
+            }
+        }
+        Ok(())
+    }
     fn size(&self) -> (u32, u32) {
         (620, 480)
     }

@@ -676,3 +676,14 @@ fn supplementary_tables_sort_and_print() {
         "| Family | Features | Kept (ICC > 0.80) |\n| --- | --- | --- |\n| deep | 2048 | 1847 |\n"
     ));
 }
+
+#[test]
+fn decision_curve_lengths_must_match() {
+    let (_, mut dca, ..) = sample_figures();
+    dca.models[1].1.pop();
+    let e = svg_string(&dca).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "decision curves EVC1: row 3, column `signature`: 89 values is not one per threshold (90)"
+    );
+}
