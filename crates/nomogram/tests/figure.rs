@@ -59,3 +59,21 @@ fn svg_and_png_show_every_axis() {
     // Drawing twice gives the same bytes.
     assert_eq!(nom.to_svg_string(&opts).unwrap(), svg);
 }
+
+#[test]
+fn figure_without_cutoff_title_or_linear_predictor() {
+    let f = fixture();
+    let mut o = options(&f, true);
+    o.cutoff = None;
+    let nom = Nomogram::new(model(&f, true), o).unwrap();
+    let opts = FigureOptions {
+        title: None,
+        show_linear_predictor: false,
+        ..FigureOptions::default()
+    };
+    let full = FigureOptions::default();
+    let svg = nom.to_svg_string(&opts).unwrap();
+    assert!(!svg.contains("Linear predictor") && !svg.contains("cut-off"));
+    assert!(svg.contains("0.95"), "explicit probability ticks drawn");
+    assert!(nom.figure_size(&opts).1 < nom.figure_size(&full).1);
+}
