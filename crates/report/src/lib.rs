@@ -7,6 +7,34 @@
 //! [`write_figure`] gives `stem.svg` and `stem.png`; [`IndexPage`] and
 //! [`Manifest`] describe the folder; [`StudyReport::write`] does all of it
 //! with the file names of issue 7. Same inputs, same bytes.
+//!
+//! ```no_run
+//! use dlrn_report::{Provenance, StudyReport, Table2, Table2Row};
+//! # fn f(rows: Vec<Table2Row>, provenance: Provenance) -> Result<(), dlrn_report::ReportError> {
+//! let report = StudyReport {
+//!     title: "DLRN study".into(),
+//!     simulated: Some("These cohorts are simulated.".into()),
+//!     provenance,
+//!     table1: None,
+//!     table2: Table2::new(rows),
+//!     table3: None,
+//!     icc: None,
+//!     selected_features: None,
+//!     comparisons: None,
+//!     subtype_aucs: None,
+//!     roc: vec![],
+//!     decision_curves: vec![],
+//!     calibration: vec![],
+//!     signature_by_class: None,
+//!     confusion: None,
+//!     nomogram: None,
+//!     external_figures: vec![],
+//!     png_scale: 2,
+//! };
+//! let manifest = report.write("reports/paper".as_ref())?;
+//! println!("{} files", manifest.outputs.len());
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs)]
 
