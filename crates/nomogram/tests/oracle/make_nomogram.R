@@ -12,6 +12,8 @@
 #   nomogram(fit, fun = plogis, funlabel = "Risk")                    # "default"
 #   nomogram(fit, fun = plogis, fun.at = c(.05, .1, .2, ..., .9, .95),
 #            age = seq(25, 85, by = 5), signature = seq(-4, 4, by = 1)) # "explicit"
+#   nomogram(fit, fun = plogis, funlabel = "Risk", lp.at = seq(-4, 2, by = 0.5),
+#            maxscale = 10)                                          # "lp_at"
 # Run from the crate folder: Rscript tests/oracle/make_nomogram.R
 suppressPackageStartupMessages({ library(rms); library(jsonlite) })
 set.seed(20240322)
@@ -50,6 +52,8 @@ fun_at <- c(.05, .1, .2, .3, .4, .5, .6, .7, .8, .9, .95)
 nom_explicit <- nomogram(fit, fun = plogis, funlabel = "Risk", fun.at = fun_at,
                          age = seq(25, 85, by = 5), signature = seq(-4, 4, by = 1))
 
+nom_lp_at <- nomogram(fit, fun = plogis, funlabel = "Risk", lp.at = seq(-4, 2, by = 0.5), maxscale = 10)
+
 # Patients scored with R's own arithmetic on the default nomogram: points per
 # predictor from the nomogram's scale factor and per-predictor minima, the
 # linear predictor and probability from predict.lrm.
@@ -75,6 +79,7 @@ out <- list(
   full_range = list(age = range(d$age), signature = range(d$signature)),
   default = dump_nom(nom_default),
   explicit = c(dump_nom(nom_explicit), list(fun_at = fun_at)),
+  lp_at = dump_nom(nom_lp_at),
   patients = scored
 )
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE),
