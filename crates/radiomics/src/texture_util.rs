@@ -315,28 +315,32 @@ mod tests {
     #[ignore = "timing report, not a check: cargo test -p dlrn-radiomics -- --ignored --nocapture throughput"]
     fn throughput_on_two_threads() {
         // Whole extraction (ISF + 544 columns) of 32 images (BUS01 and BUS02
-        // alternating) on a 2-thread rayon pool, the 2-core setting.
-        use rayon::prelude::*;
+        // alternating) on 2 threads, the 2-core setting (scoped std
+        // threads, each taking every other image).
         let cases: Vec<Prepared> = ["BUS01", "BUS02"]
             .iter()
             .map(|id| fixtures::prepared(id))
             .collect();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .expect("pool");
         let n = 32;
         let t = std::time::Instant::now();
-        let nan: usize = pool.install(|| {
-            (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let p = &cases[i % 2];
-                    crate::registry::extract(p.width, p.height, &p.raw, &p.mask)
-                        .expect("fixture extracts")
-                        .nan_count()
+        let nan: usize = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..2)
+                .map(|k| {
+                    let cases = &cases;
+                    s.spawn(move || {
+                        (k..n)
+                            .step_by(2)
+                            .map(|i| {
+                                let p = &cases[i % 2];
+                                crate::registry::extract(p.width, p.height, &p.raw, &p.mask)
+                                    .expect("fixture extracts")
+                                    .nan_count()
+                            })
+                            .sum::<usize>()
+                    })
                 })
-                .sum()
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("worker")).sum()
         });
         let s = t.elapsed().as_secs_f64();
         eprintln!(
