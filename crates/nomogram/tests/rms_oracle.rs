@@ -13,6 +13,10 @@ fn check(explicit: bool) {
     let f = fixture();
     let nf = if explicit { &f.explicit } else { &f.default };
     let nom = Nomogram::new(model(&f, explicit), options(&f, explicit)).expect("nomogram");
+    compare(&nom, nf, 100.0);
+}
+
+fn compare(nom: &Nomogram, nf: &common::NomFixture, max_points: f64) {
     assert!(
         (nom.scale - nf.sc).abs() < 1e-9,
         "sc {} vs rms {}",
@@ -45,7 +49,7 @@ fn check(explicit: bool) {
         .iter()
         .map(|a| a.ticks.iter().map(|t| t.points).fold(0.0, f64::max))
         .fold(0.0, f64::max);
-    assert!((widest - 100.0).abs() < 1e-9);
+    assert!((widest - max_points).abs() < 1e-9);
     assert_eq!(nom.total_points_ticks, nf.total_points, "total points axis");
     let lp_vals: Vec<f64> = nom.lp_axis.iter().map(|t| t.value).collect();
     assert_eq!(lp_vals, nf.lp_at);
@@ -86,6 +90,17 @@ fn default_axes_match_rms() {
 #[test]
 fn explicit_axes_match_rms() {
     check(true);
+}
+
+/// rms `lp.at = seq(-4, 2, by = 0.5)`, `maxscale = 10`.
+#[test]
+fn lp_at_and_maxscale_match_rms() {
+    let f = fixture();
+    let mut o = options(&f, false);
+    o.lp_at = Some((0..13).map(|i| -4.0 + 0.5 * i as f64).collect());
+    o.max_points = 10.0;
+    let nom = Nomogram::new(model(&f, false), o).unwrap();
+    compare(&nom, &f.lp_at, 10.0);
 }
 
 #[test]

@@ -15,6 +15,7 @@ pub struct Fixture {
     pub full_range: BTreeMap<String, (f64, f64)>,
     pub default: NomFixture,
     pub explicit: NomFixture,
+    pub lp_at: NomFixture,
     pub patients: Vec<PatientFixture>,
 }
 
