@@ -140,3 +140,45 @@ impl SignatureModel {
                 .sum::<f64>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape_and_score() {
+        let model = SignatureModel {
+            lambda: 0.05,
+            lambda_choice: LambdaChoice::OneSe,
+            measure: Measure::Auc,
+            intercept: -0.5,
+            features: vec![
+                FeatureCoefficient { feature: "a".into(), coefficient: 2.0 },
+                FeatureCoefficient { feature: "b".into(), coefficient: -1.0 },
+            ],
+            path: PathSummary {
+                lambda: vec![0.1, 0.05],
+                df: vec![0, 2],
+                cvm: vec![0.5, 0.7],
+                cvsd: vec![0.01, 0.02],
+                lambda_min: 0.05,
+                lambda_1se: 0.05,
+                index_min: 2,
+                index_1se: 2,
+                n_folds: 10,
+                n_rows: 100,
+                n_features: 5,
+            },
+            inputs: vec![InputHash { path: "t.csv".into(), sha256: "00".into() }],
+        };
+        // -0.5 + 2 * 1.5 - 1 * 4 = -1.5
+        assert_eq!(model.score(&[1.5, 4.0]), -1.5);
+        let v: serde_json::Value = serde_json::to_value(&model).unwrap();
+        assert_eq!(v["measure"], "auc");
+        assert_eq!(v["lambda_choice"], "1se");
+        assert_eq!(v["features"][1]["feature"], "b");
+        assert_eq!(v["features"][1]["coefficient"], -1.0);
+        let back: SignatureModel = serde_json::from_value(v).unwrap();
+        assert_eq!(back, model);
+    }
+}
