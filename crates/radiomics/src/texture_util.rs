@@ -59,26 +59,35 @@ pub(crate) fn cooccurrence(
     dc: isize,
     counts: &mut Vec<u32>,
 ) -> u64 {
-    counts.clear();
-    counts.resize(q * q, 0);
-    let mut total = 0u64;
+    // Counted branch-free into a (q+1)² matrix whose row and column 0 take
+    // the pairs with a missing pixel, then compacted; wrapping ops keep the
+    // dev profile's overflow checks out of the loop (indices < (q+1)², counts
+    // < pixels).
+    let q1 = q + 1;
+    let mut full = vec![0u32; q1 * q1];
     // Reference rows/columns whose neighbour stays inside the box.
     let r_lo = (-dr).max(0) as usize;
     let r_hi = (rows as isize - dr.max(0)).max(0) as usize;
     let c_lo = (-dc).max(0) as usize;
     let c_hi = (cols as isize - dc.max(0)).max(0) as usize;
+    // A box narrower than the displacement has no pair.
+    let r_hi = if c_lo < c_hi { r_hi } else { 0 };
     for r in r_lo..r_hi {
         let nr = (r as isize + dr) as usize;
-        let row = &levels[r * cols..(r + 1) * cols];
-        let nrow = &levels[nr * cols..(nr + 1) * cols];
-        for c in c_lo..c_hi {
-            let a = row[c];
-            let b = nrow[(c as isize + dc) as usize];
-            if a != 0 && b != 0 {
-                counts[(a as usize - 1) * q + (b as usize - 1)] += 1;
-                total += 1;
-            }
+        let row = &levels[r * cols + c_lo..r * cols + c_hi];
+        let n0 = (nr * cols + c_lo) as isize + dc;
+        let nrow = &levels[n0 as usize..n0 as usize + row.len()];
+        for (&a, &b) in row.iter().zip(nrow) {
+            let k = (a as usize).wrapping_mul(q1).wrapping_add(b as usize);
+            full[k] = full[k].wrapping_add(1);
         }
+    }
+    counts.clear();
+    let mut total = 0u64;
+    for a in 1..q1 {
+        let src = &full[a * q1 + 1..(a + 1) * q1];
+        total += src.iter().map(|&c| c as u64).sum::<u64>();
+        counts.extend_from_slice(src);
     }
     total
 }
@@ -238,6 +247,23 @@ mod tests {
             assert_eq!(v.len(), n, "{name}");
             assert!(v.iter().all(|x| x.is_finite()), "{name}: {v:?}");
         }
+    }
+
+    #[test]
+    fn cooccurrence_by_hand() {
+        // Levels (0 = missing):   1 2 0
+        //                         2 2 1
+        // 0° (0, 1): pairs (1,2), (2,2), (2,1); (2,0) is missing → 3 pairs.
+        // 135° (−1, −1) from the bottom row: (2 at (1,1)) → (1 at (0,0)),
+        // (1 at (1,2)) → (2 at (0,1)) → 2 pairs. Displacement 8 fits no pair.
+        let lv = [1u8, 2, 0, 2, 2, 1];
+        let mut c = Vec::new();
+        assert_eq!(super::cooccurrence(&lv, 2, 3, 2, 0, 1, &mut c), 3);
+        assert_eq!(c, vec![0, 1, 1, 1]);
+        assert_eq!(super::cooccurrence(&lv, 2, 3, 2, -1, -1, &mut c), 2);
+        assert_eq!(c, vec![0, 1, 1, 0]);
+        assert_eq!(super::cooccurrence(&lv, 2, 3, 2, -8, -8, &mut c), 0);
+        assert_eq!(c, vec![0; 4]);
     }
 
     #[test]
