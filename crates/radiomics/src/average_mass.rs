@@ -182,6 +182,17 @@ mod tests {
     }
 
     #[test]
+    fn ep_g_pads_with_zeros() {
+        // 3×3 image of 10s, lesion = whole image, zeros outside. Corner
+        // (0,0): gy = 0 − (0 + 2·10 + 10) = −30, gx likewise → 30√2; edge
+        // centre (0,1): gy = −(10 + 20 + 10) = −40, gx = 30 − 30 = 0 → 40;
+        // centre 0. EP_g = (4·30√2 + 4·40)/9.
+        let p = fixtures::with_image(3, 3, vec![10; 9], vec![true; 9]);
+        let want = (4.0 * 30.0 * 2f64.sqrt() + 160.0) / 9.0;
+        assert!((sobel_mean(&p) - want).abs() < 1e-12, "{}", sobel_mean(&p));
+    }
+
+    #[test]
     fn ep_c_keeps_the_plus_one_offset() {
         // Levels 0×6, 9×2 (A = 8): J ≥ 10 holds for 2 > 8/4? No (2 = 2), so t
         // moves down to 1, where all 8 pixels qualify: mean J = (6·1 + 2·10)/8
