@@ -122,7 +122,8 @@ type HeldOut = (Vec<usize>, Vec<Vec<f64>>);
 /// The result of [`cross_validate`], as the fields of a `cv.glmnet` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CvResult {
-    /// The measure used.
+    /// The measure used (deviance when AUC was asked with < 10 rows per
+    /// fold, as cv.glmnet does).
     pub measure: Measure,
     /// The lambdas (those of the fit on all rows).
     pub lambda: Vec<f64>,
@@ -214,35 +215,53 @@ pub fn cross_validate_measures(
     }
 
     let mut results = Vec::with_capacity(measures.len());
-    for &measure in measures {
-        let mut fold_mean = vec![vec![0.0; nlam]; k];
-        let mut fold_w = vec![0.0; k];
-        for (f, (test, prob)) in held_out.iter().enumerate() {
-            fold_w[f] = test.len() as f64;
-            let yt: Vec<u8> = test.iter().map(|&i| y[i]).collect();
-            for (l, p) in prob.iter().enumerate() {
-                fold_mean[f][l] = fold_loss(measure, &yt, p);
+    let per_fold = n as f64 / k as f64;
+    for &asked in measures {
+        // cv.lognet: AUC needs >= 10 rows per fold, else glmnet warns and uses deviance.
+        let measure = if asked == Measure::Auc && per_fold < 10.0 {
+            Measure::Deviance
+        } else {
+            asked
+        };
+        // cv.glmnet.raw: with < 3 rows per fold the losses are not grouped by fold.
+        let grouped = per_fold >= 3.0 || measure == Measure::Auc;
+        // Units averaged: folds (grouped) or single held-out rows, with their weights.
+        let mut unit_loss: Vec<Vec<f64>> = Vec::new();
+        let mut unit_w: Vec<f64> = Vec::new();
+        for (test, prob) in &held_out {
+            if grouped {
+                let yt: Vec<u8> = test.iter().map(|&i| y[i]).collect();
+                unit_loss.push(prob.iter().map(|p| fold_loss(measure, &yt, p)).collect());
+                unit_w.push(test.len() as f64);
+            } else {
+                for (r, &i) in test.iter().enumerate() {
+                    unit_loss.push(
+                        prob.iter()
+                            .map(|p| fold_loss(measure, &[y[i]], &[p[r]]))
+                            .collect(),
+                    );
+                    unit_w.push(1.0);
+                }
             }
         }
         let mut cvm = vec![0.0; nlam];
         let mut cvsd = vec![0.0; nlam];
         for l in 0..nlam {
-            // weighted.mean(..., na.rm = TRUE) over folds (NaN: a one-class fold for AUC).
-            let (mut s, mut ws, mut good) = (0.0, 0.0, 0usize);
-            for f in 0..k {
-                let v = fold_mean[f][l];
-                if v.is_finite() {
-                    s += fold_w[f] * v;
-                    ws += fold_w[f];
-                    good += 1;
+            // weighted.mean(..., na.rm = TRUE) over units (NaN: a one-class fold
+            // for AUC); the SE divides by N - 1 with N all units, as cvstats does.
+            let good = unit_loss.len();
+            let (mut s, mut ws) = (0.0, 0.0);
+            for (loss, &w) in unit_loss.iter().zip(&unit_w) {
+                if loss[l].is_finite() {
+                    s += w * loss[l];
+                    ws += w;
                 }
             }
             let m = s / ws;
             let mut ss = 0.0;
-            for f in 0..k {
-                let v = fold_mean[f][l];
-                if v.is_finite() {
-                    ss += fold_w[f] * (v - m).powi(2);
+            for (loss, &w) in unit_loss.iter().zip(&unit_w) {
+                if loss[l].is_finite() {
+                    ss += w * (loss[l] - m).powi(2);
                 }
             }
             cvm[l] = m;

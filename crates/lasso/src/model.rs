@@ -153,8 +153,14 @@ mod tests {
             measure: Measure::Auc,
             intercept: -0.5,
             features: vec![
-                FeatureCoefficient { feature: "a".into(), coefficient: 2.0 },
-                FeatureCoefficient { feature: "b".into(), coefficient: -1.0 },
+                FeatureCoefficient {
+                    feature: "a".into(),
+                    coefficient: 2.0,
+                },
+                FeatureCoefficient {
+                    feature: "b".into(),
+                    coefficient: -1.0,
+                },
             ],
             path: PathSummary {
                 lambda: vec![0.1, 0.05],
@@ -169,7 +175,10 @@ mod tests {
                 n_rows: 100,
                 n_features: 5,
             },
-            inputs: vec![InputHash { path: "t.csv".into(), sha256: "00".into() }],
+            inputs: vec![InputHash {
+                path: "t.csv".into(),
+                sha256: "00".into(),
+            }],
         };
         // -0.5 + 2 * 1.5 - 1 * 4 = -1.5
         assert_eq!(model.score(&[1.5, 4.0]), -1.5);

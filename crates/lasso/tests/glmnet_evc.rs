@@ -218,3 +218,57 @@ fn path_and_cv_match_glmnet() {
         }
     }
 }
+
+/// cv.glmnet with fewer than 3 rows per fold averages the losses over rows,
+/// not folds (`grouped = FALSE`): 40 rows (every 5th), 200 features, 15 folds.
+#[test]
+fn small_folds_are_ungrouped_as_in_cv_glmnet() {
+    let d = load();
+    let fx = fixture();
+    let rows: Vec<usize> = (0..d.n).step_by(5).collect();
+    assert_eq!(rows.len(), 40);
+    let p = 200;
+    let mut x = Vec::with_capacity(rows.len() * p);
+    for j in 0..p {
+        x.extend(rows.iter().map(|&i| d.x[j * d.n + i]));
+    }
+    let y: Vec<u8> = rows.iter().map(|&i| d.y[i]).collect();
+    let design = Design::column_major(&x, rows.len(), p).unwrap();
+    let folds = Folds::Ids((0..rows.len()).map(|k| k % 15 + 1).collect());
+    let measures = [Measure::Mse, Measure::Class];
+    let cvs =
+        cross_validate_measures(&design, &y, &folds, &measures, &PathOptions::default()).unwrap();
+    for cv in &cvs {
+        let r = &fx["small"][cv.measure.name()];
+        let (cvm, cvsd) = (f64s(&r["cvm"]), f64s(&r["cvsd"]));
+        assert_eq!(cv.cvm.len(), cvm.len());
+        for l in 0..cvm.len() {
+            assert!(
+                (cv.cvm[l] - cvm[l]).abs() < CVM_ATOL,
+                "{:?} cvm[{l}] {} vs {}",
+                cv.measure,
+                cv.cvm[l],
+                cvm[l]
+            );
+            assert!(
+                (cv.cvsd[l] - cvsd[l]).abs() < CVM_ATOL,
+                "{:?} cvsd[{l}] {} vs {}",
+                cv.measure,
+                cv.cvsd[l],
+                cvsd[l]
+            );
+        }
+        assert_eq!(cv.index_min + 1, r["index_min"].as_u64().unwrap() as usize);
+        assert_eq!(cv.index_1se + 1, r["index_1se"].as_u64().unwrap() as usize);
+    }
+    // cv.lognet: AUC with < 10 rows per fold is replaced by deviance.
+    let auc = cross_validate_measures(
+        &design,
+        &y,
+        &folds,
+        &[Measure::Auc],
+        &PathOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(auc[0].measure, Measure::Deviance);
+}

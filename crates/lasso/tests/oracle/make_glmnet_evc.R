@@ -11,6 +11,7 @@
 #   fit   <- glmnet(x, y, family = "binomial")                       # defaults, thresh 1e-7
 #   tight <- glmnet(x, y, family = "binomial", thresh = 1e-14)
 #   cv    <- cv.glmnet(x, y, family = "binomial", foldid = foldid, type.measure = m)
+#   small <- cv.glmnet(x[seq(1, 199, 5), 1:200], ..., foldid = (k %% 15) + 1, type.measure = m)
 #   gauss <- glmnet(xs, y, family = "gaussian", standardize = FALSE, thresh = 1e-14, lambda = ...)
 #
 # Run from the repository root:
@@ -66,6 +67,20 @@ gb <- as.matrix(coef(gfit))
 gauss <- list(features = features[1:20], lambda = glam,
               intercept = unname(gb[1, ]), coefficients = unname(lapply(seq_along(glam), function(k) gb[-1, k])))
 
+# Small folds: every 5th row (40 rows) and the first 200 features, 15 folds
+# of 2-3 rows, where cv.glmnet does not group the losses by fold (< 3 rows
+# per fold). foldid = (k mod 15) + 1 for the k-th (0-based) kept row.
+# (type.measure deviance, and auc, which falls back to deviance below 10 rows
+# per fold, stop with an error inside glmnet 4.1-6's cv.lognet here.)
+rs <- seq(1, 199, by = 5)
+xsm <- x[rs, 1:200]; ysm <- y[rs]; fsm <- (seq_along(rs) - 1) %% 15 + 1
+small <- list()
+for (m in c("mse", "class")) {
+  cv <- suppressWarnings(cv.glmnet(xsm, ysm, family = "binomial", foldid = fsm, type.measure = m))
+  small[[m]] <- list(measure = unname(cv$name), cvm = unname(cv$cvm), cvsd = unname(cv$cvsd),
+                     index_min = unname(cv$index["min", 1]), index_1se = unname(cv$index["1se", 1]))
+}
+
 res <- list(
   meta = list(R = R.version.string, glmnet = as.character(packageVersion("glmnet")),
               data = "EVC1.csv + EVC2.csv stacked, MSD dropped", n = nrow(x), p = ncol(x),
@@ -73,6 +88,6 @@ res <- list(
   lambda = fit$lambda, df = unname(fit$df), dev_ratio = fit$dev.ratio, nulldev = fit$nulldev,
   tight_lambda_len = length(tight$lambda),
   tight_path = lapply(path_idx, function(k) nonzero(tight, k)),
-  cv = cvs, gaussian = gauss)
+  cv = cvs, gaussian = gauss, small = small)
 writeLines(toJSON(res, auto_unbox = TRUE, digits = I(17), pretty = FALSE), out)
 cat("wrote", out, "\n")
