@@ -687,3 +687,209 @@ pub fn lesion_pixels(p: &crate::Prepared) -> Vec<(usize, usize)> {
         .map(|&i| (i / p.width, i % p.width))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A binary image from rows of '#' (set) and '.' (unset).
+    fn bin(rows: &[&str]) -> Binary {
+        let height = rows.len();
+        let width = rows[0].len();
+        let data = rows
+            .iter()
+            .flat_map(|r| r.bytes().map(|b| b == b'#'))
+            .collect();
+        Binary {
+            width,
+            height,
+            data,
+        }
+    }
+
+    #[test]
+    fn pattern_area_hand_values() {
+        // Pratt's weights summed over the 2×2 windows, derived by hand:
+        // lone pixel 4×1/4; 2×2 block 4×1/4 + 4×1/2 + 1; horizontal pair
+        // 4×1/4 + 2×1/2; diagonal pair 6×1/4 + 3/4 (the window holding both).
+        assert_eq!(pattern_area(&bin(&["#"])), 1.0);
+        assert_eq!(pattern_area(&bin(&["##", "##"])), 4.0);
+        assert_eq!(pattern_area(&bin(&["##"])), 2.0);
+        assert_eq!(pattern_area(&bin(&["#.", ".#"])), 2.25);
+    }
+
+    #[test]
+    fn trace_of_a_square_is_clockwise_and_closed() {
+        let chain = trace_boundary(&bin(&["...", ".##", ".##"]));
+        assert_eq!(chain, vec![(1, 1), (1, 2), (2, 2), (2, 1), (1, 1)]);
+        let chain = trace_boundary(&bin(&["###", "###", "###"]));
+        let want = vec![
+            (0, 0),
+            (0, 1),
+            (0, 2),
+            (1, 2),
+            (2, 2),
+            (2, 1),
+            (2, 0),
+            (1, 0),
+            (0, 0),
+        ];
+        assert_eq!(chain, want);
+    }
+
+    #[test]
+    fn trace_keeps_repeats_on_thin_parts() {
+        // A one-pixel-thick line is walked out and back.
+        let chain = trace_boundary(&bin(&["###"]));
+        assert_eq!(chain, vec![(0, 0), (0, 1), (0, 2), (0, 1), (0, 0)]);
+        // A single pixel: [p, p], perimeter 0.
+        let one = trace_boundary(&bin(&["..", ".#"]));
+        assert_eq!(one, vec![(1, 1), (1, 1)]);
+        assert_eq!(chain_perimeter(&one), 0.0);
+    }
+
+    #[test]
+    fn vossepoel_smeulders_hand_values() {
+        // 3×3 square: 8 axis steps, 4 corners: 0.980·8 − 0.091·4.
+        assert!((perimeter(&bin(&["###", "###", "###"])) - 7.476).abs() < 1e-12);
+        // Line of 3: 4 axis steps out and back, no corner: 0.980·4.
+        assert!((perimeter(&bin(&["###"])) - 3.92).abs() < 1e-12);
+        // Diagonal pair: 2 diagonal steps, no corner: 1.406·2.
+        assert!((perimeter(&bin(&["#.", ".#"])) - 2.812).abs() < 1e-12);
+    }
+
+    #[test]
+    fn distance_transform_matches_brute_force() {
+        let b = bin(&[
+            "........#.",
+            ".##......#",
+            ".###......",
+            "......#...",
+            "..........",
+            "#.........",
+        ]);
+        let d = distance_outside(&b);
+        let set = b.pixels();
+        for r in 0..b.height {
+            for c in 0..b.width {
+                let want = set
+                    .iter()
+                    .map(|&(r2, c2)| {
+                        ((r as f64 - r2 as f64).powi(2) + (c as f64 - c2 as f64).powi(2)).sqrt()
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                assert_eq!(d[r * b.width + c], want, "({r},{c})");
+            }
+        }
+        // Inside distances are measured to unset pixels of the grid only:
+        // an all-set grid has none.
+        assert!(
+            distance_inside(&bin(&["##", "##"]))
+                .iter()
+                .all(|v| v.is_infinite())
+        );
+        assert!(
+            distance_inside(&bin(&["###"]))
+                .iter()
+                .all(|v| v.is_infinite())
+        );
+        assert_eq!(
+            distance_inside(&bin(&["####."])),
+            vec![4.0, 3.0, 2.0, 1.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn perimeter_pixels_count_the_image_border() {
+        let p = perimeter_pixels(&bin(&["###", "###", "###"]));
+        assert_eq!(p, bin(&["###", "#.#", "###"]));
+        let p = perimeter_pixels(&bin(&["....", ".###", ".###", ".###"]));
+        // (2,3) and row 3 touch the image border: perimeter; (2,2) does not.
+        assert_eq!(p, bin(&["....", ".###", ".#.#", ".###"]));
+    }
+
+    #[test]
+    fn convex_hull_fills_the_concave_corner() {
+        // L shape: the hull edge from (x 3.5, y 1) to (x 1, y 3.5) is the line
+        // x + y = 4.5; the centre (2, 2) lies inside (4 < 4.5), (3, 2) and
+        // (2, 3) outside (5 > 4.5).
+        let h = convex_hull_mask(&bin(&["###", "#..", "#.."]));
+        assert_eq!(h, bin(&["###", "##.", "#.."]));
+        // Diagonal pair: the midpoint hull is a thin rotated rectangle that
+        // contains no other pixel centre.
+        let h = convex_hull_mask(&bin(&["#.", ".#"]));
+        assert_eq!(h, bin(&["#.", ".#"]));
+    }
+
+    #[test]
+    fn skeleton_of_a_3x3_square_by_hand() {
+        // Applying T1…T8 in order (derived by hand from the §3 templates):
+        // iteration 1 deletes (2,1) by T1, (0,2) by T6, (0,1) by T7;
+        // iteration 2 deletes (1,2) by T6; iteration 3 changes nothing.
+        let s = skeleton(&bin(&["###", "###", "###"]));
+        assert_eq!(s, bin(&["#..", "##.", "#.#"]));
+        // A one-pixel line matches no template: it is its own skeleton.
+        let line = bin(&[".....", ".###.", "....."]);
+        assert_eq!(skeleton(&line), line);
+    }
+
+    #[test]
+    fn skeleton_stops_after_102_iterations() {
+        // Each iteration peels about one layer from each side, so a 100×100
+        // square thins completely, while a 300×300 square keeps a solid core
+        // around its centre after the 102-iteration cap (§3).
+        let square = |n: usize| Binary {
+            width: n,
+            height: n,
+            data: vec![true; n * n],
+        };
+        let small = skeleton(&square(100));
+        assert!(
+            small.count() < 400,
+            "100×100 thins to lines: {}",
+            small.count()
+        );
+        let big = skeleton(&square(300));
+        for r in 130..170 {
+            for c in 130..170 {
+                assert!(big.data[r * 300 + c], "core pixel ({r},{c}) removed");
+            }
+        }
+    }
+
+    #[test]
+    fn small_components_are_removed() {
+        let b = bin(&["##..#", "#...#", "....#", "#...."]);
+        let k = keep_components_at_least(&b, 3);
+        assert_eq!(k, bin(&["##..#", "#...#", "....#", "....."]));
+        assert_eq!(keep_components_at_least(&b, 4), Binary::new(5, 4));
+    }
+
+    #[test]
+    fn single_pixel_axes_are_2_over_sqrt3() {
+        // uxx = uyy = 1/12, uxy = 0: 2√2·sqrt(1/6) = 2/√3 (regionprops gives 1.1547).
+        let (mx, mn) = ellipse_axes(&[(4, 7)]);
+        assert!((mx - 2.0 / 3.0f64.sqrt()).abs() < 1e-15);
+        assert!((mn - 2.0 / 3.0f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn equivalent_ellipse_uses_busats_denominator() {
+        // Pixels of a 1×3 diagonal: Sxx = Syy = Sxy = 2/3. BUSAT's denominator
+        // is 4·(4/9) − 4/9 = 4/3 (textbook: 0, a degenerate ellipse). At the
+        // pixel (r 0, c 2), dx = 1, dy = −1: (2/3 + 4/3 + 2/3)/(4/3) = 2 ≥ 1, out;
+        // at the centre 0 < 1, in; at (1, 0): dx = −1, dy = 0: (2/3)/(4/3) = ½, in.
+        let pix = [(0, 0), (1, 1), (2, 2)];
+        let e = equivalent_ellipse(3, 3, &pix, (1.0, 1.0));
+        assert!(e.data[4] && e.data[3] && !e.data[2]);
+        assert!(e.data[0] && e.data[8]);
+    }
+
+    #[test]
+    fn labels_follow_column_major_order() {
+        let (labels, sizes) = label8(3, 3, &bin(&["..#", "#.#", "..."]).data);
+        assert_eq!(sizes, vec![1, 2]);
+        assert_eq!(labels[3], 1);
+        assert_eq!(labels[2], 2);
+    }
+}

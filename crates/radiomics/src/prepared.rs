@@ -136,3 +136,81 @@ impl Prepared {
         self.pixels.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask(rows: &[&str]) -> Vec<bool> {
+        rows.iter()
+            .flat_map(|r| r.bytes().map(|b| b == b'#'))
+            .collect()
+    }
+
+    #[test]
+    fn sizes_are_checked() {
+        let e = Prepared::new(3, 2, &[0; 5], &[true; 6]).unwrap_err();
+        assert_eq!(
+            e,
+            RadiomicsError::ImageSize {
+                width: 3,
+                height: 2,
+                found: 5,
+                expected: 6
+            }
+        );
+        let e = Prepared::new(3, 2, &[0; 6], &[true; 7]).unwrap_err();
+        assert_eq!(
+            e,
+            RadiomicsError::MaskSize {
+                width: 3,
+                height: 2,
+                found: 7,
+                expected: 6
+            }
+        );
+        assert!(e.to_string().contains("7 pixels"));
+    }
+
+    #[test]
+    fn isolated_pixels_only_is_an_empty_mask() {
+        let m = mask(&["#....", ".....", "..#..", ".....", "....#"]);
+        let e = Prepared::new(5, 5, &[9; 25], &m).unwrap_err();
+        assert_eq!(e, RadiomicsError::EmptyMask { found: 3 });
+    }
+
+    #[test]
+    fn two_regions_are_an_error_naming_the_count() {
+        let m = mask(&["##...", "##...", ".....", "...##", "....#"]);
+        let e = Prepared::new(5, 5, &[9; 25], &m).unwrap_err();
+        assert_eq!(
+            e,
+            RadiomicsError::MultipleRegions {
+                count: 2,
+                sizes: vec![4, 3]
+            }
+        );
+        assert!(e.to_string().contains("2 separate"));
+    }
+
+    #[test]
+    fn box_centroid_and_scan_order() {
+        // Isolated (0,4) is dropped; the region is (1,1),(1,2),(2,1).
+        let m = mask(&["....#", ".##..", ".#...", "....."]);
+        let p = Prepared::new(5, 4, &[7; 20], &m).unwrap();
+        assert_eq!(
+            p.bbox,
+            BBox {
+                row0: 1,
+                row1: 2,
+                col0: 1,
+                col1: 2
+            }
+        );
+        assert_eq!(p.pixels, vec![6, 11, 7]);
+        assert_eq!(p.centroid, (4.0 / 3.0, 4.0 / 3.0));
+        assert!(!p.mask[4]);
+        // A flat image is left unchanged by ISF.
+        assert!(p.image.iter().all(|&v| v == 7));
+    }
+}

@@ -1,0 +1,131 @@
+//! Per-image cost of the 544 handcrafted features (issue 5 benchmark):
+//! preparation (ISF despeckling) and every family on the real image BUS01
+//! and on a simulated 300×400 image, the whole extraction, and images/s over
+//! a batch extracted in parallel with rayon.
+//!
+//! `cargo bench -p dlrn-radiomics`; goal ≥ 20 images/s on 2 cores.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use dlrn_radiomics::{FAMILIES, Prepared, extract, extract_prepared};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use std::hint::black_box;
+use std::path::PathBuf;
+
+/// A grey image and its mask, row-major.
+struct Case {
+    name: String,
+    width: usize,
+    height: usize,
+    grey: Vec<u8>,
+    mask: Vec<bool>,
+}
+
+fn load(id: &str) -> Case {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let img = image::open(dir.join(format!("{id}.png")))
+        .expect("fixture image")
+        .into_luma8();
+    let mask = image::open(dir.join(format!("{id}_mask.png")))
+        .expect("fixture mask")
+        .into_luma8();
+    let (w, h) = img.dimensions();
+    Case {
+        name: id.to_string(),
+        width: w as usize,
+        height: h as usize,
+        grey: img.into_raw(),
+        mask: mask.into_raw().into_iter().map(|v| v != 0).collect(),
+    }
+}
+
+/// A simulated `height × width` ultrasound-like image: speckled background,
+/// a darker lobulated lesion with posterior enhancement (seeded).
+fn simulated(width: usize, height: usize, seed: u64) -> Case {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (cy, cx) = (height as f64 * 0.4, width as f64 * 0.5);
+    let (ry, rx) = (height as f64 * 0.18, width as f64 * 0.2);
+    let lobes: f64 = rng.random_range(4.0..8.0);
+    let phase: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+    let mut grey = vec![0u8; width * height];
+    let mut mask = vec![false; width * height];
+    for r in 0..height {
+        for c in 0..width {
+            let (dy, dx) = ((r as f64 - cy) / ry, (c as f64 - cx) / rx);
+            let t = dy.atan2(dx);
+            let rad = 1.0 + 0.12 * (lobes * t + phase).sin();
+            let inside = (dx * dx + dy * dy).sqrt() < rad;
+            let below = r as f64 > cy && ((c as f64 - cx) / rx).abs() < 0.8;
+            let base = if inside {
+                30.0
+            } else if below {
+                110.0
+            } else {
+                80.0
+            };
+            // Rayleigh-distributed speckle.
+            let u: f64 = rng.random_range(1e-9..1.0);
+            let v = base * (-2.0 * u.ln()).sqrt() * 0.8;
+            grey[r * width + c] = v.clamp(0.0, 255.0) as u8;
+            mask[r * width + c] = inside;
+        }
+    }
+    Case {
+        name: format!("sim{height}x{width}"),
+        width,
+        height,
+        grey,
+        mask,
+    }
+}
+
+fn per_family(c: &mut Criterion) {
+    for case in [load("BUS01"), simulated(400, 300, 1)] {
+        let mut g = c.benchmark_group(format!("family/{}", case.name));
+        g.sample_size(10);
+        g.bench_function("prepare (ISF)", |b| {
+            b.iter(|| {
+                Prepared::new(case.width, case.height, &case.grey, &case.mask).expect("valid")
+            })
+        });
+        let p = Prepared::new(case.width, case.height, &case.grey, &case.mask).expect("valid");
+        for f in FAMILIES {
+            g.bench_with_input(BenchmarkId::from_parameter(f.name), &p, |b, p| {
+                b.iter(|| black_box((f.compute)(p)))
+            });
+        }
+        g.bench_function("all families", |b| {
+            b.iter(|| black_box(extract_prepared(&p)))
+        });
+        g.bench_function("total (extract)", |b| {
+            b.iter(|| extract(case.width, case.height, &case.grey, &case.mask).expect("valid"))
+        });
+        g.finish();
+    }
+}
+
+fn batch(c: &mut Criterion) {
+    // A small cohort: the two real samples and simulated 300×400 images.
+    let mut cases = vec![load("BUS01"), load("BUS02")];
+    cases.extend((0..14).map(|s| simulated(400, 300, 100 + s)));
+    let mut g = c.benchmark_group("batch");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(cases.len() as u64));
+    g.bench_function(
+        format!("rayon {} threads", rayon::current_num_threads()),
+        |b| {
+            b.iter(|| {
+                let out: Vec<_> = cases
+                    .par_iter()
+                    .map(|k| extract(k.width, k.height, &k.grey, &k.mask).expect("valid"))
+                    .collect();
+                black_box(out)
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, per_family, batch);
+criterion_main!(benches);
