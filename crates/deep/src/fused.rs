@@ -1,0 +1,96 @@
+//! Inference-only ResNet with every BatchNorm folded into the convolution
+//! before it: in eval mode `bn(conv(x)) = conv'(x)` with
+//! `w' = w · γ/√(σ² + ε)` per output channel and
+//! `b' = β − μ · γ/√(σ² + ε)` (Ioffe & Szegedy 2015, eq. for inference; the
+//! same folding as `torch.fx` / `torch.ao.nn.intrinsic` conv-bn fusion).
+//! Saves one full pass over every activation per BatchNorm; features agree
+//! with [`ResNet::features`] to f32 rounding.
+
+use burn::module::Param;
+use burn::nn::BatchNorm;
+use burn::nn::conv::Conv2d;
+use burn::tensor::Tensor;
+use burn::tensor::activation::relu;
+use burn::tensor::backend::Backend;
+use burn::tensor::module::max_pool2d;
+
+use crate::resnet::{Bottleneck, ResNet, global_avg_pool};
+
+/// One Bottleneck with folded BatchNorms.
+#[derive(Debug, Clone)]
+pub struct FusedBottleneck<B: Backend> {
+    conv1: Conv2d<B>,
+    conv2: Conv2d<B>,
+    conv3: Conv2d<B>,
+    downsample: Option<Conv2d<B>>,
+}
+
+/// The trunk of a [`ResNet`] with folded BatchNorms, for feature extraction.
+#[derive(Debug, Clone)]
+pub struct FusedResNet<B: Backend> {
+    conv1: Conv2d<B>,
+    blocks: Vec<FusedBottleneck<B>>,
+}
+
+fn fold<B: Backend>(conv: &Conv2d<B>, bn: &BatchNorm<B>) -> Conv2d<B> {
+    let scale = bn.gamma.val() / bn.running_var.value().add_scalar(bn.epsilon).sqrt();
+    let [cout, ..] = conv.weight.dims();
+    let w = conv.weight.val() * scale.clone().reshape([cout, 1, 1, 1]);
+    let b0 = match &conv.bias {
+        Some(b) => b.val(),
+        None => Tensor::zeros([cout], &w.device()),
+    };
+    let b = bn.beta.val() + (b0 - bn.running_mean.value()) * scale;
+    let mut out = conv.clone();
+    out.weight = Param::from_tensor(w);
+    out.bias = Some(Param::from_tensor(b));
+    out
+}
+
+impl<B: Backend> FusedBottleneck<B> {
+    fn new(b: &Bottleneck<B>) -> Self {
+        Self {
+            conv1: fold(&b.conv1, &b.bn1),
+            conv2: fold(&b.conv2, &b.bn2),
+            conv3: fold(&b.conv3, &b.bn3),
+            downsample: b.downsample.as_ref().map(|d| fold(&d.conv, &d.bn)),
+        }
+    }
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let identity = match &self.downsample {
+            Some(d) => d.forward(x.clone()),
+            None => x.clone(),
+        };
+        let out = relu(self.conv1.forward(x));
+        let out = relu(self.conv2.forward(out));
+        relu(self.conv3.forward(out) + identity)
+    }
+}
+
+impl<B: Backend> FusedResNet<B> {
+    /// Folds the BatchNorms of `model` (its head, if any, is dropped).
+    pub fn new(model: &ResNet<B>) -> Self {
+        Self {
+            conv1: fold(&model.conv1, &model.bn1),
+            blocks: model
+                .layer1
+                .iter()
+                .chain(&model.layer2)
+                .chain(&model.layer3)
+                .chain(&model.layer4)
+                .map(FusedBottleneck::new)
+                .collect(),
+        }
+    }
+
+    /// Pooled features `[N, feature_dim]`, as [`ResNet::features`] in eval mode.
+    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let x = relu(self.conv1.forward(x));
+        let mut x = max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], false);
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        global_avg_pool(x)
+    }
+}
