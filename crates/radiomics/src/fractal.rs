@@ -17,7 +17,9 @@
 //!
 //! The filters are hand-written rather than taken from an imaging crate
 //! because the toolbox's border rule (windows clipped to the image) and its
-//! equalisation formula must be matched exactly; both are a few lines.
+//! equalisation formula must be matched exactly; both are a few lines. The
+//! equalised levels are integers, so the difference sums of step 3 are exact
+//! integer sums.
 
 use crate::prepared::Prepared;
 
@@ -55,10 +57,21 @@ fn flat_filter<F: Fn(u8, u8) -> u8 + Copy>(img: &[u8], w: usize, h: usize, pick:
     let mut rows = vec![0u8; w * h];
     for r in 0..h {
         let line = &img[r * w..(r + 1) * w];
-        for c in 0..w {
-            let lo = c.saturating_sub(HALF);
-            let hi = (c + HALF).min(w - 1);
-            rows[r * w + c] = line[lo..=hi].iter().fold(line[c], |a, &b| pick(a, b));
+        let dst = &mut rows[r * w..(r + 1) * w];
+        // Border columns: the window clipped to the image.
+        for c in (0..w.min(HALF)).chain(w.saturating_sub(HALF).max(HALF)..w) {
+            let (lo, hi) = (c.saturating_sub(HALF), (c + HALF).min(w - 1));
+            dst[c] = line[lo..=hi].iter().fold(line[c], |a, &b| pick(a, b));
+        }
+        // Interior columns: seven shifted slices combined elementwise.
+        if w > 2 * HALF {
+            let inner = &mut dst[HALF..w - HALF];
+            inner.copy_from_slice(&line[..w - 2 * HALF]);
+            for s in 1..=2 * HALF {
+                for (d, &v) in inner.iter_mut().zip(&line[s..]) {
+                    *d = pick(*d, v);
+                }
+            }
         }
     }
     let mut out = vec![0u8; w * h];
@@ -88,43 +101,59 @@ fn min_filter(img: &[u8], w: usize, h: usize) -> Vec<u8> {
 
 /// Histogram-equalisation lookup table of the whole image (§6.6 step 2):
 /// `v ↦ round(255·#{pixels ≤ v} / #pixels)` (Gonzalez & Woods 2008).
-fn equalise(img: &[u8]) -> [f64; 256] {
+fn equalise(img: &[u8]) -> [u8; 256] {
     let mut hist = [0u64; 256];
     for &v in img {
         hist[v as usize] += 1;
     }
     let total = img.len() as f64;
-    let mut lut = [0.0; 256];
+    let mut lut = [0u8; 256];
     let mut cdf = 0u64;
     for (v, l) in lut.iter_mut().enumerate() {
         cdf += hist[v];
-        *l = (255.0 * cdf as f64 / total).round();
+        *l = (255.0 * cdf as f64 / total).round() as u8;
     }
     lut
 }
 
 /// `id(k)` of §6.6 step 3 on the `m × n` crop: a quarter of the sum of the four
 /// normalised absolute-difference images, partners clamped to the border.
-fn mean_difference(g: &[f64], m: usize, n: usize, k: usize) -> f64 {
+/// The grey levels are integers, so the sums are exact (`u64`); each is taken
+/// over contiguous row slices where the partner is not clamped.
+fn mean_difference(g: &[u8], m: usize, n: usize, k: usize) -> f64 {
     let s = (k as f64 / std::f64::consts::SQRT_2).round() as usize;
-    let (mut s1, mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0, 0.0);
+    /// Σ |a_i − b_i| over two equal-length slices.
+    fn sad(a: &[u8], b: &[u8]) -> u64 {
+        a.iter()
+            .zip(b)
+            .fold(0u32, |acc, (&x, &y)| acc.wrapping_add(x.abs_diff(y) as u32)) as u64
+    }
+    /// Σ |a_i − v| over a slice.
+    fn sad1(a: &[u8], v: u8) -> u64 {
+        a.iter().map(|&x| x.abs_diff(v) as u64).sum()
+    }
+    let row = |y: usize| &g[y * n..(y + 1) * n];
+    let (mut s1, mut s2, mut s3, mut s4) = (0u64, 0u64, 0u64, 0u64);
     for y in 0..m {
-        let yk = y.saturating_sub(k);
-        let ys = y.saturating_sub(s);
-        for x in 0..n {
-            let v = g[y * n + x];
-            let xk = x.saturating_sub(k);
-            let xs = x.saturating_sub(s);
-            let xp = (x + s).min(n - 1);
-            s1 += (v - g[yk * n + x]).abs();
-            s2 += (v - g[y * n + xk]).abs();
-            s3 += (v - g[ys * n + xs]).abs();
-            s4 += (v - g[ys * n + xp]).abs();
-        }
+        let cur = row(y);
+        // D1: same column, row y − k (row 0 when y ≤ k).
+        s1 += sad(cur, row(y.saturating_sub(k)));
+        // D2: same row, column x − k (column 0 when x ≤ k).
+        let kk = k.min(n);
+        s2 += sad1(&cur[..kk], cur[0]) + sad(&cur[kk..], &cur[..n - kk]);
+        // D3: row y − s, column x − s (clamped to 0); D4: column x + s
+        // (clamped to n − 1).
+        let prev = row(y.saturating_sub(s));
+        let ss = s.min(n);
+        s3 += sad1(&cur[..ss], prev[0]) + sad(&cur[ss..], &prev[..n - ss]);
+        s4 += sad(&cur[..n - ss], &prev[ss..]) + sad1(&cur[n - ss..], prev[n - 1]);
     }
     let (mf, nf, sf, kf) = (m as f64, n as f64, s as f64, k as f64);
     let diag = (mf - sf) * (nf - sf);
-    0.25 * (s1 / (mf * (mf - kf)) + s2 / (nf * (nf - kf)) + s3 / diag + s4 / diag)
+    0.25 * (s1 as f64 / (mf * (mf - kf))
+        + s2 as f64 / (nf * (nf - kf))
+        + s3 as f64 / diag
+        + s4 as f64 / diag)
 }
 
 /// Least-squares slope of `y` on `x`.
@@ -153,6 +182,42 @@ mod tests {
     }
 
     #[test]
+    fn filters_equal_the_clipped_window_definition() {
+        // Max/min over the in-image part of the 7×7 window, evaluated
+        // literally, for widths below, at and above the 6-column border.
+        let mut state = 99u64;
+        for (w, h) in [(1, 1), (2, 5), (5, 3), (6, 8), (7, 2), (20, 11)] {
+            let img: Vec<u8> = (0..w * h)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 11) as u8
+                })
+                .collect();
+            let (mx, mn) = (max_filter(&img, w, h), min_filter(&img, w, h));
+            for r in 0..h {
+                for c in 0..w {
+                    let win = (r.saturating_sub(3)..=(r + 3).min(h - 1)).flat_map(|y| {
+                        (c.saturating_sub(3)..=(c + 3).min(w - 1)).map(move |x| (y, x))
+                    });
+                    let vals: Vec<u8> = win.map(|(y, x)| img[y * w + x]).collect();
+                    assert_eq!(
+                        mx[r * w + c],
+                        *vals.iter().max().unwrap(),
+                        "{w}×{h} ({r},{c})"
+                    );
+                    assert_eq!(
+                        mn[r * w + c],
+                        *vals.iter().min().unwrap(),
+                        "{w}×{h} ({r},{c})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn closing_fills_a_narrow_dark_gap() {
         // A 1-pixel dark column in a bright 9×9 field is closed to the field
         // value; a bright pixel stays (closing is extensive).
@@ -176,6 +241,6 @@ mod tests {
         // D3: (0,1)→(0,0) 1, (1,0)→(0,0) 2, (1,1)→(0,0) 3 → 6/(1·1) = 6.
         // D4: (0,0)→(0,1) 1, (0,1)→itself 0, (1,0)→(0,1) 1, (1,1)→(0,1) 2 → 4.
         // id = (2 + 1 + 6 + 4)/4 = 3.25.
-        assert_eq!(mean_difference(&[0.0, 1.0, 2.0, 3.0], 2, 2, 1), 3.25);
+        assert_eq!(mean_difference(&[0, 1, 2, 3], 2, 2, 1), 3.25);
     }
 }
