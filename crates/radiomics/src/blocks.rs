@@ -648,6 +648,42 @@ pub fn central_moments(pixels: &[(usize, usize)], centroid: (f64, f64)) -> (f64,
     (sxx / n, syy / n, sxy / n)
 }
 
+/// A rectangle of the image: first row and column (0-based) and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First row.
+    pub row0: usize,
+    /// First column.
+    pub col0: usize,
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+}
+
+impl Window {
+    /// The whole `width × height` image.
+    pub fn full(width: usize, height: usize) -> Self {
+        Self {
+            row0: 0,
+            col0: 0,
+            rows: height,
+            cols: width,
+        }
+    }
+
+    /// The part of `mask` (row-major, image width `width`) inside the window.
+    pub fn crop(&self, width: usize, mask: &[bool]) -> Binary {
+        let mut out = Binary::new(self.cols, self.rows);
+        for r in 0..self.rows {
+            let src = (self.row0 + r) * width + self.col0;
+            out.data[r * self.cols..(r + 1) * self.cols]
+                .copy_from_slice(&mask[src..src + self.cols]);
+        }
+        out
+    }
+}
+
 /// BUSAT's equivalent ellipse `E` (§3): image pixels with
 /// `(Syy·dx² − 2·Sxy·dx·dy + Sxx·dy²) / (4·Sxx·Syy − Sxy²) < 1`. The
 /// denominator follows the toolbox, not the textbook `4(Sxx·Syy − Sxy²)`.
@@ -657,18 +693,64 @@ pub fn equivalent_ellipse(
     pixels: &[(usize, usize)],
     centroid: (f64, f64),
 ) -> Binary {
+    equivalent_ellipse_in(Window::full(width, height), pixels, centroid)
+}
+
+/// [`equivalent_ellipse`] evaluated on the pixels of `win` only (image
+/// coordinates in the formula, so the result is bit-identical).
+pub fn equivalent_ellipse_in(
+    win: Window,
+    pixels: &[(usize, usize)],
+    centroid: (f64, f64),
+) -> Binary {
     let (sxx, syy, sxy) = central_moments(pixels, centroid);
     let den = 4.0 * sxx * syy - sxy * sxy;
-    let mut out = Binary::new(width, height);
-    for r in 0..height {
-        let dy = r as f64 - centroid.0;
-        for c in 0..width {
-            let dx = c as f64 - centroid.1;
+    let mut out = Binary::new(win.cols, win.rows);
+    for r in 0..win.rows {
+        let dy = (win.row0 + r) as f64 - centroid.0;
+        for c in 0..win.cols {
+            let dx = (win.col0 + c) as f64 - centroid.1;
             let q = (syy * dx * dx - 2.0 * sxy * dx * dy + sxx * dy * dy) / den;
-            out.data[r * width + c] = q < 1.0;
+            out.data[r * win.cols + c] = q < 1.0;
         }
     }
     out
+}
+
+/// A window of the image holding the lesion box and BUSAT's ellipse `E`
+/// with one background pixel to spare on every side (clipped to the
+/// image), so that shape computations need not scan the whole image. `E`'s
+/// half-extents are `sqrt(den·Sxx/det)` and `sqrt(den·Syy/det)` with
+/// `det = Sxx·Syy − Sxy²`; two pixels are added for rounding. A degenerate
+/// ellipse (det ≤ 0) gives the whole image.
+pub fn shape_window(
+    width: usize,
+    height: usize,
+    pixels: &[(usize, usize)],
+    centroid: (f64, f64),
+    bbox: crate::BBox,
+) -> Window {
+    let (sxx, syy, sxy) = central_moments(pixels, centroid);
+    let den = 4.0 * sxx * syy - sxy * sxy;
+    let det = sxx * syy - sxy * sxy;
+    let (hx, hy) = ((den * sxx / det).sqrt(), (den * syy / det).sqrt());
+    if !(det > 0.0 && den > 0.0 && hx.is_finite() && hy.is_finite()) {
+        return Window::full(width, height);
+    }
+    let lo = |c: f64, h: f64, b: usize| ((c - h).floor() - 2.0).max(0.0).min(b as f64) as usize;
+    let hi = |c: f64, h: f64, b: usize, n: usize| {
+        ((c + h).ceil() + 2.0).max(b as f64).min((n - 1) as f64) as usize
+    };
+    let r0 = lo(centroid.0, hy, bbox.row0).min(bbox.row0.saturating_sub(1));
+    let r1 = hi(centroid.0, hy, bbox.row1, height).max((bbox.row1 + 1).min(height - 1));
+    let c0 = lo(centroid.1, hx, bbox.col0).min(bbox.col0.saturating_sub(1));
+    let c1 = hi(centroid.1, hx, bbox.col1, width).max((bbox.col1 + 1).min(width - 1));
+    Window {
+        row0: r0,
+        col0: c0,
+        rows: r1 - r0 + 1,
+        cols: c1 - c0 + 1,
+    }
 }
 
 /// The lesion of `p` as a [`Binary`] over the whole image.

@@ -6,6 +6,8 @@
 //! validates the inputs and despeckles the image (§2); every family reads
 //! the resulting [`Prepared`]; [`registry::FAMILIES`] fixes names and order.
 
+#![warn(missing_docs)]
+
 mod autocorr;
 mod average_mass;
 pub mod blocks;

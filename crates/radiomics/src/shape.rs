@@ -8,9 +8,9 @@
 
 use crate::Prepared;
 use crate::blocks::{
-    Binary, chain_perimeter, convex_hull_mask, ellipse_axes, equivalent_ellipse,
-    keep_components_at_least, lesion, lesion_pixels, pattern_area, perimeter_pixels, skeleton,
-    trace_boundary,
+    Binary, chain_perimeter, convex_hull_mask, ellipse_axes, equivalent_ellipse_in,
+    keep_components_at_least, lesion_pixels, pattern_area, perimeter_pixels, shape_window,
+    skeleton, trace_boundary,
 };
 
 /// Column names of this family, in released order.
@@ -38,11 +38,21 @@ pub const COLUMNS: [&str; 17] = [
 const EPS: f64 = f64::EPSILON;
 
 /// The 17 shape values of §5.1 in [`COLUMNS`] order.
+///
+/// Computed on a window holding the lesion and `E` with a background margin
+/// ([`shape_window`]); every step is translation-invariant except the
+/// swapped-centroid NRL, which gets image coordinates back.
 pub fn compute(p: &Prepared) -> Vec<f64> {
-    let omega = lesion(p);
     let pix = lesion_pixels(p);
     let area = pix.len() as f64;
-    let e = equivalent_ellipse(p.width, p.height, &pix, p.centroid);
+    let win = shape_window(p.width, p.height, &pix, p.centroid, p.bbox);
+    let omega = win.crop(p.width, &p.mask);
+    let e = equivalent_ellipse_in(win, &pix, p.centroid);
+    // Centroid in window coordinates.
+    let cw = (
+        p.centroid.0 - win.row0 as f64,
+        p.centroid.1 - win.col0 as f64,
+    );
 
     let chain_o = trace_boundary(&omega);
     let chain_e = trace_boundary(&e);
@@ -51,8 +61,8 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
 
     let s_nrv = nrv(p);
     let inter = Binary {
-        width: p.width,
-        height: p.height,
+        width: win.cols,
+        height: win.rows,
         data: omega
             .data
             .iter()
@@ -61,8 +71,8 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
             .collect(),
     };
     let union = Binary {
-        width: p.width,
-        height: p.height,
+        width: win.cols,
+        height: win.rows,
         data: omega
             .data
             .iter()
@@ -77,10 +87,14 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
     let (ax_mx, ax_mn) = ellipse_axes(&e.pixels());
     let s_ls = ax_mx / ax_mn;
     let s_round = 1.0 - 4.0 * std::f64::consts::PI * area / (p_o * p_o);
-    let s_sc = shape_class(&chain_o, &chain_e, p.centroid) / p_o;
+    let s_sc = shape_class(&chain_o, &chain_e, cw) / p_o;
     let s_pd = proportional_distance(&omega, &e);
-    let nrl = normalised_radial_length(&chain_o, p.centroid);
-    let spicul = spiculation(&chain_o, p.centroid);
+    let chain_img: Vec<(usize, usize)> = chain_o
+        .iter()
+        .map(|&(r, c)| (r + win.row0, c + win.col0))
+        .collect();
+    let nrl = normalised_radial_length(&chain_img, p.centroid);
+    let spicul = spiculation(&chain_img, p.centroid);
     let mut out = vec![
         s_nrv, s_or, s_enc, s_ens, s_ls, ax_mx, ax_mn, s_round, s_sc, s_pd,
     ];

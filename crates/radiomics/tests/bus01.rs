@@ -151,3 +151,27 @@ fn nan_names(f: &dlrn_radiomics::Features) -> Vec<&'static str> {
         .map(|(c, _)| *c)
         .collect()
 }
+
+#[test]
+fn extract_matches_all_544_on_bus01() {
+    // End to end through the public entry point with plain buffers.
+    let img = image::open(fixture("BUS01.png")).expect("image").into_luma8();
+    let mask = image::open(fixture("BUS01_mask.png")).expect("mask").into_luma8();
+    let (w, h) = img.dimensions();
+    let m: Vec<bool> = mask.as_raw().iter().map(|&v| v != 0).collect();
+    let f = dlrn_radiomics::extract(w as usize, h as usize, img.as_raw(), &m).expect("extracts");
+    assert_eq!(f.names(), &COLUMNS[..]);
+    let mut bad = Vec::new();
+    for ((name, want), got) in reference().iter().zip(&f.values) {
+        // The ranklet `*_rng_*` columns are BUSAT's rounding noise around 0
+        // (§6.9): compared with an absolute 1e-12.
+        let abs = if name.contains("_rng_") { 1e-12 } else { 1e-9 };
+        let ok = (want.is_nan() && got.is_nan())
+            || (got - want).abs() <= abs
+            || (got - want).abs() <= 1e-6 * want.abs();
+        if !ok {
+            bad.push(format!("{name}: got {got:.17e}, BUSAT {want:.17e}"));
+        }
+    }
+    assert!(bad.is_empty(), "{} of 544 differ:\n{}", bad.len(), bad.join("\n"));
+}
