@@ -974,4 +974,39 @@ mod tests {
         assert_eq!(labels[3], 1);
         assert_eq!(labels[2], 2);
     }
+
+    #[test]
+    fn shape_window_holds_all_of_the_ellipse_with_a_margin() {
+        // Tilted lobulated regions, one clipped by the image border: every
+        // pixel of BUSAT's ellipse over the whole image lies in the window,
+        // and the window's edges are background unless they are image edges.
+        for (w, h, cy, cx, tilt) in [(60, 40, 20.0, 30.0, 0.6), (50, 50, 5.0, 25.0, -1.1)] {
+            let mask: Vec<bool> = (0..w * h)
+                .map(|i| {
+                    let (y, x) = ((i / w) as f64 - cy, (i % w) as f64 - cx);
+                    let (u, v) = (
+                        x * f64::cos(tilt) + y * f64::sin(tilt),
+                        -x * f64::sin(tilt) + y * f64::cos(tilt),
+                    );
+                    (u / 14.0).powi(2) + (v / 6.0).powi(2) < 1.0 + 0.2 * (5.0 * v.atan2(u)).sin()
+                })
+                .collect();
+            let p = crate::Prepared::new(w, h, &vec![0; w * h], &mask).expect("valid");
+            let pix: Vec<(usize, usize)> = p.pixels.iter().map(|&i| (i / w, i % w)).collect();
+            let full = equivalent_ellipse(w, h, &pix, p.centroid);
+            let win = shape_window(w, h, &pix, p.centroid, p.bbox);
+            let part = equivalent_ellipse_in(win, &pix, p.centroid);
+            assert_eq!(full.count(), part.count());
+            for (r, c) in full.pixels().into_iter().chain(pix.iter().copied()) {
+                let inside_r = r > win.row0 || r == 0;
+                let inside_c = c > win.col0 || c == 0;
+                let below_r = r < win.row0 + win.rows - 1 || r == h - 1;
+                let below_c = c < win.col0 + win.cols - 1 || c == w - 1;
+                assert!(
+                    inside_r && inside_c && below_r && below_c,
+                    "({r},{c}) on the window edge"
+                );
+            }
+        }
+    }
 }

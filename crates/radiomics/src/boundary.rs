@@ -116,3 +116,80 @@ fn radial_gradient(p: &Prepared) -> f64 {
     }
     num / den
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn band_widths_and_means_by_hand() {
+        // 5×5 lesion in a 15×15 image. Inside: Din = 1 on the 16-pixel ring
+        // (U = 10), more inside (U = 0). Outside: Dout = 1 on 20 edge-adjacent
+        // pixels (U = 50), √2 at the 4 corners (U = 60), the rest U = 90.
+        let w = 15;
+        let inside = |r: usize, c: usize| (5..10).contains(&r) && (5..10).contains(&c);
+        let mask: Vec<bool> = (0..w * w).map(|i| inside(i / w, i % w)).collect();
+        let mut p = Prepared::new(w, w, &vec![0; w * w], &mask).expect("valid");
+        p.image = (0..w * w)
+            .map(|i| {
+                let (r, c) = (i / w, i % w);
+                let dr = if r < 5 {
+                    5 - r
+                } else if r > 9 {
+                    r - 9
+                } else {
+                    0
+                };
+                let dc = if c < 5 {
+                    5 - c
+                } else if c > 9 {
+                    c - 9
+                } else {
+                    0
+                };
+                match (inside(r, c), dr, dc) {
+                    (true, _, _) if r == 5 || r == 9 || c == 5 || c == 9 => 10,
+                    (true, _, _) => 0,
+                    (false, 1, 0) | (false, 0, 1) => 50,
+                    (false, 1, 1) => 60,
+                    _ => 90,
+                }
+            })
+            .collect();
+        let v = compute(&p);
+        // bLB10px: every pixel is within 10 → outside (20·50 + 4·60 + 176·90)/200
+        // = 85.4, inside (16·10)/25 = 6.4.
+        assert!((v[0] - (85.4 - 6.4)).abs() < 1e-12);
+        // 25% and 50% of A = 25: the 16-pixel inside ring at k = 1 suffices:
+        // 50 − 10.
+        assert!((v[1] - 40.0).abs() < 1e-12);
+        assert!((v[2] - 40.0).abs() < 1e-12);
+        // 100%: inside holds 16, 24, 25 at k = 1, 2, 3; outside 20 at k = 1 and
+        // 44 at k = 2 (adds the 4 corners at √2 and 20 pixels at distance 2;
+        // √5 > 2 stays out) → k = 2: outside (20·50 + 4·60 + 20·90)/44,
+        // inside (16·10 + 8·0)/24.
+        let want = (1000.0 + 240.0 + 1800.0) / 44.0 - 160.0 / 24.0;
+        assert!((v[3] - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn radial_gradient_is_one_for_a_bright_ring_edge() {
+        // A dark disk on a bright field: at every perimeter pixel the gradient
+        // points away from the centre, so nrg is close to 1; inverted
+        // contrast gives close to −1, and bNRG equals nrg.
+        let w = 41;
+        let mask: Vec<bool> = (0..w * w)
+            .map(|i| {
+                let (r, c) = ((i / w) as f64 - 20.0, (i % w) as f64 - 20.0);
+                r * r + c * c <= 100.0
+            })
+            .collect();
+        let mut p = Prepared::new(w, w, &vec![0; w * w], &mask).expect("valid");
+        p.image = mask.iter().map(|&m| if m { 20 } else { 200 }).collect();
+        let v = compute(&p);
+        assert!(v[4] > 0.9 && v[4] <= 1.0, "{}", v[4]);
+        assert_eq!(v[4], v[5]);
+        p.image = mask.iter().map(|&m| if m { 200 } else { 20 }).collect();
+        assert!(compute(&p)[5] < -0.9);
+    }
+}

@@ -115,3 +115,69 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
     };
     vec![ps_d, msd]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lesion rows 2..=4, columns `c0..=c1` of a `w × h` image; `U` set by hand
+    /// afterwards (the despeckled image is replaced so values are exact).
+    fn case(w: usize, h: usize, c0: usize, c1: usize, u: impl Fn(usize, usize) -> u8) -> Prepared {
+        let mask: Vec<bool> = (0..w * h)
+            .map(|i| (2..=4).contains(&(i / w)) && (c0..=c1).contains(&(i % w)))
+            .collect();
+        let mut p = Prepared::new(w, h, &vec![0; w * h], &mask).expect("valid");
+        p.image = (0..w * h).map(|i| u(i / w, i % w)).collect();
+        p
+    }
+
+    #[test]
+    fn hand_values_below_and_beside() {
+        // Lesion cols 6..=13 (8 wide): g = round(7/6) = 1, C = cols 7..=12.
+        // Below the lesion in C: 100; lesion 40; left 70, right 80.
+        // PS_D = 100 − 40. MSD rows 4..: mp = median(6×40, 42×100) = 100,
+        // ml = 70, mr = 80 → min(30, 20) = 20.
+        let p = case(20, 12, 6, 13, |r, c| match (r, c) {
+            (2..=4, 6..=13) => 40,
+            (5.., 6..=13) => 100,
+            (_, 0..=5) => 70,
+            _ => 80,
+        });
+        assert_eq!(compute(&p), vec![60.0, 20.0]);
+    }
+
+    #[test]
+    fn tall_strips_are_cut_to_100_kept_rows() {
+        // 145 kept rows (5..=149) per column > 100: the bottom 45 rows of the
+        // strip are dropped, leaving rows 5..=104 whose U is the row index:
+        // mean 54.5, lesion mean 0.
+        let p = case(20, 150, 6, 13, |r, c| {
+            if (2..=4).contains(&r) && (6..=13).contains(&c) {
+                0
+            } else {
+                r as u8
+            }
+        });
+        assert_eq!(compute(&p)[0], 54.5);
+    }
+
+    #[test]
+    fn msd_uses_the_one_side_left() {
+        // Lesion touching the left border: no left strip (NaN ignored), so
+        // MSD = mp − mr. Even count median: MATLAB averages the middle two.
+        let p = case(12, 8, 0, 7, |r, c| match (r, c) {
+            (2..=4, 0..=7) => 10,
+            (_, 8..) => {
+                if r % 2 == 0 {
+                    31
+                } else {
+                    30
+                }
+            }
+            _ => 50,
+        });
+        // C = cols 1..=6; rows 4..=7: 6 × 10 and 18 × 50 → median 50.
+        // Right strip cols 8..=11, rows 4..=7: 8 × 31 and 8 × 30 → 30.5.
+        assert_eq!(compute(&p)[1], 50.0 - 30.5);
+    }
+}
