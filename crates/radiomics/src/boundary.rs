@@ -133,20 +133,8 @@ mod tests {
         p.image = (0..w * w)
             .map(|i| {
                 let (r, c) = (i / w, i % w);
-                let dr = if r < 5 {
-                    5 - r
-                } else if r > 9 {
-                    r - 9
-                } else {
-                    0
-                };
-                let dc = if c < 5 {
-                    5 - c
-                } else if c > 9 {
-                    c - 9
-                } else {
-                    0
-                };
+                let dr = 5usize.saturating_sub(r).max(r.saturating_sub(9));
+                let dc = 5usize.saturating_sub(c).max(c.saturating_sub(9));
                 match (inside(r, c), dr, dc) {
                     (true, _, _) if r == 5 || r == 9 || c == 5 || c == 9 => 10,
                     (true, _, _) => 0,
