@@ -3,30 +3,51 @@
 //! al. 2002): bLB10px, bLB25., bLB50., bLB100., bNRG and nrg.
 
 use crate::Prepared;
-use crate::blocks::{distance_inside, distance_outside, lesion, perimeter_pixels};
+use crate::blocks::{Window, distance_inside, distance_outside, perimeter_pixels};
 
 /// Column names of this family, in released order (`nrg`, column 546, is
 /// the same number as bNRG and is filled from here too).
 pub const COLUMNS: [&str; 6] = ["bLB10px", "bLB25.", "bLB50.", "bLB100.", "bNRG", "nrg"];
 
 /// bLB10px, bLB25., bLB50., bLB100., bNRG, nrg (§5.4).
+///
+/// The distance maps are computed on windows, not the whole image: `Din` on
+/// the lesion box plus one pixel (its frame is background, so no nearer
+/// background pixel lies beyond it), `Dout` on the box grown by the widest
+/// band needed, `K = max(10, ⌈max Din⌉)` (at `K` the inside band already
+/// holds all of `A`), plus one. Both windows hold every lesion pixel, so
+/// the distances inside them are exact; pixels farther out are in no band.
 pub fn compute(p: &Prepared) -> Vec<f64> {
-    let omega = lesion(p);
-    let din = distance_inside(&omega);
-    let dout = distance_outside(&omega);
-    let bands = Bands::new(p, &din, &dout);
+    let b = p.bbox;
+    let grow = |k: usize| Window {
+        row0: b.row0.saturating_sub(k),
+        col0: b.col0.saturating_sub(k),
+        rows: (b.row1 + k).min(p.height - 1) + 1 - b.row0.saturating_sub(k),
+        cols: (b.col1 + k).min(p.width - 1) + 1 - b.col0.saturating_sub(k),
+    };
+    let win_in = grow(1);
+    let din = distance_inside(&win_in.crop(p.width, &p.mask));
+    let max_din = din
+        .iter()
+        .copied()
+        .filter(|d| d.is_finite())
+        .fold(0.0f64, f64::max);
+    let reach = (max_din.ceil() as usize).max(10);
+    let win_out = grow(reach + 1);
+    let dout = distance_outside(&win_out.crop(p.width, &p.mask));
+    let bands = Bands::new(p, reach, (win_in, &din), (win_out, &dout));
     let area = p.area() as f64;
     let mut out = vec![bands.difference(10)];
     for f in [0.25, 0.5, 1.0] {
         out.push(bands.difference(bands.width_for(f * area)));
     }
-    let nrg = radial_gradient(p);
+    let nrg = radial_gradient(p, win_in);
     out.extend([nrg, nrg]);
     out
 }
 
 /// Per-integer-width sums of `U` and pixel counts in the inside and outside
-/// bands: `band[k]` holds pixels with `k − 1 < D ≤ k`.
+/// bands: `band[k]` holds pixels with `k − 1 < D ≤ k`, for `k ≤ reach`.
 struct Bands {
     in_sum: Vec<f64>,
     in_n: Vec<usize>,
@@ -35,24 +56,30 @@ struct Bands {
 }
 
 impl Bands {
-    fn new(p: &Prepared, din: &[f64], dout: &[f64]) -> Self {
-        let cap = (p.width + p.height) * 2 + 2;
+    /// Bins lesion pixels of the `Din` window and non-lesion pixels of the
+    /// `Dout` window by `⌈D⌉` up to `reach` (sums of 8-bit values are exact).
+    fn new(p: &Prepared, reach: usize, din: (Window, &[f64]), dout: (Window, &[f64])) -> Self {
+        let cap = reach + 1;
         let mut s = Self {
             in_sum: vec![0.0; cap],
             in_n: vec![0; cap],
             out_sum: vec![0.0; cap],
             out_n: vec![0; cap],
         };
-        for (i, &v) in p.image.iter().enumerate() {
-            let (d, sum, n) = if p.mask[i] {
-                (din[i], &mut s.in_sum, &mut s.in_n)
-            } else {
-                (dout[i], &mut s.out_sum, &mut s.out_n)
-            };
-            if d > 0.0 && d.is_finite() {
-                let k = (d.ceil() as usize).min(cap - 1);
-                sum[k] += v as f64;
-                n[k] += 1;
+        for (lesion, (win, d), sum, n) in [
+            (true, din, &mut s.in_sum, &mut s.in_n),
+            (false, dout, &mut s.out_sum, &mut s.out_n),
+        ] {
+            for r in 0..win.rows {
+                for c in 0..win.cols {
+                    let i = (win.row0 + r) * p.width + win.col0 + c;
+                    let dv = d[r * win.cols + c];
+                    if p.mask[i] == lesion && dv > 0.0 && dv <= reach as f64 {
+                        let k = dv.ceil() as usize;
+                        sum[k] += p.image[i] as f64;
+                        n[k] += 1;
+                    }
+                }
             }
         }
         s
@@ -85,7 +112,7 @@ impl Bands {
 /// by correlation with the 5×5 kernel `Kx` and its transpose (edge pixels
 /// replicated), projected on the unit vector from the centroid, summed over
 /// the lesion's perimeter pixels and divided by the summed magnitudes.
-fn radial_gradient(p: &Prepared) -> f64 {
+fn radial_gradient(p: &Prepared, win: Window) -> f64 {
     const KX: [[f64; 5]; 5] = [
         [-1.0, -2.0, 0.0, 2.0, 1.0],
         [-4.0, -8.0, 0.0, 8.0, 4.0],
@@ -96,10 +123,12 @@ fn radial_gradient(p: &Prepared) -> f64 {
     let (w, h) = (p.width as isize, p.height as isize);
     let px =
         |r: isize, c: isize| p.image[(r.clamp(0, h - 1) * w + c.clamp(0, w - 1)) as usize] as f64;
-    let per = perimeter_pixels(&lesion(p));
+    // Perimeter pixels on the box plus one pixel: the same set as on the
+    // whole image, since the window's edges are background or image edges.
+    let per = perimeter_pixels(&win.crop(p.width, &p.mask));
     let (mut num, mut den) = (0.0, 0.0);
     for (r, c) in per.pixels() {
-        let (r, c) = (r as isize, c as isize);
+        let (r, c) = ((r + win.row0) as isize, (c + win.col0) as isize);
         let (mut gx, mut gy) = (0.0, 0.0);
         for (i, krow) in KX.iter().enumerate() {
             for (j, &k) in krow.iter().enumerate() {

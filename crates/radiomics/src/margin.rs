@@ -63,12 +63,29 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
         data: ds.iter().map(|&v| v >= 2.0).collect(),
     };
     let (labels, sizes) = label8(cols, rows, &core.data);
+    // Each component's own inside distance is computed on its bounding box
+    // plus one pixel (clipped to B): the frame is outside the component, so
+    // no nearer complement pixel can lie beyond it.
+    let mut boxes = vec![(usize::MAX, 0usize, usize::MAX, 0usize); sizes.len()];
+    for (i, &l) in labels.iter().enumerate() {
+        if l != 0 {
+            let b = &mut boxes[l as usize - 1];
+            let (r, c) = (i / cols, i % cols);
+            *b = (b.0.min(r), b.1.max(r), b.2.min(c), b.3.max(c));
+        }
+    }
     let mut mu = 0usize;
-    for id in 1..=sizes.len() as u32 {
+    for (k, &(r0, r1, c0, c1)) in boxes.iter().enumerate() {
+        let id = k as u32 + 1;
+        let (r0, c0) = (r0.saturating_sub(1), c0.saturating_sub(1));
+        let (r1, c1) = ((r1 + 1).min(rows - 1), (c1 + 1).min(cols - 1));
+        let (h, w) = (r1 - r0 + 1, c1 - c0 + 1);
         let comp = Binary {
-            width: cols,
-            height: rows,
-            data: labels.iter().map(|&l| l == id).collect(),
+            width: w,
+            height: h,
+            data: (0..w * h)
+                .map(|i| labels[(r0 + i / w) * cols + c0 + i % w] == id)
+                .collect(),
         };
         let inner = distance_inside(&comp);
         if inner.iter().copied().fold(0.0f64, f64::max) > 3.0 {
