@@ -116,32 +116,36 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
         })
         .collect();
     let mut out = vec![0.0; 70];
-    let (mut k1, mut k2) = (Vec::new(), Vec::new());
-    let mut energy = vec![0.0; rh * rw];
     let mut hsum = vec![0.0; rh * bw];
     // An energy row with WIN zeros on each side, and scratch for the sums.
     let mut padded_row = vec![0.0; rw + 2 * WIN];
     let mut tree = vec![0.0; 3 * (bw + 2 * WIN)];
     let mut colsum = vec![0.0; bw];
+    // Window sums at the lesion pixels of the box, in row-major order.
     let mut t = Vec::with_capacity(bh * bw);
     for (pi, &(x, y)) in PAIRS.iter().enumerate() {
-        response(x, y, &mut k1);
-        response(y, x, &mut k2);
-        for (((e, a), c), n) in energy.iter_mut().zip(&k1).zip(&k2).zip(&norm2) {
-            *e = (a.abs() + c.abs()) / n;
-        }
-        // 15×15 sums at box pixels (zeros outside the image = outside the
-        // region): horizontal 15-sums by a pairwise tree (independent across
-        // columns, so they vectorise), then running vertical sums.
+        let (hx, hy) = (VECTORS[x].map(|v| v as f64), VECTORS[y].map(|v| v as f64));
+        // Energy row by row: (|K_XY| + |K_YX|)/(2·K_L5L5) with K_XY = vertical
+        // X then horizontal Y; then horizontal 15-sums by a pairwise tree
+        // (independent across columns, so they vectorise).
         for yy in 0..rh {
-            let row = &energy[yy * rw..(yy + 1) * rw];
-            padded_row[WIN..WIN + rw].copy_from_slice(row);
+            let vx = &vert[x][yy * ew..(yy + 1) * ew];
+            let vy = &vert[y][yy * ew..(yy + 1) * ew];
+            let n2 = &norm2[yy * rw..(yy + 1) * rw];
+            let dst = &mut padded_row[WIN..WIN + rw];
+            for (((e, a), c), n) in dst.iter_mut().zip(vx.windows(5)).zip(vy.windows(5)).zip(n2) {
+                let k1 = hy[0] * a[0] + hy[1] * a[1] + hy[2] * a[2] + hy[3] * a[3] + hy[4] * a[4];
+                let k2 = hx[0] * c[0] + hx[1] * c[1] + hx[2] * c[2] + hx[3] * c[3] + hx[4] * c[4];
+                *e = (k1.abs() + k2.abs()) / n;
+            }
             window_sum_15(
                 &padded_row[ox..ox + bw + 2 * WIN],
                 &mut hsum[yy * bw..(yy + 1) * bw],
                 &mut tree,
             );
         }
+        // Running vertical 15-sums (zeros outside the image = outside the
+        // region), kept at lesion pixels only.
         t.clear();
         colsum.fill(0.0);
         for yy in oy.saturating_sub(WIN)..=(oy + WIN).min(rh - 1) {
@@ -149,10 +153,9 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
                 *c += h;
             }
         }
-        t.extend_from_slice(&colsum);
-        for by in 1..bh {
+        for by in 0..bh {
             let cy = oy + by;
-            if cy + WIN < rh {
+            if by > 0 && cy + WIN < rh {
                 for (c, h) in colsum
                     .iter_mut()
                     .zip(&hsum[(cy + WIN) * bw..(cy + WIN + 1) * bw])
@@ -160,15 +163,16 @@ pub(crate) fn compute(p: &Prepared) -> Vec<f64> {
                     *c += h;
                 }
             }
-            if cy > WIN {
+            if by > 0 && cy > WIN {
                 let old = cy - WIN - 1;
                 for (c, h) in colsum.iter_mut().zip(&hsum[old * bw..(old + 1) * bw]) {
                     *c -= h;
                 }
             }
-            t.extend_from_slice(&colsum);
+            let m = &lesion[by * bw..(by + 1) * bw];
+            t.extend(colsum.iter().zip(m).filter(|(_, l)| **l).map(|(v, _)| *v));
         }
-        let stats = box_normalised_stats(&t, &lesion, n_box);
+        let stats = box_normalised_stats(&t, n_box);
         for (s, v) in stats.iter().enumerate() {
             out[s * PAIRS.len() + pi] = *v;
         }
@@ -196,17 +200,17 @@ fn window_sum_15(row: &[f64], out: &mut [f64], tree: &mut [f64]) {
     }
 }
 
-/// mean, sd, skewness, excess kurtosis and energy of `t` over the lesion
-/// pixels, every sum divided by `n_box` (the BUSAT quirk of §6.8 step 4).
-fn box_normalised_stats(t: &[f64], lesion: &[bool], n_box: f64) -> [f64; 5] {
-    let vals = || t.iter().zip(lesion).filter(|(_, m)| **m).map(|(v, _)| *v);
-    let m = vals().sum::<f64>() / n_box;
+/// mean, sd, skewness, excess kurtosis and energy of the lesion values `t`,
+/// every sum divided by `n_box` (the BUSAT quirk of §6.8 step 4).
+fn box_normalised_stats(t: &[f64], n_box: f64) -> [f64; 5] {
+    let m = t.iter().sum::<f64>() / n_box;
     let (mut s2, mut s3, mut s4, mut e) = (0.0, 0.0, 0.0, 0.0);
-    for v in vals() {
+    for &v in t {
         let d = v - m;
-        s2 += d * d;
-        s3 += d * d * d;
-        s4 += d * d * d * d;
+        let d2 = d * d;
+        s2 += d2;
+        s3 += d2 * d;
+        s4 += d2 * d2;
         e += v * v;
     }
     let sd = (s2 / n_box).sqrt();
@@ -328,9 +332,9 @@ mod tests {
 
     #[test]
     fn stats_divide_by_the_box_count() {
-        // Values 2 and 4 on the lesion, a non-lesion 100 ignored, n_box = 4:
+        // Lesion values 2 and 4 in a box of n_box = 4 pixels:
         // m = 6/4, deviations 0.5, 2.5 → sd = sqrt(6.5/4), egy = 20/4.
-        let s = box_normalised_stats(&[2.0, 4.0, 100.0, 0.0], &[true, true, false, false], 4.0);
+        let s = box_normalised_stats(&[2.0, 4.0], 4.0);
         assert_eq!(s[0], 1.5);
         assert!((s[1] - (6.5f64 / 4.0).sqrt()).abs() < 1e-15);
         let sd = (6.5f64 / 4.0).sqrt();
