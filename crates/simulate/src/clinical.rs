@@ -567,6 +567,69 @@ mod tests {
         ),
     ];
 
+    /// The rest of Table 1 (study.md): location, tumour type, ER+, PR+,
+    /// HER2+, Ki-67 high, subtype, all %.
+    #[allow(clippy::type_complexity)]
+    const TABLE1_REST: [([f64; 5], [f64; 4], [f64; 4], [f64; 4]); 4] = [
+        (
+            [20.9, 9.8, 26.3, 10.6, 32.4],
+            [9.5, 78.7, 6.9, 4.8],
+            [72.6, 64.7, 83.7, 82.8],
+            [39.9, 34.8, 20.5, 4.8],
+        ),
+        (
+            [18.8, 10.7, 33.9, 23.2, 13.4],
+            [3.6, 86.6, 7.1, 2.7],
+            [74.1, 69.6, 30.4, 80.4],
+            [14.3, 63.4, 9.8, 12.5],
+        ),
+        (
+            [28.7, 6.9, 28.7, 14.9, 20.7],
+            [8.1, 81.6, 6.9, 3.5],
+            [73.6, 59.8, 75.9, 75.9],
+            [6.9, 66.7, 23.0, 3.5],
+        ),
+        (
+            [49.2, 19.1, 9.5, 20.6, 1.6],
+            [3.2, 95.2, 0.0, 1.6],
+            [55.6, 66.7, 76.2, 74.6],
+            [1.6, 61.9, 23.8, 12.7],
+        ),
+    ];
+
+    #[test]
+    fn other_categorical_marginals_match_table_1() {
+        let study = sample_study(&SimParams::default(), 21, 1.0).unwrap();
+        for (d, t) in study.iter().zip(TABLE1_REST) {
+            let n = d.patients.len() as f64;
+            let frac = |f: &dyn Fn(&Patient) -> bool| {
+                d.patients.iter().filter(|p| f(p)).count() as f64 / n
+            };
+            // Exact allocation: each share within one patient (plus the
+            // renormalisation of rows printed as 99.9–100.1%) of Table 1.
+            let close = |what: &str, got: f64, pct: f64| {
+                assert!(
+                    (got - pct / 100.0).abs() <= 1.0 / n + 0.002,
+                    "{} {what}: {got} vs {pct}%",
+                    d.name
+                );
+            };
+            for (c, &pct) in t.0.iter().enumerate() {
+                close(LOCATION[c], frac(&|p| p.location == c), pct);
+            }
+            for (c, &pct) in t.1.iter().enumerate() {
+                close(TUMOUR_TYPE[c], frac(&|p| p.tumour_type == c), pct);
+            }
+            close("er", frac(&|p| p.er), t.2[0]);
+            close("pr", frac(&|p| p.pr), t.2[1]);
+            close("her2", frac(&|p| p.her2), t.2[2]);
+            close("ki67", frac(&|p| p.ki67), t.2[3]);
+            for (c, &pct) in t.3.iter().enumerate() {
+                close(SUBTYPE[c], frac(&|p| p.subtype == c), pct);
+            }
+        }
+    }
+
     #[test]
     fn marginals_match_table_1_within_sampling_error() {
         for seed in [3, 8] {
