@@ -23,7 +23,10 @@ struct Case {
 }
 
 fn load(id: &str) -> Case {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    // RADIOMICS_FIXTURES lets a copied bench binary run from another checkout.
+    let dir = std::env::var_os("RADIOMICS_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
     let img = image::open(dir.join(format!("{id}.png")))
         .expect("fixture image")
         .into_luma8();
