@@ -5,6 +5,8 @@
 //! the 544 values with the released names and order out. [`Prepared::new`]
 //! validates the inputs and despeckles the image (§2); every family reads
 //! the resulting [`Prepared`]; [`registry::FAMILIES`] fixes names and order.
+//! Colour and 16-bit input are converted first with
+//! [`preprocess::rgb_to_grey`] and [`preprocess::grey16_to_8`] (§2.2).
 
 #![warn(missing_docs)]
 
