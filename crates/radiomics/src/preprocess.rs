@@ -130,10 +130,11 @@ fn kth_smallest_lanes(pad: &[u8], base: usize, offsets: &[usize], k: u8) -> [u8;
                 cnt[i] += u8::from(s[i] < t[i]);
             }
         }
-        for i in 0..LANES {
-            if cnt[i] <= k {
-                ans[i] = t[i];
-            }
+        // Branch-free select (a per-lane `if` compiles to byte extracts and
+        // jumps): set the bit where at most k values lie below t.
+        let b = 1u8 << bit;
+        for (a, &n) in ans.iter_mut().zip(&cnt) {
+            *a |= b & 0u8.wrapping_sub(u8::from(n <= k));
         }
     }
     ans
