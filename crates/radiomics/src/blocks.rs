@@ -564,20 +564,36 @@ pub fn skeleton(b: &Binary) -> Binary {
             }
         }
     }
+    // Each template as a lookup table over the 8-neighbour code (bit k =
+    // neighbour k of `nb` without the centre), as MATLAB's `applylut` does.
+    let luts: Vec<[bool; 256]> = THIN
+        .iter()
+        .map(|t| {
+            let mut lut = [false; 256];
+            for (code, hit) in lut.iter_mut().enumerate() {
+                *hit = [0, 1, 2, 3, 5, 6, 7, 8]
+                    .iter()
+                    .enumerate()
+                    .all(|(bit, &k)| t[k] == 2 || t[k] == ((code >> bit) & 1) as u8)
+                    && t[4] != 0;
+            }
+            lut
+        })
+        .collect();
+    let code = |g: &[u8], i: usize| {
+        let n = nb(i);
+        [n[0], n[1], n[2], n[3], n[5], n[6], n[7], n[8]]
+            .iter()
+            .enumerate()
+            .fold(0usize, |acc, (bit, &j)| acc | ((g[j] as usize) << bit))
+    };
     let mut del = Vec::new();
     for _ in 0..SKELETON_MAX_ITER {
         let mut changed = false;
-        for t in &THIN {
+        for lut in &luts {
             del.clear();
             for &i in &cand {
-                if g[i] == 0 {
-                    continue;
-                }
-                let n = nb(i);
-                if t.iter()
-                    .zip(n.iter())
-                    .all(|(&tv, &j)| tv == 2 || tv == g[j])
-                {
+                if g[i] == 1 && lut[code(&g, i)] {
                     del.push(i);
                 }
             }
@@ -588,10 +604,11 @@ pub fn skeleton(b: &Binary) -> Binary {
             for &i in &del {
                 g[i] = 0;
             }
+            // Set neighbours of deleted pixels become candidates; the frame
+            // is never set, so no bounds check is needed.
             for &i in &del {
                 for j in nb(i) {
-                    let (r, c) = (j / w, j % w);
-                    if g[j] == 1 && !in_cand[j] && r > 0 && r < h - 1 && c > 0 && c < w - 1 {
+                    if g[j] == 1 && !in_cand[j] {
                         in_cand[j] = true;
                         cand.push(j);
                     }

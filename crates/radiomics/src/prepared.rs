@@ -84,17 +84,6 @@ impl Prepared {
         }
         let found = mask.iter().filter(|&&m| m).count();
         let mask = remove_isolated(width, height, mask);
-        let (labels, sizes) = label8(width, height, &mask);
-        drop(labels);
-        match sizes.len() {
-            0 => return Err(RadiomicsError::EmptyMask { found }),
-            1 => {}
-            count => {
-                let mut sizes = sizes;
-                sizes.sort_unstable_by(|a, b| b.cmp(a));
-                return Err(RadiomicsError::MultipleRegions { count, sizes });
-            }
-        }
         let mut pixels = Vec::new();
         let (mut sr, mut sc) = (0.0f64, 0.0f64);
         let mut bbox = BBox {
@@ -116,6 +105,24 @@ impl Prepared {
                     bbox.col1 = bbox.col1.max(c);
                 }
             }
+        }
+        if pixels.is_empty() {
+            return Err(RadiomicsError::EmptyMask { found });
+        }
+        // Regions are counted on the box of all remaining mask pixels.
+        let crop = crate::blocks::Window {
+            row0: bbox.row0,
+            col0: bbox.col0,
+            rows: bbox.rows(),
+            cols: bbox.cols(),
+        }
+        .crop(width, &mask);
+        let (_, sizes) = label8(crop.width, crop.height, &crop.data);
+        if sizes.len() > 1 {
+            let count = sizes.len();
+            let mut sizes = sizes;
+            sizes.sort_unstable_by(|a, b| b.cmp(a));
+            return Err(RadiomicsError::MultipleRegions { count, sizes });
         }
         let n = pixels.len() as f64;
         let image = isf(width, height, grey);
