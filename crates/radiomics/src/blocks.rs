@@ -317,29 +317,30 @@ pub fn perimeter(b: &Binary) -> f64 {
 /// Pattern area `a(S)` (Pratt's estimator, MATLAB `bwarea`, §3): sum over
 /// every 2×2 window overlapping the zero-padded grid.
 pub fn pattern_area(b: &Binary) -> f64 {
-    let mut sum = 0.0;
-    for r in -1..b.height as isize {
-        for c in -1..b.width as isize {
-            let p = [
-                b.get(r, c),
-                b.get(r, c + 1),
-                b.get(r + 1, c),
-                b.get(r + 1, c + 1),
-            ];
-            let n = p.iter().filter(|&&x| x).count();
-            sum += match n {
-                0 => 0.0,
-                1 => 0.25,
-                2 => {
-                    // Diagonal pairs: top-left with bottom-right or top-right with bottom-left.
-                    if p[0] == p[3] { 0.75 } else { 0.5 }
-                }
-                3 => 0.875,
-                _ => 1.0,
-            };
+    // Weight of each 2×2 code (bit 0 top-left, 1 top-right, 2 bottom-left,
+    // 3 bottom-right): diagonal pairs (0b1001, 0b0110) weigh 3/4.
+    const W: [f64; 16] = [
+        0.0, 0.25, 0.25, 0.5, 0.25, 0.5, 0.75, 0.875, 0.25, 0.75, 0.5, 0.875, 0.5, 0.875, 0.875,
+        1.0,
+    ];
+    let (w, h) = (b.width + 2, b.height + 2);
+    let mut g = vec![0u8; w * h];
+    for r in 0..b.height {
+        for c in 0..b.width {
+            g[(r + 1) * w + c + 1] = u8::from(b.data[r * b.width + c]);
         }
     }
-    sum
+    // Window counts per code, then one weighted sum (exact: the weights are
+    // dyadic and the counts small).
+    let mut count = [0usize; 16];
+    for r in 0..h - 1 {
+        let (top, bot) = (&g[r * w..(r + 1) * w], &g[(r + 1) * w..(r + 2) * w]);
+        for c in 0..w - 1 {
+            let code = top[c] | top[c + 1] << 1 | bot[c] << 2 | bot[c + 1] << 3;
+            count[code as usize] += 1;
+        }
+    }
+    count.iter().zip(W).map(|(&n, wt)| n as f64 * wt).sum()
 }
 
 /// Major and minor axis lengths of a pixel set (MATLAB `regionprops`
@@ -491,11 +492,20 @@ pub fn poly2mask(xs: &[f64], ys: &[f64], rows: usize, cols: usize) -> Binary {
 /// hull of the four edge midpoints of every set pixel, rasterised by
 /// [`poly2mask`] on the same grid.
 pub fn convex_hull_mask(b: &Binary) -> Binary {
-    // Doubled coordinates keep the half-pixel midpoints integral.
+    // Doubled coordinates keep the half-pixel midpoints integral. Only the
+    // first and last pixel of each row can contribute hull vertices: the
+    // midpoints of the pixels between lie on segments joining theirs.
     let mut pts = Vec::new();
-    for (r, c) in b.pixels() {
-        let (x2, y2) = (2 * (c as i64 + 1), 2 * (r as i64 + 1));
-        pts.extend([(x2, y2 - 1), (x2 + 1, y2), (x2, y2 + 1), (x2 - 1, y2)]);
+    for r in 0..b.height {
+        let row = &b.data[r * b.width..(r + 1) * b.width];
+        let (Some(first), Some(last)) = (row.iter().position(|&x| x), row.iter().rposition(|&x| x))
+        else {
+            continue;
+        };
+        for c in [first, last] {
+            let (x2, y2) = (2 * (c as i64 + 1), 2 * (r as i64 + 1));
+            pts.extend([(x2, y2 - 1), (x2 + 1, y2), (x2, y2 + 1), (x2 - 1, y2)]);
+        }
     }
     let hull = convex_hull(pts);
     if hull.is_empty() {

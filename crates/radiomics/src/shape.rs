@@ -144,14 +144,23 @@ fn shape_class(chain_o: &[(usize, usize)], chain_e: &[(usize, usize)], c: (f64, 
     let mut sum = 0.0;
     for &po in chain_o {
         let u = unit(po, c);
-        let mut best = f64::INFINITY;
+        // First index of the smallest Euclidean distance (MATLAB `min`). The
+        // square root is taken only for candidates whose squared distance is
+        // within rounding of the best so far, so ties resolve exactly as on
+        // the square-rooted values.
+        let (mut best, mut best_sq) = (f64::INFINITY, f64::INFINITY);
         let mut at = 0;
         for (j, v) in ue.iter().enumerate() {
-            let d = ((u.0 - v.0).powi(2) + (u.1 - v.1).powi(2)).sqrt();
+            let sq = (u.0 - v.0).powi(2) + (u.1 - v.1).powi(2);
+            if sq > best_sq * (1.0 + 1e-12) {
+                continue;
+            }
+            let d = sq.sqrt();
             if d < best {
                 best = d;
                 at = j;
             }
+            best_sq = best_sq.min(sq);
         }
         let q = chain_e[at];
         let dx = po.1 as f64 - q.1 as f64;
