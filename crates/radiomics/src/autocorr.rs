@@ -63,6 +63,36 @@ mod tests {
     }
 
     #[test]
+    fn integer_sums_equal_the_scaled_definition() {
+        // §6.2 literally in f64: R = (U / max U)², c(n), Σ c(n)/c(1).
+        let mut state = 17u64;
+        for (rows, cols) in [(2, 1), (5, 3), (31, 17)] {
+            let g: Vec<u8> = (0..rows * cols)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 24) as u8
+                })
+                .collect();
+            let mx = *g.iter().max().unwrap() as f64;
+            let r: Vec<f64> = g.iter().map(|&u| (u as f64 / mx).powi(2)).collect();
+            let c = |n: usize| -> f64 {
+                (0..rows - n)
+                    .flat_map(|y| (0..cols).map(move |x| (y, x)))
+                    .map(|(y, x)| r[(y + n) * cols + x] * r[y * cols + x])
+                    .sum()
+            };
+            let want: f64 = (1..rows).map(|n| c(n) / c(1)).sum();
+            let got = autocorr(&g, rows, cols);
+            assert!(
+                (got - want).abs() <= 1e-12 * want,
+                "{rows}×{cols}: {got} vs {want}"
+            );
+        }
+    }
+
+    #[test]
     fn autocorr_by_hand() {
         // Column of 3 rows with grey 1, 2, 1 (scale cancels): R ∝ 1, 4, 1;
         // c(1) = 1·4 + 4·1 = 8, c(2) = 1·1 = 1, AutoCorr = 1 + 1/8.

@@ -104,6 +104,75 @@ mod tests {
     }
 
     #[test]
+    fn difference_array_equals_256_binarisations() {
+        // §6.5 literally: rescale, binarise at every t, count 0→1 pairs.
+        let mut state = 3u64;
+        for (rows, cols) in [(1, 5), (4, 1), (7, 9), (16, 13)] {
+            let g: Vec<u8> = (0..rows * cols)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    40 + (state >> 20) as u8 % 90
+                })
+                .collect();
+            let (lo, hi) = (
+                *g.iter().min().unwrap() as f64,
+                *g.iter().max().unwrap() as f64,
+            );
+            let v: Vec<f64> = g
+                .iter()
+                .map(|&u| (255.0 * (u as f64 - lo) / (hi - lo)).trunc())
+                .collect();
+            let pairs = (cols * (rows - 1) + rows * (cols - 1)) as f64;
+            let curve: Vec<f64> = (0..256)
+                .map(|t| {
+                    let b = |r: usize, c: usize| v[r * cols + c] >= t as f64;
+                    let mut n = 0;
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            n += (c + 1 < cols && !b(r, c) && b(r, c + 1)) as usize;
+                            n += (r + 1 < rows && !b(r, c) && b(r + 1, c)) as usize;
+                        }
+                    }
+                    n as f64 / pairs
+                })
+                .collect();
+            let total: f64 = curve.iter().sum();
+            let sm = curve
+                .iter()
+                .enumerate()
+                .map(|(t, c)| t as f64 * c)
+                .sum::<f64>()
+                / total;
+            let var = curve
+                .iter()
+                .enumerate()
+                .map(|(t, c)| (t as f64 - sm).powi(2) * c)
+                .sum::<f64>()
+                / total;
+            let want = [
+                curve.iter().cloned().fold(0.0, f64::max),
+                total / 256.0,
+                sm,
+                var.sqrt(),
+                -curve
+                    .iter()
+                    .filter(|&&c| c > 0.0)
+                    .map(|c| c * c.log2())
+                    .sum::<f64>(),
+            ];
+            let got = curve_features(&g, rows, cols);
+            for (k, (a, b)) in got.iter().zip(want).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                    "{rows}×{cols} stat {k}: {a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn complexity_curve_by_hand() {
         // 2×2 block [0 255; 255 0]: V = U. Pairs: (0,255) left→right in row 1,
         // (255,0) in row 2, (0,255) top→bottom in column 1, (255,0) in column 2.
