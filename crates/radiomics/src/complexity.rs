@@ -8,8 +8,11 @@
 //! likewise, top `a`, bottom `b`), so one pass fills a difference array over
 //! `t`: the same integer counts, in `O(pixels + 256)`.
 //!
-//! As in BUSAT, CC_ent is `−Σ C log2 C` on the unnormalised curve and a
-//! constant box gives NaN (`max − min = 0`).
+//! As in BUSAT, CC_ent is `−Σ C log2 C` on the unnormalised curve. A constant
+//! box (`max − min = 0`) gives NaN in all five columns, as §6.5 states; a
+//! literal evaluation of the formulas (every `V` NaN, so `C ≡ 0`) would give
+//! `[0, 0, NaN, NaN, 0]` instead. No reference value decides between the two;
+//! a constant despeckled box does not occur in ultrasound data.
 
 use crate::prepared::Prepared;
 use crate::texture_util::BoxCrop;
