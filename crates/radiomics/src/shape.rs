@@ -140,6 +140,11 @@ fn unit(pt: (usize, usize), centroid: (f64, f64)) -> (f64, f64) {
 /// chain point whose centroid unit vector is nearest (§5.1 sSC, before the
 /// division by `P(Ω)`).
 fn shape_class(chain_o: &[(usize, usize)], chain_e: &[(usize, usize)], c: (f64, f64)) -> f64 {
+    if chain_e.is_empty() {
+        // No ellipse pixel (degenerate moments): BUSAT's search has nothing
+        // to match, so the value is undefined.
+        return f64::NAN;
+    }
     let ue: Vec<(f64, f64)> = chain_e.iter().map(|&q| unit(q, c)).collect();
     let mut sum = 0.0;
     for &po in chain_o {

@@ -155,8 +155,12 @@ fn nan_names(f: &dlrn_radiomics::Features) -> Vec<&'static str> {
 #[test]
 fn extract_matches_all_544_on_bus01() {
     // End to end through the public entry point with plain buffers.
-    let img = image::open(fixture("BUS01.png")).expect("image").into_luma8();
-    let mask = image::open(fixture("BUS01_mask.png")).expect("mask").into_luma8();
+    let img = image::open(fixture("BUS01.png"))
+        .expect("image")
+        .into_luma8();
+    let mask = image::open(fixture("BUS01_mask.png"))
+        .expect("mask")
+        .into_luma8();
     let (w, h) = img.dimensions();
     let m: Vec<bool> = mask.as_raw().iter().map(|&v| v != 0).collect();
     let f = dlrn_radiomics::extract(w as usize, h as usize, img.as_raw(), &m).expect("extracts");
@@ -173,5 +177,53 @@ fn extract_matches_all_544_on_bus01() {
             bad.push(format!("{name}: got {got:.17e}, BUSAT {want:.17e}"));
         }
     }
-    assert!(bad.is_empty(), "{} of 544 differ:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} of 544 differ:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+/// Degenerate but valid masks: tiny lesions, a one-pixel-thick line and a
+/// lesion covering the whole image. BUSAT's formulas may give NaN or ±Inf
+/// here (§9: report, don't replace), but nothing may panic.
+fn degenerate_cases() -> Vec<(&'static str, Prepared)> {
+    let (w, h) = (24usize, 18usize);
+    let grey: Vec<u8> = (0..w * h).map(|i| ((i * 37) % 251) as u8).collect();
+    let make = |f: &dyn Fn(usize, usize) -> bool| -> Prepared {
+        let m: Vec<bool> = (0..w * h).map(|i| f(i / w, i % w)).collect();
+        Prepared::new(w, h, &grey, &m).expect("valid mask")
+    };
+    vec![
+        (
+            "horizontal pair",
+            make(&|r, c| r == 9 && (10..12).contains(&c)),
+        ),
+        (
+            "vertical pair",
+            make(&|r, c| c == 9 && (10..12).contains(&r)),
+        ),
+        (
+            "diagonal line",
+            make(&|r, c| r == c && (3..12).contains(&r)),
+        ),
+        (
+            "L of three",
+            make(&|r, c| (r, c) == (5, 5) || (r, c) == (5, 6) || (r, c) == (6, 5)),
+        ),
+        ("corner block", make(&|r, c| r < 3 && c < 4)),
+        ("whole image", make(&|_, _| true)),
+    ]
+}
+
+#[test]
+fn every_family_survives_degenerate_masks() {
+    for (what, p) in degenerate_cases() {
+        for fam in registry::FAMILIES {
+            let v = std::panic::catch_unwind(|| (fam.compute)(&p));
+            let v = v.unwrap_or_else(|_| panic!("{} panicked on {what}", fam.name));
+            assert_eq!(v.len(), fam.columns.len(), "{} on {what}", fam.name);
+        }
+    }
 }
