@@ -17,3 +17,17 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
+
+/// A progress bar on stderr for `len` items (hidden when stderr is not a terminal).
+pub fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>18} [{bar:40.cyan/blue}] {pos}/{len} ({per_sec}, eta {eta})",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
+}

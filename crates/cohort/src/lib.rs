@@ -1,2 +1,72 @@
-//! dlrn-cohort: the cohort folder contract (design.md), loading and validating
-//! clinical tables, images and masks, and the simulated multicentre study.
+//! dlrn-cohort: the cohort folder contract (design.md), tables through polars,
+//! images and masks, the clinical vocabulary, and whole-folder validation.
+//!
+//! A cohort folder holds `clinical.csv` (optional for image-only stages),
+//! `images/<id>.png|jpg|tif|bmp`, `masks/<id>.*` (non-zero = lesion) and
+//! optionally `icc/<reader>/<id>.*` re-outlines.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+mod cases;
+pub mod clinical;
+mod error;
+mod images;
+pub mod table;
+mod validate;
+
+pub use cases::{Case, list_images, scan_cases};
+pub use clinical::{Clinical, Patient, read_clinical};
+pub use error::CohortError;
+pub use images::{GreyImage, IMAGE_EXTENSIONS, LUMA, Mask, load_grey, load_mask};
+pub use table::{Table, feature_frame, write_table};
+pub use validate::{CohortSummary, NumericSummary, Validation, validate_cohort};
+
+/// One problem found in a cohort: where (file, 1-based row, column) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The file (or folder) concerned.
+    pub file: PathBuf,
+    /// 1-based data row, for table problems.
+    pub row: Option<usize>,
+    /// Column name, for table problems.
+    pub column: Option<String>,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at a file, optionally a row and column.
+    pub fn new(file: &Path, row: Option<usize>, column: Option<&str>, message: impl Into<String>) -> Self {
+        Problem {
+            file: file.to_path_buf(),
+            row,
+            column: column.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// A problem from an error; the error's own text already names the file,
+    /// so only the message is kept (and the file for sorting/JSON).
+    pub fn from_error(file: &Path, err: &CohortError) -> Self {
+        let text = err.to_string();
+        let prefix = format!("{}: ", file.display());
+        let message = text.strip_prefix(&prefix).unwrap_or(&text).to_string();
+        Problem::new(file, None, None, message)
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(r) = self.row {
+            write!(f, ": row {r}")?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, ", column `{c}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}

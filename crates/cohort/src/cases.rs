@@ -1,0 +1,106 @@
+//! Pairing images with masks in a cohort folder (`images/<id>.*` ↔ `masks/<id>.*`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::CohortError;
+use crate::images::IMAGE_EXTENSIONS;
+
+/// One patient's image and lesion mask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// Patient id (the common file stem).
+    pub id: String,
+    /// The ultrasound image.
+    pub image: PathBuf,
+    /// The lesion mask.
+    pub mask: PathBuf,
+}
+
+/// Lists the image files of a folder by id (file stem), sorted by id. Two
+/// files with the same stem (e.g. `P1.png` and `P1.jpg`) are an error.
+pub fn list_images(dir: &Path) -> Result<BTreeMap<String, PathBuf>, CohortError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| CohortError::io(dir, e))?;
+    let mut out = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| CohortError::io(dir, e))?.path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        let Some(ext) = ext else { continue };
+        if !path.is_file() || !IMAGE_EXTENSIONS.contains(&ext.as_str()) {
+            continue;
+        }
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if let Some(prev) = out.insert(stem.to_string(), path.clone()) {
+            clashes.push(format!(
+                "id {stem:?} has two files: {} and {}",
+                prev.display(),
+                path.display()
+            ));
+        }
+    }
+    if clashes.is_empty() {
+        Ok(out)
+    } else {
+        Err(CohortError::Unpaired {
+            dir: dir.to_path_buf(),
+            problems: clashes,
+        })
+    }
+}
+
+/// The image/mask pairs of a cohort folder, sorted by id: `dir/images/<id>.*`
+/// with `dir/<masks_subdir>/<id>.*`. An image without a mask, or a mask
+/// without an image, is an error listing every such id.
+pub fn scan_cases(dir: &Path, masks_subdir: &str) -> Result<Vec<Case>, CohortError> {
+    let images = list_images(&dir.join("images"))?;
+    let masks_dir = dir.join(masks_subdir);
+    let masks = list_images(&masks_dir)?;
+    let mut problems = Vec::new();
+    for id in images.keys().filter(|id| !masks.contains_key(*id)) {
+        problems.push(format!("image {id:?} has no mask in {}", masks_dir.display()));
+    }
+    for id in masks.keys().filter(|id| !images.contains_key(*id)) {
+        problems.push(format!("mask {id:?} has no image in images/"));
+    }
+    if !problems.is_empty() {
+        return Err(CohortError::Unpaired {
+            dir: dir.to_path_buf(),
+            problems,
+        });
+    }
+    Ok(images
+        .into_iter()
+        .map(|(id, image)| {
+            let mask = masks[&id].clone();
+            Case { id, image, mask }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_by_stem_and_reports_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("images")).unwrap();
+        std::fs::create_dir_all(d.join("masks")).unwrap();
+        for f in ["images/a.png", "images/b.jpg", "masks/a.png", "masks/b.png", "images/notes.txt"] {
+            std::fs::write(d.join(f), b"x").unwrap();
+        }
+        let cases = scan_cases(d, "masks").unwrap();
+        assert_eq!(cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        std::fs::write(d.join("images/c.png"), b"x").unwrap();
+        std::fs::write(d.join("masks/z.png"), b"x").unwrap();
+        let err = scan_cases(d, "masks").unwrap_err().to_string();
+        assert!(err.contains("image \"c\" has no mask") && err.contains("mask \"z\" has no image"), "{err}");
+    }
+}

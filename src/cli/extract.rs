@@ -1,0 +1,162 @@
+//! `dlrn extract handcrafted|deep`: per-image feature tables, and the driver
+//! both share (case pairing, labels, resume, ordered output, failure report).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+use dlrn_cohort::{Case, Table, feature_frame, scan_cases, write_table};
+
+use super::{extract_deep, extract_handcrafted};
+
+/// Extract a feature table from a cohort's images and masks.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub kind: Kind,
+}
+
+/// Which features to extract.
+#[derive(Debug, Subcommand)]
+pub enum Kind {
+    /// The 544 handcrafted (BUSAT) features of every image.
+    Handcrafted(extract_handcrafted::Args),
+    /// The 2048 ResNet50 global-average-pool features of every lesion crop.
+    Deep(extract_deep::Args),
+}
+
+/// Runs the chosen extraction.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.kind {
+        Kind::Handcrafted(a) => extract_handcrafted::run(a),
+        Kind::Deep(a) => extract_deep::run(a),
+    }
+}
+
+/// What an extraction has to do: the cases still missing from the output, the
+/// rows already there (resume), and the labels from clinical.csv if present.
+pub struct Plan {
+    /// Cases whose id is not yet in the output, sorted by id.
+    pub todo: Vec<Case>,
+    /// Rows already in the output, by id.
+    pub done: BTreeMap<String, Vec<f64>>,
+    /// ALN_status by id, when the cohort has a labelled clinical.csv.
+    pub labels: Option<HashMap<String, Option<u8>>>,
+    /// Total cases in the cohort.
+    pub total: usize,
+}
+
+/// Pairs images with masks and reads what an earlier run already wrote to
+/// `out` (its columns must be exactly id, [ALN_status], `names`).
+pub fn plan(cohort: &Path, masks: &str, out: &Path, names: &[String]) -> anyhow::Result<Plan> {
+    let cases = scan_cases(cohort, masks)?;
+    let total = cases.len();
+    let labels = read_labels(cohort)?;
+    let mut done = BTreeMap::new();
+    if out.exists() {
+        let table = Table::read(out).with_context(|| format!("reading the existing output {}", out.display()))?;
+        let expected: Vec<String> = table
+            .column_names()
+            .into_iter()
+            .filter(|c| c != "id" && c != "ALN_status")
+            .collect();
+        if expected != names {
+            anyhow::bail!(
+                "{} exists but its columns are not this extraction's ({} feature columns, expected {}); \
+                 delete it or choose another --out",
+                out.display(),
+                expected.len(),
+                names.len()
+            );
+        }
+        let ids = table.ids()?;
+        let columns: Vec<Vec<f64>> = names.iter().map(|n| table.f64_column(n)).collect::<Result<_, _>>()?;
+        for (i, id) in ids.into_iter().enumerate() {
+            done.insert(id, columns.iter().map(|c| c[i]).collect());
+        }
+    }
+    let todo = cases.into_iter().filter(|c| !done.contains_key(&c.id)).collect();
+    Ok(Plan { todo, done, labels, total })
+}
+
+fn read_labels(cohort: &Path) -> anyhow::Result<Option<HashMap<String, Option<u8>>>> {
+    let path = cohort.join("clinical.csv");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let table = Table::read(&path)?;
+    if !table.has_column("ALN_status") {
+        return Ok(None);
+    }
+    let ids = table.ids()?;
+    let raw = table.f64_column("ALN_status")?;
+    let mut out = HashMap::with_capacity(ids.len());
+    for (row, (id, v)) in ids.into_iter().zip(raw).enumerate() {
+        let label = match v {
+            x if x.is_nan() => None,
+            x if x == 0.0 => Some(0),
+            x if x == 1.0 => Some(1),
+            x => anyhow::bail!("{}: row {}, column `ALN_status`: {x} is not 0 or 1", path.display(), row + 1),
+        };
+        out.insert(id, label);
+    }
+    Ok(Some(out))
+}
+
+/// Writes all rows sorted by id (so reruns and resumed runs give the same bytes).
+pub fn write_rows(
+    out: &Path,
+    names: &[String],
+    labels: Option<&HashMap<String, Option<u8>>>,
+    rows: &BTreeMap<String, Vec<f64>>,
+) -> anyhow::Result<()> {
+    let ids: Vec<String> = rows.keys().cloned().collect();
+    let values: Vec<Vec<f64>> = rows.values().cloned().collect();
+    let label_col: Option<Vec<Option<u8>>> =
+        labels.map(|l| ids.iter().map(|id| l.get(id).copied().flatten()).collect());
+    let mut df = feature_frame(&ids, label_col.as_deref(), names, &values)?;
+    let tmp = temp_path(out);
+    write_table(&mut df, &tmp)?;
+    std::fs::rename(&tmp, out).with_context(|| format!("moving {} into place", tmp.display()))?;
+    Ok(())
+}
+
+fn temp_path(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    // Keep the extension last: the writer picks the format from it.
+    out.with_file_name(format!(".partial-{name}"))
+}
+
+/// Prints per-image failures together and NaN counts per column; with
+/// `strict`, any failure is an error (the rows that succeeded are already written).
+pub fn finish(
+    out: &Path,
+    names: &[String],
+    rows: &BTreeMap<String, Vec<f64>>,
+    failures: &[(String, String)],
+    strict: bool,
+) -> anyhow::Result<()> {
+    let mut nan_cols: Vec<(String, usize)> = names
+        .iter()
+        .enumerate()
+        .map(|(j, n)| (n.clone(), rows.values().filter(|r| r[j].is_nan()).count()))
+        .filter(|(_, c)| *c > 0)
+        .collect();
+    nan_cols.sort();
+    eprintln!("{}: {} rows, {} feature columns", out.display(), rows.len(), names.len());
+    if !nan_cols.is_empty() {
+        let parts: Vec<String> = nan_cols.iter().map(|(n, c)| format!("{n} ({c})")).collect();
+        eprintln!("undefined values (NaN) in: {}", parts.join(", "));
+    }
+    if !failures.is_empty() {
+        eprintln!("{} image(s) could not be processed:", failures.len());
+        for (id, msg) in failures {
+            eprintln!("  {id}: {msg}");
+        }
+        if strict {
+            anyhow::bail!("{} image(s) failed (--strict)", failures.len());
+        }
+    }
+    Ok(())
+}
