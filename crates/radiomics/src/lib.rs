@@ -5,8 +5,8 @@
 //! the 544 values with the released names and order out. [`Prepared::new`]
 //! validates the inputs and despeckles the image (§2); every family reads
 //! the resulting [`Prepared`]; [`registry::FAMILIES`] fixes names and order.
-//! Colour and 16-bit input are converted first with
-//! [`preprocess::rgb_to_grey`] and [`preprocess::grey16_to_8`] (§2.2).
+//! Colour and 16-bit input must be converted to 8-bit grey first (§2.2);
+//! dlrn-cohort's image loader does that with the toolbox's luma weights.
 
 #![warn(missing_docs)]
 

@@ -31,30 +31,6 @@ const WR: [[u8; 9]; 9] = [
     [0, 0, 0, 1, 1, 1, 0, 0, 0],
 ];
 
-/// Grey level of an RGB pixel with the luma weights of §2.2
-/// (`0.2989 R + 0.5870 G + 0.1140 B`, MATLAB `rgb2gray`), rounded half away
-/// from zero. Use this, not the image crate's Rec. 709 luma, so that colour
-/// input gives the toolbox's grey image.
-pub fn luma(r: u8, g: u8, b: u8) -> u8 {
-    (0.2989 * r as f64 + 0.5870 * g as f64 + 0.1140 * b as f64)
-        .round()
-        .min(255.0) as u8
-}
-
-/// Converts row-major interleaved RGB bytes to grey with [`luma`] (§2.2).
-pub fn rgb_to_grey(rgb: &[u8]) -> Vec<u8> {
-    rgb.chunks_exact(3)
-        .map(|p| luma(p[0], p[1], p[2]))
-        .collect()
-}
-
-/// Maps 16-bit grey levels to 8 bits as MATLAB `im2uint8` does
-/// (`round(v / 257)`), since the toolbox would saturate values above 255
-/// after despeckling (§2.2).
-pub fn grey16_to_8(v: &[u16]) -> Vec<u8> {
-    v.iter().map(|&x| ((x as u32 + 128) / 257) as u8).collect()
-}
-
 /// Removes isolated lesion pixels (no 8-neighbour in the mask), as BUSAT's
 /// mask cleaning (`bwmorph(.., 'clean')`) does (§2.3).
 pub fn remove_isolated(width: usize, height: usize, mask: &[bool]) -> Vec<bool> {
@@ -240,23 +216,6 @@ pub fn isf(width: usize, height: usize, img: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn colour_and_16_bit_conversion_by_hand() {
-        // 0.2989·255 = 76.22 → 76; 0.5870·255 = 149.69 → 150; 0.1140·255 = 29.07 → 29;
-        // white: 0.9999·255 = 254.97 → 255.
-        assert_eq!(
-            rgb_to_grey(&[255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]),
-            vec![76, 150, 29, 255]
-        );
-        // 0.2989·10 + 0.5870·20 + 0.1140·30 = 2.989 + 11.74 + 3.42 = 18.149 → 18.
-        assert_eq!(luma(10, 20, 30), 18);
-        // 65535/257 = 255; 128/257 = 0.498 → 0; 129/257 = 0.502 → 1; 385/257 = 1.498 → 1.
-        assert_eq!(
-            grey16_to_8(&[65535, 0, 128, 129, 385, 386]),
-            vec![255, 0, 0, 1, 1, 2]
-        );
-    }
 
     #[test]
     fn sub_windows_partition_the_radius_5_disk() {
