@@ -780,13 +780,18 @@ pub fn shape_window(
     }
 }
 
-/// The lesion of `p` as a [`Binary`] over the whole image.
-pub fn lesion(p: &crate::Prepared) -> Binary {
-    Binary {
-        width: p.width,
-        height: p.height,
-        data: p.mask.clone(),
+/// The lesion on `B`, its box enlarged by one background pixel on every
+/// side (§5.1, §5.3); the frame may lie outside the image.
+pub fn lesion_in_frame(p: &crate::Prepared) -> Binary {
+    let bb = p.bbox;
+    let (rows, cols) = (bb.rows() + 2, bb.cols() + 2);
+    let mut b = Binary::new(cols, rows);
+    for r in 0..bb.rows() {
+        let src = (bb.row0 + r) * p.width + bb.col0;
+        b.data[(r + 1) * cols + 1..(r + 1) * cols + 1 + bb.cols()]
+            .copy_from_slice(&p.mask[src..src + bb.cols()]);
     }
+    b
 }
 
 /// Lesion pixels of `p` as (row, col), column-major order.

@@ -2,7 +2,9 @@
 //! 2013; Shen et al. 2007): undulations mMU, angularity mMA and their sum.
 
 use crate::Prepared;
-use crate::blocks::{Binary, distance_inside, keep_components_at_least, label8, skeleton};
+use crate::blocks::{
+    Binary, distance_inside, keep_components_at_least, label8, lesion_in_frame, skeleton,
+};
 
 /// Column names of this family, in released order.
 pub const COLUMNS: [&str; 3] = ["mMU", "mMA", "mMUA"];
@@ -16,14 +18,8 @@ pub const COLUMNS: [&str; 3] = ["mMU", "mMA", "mMUA"];
 /// whose own maximum inside distance exceeds 3. Angularity counts skeleton
 /// components (≥ 5 pixels) outside the circle.
 pub fn compute(p: &Prepared) -> Vec<f64> {
-    let bb = p.bbox;
-    let (rows, cols) = (bb.rows() + 2, bb.cols() + 2);
-    let mut les = Binary::new(cols, rows);
-    for r in 0..bb.rows() {
-        for c in 0..bb.cols() {
-            les.data[(r + 1) * cols + c + 1] = p.mask[(bb.row0 + r) * p.width + bb.col0 + c];
-        }
-    }
+    let les = lesion_in_frame(p);
+    let (rows, cols) = (les.height, les.width);
     let d = distance_inside(&les);
     let dmax = d.iter().copied().fold(0.0f64, f64::max);
     let (mut sr, mut sc, mut n) = (0.0, 0.0, 0usize);

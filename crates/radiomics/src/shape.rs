@@ -9,8 +9,8 @@
 use crate::Prepared;
 use crate::blocks::{
     Binary, chain_perimeter, convex_hull_mask, ellipse_axes, equivalent_ellipse_in,
-    keep_components_at_least, lesion_pixels, pattern_area, perimeter_pixels, shape_window,
-    skeleton, trace_boundary,
+    keep_components_at_least, lesion_in_frame, lesion_pixels, pattern_area, perimeter_pixels,
+    shape_window, skeleton, trace_boundary,
 };
 
 /// Column names of this family, in released order.
@@ -106,14 +106,8 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
 /// sNRV: pattern area of `Ω XOR H` over the pattern area of the convex hull
 /// mask `H`, both on the box enlarged by one pixel (§5.1).
 fn nrv(p: &Prepared) -> f64 {
-    let bb = p.bbox;
-    let (rows, cols) = (bb.rows() + 2, bb.cols() + 2);
-    let mut local = Binary::new(cols, rows);
-    for r in 0..bb.rows() {
-        for c in 0..bb.cols() {
-            local.data[(r + 1) * cols + c + 1] = p.mask[(bb.row0 + r) * p.width + bb.col0 + c];
-        }
-    }
+    let local = lesion_in_frame(p);
+    let (rows, cols) = (local.height, local.width);
     let hull = convex_hull_mask(&local);
     let xor = Binary {
         width: cols,
