@@ -2,9 +2,7 @@
 //! 2013; Shen et al. 2007): undulations mMU, angularity mMA and their sum.
 
 use crate::Prepared;
-use crate::blocks::{
-    Binary, distance_inside, keep_components_at_least, label8, lesion_in_frame, skeleton,
-};
+use crate::blocks::{Binary, distance_inside, keep_components_at_least, label8, lesion_in_frame};
 
 /// Column names of this family, in released order.
 pub const COLUMNS: [&str; 3] = ["mMU", "mMA", "mMUA"];
@@ -90,7 +88,7 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
     }
 
     // Angularity.
-    let skel = skeleton(&les);
+    let skel = p.skeleton();
     let far = Binary {
         width: cols,
         height: rows,

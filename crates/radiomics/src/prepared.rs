@@ -49,6 +49,9 @@ pub struct Prepared {
     pub pixels: Vec<usize>,
     /// Centroid of `Ω` as (mean row, mean column), 0-based.
     pub centroid: (f64, f64),
+    /// The lesion's skeleton on its framed box, computed once on first use
+    /// (shape's sENS and margin's mMA both need it, §5.1, §5.3).
+    skeleton: std::sync::OnceLock<crate::blocks::Binary>,
 }
 
 impl Prepared {
@@ -135,7 +138,16 @@ impl Prepared {
             bbox,
             pixels,
             centroid: (sr / n, sc / n),
+            skeleton: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Skeleton of the lesion (§3, 102-iteration cap) on `B`, the box
+    /// enlarged by one background pixel ([`crate::blocks::lesion_in_frame`]).
+    /// Computed on first call from the current mask, then kept.
+    pub fn skeleton(&self) -> &crate::blocks::Binary {
+        self.skeleton
+            .get_or_init(|| crate::blocks::skeleton(&crate::blocks::lesion_in_frame(self)))
     }
 
     /// Lesion pixel count `A`.

@@ -10,7 +10,7 @@ use crate::Prepared;
 use crate::blocks::{
     Binary, chain_perimeter, convex_hull_mask, ellipse_axes, equivalent_ellipse_in,
     keep_components_at_least, lesion_in_frame, lesion_pixels, pattern_area, perimeter_pixels,
-    shape_window, skeleton, trace_boundary,
+    shape_window, trace_boundary,
 };
 
 /// Column names of this family, in released order.
@@ -82,7 +82,9 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
     };
     let s_or = pattern_area(&inter) / pattern_area(&union);
     let s_enc = p_e / p_o;
-    let skel = keep_components_at_least(&skeleton(&omega), 5);
+    // Component removal and counting do not depend on the frame: the
+    // skeleton on B serves (shared with margin).
+    let skel = keep_components_at_least(p.skeleton(), 5);
     let s_ens = skel.count() as f64 / p_e;
     let (ax_mx, ax_mn) = ellipse_axes(&e.pixels());
     let s_ls = ax_mx / ax_mn;
