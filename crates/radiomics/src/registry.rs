@@ -235,9 +235,18 @@ pub fn extract_prepared(p: &Prepared) -> Features {
     for f in FAMILIES {
         let v = (f.compute)(p);
         debug_assert_eq!(v.len(), f.columns.len(), "family {}", f.name);
+        // Columns are mostly consecutive: try the slot after the previous
+        // one before searching (keeps placement linear in the column count).
+        let mut next = 0usize;
         for (name, x) in f.columns.iter().zip(v) {
-            if let Some(i) = COLUMNS.iter().position(|c| c == name) {
+            let i = if COLUMNS.get(next) == Some(name) {
+                Some(next)
+            } else {
+                COLUMNS.iter().position(|c| c == name)
+            };
+            if let Some(i) = i {
                 values[i] = x;
+                next = i + 1;
             }
         }
     }
@@ -257,4 +266,25 @@ pub fn extract(
     mask: &[bool],
 ) -> Result<Features, RadiomicsError> {
     Ok(extract_prepared(&Prepared::new(width, height, grey, mask)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn family_slices_agree_with_the_families_own_names() {
+        assert_eq!(
+            family("histogram").map(|f| f.columns),
+            Some(&histogram::NAMES[..])
+        );
+        assert_eq!(family("shape").map(|f| f.columns), Some(&COLUMNS[..17]));
+        assert_eq!(COLUMNS[17], "FD");
+        assert_eq!(&COLUMNS[309..317], &FRACTAL_COLUMNS[1..]);
+        assert_eq!(
+            family("boundary").map(|f| &f.columns[..5]),
+            Some(&COLUMNS[25..30])
+        );
+        assert_eq!(COLUMNS[543], "nrg");
+    }
 }
