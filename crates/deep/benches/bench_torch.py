@@ -1,4 +1,4 @@
-"""PyTorch side of `cargo xtask bench deep`: torchvision resnet50 forward
+"""PyTorch side of `cargo xtask bench deep` (Rust side: benches/resnet50.rs): torchvision resnet50 forward
 throughput (images/s), eval mode, torch.inference_mode, random weights and
 input, up to the pooled features (fc replaced by Identity, as dlrn extracts).
 

@@ -1,11 +1,12 @@
-//! ResNet50 forward throughput (images/s) on a Burn backend, random seeded
-//! weights and input, BatchNorm folded (as `dlrn extract deep` runs it) and
-//! unfolded. The PyTorch side is crates/deep/scripts/bench_torch.py; `cargo
-//! xtask bench deep` runs both with the same thread count and prints ratios.
+//! `cargo bench -p dlrn-deep` (no harness): ResNet50 forward throughput
+//! (images/s) on a Burn backend, random seeded weights and input, BatchNorm
+//! folded (as `dlrn extract deep` runs it) and unfolded. The PyTorch side is
+//! benches/bench_torch.py; `cargo xtask bench deep` runs both on the same
+//! machine with the same thread count (all cores unless RAYON_NUM_THREADS /
+//! --threads say otherwise).
 //!
-//! Usage: bench_deep [--backend flex|ndarray|wgpu|cuda] [--batches 1,16]
-//!                   [--secs 5] [--side 224]
-//! Threads: rayon's default (all cores) or RAYON_NUM_THREADS.
+//! Usage: resnet50 [--backend flex|ndarray|wgpu|cuda] [--batches 1,16]
+//!                 [--secs 5] [--side 224] [--variants fused,plain]
 //! Prints one JSON object per (variant, batch) on stdout.
 
 use std::time::Instant;
@@ -20,6 +21,7 @@ struct Opts {
     batches: Vec<usize>,
     secs: f64,
     side: usize,
+    variants: Vec<String>,
 }
 
 fn parse() -> Opts {
@@ -28,10 +30,16 @@ fn parse() -> Opts {
         batches: vec![1, 16],
         secs: 5.0,
         side: 224,
+        variants: vec!["fused".into(), "plain".into()],
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
+        // `cargo bench` passes `--bench` to harness-free targets.
+        if args[i] == "--bench" {
+            i += 1;
+            continue;
+        }
         let v = args.get(i + 1).cloned().unwrap_or_default();
         match args[i].as_str() {
             "--backend" => {
@@ -43,6 +51,7 @@ fn parse() -> Opts {
             "--batches" => o.batches = v.split(',').map(|b| b.parse().expect("batch")).collect(),
             "--secs" => o.secs = v.parse().expect("secs"),
             "--side" => o.side = v.parse().expect("side"),
+            "--variants" => o.variants = v.split(',').map(String::from).collect(),
             other => panic!("unknown argument {other:?}"),
         }
         i += 2;
@@ -93,13 +102,17 @@ impl InferenceJob for Job<'_> {
                         .collect()
                 })
                 .collect();
-            let (fused_ips, it1) = time(&fused, &inputs, o.side, o.secs, &device);
-            let (plain_ips, it2) = time(&model, &inputs, o.side, o.secs, &device);
-            for (variant, ips, iters) in
-                [("burn-fused-bn", fused_ips, it1), ("burn", plain_ips, it2)]
-            {
+            for variant in &o.variants {
+                let (name, (ips, iters)) = match variant.as_str() {
+                    "fused" => (
+                        "burn-fused-bn",
+                        time(&fused, &inputs, o.side, o.secs, &device),
+                    ),
+                    "plain" => ("burn", time(&model, &inputs, o.side, o.secs, &device)),
+                    other => panic!("unknown variant {other:?} (fused, plain)"),
+                };
                 println!(
-                    "{{\"impl\":\"{variant}\",\"backend\":\"{}\",\"batch\":{batch},\"side\":{},\"threads\":{threads},\"iters\":{iters},\"images_per_s\":{ips:.3}}}",
+                    "{{\"impl\":\"{name}\",\"backend\":\"{}\",\"batch\":{batch},\"side\":{},\"threads\":{threads},\"iters\":{iters},\"images_per_s\":{ips:.3}}}",
                     kind.name(),
                     o.side
                 );
