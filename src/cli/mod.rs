@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 pub mod util;
 pub mod validate;
+pub mod simulate;
 
 /// Deep learning radiomics nomogram (DLRN) for axillary lymph node metastasis
 /// from breast ultrasound: features, models, evaluation and reports.
@@ -20,12 +21,15 @@ pub struct Cli {
 pub enum Command {
     /// Check a cohort folder and print a summary or every problem found.
     Validate(validate::Args),
+    /// Write the simulated multicentre study: clinical tables, images, masks, previews.
+    Simulate(simulate::Args),
 }
 
 /// Runs the chosen stage.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 
