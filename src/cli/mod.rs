@@ -4,6 +4,11 @@
 use clap::{Parser, Subcommand};
 
 pub mod util;
+pub mod score;
+pub mod evaluate;
+pub mod compare;
+pub mod logistic;
+pub mod icc;
 pub mod validate;
 pub mod simulate;
 
@@ -23,6 +28,16 @@ pub enum Command {
     Validate(validate::Args),
     /// Write the simulated multicentre study: clinical tables, images, masks, previews.
     Simulate(simulate::Args),
+    /// Score patients with a signature: the linear combination of selected features.
+    Score(score::Args),
+    /// Evaluate a score: AUC with DeLong 95% CI, and accuracy measures at a cut-off.
+    Evaluate(evaluate::Args),
+    /// Compare two scores on the same patients: paired DeLong test, IDI and NRI.
+    Compare(compare::Args),
+    /// Fit a logistic regression and print the Table 3-style coefficient table.
+    Logistic(logistic::Args),
+    /// Per-feature ICC over repeated readings; keep the reproducible features.
+    Icc(icc::Args),
 }
 
 /// Runs the chosen stage.
@@ -30,6 +45,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Logistic(args) => logistic::run(args),
+        Command::Icc(args) => icc::run(args),
     }
 }
 

@@ -1,0 +1,273 @@
+//! `dlrn icc`: per-feature reproducibility (ICC) over repeated extractions,
+//! and the list of features that pass the threshold.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::ValueEnum;
+use dlrn_cohort::Table;
+use dlrn_stats::{IccForm, icc};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cli::util::print_json;
+
+/// Which ICC decides whether a feature is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Form {
+    /// ICC(1,1): one-way random, single rater.
+    Icc1,
+    /// ICC(2,1): two-way random, absolute agreement, single rater (default).
+    Icc2,
+    /// ICC(3,1): two-way mixed, consistency, single rater.
+    Icc3,
+    /// ICC(1,k): one-way random, mean of k raters.
+    Icc1k,
+    /// ICC(2,k): two-way random, absolute agreement, mean of k raters.
+    Icc2k,
+    /// ICC(3,k): two-way mixed, consistency, mean of k raters.
+    Icc3k,
+}
+
+impl Form {
+    fn stats(self) -> IccForm {
+        match self {
+            Form::Icc1 => IccForm::Icc1,
+            Form::Icc2 => IccForm::Icc2,
+            Form::Icc3 => IccForm::Icc3,
+            Form::Icc1k => IccForm::Icc1k,
+            Form::Icc2k => IccForm::Icc2k,
+            Form::Icc3k => IccForm::Icc3k,
+        }
+    }
+}
+
+/// Per-feature ICC over repeated readings; keep the reproducible features.
+///
+/// Each --reads table (.csv or .parquet, columns id, optional ALN_status and
+/// the features) is one reading of the same patients: in the study, reader 1
+/// twice a month apart and reader 2 once on 60 training patients. Patients
+/// are matched by id over the ids all tables share (in the first table's
+/// order); features are the first table's columns other than id and
+/// ALN_status and must exist in every table. For each feature the
+/// Shrout–Fleiss ICCs are computed as `psych::ICC(x, lmer = FALSE)`; patients
+/// with a missing value for that feature are left out of that feature.
+///
+/// The pipeline keeps a feature when the chosen ICC is > --threshold (the
+/// study: ICC > 0.80). Default form ICC2, i.e. ICC(2,1), two-way random
+/// effects, absolute agreement, single measurement: readers and sessions are
+/// a sample of possible readers, systematic offsets between readings count as
+/// disagreement, and the pipeline uses one reading per patient (Koo & Li
+/// 2016). A feature constant over all readings has an undefined ICC (NaN)
+/// and is dropped.
+///
+/// Writes --out with columns feature, icc, ci_low, ci_high, f, p_value,
+/// n_subjects, kept (1/0), in table order.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// One reading (feature table); give two or more.
+    #[arg(long, value_name = "TABLE", required = true)]
+    pub reads: Vec<PathBuf>,
+
+    /// The ICC form that decides.
+    #[arg(long, value_enum, default_value_t = Form::Icc2)]
+    pub form: Form,
+
+    /// Keep features whose ICC is strictly greater than this.
+    #[arg(long, default_value_t = 0.8, value_name = "ICC")]
+    pub threshold: f64,
+
+    /// Output table of per-feature ICCs (.csv).
+    #[arg(long, value_name = "CSV")]
+    pub out: PathBuf,
+
+    /// Outcome column to skip (not a feature).
+    #[arg(long, default_value = "ALN_status", value_name = "COLUMN")]
+    pub label: String,
+
+    /// Print a JSON summary (form, threshold, counts, kept features) on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One feature's ICC row.
+#[derive(Debug, Serialize)]
+pub struct FeatureIcc {
+    /// Feature name.
+    pub feature: String,
+    /// The chosen ICC.
+    pub icc: f64,
+    /// Its 95% CI lower bound.
+    pub ci_low: f64,
+    /// Its 95% CI upper bound.
+    pub ci_high: f64,
+    /// F statistic.
+    pub f: f64,
+    /// p-value of F.
+    pub p_value: f64,
+    /// Patients with a value in every reading.
+    pub n_subjects: usize,
+    /// icc > threshold.
+    pub kept: bool,
+}
+
+/// The `--json` summary of `dlrn icc`.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// psych's name of the form used.
+    pub form: &'static str,
+    /// Threshold (strict >).
+    pub threshold: f64,
+    /// Readings.
+    pub n_readings: usize,
+    /// Patients shared by every reading.
+    pub n_subjects: usize,
+    /// Features assessed.
+    pub n_features: usize,
+    /// Features kept.
+    pub n_kept: usize,
+    /// Kept feature names, in table order.
+    pub kept: Vec<String>,
+}
+
+/// Runs `dlrn icc`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.reads.len() < 2 {
+        bail!(
+            "give at least two --reads tables, found {}",
+            args.reads.len()
+        );
+    }
+    let tables = args
+        .reads
+        .iter()
+        .map(|p| Table::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<Vec<String>> = tables.iter().map(Table::ids).collect::<Result<_, _>>()?;
+    let index: Vec<std::collections::HashMap<&str, usize>> = ids
+        .iter()
+        .map(|v| v.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect())
+        .collect();
+    let shared: Vec<Vec<usize>> = ids[0]
+        .iter()
+        .filter_map(|id| {
+            index
+                .iter()
+                .map(|m| m.get(id.as_str()).copied())
+                .collect::<Option<Vec<usize>>>()
+        })
+        .collect();
+    if shared.len() < 2 {
+        bail!(
+            "the --reads tables share {} ids; the ICC needs at least 2 patients read in every table",
+            shared.len()
+        );
+    }
+    let features = tables[0].feature_names(&args.label);
+    let names: Vec<&str> = features.iter().map(String::as_str).collect();
+    for t in &tables[1..] {
+        t.require_columns(&names)?;
+    }
+    let form = args.form.stats();
+    let rows: Vec<FeatureIcc> = features
+        .par_iter()
+        .map(|f| -> anyhow::Result<FeatureIcc> {
+            let cols: Vec<Vec<f64>> = tables
+                .iter()
+                .map(|t| t.f64_column(f))
+                .collect::<Result<_, _>>()?;
+            let complete: Vec<&Vec<usize>> = shared
+                .iter()
+                .filter(|r| r.iter().zip(&cols).all(|(&i, c)| c[i].is_finite()))
+                .collect();
+            let raters: Vec<Vec<f64>> = (0..tables.len())
+                .map(|j| complete.iter().map(|r| cols[j][r[j]]).collect())
+                .collect();
+            let refs: Vec<&[f64]> = raters.iter().map(Vec::as_slice).collect();
+            let (value, lo, hi, fs, p) = if complete.len() < 2 {
+                (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN)
+            } else {
+                let t = icc(&refs, 0.95).with_context(|| format!("ICC of feature `{f}`"))?;
+                let r = t.get(form);
+                (r.icc, r.ci_low, r.ci_high, r.f, r.p_value)
+            };
+            Ok(FeatureIcc {
+                feature: f.clone(),
+                icc: value,
+                ci_low: lo,
+                ci_high: hi,
+                f: fs,
+                p_value: p,
+                n_subjects: complete.len(),
+                kept: value > args.threshold,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(&args.out)
+            .with_context(|| format!("creating {}", args.out.display()))?,
+    );
+    let csv_field = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let num = |v: f64| {
+        if v.is_nan() {
+            "NA".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    writeln!(w, "feature,icc,ci_low,ci_high,f,p_value,n_subjects,kept")?;
+    for r in &rows {
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{}",
+            csv_field(&r.feature),
+            num(r.icc),
+            num(r.ci_low),
+            num(r.ci_high),
+            num(r.f),
+            num(r.p_value),
+            r.n_subjects,
+            r.kept as u8
+        )?;
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    let kept: Vec<String> = rows
+        .iter()
+        .filter(|r| r.kept)
+        .map(|r| r.feature.clone())
+        .collect();
+    eprintln!(
+        "{} of {} features have {} > {} over {} patients × {} readings → {}",
+        kept.len(),
+        rows.len(),
+        form.name(),
+        args.threshold,
+        shared.len(),
+        tables.len(),
+        args.out.display()
+    );
+    if args.json {
+        print_json(&Summary {
+            form: form.name(),
+            threshold: args.threshold,
+            n_readings: tables.len(),
+            n_subjects: shared.len(),
+            n_features: rows.len(),
+            n_kept: kept.len(),
+            kept,
+        })?;
+    }
+    Ok(())
+}
