@@ -429,6 +429,28 @@ fn compare_matches_roc_test_and_improve_prob() {
         CLOSED,
         "categorical NRI",
     );
+
+    // --recalibrate refits both as univariate logistic models for IDI/NRI; the
+    // DeLong test always uses the scores as given.
+    let r = ok_json(&dlrn(
+        &[
+            "compare",
+            "--data",
+            path.to_str().unwrap(),
+            "--score",
+            "old",
+            "--score",
+            "new",
+            "--recalibrate",
+            "--json",
+        ],
+        tmp.path(),
+    ));
+    assert_eq!(
+        r["probabilities"],
+        serde_json::json!(["recalibrated", "recalibrated"])
+    );
+    assert_eq!(r["delong"]["z"], c["delong"]["z"]);
 }
 
 #[test]

@@ -21,7 +21,9 @@ use crate::cli::util::print_json;
 /// IDI and the continuous NRI of B over A follow `Hmisc::improveProb(x1 = A,
 /// x2 = B, y)`; they need probabilities, so a score outside [0, 1] (a linear
 /// predictor such as the signature) is first turned into a probability by a
-/// univariate logistic fit on this table (reported as "recalibrated").
+/// univariate logistic fit on this table (reported as "recalibrated");
+/// --recalibrate does so for both scores even when they lie in [0, 1] (for
+/// features or scores that are not probabilities).
 /// --nri-cutoffs 0.2,0.5 adds the categorical NRI at those risk cut-offs.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -40,6 +42,10 @@ pub struct Args {
     /// Risk cut-offs for the categorical NRI (increasing, inside (0, 1)).
     #[arg(long, value_name = "P,P,…", value_delimiter = ',')]
     pub nri_cutoffs: Vec<f64>,
+
+    /// Turn both scores into probabilities by univariate logistic fits, even inside [0, 1].
+    #[arg(long)]
+    pub recalibrate: bool,
 
     /// Print the result as JSON on stdout.
     #[arg(long)]
@@ -72,8 +78,13 @@ pub struct Comparison {
     pub nri_categorical: Option<CategoricalNri>,
 }
 
-fn as_probability(name: &str, labels: &[u8], s: &[f64]) -> anyhow::Result<(Vec<f64>, String)> {
-    if s.iter().all(|v| (0.0..=1.0).contains(v)) {
+fn as_probability(
+    name: &str,
+    labels: &[u8],
+    s: &[f64],
+    force: bool,
+) -> anyhow::Result<(Vec<f64>, String)> {
+    if !force && s.iter().all(|v| (0.0..=1.0).contains(v)) {
         return Ok((s.to_vec(), "as given".into()));
     }
     let fit = logistic_fit(&[s], &[name], labels)
@@ -95,8 +106,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let auc_a = auc_delong(&labels, a, 0.95).with_context(|| ctx(&args.score[0]))?;
     let auc_b = auc_delong(&labels, b, 0.95).with_context(|| ctx(&args.score[1]))?;
     let delong = delong_paired(&labels, a, b, 0.95).with_context(|| ctx("both scores"))?;
-    let (pa, how_a) = as_probability(&args.score[0], &labels, a)?;
-    let (pb, how_b) = as_probability(&args.score[1], &labels, b)?;
+    let (pa, how_a) = as_probability(&args.score[0], &labels, a, args.recalibrate)?;
+    let (pb, how_b) = as_probability(&args.score[1], &labels, b, args.recalibrate)?;
     let improve = improve_prob(&labels, &pa, &pb)?;
     let nri_cat = if args.nri_cutoffs.is_empty() {
         None
