@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod lasso;
 pub mod util;
 pub mod score;
 pub mod evaluate;
@@ -26,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Check a cohort folder and print a summary or every problem found.
     Validate(validate::Args),
+    /// Select features with LASSO-logistic regression and cross-validation (glmnet's cv.glmnet).
+    Lasso(lasso::Args),
     /// Write the simulated multicentre study: clinical tables, images, masks, previews.
     Simulate(simulate::Args),
     /// Score patients with a signature: the linear combination of selected features.
@@ -44,6 +47,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Lasso(args) => lasso::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Score(args) => score::run(args),
         Command::Evaluate(args) => evaluate::run(args),
