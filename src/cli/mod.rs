@@ -4,6 +4,8 @@
 use clap::{Parser, Subcommand};
 
 pub mod lasso;
+pub mod extract_deep;
+pub mod finetune;
 pub mod util;
 pub mod score;
 pub mod evaluate;
@@ -41,6 +43,8 @@ pub enum Command {
     Logistic(logistic::Args),
     /// Per-feature ICC over repeated readings; keep the reproducible features.
     Icc(icc::Args),
+    /// Fine-tune ResNet50 (2-class head) on a cohort's lesion crops.
+    Finetune(finetune::Args),
 }
 
 /// Runs the chosen stage.
@@ -54,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Logistic(args) => logistic::run(args),
         Command::Icc(args) => icc::run(args),
+        Command::Finetune(args) => finetune::run(args),
     }
 }
 

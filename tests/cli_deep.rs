@@ -1,0 +1,187 @@
+//! End-to-end tests of `dlrn extract deep` and `dlrn finetune` on a tiny
+//! cohort made of BUSAT's BUS01 image and mask (crates/deep/tests/fixtures).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn dlrn() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dlrn"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/deep/tests/fixtures")
+        .join(name)
+}
+
+/// A cohort of `ids`, each BUS01 (flipped for odd ids, so the cases differ),
+/// with clinical.csv giving ALN_status = index % 2.
+fn cohort(dir: &Path, ids: &[&str]) {
+    std::fs::create_dir_all(dir.join("images")).unwrap();
+    std::fs::create_dir_all(dir.join("masks")).unwrap();
+    let mut clinical = String::from("id,ALN_status\n");
+    for (i, id) in ids.iter().enumerate() {
+        std::fs::copy(
+            fixture("BUS01.png"),
+            dir.join("images").join(format!("{id}.png")),
+        )
+        .unwrap();
+        std::fs::copy(
+            fixture("BUS01_mask.png"),
+            dir.join("masks").join(format!("{id}.png")),
+        )
+        .unwrap();
+        clinical.push_str(&format!("{id},{}\n", i % 2));
+    }
+    std::fs::write(dir.join("clinical.csv"), clinical).unwrap();
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn extract_deep_writes_2048_features_with_provenance_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = tmp.path().join("c");
+    cohort(&c, &["P1", "P2"]);
+    let out = tmp.path().join("deep.csv");
+    let status = dlrn()
+        .args(["extract", "deep", "--cohort"])
+        .arg(&c)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "3", "--batch", "1"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (header, rows) = read_csv(&out);
+    assert_eq!(header.len(), 2 + 2048);
+    assert_eq!(&header[..3], ["id", "ALN_status", "f_1"]);
+    assert_eq!(header.last().unwrap(), "f_2048");
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0][0].as_str(), rows[0][1].as_str()), ("P1", "0"));
+    // Same image → same features; features after ReLU + mean are ≥ 0.
+    assert_eq!(rows[0][2..], rows[1][2..]);
+    assert!(
+        rows[0][2..]
+            .iter()
+            .all(|v| v.parse::<f64>().unwrap() >= 0.0)
+    );
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("deep.csv.meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["weights"]["source"], "random");
+    assert_eq!(meta["weights"]["seed"], 3);
+
+    // Resume: a partial file from an interrupted run with the same weights is kept.
+    let first = std::fs::read_to_string(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let line: String = std::iter::once("P1".to_string())
+        .chain(rows[0][2..].iter().cloned())
+        .collect::<Vec<_>>()
+        .join("\t");
+    std::fs::write(tmp.path().join("deep.csv.partial"), line + "\n").unwrap();
+    std::fs::write(
+        tmp.path().join("deep.csv.partial.json"),
+        r#"{"source":"random","seed":3}"#,
+    )
+    .unwrap();
+    let output = dlrn()
+        .args(["extract", "deep", "--json", "--cohort"])
+        .arg(&c)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["resumed"], 1);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
+}
+
+#[test]
+fn extract_deep_reports_a_missing_weights_file_and_bad_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = tmp.path().join("c");
+    cohort(&c, &["P1"]);
+    for (weights, expect) in [
+        ("nope.safetensors", "nope.safetensors"),
+        ("w.bin", ".pth, .pt, .safetensors or .mpk"),
+    ] {
+        let w = tmp.path().join(weights);
+        if weights.ends_with(".bin") {
+            std::fs::write(&w, b"x").unwrap();
+        }
+        let out = dlrn()
+            .args(["extract", "deep", "--cohort"])
+            .arg(&c)
+            .arg("--out")
+            .arg(tmp.path().join("o.csv"))
+            .arg("--weights")
+            .arg(&w)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{err}");
+    }
+}
+
+#[test]
+fn finetune_writes_weights_that_extract_deep_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let train = tmp.path().join("train");
+    let val = tmp.path().join("val");
+    cohort(&train, &["T1", "T2"]);
+    cohort(&val, &["V1", "V2"]);
+    let w = tmp.path().join("w.mpk");
+    let output = dlrn()
+        .args([
+            "finetune", "--json", "--epochs", "1", "--batch", "2", "--cohort",
+        ])
+        .arg(&train)
+        .arg("--val")
+        .arg(&val)
+        .arg("--out")
+        .arg(&w)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["state"]["best_epoch"], 1);
+    assert_eq!(summary["init"]["source"], "random");
+    assert!(w.exists());
+    let out = tmp.path().join("f.csv");
+    let status = dlrn()
+        .args(["extract", "deep", "--cohort"])
+        .arg(&val)
+        .arg("--out")
+        .arg(&out)
+        .arg("--weights")
+        .arg(&w)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let meta = std::fs::read_to_string(tmp.path().join("f.csv.meta.json")).unwrap();
+    assert!(
+        meta.contains("burn-mpk") && meta.contains("sha256"),
+        "{meta}"
+    );
+}
