@@ -8,6 +8,15 @@
 //! Usage: resnet50 [--backend flex|ndarray|wgpu|cuda] [--batches 1,16]
 //!                 [--secs 5] [--side 224] [--variants fused,plain]
 //! Prints one JSON object per (variant, batch) on stdout.
+//!
+//! Measured 2026-11-27 on the 2-core build machine while other builds ran
+//! (load 4 on 2 cores, so absolute numbers are low and noisy), same run as
+//! bench_torch.py --threads 2 (torch 2.15.0): batch 1: folded 3.3-3.9,
+//! plain 3.3, PyTorch 1.7 images/s; batch 16: folded 3.4-3.5, plain 1.26,
+//! PyTorch 4.1 images/s (folded/PyTorch 0.83-0.85). perf, batch 16 folded:
+//! 64% gemm's AVX2 2x6 f32 micro-kernel, ~23% im2col tiles and bias,
+//! ~3% page faults of fresh buffers. gemm's AVX-512 kernels (`burn/x86-v4`)
+//! measured no faster here (3.0-3.3 vs 3.5-3.7 images/s at batch 16).
 
 use std::time::Instant;
 
