@@ -89,11 +89,19 @@ const BINARY_TEXT: [(&str, &str); 3] = [
     ("yes", "no"),
 ];
 
+/// Numeric design columns made from table columns.
+#[derive(Debug)]
+pub struct Design {
+    /// Design column names (R's coefficient names).
+    pub terms: Vec<String>,
+    /// One value vector per design column (NaN where missing).
+    pub values: Vec<Vec<f64>>,
+    /// How each table column was coded.
+    pub coding: Vec<Coding>,
+}
+
 /// Turns table columns into numeric design columns with the documented coding.
-pub fn design(
-    table: &Table,
-    columns: &[String],
-) -> anyhow::Result<(Vec<String>, Vec<Vec<f64>>, Vec<Coding>)> {
+pub fn design(table: &Table, columns: &[String]) -> anyhow::Result<Design> {
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
     table.require_columns(&names)?;
     let (mut terms, mut values, mut codings) = (Vec::new(), Vec::new(), Vec::new());
@@ -169,7 +177,11 @@ pub fn design(
             });
         }
     }
-    Ok((terms, values, codings))
+    Ok(Design {
+        terms,
+        values,
+        coding: codings,
+    })
 }
 
 fn p_text(p: f64) -> String {
@@ -185,7 +197,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let table = Table::read(&args.data)?;
     table.require_columns(&[args.label.as_str()])?;
     let y = table.labels(&args.label)?;
-    let (terms, values, coding) = design(&table, &args.predictors)?;
+    let Design {
+        terms,
+        values,
+        coding,
+    } = design(&table, &args.predictors)?;
     let refs: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
     let names: Vec<&str> = terms.iter().map(String::as_str).collect();
     let ctx = || {
