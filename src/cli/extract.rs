@@ -43,15 +43,12 @@ pub struct Plan {
     pub done: BTreeMap<String, Vec<f64>>,
     /// ALN_status by id, when the cohort has a labelled clinical.csv.
     pub labels: Option<HashMap<String, Option<u8>>>,
-    /// Total cases in the cohort.
-    pub total: usize,
 }
 
 /// Pairs images with masks and reads what an earlier run already wrote to
 /// `out` (its columns must be exactly id, [ALN_status], `names`).
 pub fn plan(cohort: &Path, masks: &str, out: &Path, names: &[String]) -> anyhow::Result<Plan> {
     let cases = scan_cases(cohort, masks)?;
-    let total = cases.len();
     let labels = read_labels(cohort)?;
     let mut done = BTreeMap::new();
     if out.exists() {
@@ -77,7 +74,7 @@ pub fn plan(cohort: &Path, masks: &str, out: &Path, names: &[String]) -> anyhow:
         }
     }
     let todo = cases.into_iter().filter(|c| !done.contains_key(&c.id)).collect();
-    Ok(Plan { todo, done, labels, total })
+    Ok(Plan { todo, done, labels })
 }
 
 fn read_labels(cohort: &Path) -> anyhow::Result<Option<HashMap<String, Option<u8>>>> {

@@ -3,17 +3,19 @@
 
 use clap::{Parser, Subcommand};
 
-pub mod lasso;
+pub mod extract;
 pub mod extract_deep;
+pub mod extract_handcrafted;
 pub mod finetune;
+pub mod lasso;
 pub mod util;
 pub mod score;
+pub mod simulate;
 pub mod evaluate;
 pub mod compare;
 pub mod logistic;
 pub mod icc;
 pub mod validate;
-pub mod simulate;
 
 /// Deep learning radiomics nomogram (DLRN) for axillary lymph node metastasis
 /// from breast ultrasound: features, models, evaluation and reports.
@@ -29,10 +31,12 @@ pub struct Cli {
 pub enum Command {
     /// Check a cohort folder and print a summary or every problem found.
     Validate(validate::Args),
+    /// Extract a feature table (handcrafted or deep) from a cohort's images and masks.
+    Extract(extract::Args),
+    /// Fine-tune ResNet50 (2-class head) on a cohort's lesion crops.
+    Finetune(finetune::Args),
     /// Select features with LASSO-logistic regression and cross-validation (glmnet's cv.glmnet).
     Lasso(lasso::Args),
-    /// Write the simulated multicentre study: clinical tables, images, masks, previews.
-    Simulate(simulate::Args),
     /// Score patients with a signature: the linear combination of selected features.
     Score(score::Args),
     /// Evaluate a score: AUC with DeLong 95% CI, and accuracy measures at a cut-off.
@@ -43,22 +47,23 @@ pub enum Command {
     Logistic(logistic::Args),
     /// Per-feature ICC over repeated readings; keep the reproducible features.
     Icc(icc::Args),
-    /// Fine-tune ResNet50 (2-class head) on a cohort's lesion crops.
-    Finetune(finetune::Args),
+    /// Write the simulated multicentre study: clinical tables, images, masks, previews.
+    Simulate(simulate::Args),
 }
 
 /// Runs the chosen stage.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Extract(args) => extract::run(args),
+        Command::Finetune(args) => finetune::run(args),
         Command::Lasso(args) => lasso::run(args),
-        Command::Simulate(args) => simulate::run(args),
         Command::Score(args) => score::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Logistic(args) => logistic::run(args),
         Command::Icc(args) => icc::run(args),
-        Command::Finetune(args) => finetune::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 

@@ -1,10 +1,19 @@
-//! `cargo xtask`: sequences the `dlrn` stages (paper, published) and runs the
-//! benchmarks. Holds no statistics of its own.
+//! `cargo xtask`: sequences the study's stages (`paper`, `published`) over the
+//! `dlrn` binary and the library crates, and runs the benchmarks. It holds no
+//! statistics of its own: every number comes from a library crate.
+
+mod bench;
+mod cache;
+mod config;
+mod paper;
+mod published;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "xtask")]
+#[command(name = "cargo xtask", about = "Orchestrates the dlrn study")]
 struct Cli {
     #[command(subcommand)]
     command: Task,
@@ -12,13 +21,47 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run the whole study on the simulated cohorts (configs/paper.toml).
-    Paper,
+    /// Run the benchmarks of one area and, where R/PyTorch are installed, the
+    /// reference timed in the same run.
+    Bench {
+        /// Which benchmark.
+        #[arg(value_enum)]
+        area: bench::Area,
+    },
+    /// Full-size ResNet50 check against torchvision (needs Python torch).
+    VerifyTorch {
+        /// Folder for the reference weights, input and features.
+        dir: PathBuf,
+        /// Burn backend (flex, ndarray, cuda).
+        #[arg(long, default_value = "flex")]
+        backend: String,
+    },
+    /// Run the whole study (simulate if needed → features → ICC → LASSO →
+    /// clinical model → DLRN → nomogram → evaluation → reports).
+    Paper(paper::Args),
+    /// Score the published signature on the released feature tables (Table 2's
+    /// signature rows) and validate a hold-out LASSO on each table in turn.
+    Published(published::Args),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
     let cli = Cli::parse();
-    match cli.command {
-        Task::Paper => anyhow::bail!("paper: the pipeline is being assembled"),
+    let result = match cli.command {
+        Task::Bench { area } => bench::run(area),
+        Task::Paper(args) => paper::run(args),
+        Task::VerifyTorch { dir, backend } => bench::verify_torch(&dir, &backend),
+        Task::Published(args) => published::run(args),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(2);
     }
+}
+
+/// The workspace root (xtask's manifest is one level down).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
 }

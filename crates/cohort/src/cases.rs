@@ -55,15 +55,20 @@ pub fn list_images(dir: &Path) -> Result<BTreeMap<String, PathBuf>, CohortError>
 }
 
 /// The image/mask pairs of a cohort folder, sorted by id: `dir/images/<id>.*`
-/// with `dir/<masks_subdir>/<id>.*`. An image without a mask, or a mask
-/// without an image, is an error listing every such id.
+/// with `dir/<masks_subdir>/<id>.*`. A mask without an image is an error, and
+/// so is an image without a mask in the main `masks` folder; a re-outline
+/// folder (`icc/<reader>`) covers a subset of the patients, so there only the
+/// masks present are paired. Every such id is listed in the error.
 pub fn scan_cases(dir: &Path, masks_subdir: &str) -> Result<Vec<Case>, CohortError> {
     let images = list_images(&dir.join("images"))?;
     let masks_dir = dir.join(masks_subdir);
     let masks = list_images(&masks_dir)?;
+    let subset = masks_subdir != "masks";
     let mut problems = Vec::new();
-    for id in images.keys().filter(|id| !masks.contains_key(*id)) {
-        problems.push(format!("image {id:?} has no mask in {}", masks_dir.display()));
+    if !subset {
+        for id in images.keys().filter(|id| !masks.contains_key(*id)) {
+            problems.push(format!("image {id:?} has no mask in {}", masks_dir.display()));
+        }
     }
     for id in masks.keys().filter(|id| !images.contains_key(*id)) {
         problems.push(format!("mask {id:?} has no image in images/"));
@@ -74,10 +79,10 @@ pub fn scan_cases(dir: &Path, masks_subdir: &str) -> Result<Vec<Case>, CohortErr
             problems,
         });
     }
-    Ok(images
+    Ok(masks
         .into_iter()
-        .map(|(id, image)| {
-            let mask = masks[&id].clone();
+        .map(|(id, mask)| {
+            let image = images[&id].clone();
             Case { id, image, mask }
         })
         .collect())
@@ -102,5 +107,10 @@ mod tests {
         std::fs::write(d.join("masks/z.png"), b"x").unwrap();
         let err = scan_cases(d, "masks").unwrap_err().to_string();
         assert!(err.contains("image \"c\" has no mask") && err.contains("mask \"z\" has no image"), "{err}");
+        // A re-outline folder covers a subset: images without one are fine.
+        std::fs::create_dir_all(d.join("icc/r2")).unwrap();
+        std::fs::write(d.join("icc/r2/b.png"), b"x").unwrap();
+        let sub = scan_cases(d, "icc/r2").unwrap();
+        assert_eq!(sub.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["b"]);
     }
 }

@@ -54,6 +54,7 @@ impl Outline {
                 }
             }
         }
+        keep_largest_region(&mut m, width, height);
         m
     }
 
@@ -102,6 +103,48 @@ impl Outline {
     }
 }
 
+/// Keeps only the largest 8-connected region of a mask: a thin spicule can
+/// leave a few detached pixels after rasterisation, and a manual outline is
+/// one region (the feature extractors reject several).
+fn keep_largest_region(m: &mut [bool], width: usize, height: usize) {
+    let mut label = vec![0u32; m.len()];
+    let mut sizes = vec![0usize];
+    let mut stack = Vec::new();
+    for start in 0..m.len() {
+        if !m[start] || label[start] != 0 {
+            continue;
+        }
+        let id = sizes.len() as u32;
+        sizes.push(0);
+        label[start] = id;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            sizes[id as usize] += 1;
+            let (y, x) = ((i / width) as isize, (i % width) as isize);
+            for dy in -1..=1isize {
+                for dx in -1..=1isize {
+                    let (ny, nx) = (y + dy, x + dx);
+                    if ny < 0 || nx < 0 || ny >= height as isize || nx >= width as isize {
+                        continue;
+                    }
+                    let j = ny as usize * width + nx as usize;
+                    if m[j] && label[j] == 0 {
+                        label[j] = id;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+    }
+    if sizes.len() <= 2 {
+        return;
+    }
+    let best = (1..sizes.len()).max_by_key(|&k| (sizes[k], std::cmp::Reverse(k))).unwrap_or(1) as u32;
+    for (v, l) in m.iter_mut().zip(&label) {
+        *v = *v && *l == best;
+    }
+}
+
 /// Dice overlap 2|A∩B| / (|A| + |B|) of two masks (1 when both are empty).
 pub fn dice(a: &[bool], b: &[bool]) -> f64 {
     let (mut both, mut na, mut nb) = (0usize, 0usize, 0usize);
@@ -119,6 +162,27 @@ pub fn dice(a: &[bool], b: &[bool]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn detached_pixels_are_dropped() {
+        // 5×4 mask: a 2×2 block at the top left and a lone pixel at (3, 4)
+        // (row, column) that touches nothing, even diagonally.
+        #[rustfmt::skip]
+        let mut m = vec![
+            true,  true,  false, false, false,
+            true,  true,  false, false, false,
+            false, false, false, false, false,
+            false, false, false, false, true,
+        ];
+        keep_largest_region(&mut m, 5, 4);
+        assert_eq!(m.iter().filter(|&&v| v).count(), 4);
+        assert!(!m[19]);
+        // Diagonal contact is 8-connected: nothing is removed.
+        let mut d = vec![true, false, false, true];
+        keep_largest_region(&mut d, 2, 2);
+        assert_eq!(d, vec![true, false, false, true]);
+    }
+
     use super::*;
 
     fn circle(r: f64) -> Outline {

@@ -1,0 +1,106 @@
+//! `cargo xtask bench <area>`: each crate's Rust benchmark, then the reference
+//! implementation (R or PyTorch) on the same work when it is installed, so
+//! the ratio is measured in one run on one machine.
+
+use std::process::Command;
+
+use anyhow::Context;
+
+use crate::workspace_root;
+
+/// Benchmark areas.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Area {
+    /// DeLong AUC + CI, bootstrap, logistic fit (vs pROC / glm).
+    Stats,
+    /// 10-fold cv.glmnet-equivalent LASSO (vs glmnet).
+    Lasso,
+    /// The 544 handcrafted features per image (vs PyRadiomics where installed).
+    Radiomics,
+    /// ResNet50 forward images/s (vs torchvision CPU).
+    Deep,
+    /// Simulation images/s.
+    Simulate,
+}
+
+impl Area {
+    fn krate(self) -> &'static str {
+        match self {
+            Area::Stats => "dlrn-stats",
+            Area::Lasso => "dlrn-lasso",
+            Area::Radiomics => "dlrn-radiomics",
+            Area::Deep => "dlrn-deep",
+            Area::Simulate => "dlrn-simulate",
+        }
+    }
+
+    fn dir(self) -> &'static str {
+        match self {
+            Area::Stats => "crates/stats",
+            Area::Lasso => "crates/lasso",
+            Area::Radiomics => "crates/radiomics",
+            Area::Deep => "crates/deep",
+            Area::Simulate => "crates/simulate",
+        }
+    }
+}
+
+fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn status(cmd: &mut Command) -> anyhow::Result<()> {
+    eprintln!("$ {cmd:?}");
+    let st = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    anyhow::ensure!(st.success(), "{cmd:?} failed with {st}");
+    Ok(())
+}
+
+/// Runs the area's benchmarks and references.
+pub fn run(area: Area) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    status(
+        Command::new(&cargo)
+            .current_dir(&root)
+            .args(["bench", "-p", area.krate()]),
+    )?;
+    let bench_dir = root.join(area.dir()).join("benches");
+    let r_script = bench_dir.join("bench_r.R");
+    // The LASSO bench starts its R reference itself, on the same data.
+    if r_script.exists() && !matches!(area, Area::Lasso) {
+        if have("Rscript") {
+            status(Command::new("Rscript").current_dir(&root).arg(&r_script))?;
+        } else {
+            eprintln!("Rscript not found: the R reference of {} is skipped", area.krate());
+        }
+    }
+    for py in ["bench_torch.py", "bench_pyradiomics.py"] {
+        let script = bench_dir.join(py);
+        if script.exists() {
+            status(Command::new("python3").current_dir(&root).arg(&script))?;
+        }
+    }
+    Ok(())
+}
+
+/// `cargo xtask verify-torch DIR`: the full-size ResNet50 check against
+/// torchvision (needs torch): writes a reference with random torchvision
+/// weights into DIR, then compares dlrn-deep's features on the same input.
+pub fn verify_torch(dir: &std::path::Path, backend: &str) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let d = dir.display().to_string();
+    status(
+        Command::new("python3")
+            .current_dir(&root)
+            .args(["crates/deep/scripts/make_full_reference.py", &d]),
+    )?;
+    status(Command::new(&cargo).current_dir(&root).args([
+        "run", "-p", "dlrn-deep", "--example", "verify_torch", "--", &d, "--backend", backend,
+    ]))
+}

@@ -1,0 +1,101 @@
+//! Stage caching: a stage's outputs are reused when its key (a hash of its
+//! inputs and its part of the config) matches the stamp written after its
+//! last successful run. An interrupted stage leaves no stamp and reruns
+//! (the extraction stages themselves resume image by image).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+/// A stage key builder: feed it every input that decides the outputs.
+#[derive(Default)]
+pub struct Key(Sha256);
+
+impl Key {
+    /// Starts a key for the named stage.
+    pub fn new(stage: &str) -> Self {
+        let mut k = Key(Sha256::new());
+        k.text(stage);
+        k
+    }
+
+    /// Adds a piece of text (a config section as JSON, a version, ...).
+    pub fn text(&mut self, s: &str) -> &mut Self {
+        self.0.update((s.len() as u64).to_le_bytes());
+        self.0.update(s.as_bytes());
+        self
+    }
+
+    /// Adds a file's bytes.
+    pub fn file(&mut self, path: &Path) -> anyhow::Result<&mut Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("hashing {}", path.display()))?;
+        self.text(&path.display().to_string());
+        self.0.update(Sha256::digest(&bytes));
+        Ok(self)
+    }
+
+    /// The key as hex.
+    pub fn finish(&self) -> String {
+        hex::encode(self.0.clone().finalize())
+    }
+}
+
+/// SHA-256 of a file as hex (for manifests).
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("hashing {}", path.display()))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Runs stages with stamps under `work/.stamps/` and appends to a run log.
+pub struct Runner {
+    stamps: PathBuf,
+    log: std::fs::File,
+}
+
+impl Runner {
+    /// Opens (creating) the stamp folder and the run log `work/run.log`.
+    pub fn new(work: &Path) -> anyhow::Result<Self> {
+        let stamps = work.join(".stamps");
+        std::fs::create_dir_all(&stamps).with_context(|| format!("creating {}", stamps.display()))?;
+        let log_path = work.join("run.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .with_context(|| format!("opening {}", log_path.display()))?;
+        Ok(Runner { stamps, log })
+    }
+
+    /// Writes one line to stderr and the run log.
+    pub fn note(&mut self, line: &str) {
+        eprintln!("{line}");
+        let _ = writeln!(self.log, "{line}");
+    }
+
+    /// Runs `f` unless the stage's stamp holds `key` and every output exists.
+    pub fn stage(
+        &mut self,
+        name: &str,
+        key: &str,
+        outputs: &[PathBuf],
+        f: impl FnOnce() -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let stamp = self.stamps.join(format!("{}.key", name.replace('/', "_")));
+        let fresh = std::fs::read_to_string(&stamp).map(|s| s.trim() == key).unwrap_or(false)
+            && outputs.iter().all(|p| p.exists());
+        if fresh {
+            self.note(&format!("[cached] {name}"));
+            return Ok(());
+        }
+        let _ = std::fs::remove_file(&stamp);
+        self.note(&format!("[run]    {name}"));
+        let t = Instant::now();
+        f().with_context(|| format!("stage {name}"))?;
+        std::fs::write(&stamp, key).with_context(|| format!("writing {}", stamp.display()))?;
+        self.note(&format!("[done]   {name} ({:.1} s)", t.elapsed().as_secs_f64()));
+        Ok(())
+    }
+}
