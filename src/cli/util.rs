@@ -6,10 +6,14 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 /// Prints one serde value as pretty JSON on stdout (the `--json` contract).
+/// A closed pipe (`dlrn … --json | head`) ends the output quietly.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    use std::io::Write;
     let text = serde_json::to_string_pretty(value).context("serialising JSON output")?;
-    println!("{text}");
-    Ok(())
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing JSON to stdout"),
+        _ => Ok(()),
+    }
 }
 
 /// SHA-256 of a file's bytes as lowercase hex, for the provenance manifests.
