@@ -496,7 +496,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let mut screened = Vec::new();
     for (f, cols) in &factor_cols {
-        let m = fit(&inputs[0], cols, &tc.labels)?;
+        // A factor whose univariate fit does not exist (separation in a small
+        // level) cannot pass the screen; say why and go on.
+        let m = match fit(&inputs[0], cols, &tc.labels) {
+            Ok(m) => m,
+            Err(e) => {
+                runner.note(&format!("         screen {f:<14} not fitted: {e:#}"));
+                continue;
+            }
+        };
         let p = m.fit.coefficients[1..].iter().map(|c| c.p_value).fold(f64::INFINITY, f64::min);
         runner.note(&format!("         screen {f:<14} p = {p:.4}"));
         if p < cfg.clinical.screen_p {

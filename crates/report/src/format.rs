@@ -40,6 +40,9 @@ pub fn auc_ci(auc: f64, lo: f64, hi: f64) -> String {
 
 /// `87 (79–92)`: a proportion and its CI as whole percentages.
 pub fn percent_ci(value: f64, lo: f64, hi: f64) -> String {
+    if value.is_nan() {
+        return "NA".into();
+    }
     format!(
         "{} ({}–{})",
         fixed(100.0 * value, 0),
@@ -96,6 +99,12 @@ pub fn full(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undefined_proportion_prints_na() {
+        assert_eq!(percent_ci(f64::NAN, f64::NAN, f64::NAN), "NA");
+        assert_eq!(percent_ci(0.87, 0.79, 0.92), "87 (79–92)");
+    }
 
     #[test]
     fn fixed_rounds_half_away_from_zero() {

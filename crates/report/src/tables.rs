@@ -432,14 +432,18 @@ impl ReportTable for Table2 {
             ] {
                 finite("table2", row, c, v)?;
             }
+            finite("table2", row, "accuracy", r.accuracy.value)?;
+            // SENS/SPE/PPV/NPV are undefined (NaN, printed NA) when their
+            // denominator is empty, e.g. no patient above the cut-off.
             for (c, e) in [
-                ("accuracy", r.accuracy),
                 ("sensitivity", r.sensitivity),
                 ("specificity", r.specificity),
                 ("ppv", r.ppv),
                 ("npv", r.npv),
             ] {
-                finite("table2", row, c, e.value)?;
+                if !e.value.is_nan() {
+                    finite("table2", row, c, e.value)?;
+                }
             }
         }
         Ok(())
