@@ -826,6 +826,13 @@ fn nomogram_axis(col: &str, lo: f64, hi: f64) -> (String, PredictorKind) {
         "birads" => ("BI-RADS".into(), levels(&["4A", "4B", "4C", "5"], &[1.0, 2.0, 3.0, 4.0])),
         "nuclear_grade" => ("Nuclear grade".into(), levels(&["I", "II", "III"], &[1.0, 2.0, 3.0])),
         "us_aln" => ("US-ALN".into(), levels(&["non-suspicious", "suspicious"], &[0.0, 1.0])),
+        "er" | "pr" | "her2" | "ki67" => (
+            match col {
+                "ki67" => "Ki-67".to_string(),
+                other => other.to_uppercase(),
+            },
+            levels(&["neg", "pos"], &[0.0, 1.0]),
+        ),
         other => (other.to_string(), levels(&["no", "yes"], &[0.0, 1.0])),
     }
 }
