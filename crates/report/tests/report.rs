@@ -122,7 +122,7 @@ fn table2_rows_sort_by_cohort_then_model() {
 #[test]
 fn nan_is_an_error_naming_row_and_column() {
     let mut bad = row("EVC1", "DLRN", 0.9);
-    bad.sensitivity.value = f64::NAN;
+    bad.accuracy.value = f64::NAN;
     let dir = tempfile::tempdir().unwrap();
     let e = write_table(
         &Table2::new(vec![row("EVC1", "clinical", 0.7), bad]),
@@ -133,8 +133,30 @@ fn nan_is_an_error_naming_row_and_column() {
     .to_string();
     assert_eq!(
         e,
-        "table2: row 2, column `sensitivity`: NaN is not a finite number"
+        "table2: row 2, column `accuracy`: NaN is not a finite number"
     );
+    let mut inf = row("EVC1", "DLRN", 0.9);
+    inf.sensitivity.value = f64::INFINITY;
+    let e = write_table(&Table2::new(vec![inf]), dir.path(), "t")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "table2: row 1, column `sensitivity`: inf is not a finite number"
+    );
+}
+
+#[test]
+fn undefined_ppv_is_written_as_na() {
+    // No patient above the cut-off: PPV = 0/0 is undefined, not an error.
+    let mut r = row("EVC1", "DLRN", 0.9);
+    r.ppv = Estimate { value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN };
+    let dir = tempfile::tempdir().unwrap();
+    write_table(&Table2::new(vec![r]), dir.path(), "t").unwrap();
+    let md = std::fs::read_to_string(dir.path().join("t.md")).unwrap();
+    assert!(md.contains("| NA |"), "{md}");
+    let csv = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+    assert!(csv.lines().nth(1).unwrap().contains(",NA,NA,NA,"), "{csv}");
 }
 
 /// Table 3 of the paper, printed values in, the same text out.
