@@ -31,8 +31,15 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-/// Builds the `dlrn` binary with the same profile as xtask and returns its path.
+/// Builds the `dlrn` binary with the same profile as xtask and returns its
+/// path; `DLRN_BIN` names an already built binary instead (tests, or a binary
+/// built with other features).
 fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("DLRN_BIN") {
+        let bin = PathBuf::from(bin);
+        ensure!(bin.is_file(), "DLRN_BIN={} is not a file", bin.display());
+        return Ok(bin);
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(root).args(["build", "--quiet", "-p", "dlrn"]);
@@ -272,8 +279,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let training = cfg.cohorts.training.clone();
     let all: Vec<String> = std::iter::once(training.clone()).chain(cfg.cohorts.validation.iter().cloned()).collect();
     if cfg.cohorts.simulated {
+        // The generating parameters are part of the key: new defaults make new cohorts.
         let mut key = Key::new("simulate");
-        key.text(&serde_json::to_string(&cfg.simulate)?).text(version);
+        key.text(&serde_json::to_string(&cfg.simulate)?)
+            .text(&serde_json::to_string(&dlrn_simulate::SimParams::default())?)
+            .text(version);
         let k = key.finish();
         let marker = cohorts_dir.join("simulate.json");
         let dir = cohorts_dir.display().to_string();
@@ -801,7 +811,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             },
             report::ExternalFigure {
                 section: "LASSO".into(),
-                caption: format!("10-fold cross-validation curve ({}), λ.min and λ.1se marked", cfg.lasso.measure),
+                caption: format!(
+                    "{}-fold cross-validation curve ({}), λ.min and λ.1se marked",
+                    cfg.lasso.folds, cfg.lasso.measure
+                ),
                 svg: "figures/lasso_cv.svg".into(),
                 png: Some("figures/lasso_cv.png".into()),
             },

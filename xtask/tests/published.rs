@@ -12,37 +12,8 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-/// table2.csv's columns as issue 7 names them.
-const COLUMNS: [&str; 21] = [
-    "cohort",
-    "model",
-    "auc",
-    "auc_ci_low",
-    "auc_ci_high",
-    "accuracy",
-    "accuracy_ci_low",
-    "accuracy_ci_high",
-    "sensitivity",
-    "sensitivity_ci_low",
-    "sensitivity_ci_high",
-    "specificity",
-    "specificity_ci_low",
-    "specificity_ci_high",
-    "ppv",
-    "ppv_ci_low",
-    "ppv_ci_high",
-    "npv",
-    "npv_ci_low",
-    "npv_ci_high",
-    "delong_p",
-];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask is inside the workspace")
-        .to_path_buf()
-}
+mod common;
+use common::{COLUMNS, files, hex_lower, num, read_csv, workspace};
 
 fn tables_dir() -> PathBuf {
     let dir = workspace().join("../shared/data/aln-paper");
@@ -70,37 +41,6 @@ fn run_published(out: &Path, extra: &[&str]) -> String {
     stderr
 }
 
-/// A CSV of plain cells (no quoting) as a header and rows of named cells;
-/// lines starting with `#` are comments.
-fn read_csv(path: &Path) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let header: Vec<String> = lines
-        .next()
-        .expect("a header row")
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            assert_eq!(
-                cells.len(),
-                header.len(),
-                "{}: ragged row {l}",
-                path.display()
-            );
-            header
-                .iter()
-                .cloned()
-                .zip(cells.into_iter().map(str::to_string))
-                .collect()
-        })
-        .collect();
-    (header, rows)
-}
-
 fn row<'a>(
     rows: &'a [BTreeMap<String, String>],
     cohort: &str,
@@ -111,34 +51,10 @@ fn row<'a>(
         .unwrap_or_else(|| panic!("no row for {cohort} / {model}"))
 }
 
-fn num(r: &BTreeMap<String, String>, column: &str) -> f64 {
-    r[column]
-        .parse()
-        .unwrap_or_else(|_| panic!("{column} = {:?} is not a number", r[column]))
-}
-
 /// Rounded as the paper prints: `decimals` places (values here are never at a half).
 fn rounded(v: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
     (v * f).round() / f
-}
-
-/// Every file under `dir` (relative path → bytes).
-fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("listing the output") {
-            let p = e.expect("a directory entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("under dir").to_path_buf();
-                out.insert(rel, std::fs::read(&p).expect("reading an output"));
-            }
-        }
-    }
-    out
 }
 
 /// The signature rows against the paper (3-decimal AUCs, whole-percent
@@ -353,8 +269,4 @@ fn lasso_holdout_matches_cv_glmnet_and_reruns_identically() {
     for (k, v) in &fa {
         assert!(v == &fb[k], "{} differs between runs", k.display());
     }
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::NomogramError;
-use crate::scale::{Nomogram, format_tick};
+use crate::scale::{Nomogram, format_cutoff, format_tick};
 use crate::theme::{PALETTE, hex};
 
 /// Text around the calculator form.
@@ -247,7 +247,7 @@ impl Nomogram {
         let cut_html = match cut {
             Some(c) => format!(
                 "<p>Risk group at the cut-off {}: <output id=\"risk-group\" class=\"badge\">—</output></p>",
-                format_tick(c)
+                format_cutoff(c)
             ),
             None => "<p hidden><output id=\"risk-group\">—</output></p>".to_string(),
         };

@@ -15,7 +15,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
 use crate::error::NomogramError;
-use crate::scale::{Nomogram, format_tick};
+use crate::scale::{Nomogram, format_cutoff, format_tick};
 use crate::theme::{FONT_FAMILY, GRID, INK, MUTED, PALETTE, SHADE, register_fonts};
 
 /// How the nomogram figure is laid out.
@@ -342,7 +342,7 @@ impl Nomogram {
             ))
             .map_err(err)?;
             root.draw(&Text::new(
-                format!("cut-off {}: low risk ← | → high risk", format_tick(c)),
+                format!("cut-off {}: low risk ← | → high risk", format_cutoff(c)),
                 (l.px(x), l.px(prob_y + 30.0)),
                 TextStyle::from(l.font(16.5))
                     .color(&colour)

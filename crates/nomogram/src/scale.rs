@@ -93,6 +93,13 @@ pub fn format_tick(v: f64) -> String {
     if s == "-0" { "0".to_string() } else { s }
 }
 
+/// A cut-off probability as printed on the figure and the calculator: three
+/// decimals, the precision of a Youden threshold worth reading (0.399, not
+/// 0.3987654321).
+pub fn format_cutoff(p: f64) -> String {
+    format!("{p:.3}")
+}
+
 fn check_finite(what: &str, value: f64) -> Result<(), NomogramError> {
     if value.is_finite() {
         Ok(())
@@ -312,5 +319,16 @@ impl Nomogram {
             context: "nomogram from JSON".into(),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutoff_prints_three_decimals() {
+        assert_eq!(format_cutoff(0.3987654321), "0.399");
+        assert_eq!(format_cutoff(0.5), "0.500");
     }
 }

@@ -52,7 +52,7 @@ fn svg_and_png_show_every_axis() {
     ] {
         assert!(texts.contains(&label), "SVG lacks the text {label:?}");
     }
-    assert!(texts.iter().any(|t| t.starts_with("cut-off 0.407")));
+    assert!(texts.iter().any(|t| t.starts_with("cut-off 0.407: ")));
     let (w, h) = nom.figure_size(&opts);
     let png = std::fs::read(&png_path).unwrap();
     assert_eq!(png_size(&png), (2 * w, 2 * h));

@@ -1,0 +1,162 @@
+//! `cargo xtask paper` end to end on a tiny simulated study: every output of
+//! issue 7 is written, the tables have the documented columns and sane
+//! values, the provenance is right, and a second run reuses every cached
+//! stage and writes byte-identical tables.
+//!
+//! Needs the `dlrn` binary next to xtask's (`cargo test --workspace` builds
+//! it; `cargo build -p dlrn` otherwise).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+mod common;
+use common::{COLUMNS, files, hex_lower, num, read_csv, workspace};
+
+fn dlrn_bin() -> PathBuf {
+    let xtask = PathBuf::from(env!("CARGO_BIN_EXE_xtask"));
+    let bin = xtask.with_file_name(format!("dlrn{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build -p dlrn` (or `cargo test --workspace`) first",
+        bin.display()
+    );
+    bin
+}
+
+/// configs/quick.toml at a twentieth of the paper's sizes (TC 31 patients,
+/// the ICC re-outlines of all of them, EVCs of 10) with the clinical model
+/// fixed to four candidate factors kept whatever their p (a study this small
+/// cannot be expected to pass the screen).
+fn tiny_config(dir: &Path) -> PathBuf {
+    let quick = std::fs::read_to_string(workspace().join("configs/quick.toml")).expect("configs/quick.toml");
+    let mut text = String::new();
+    let mut in_candidates = false;
+    for line in quick.lines() {
+        let key = line.split('=').next().unwrap_or("").trim();
+        if in_candidates {
+            in_candidates = !line.trim_end().ends_with(']');
+            continue;
+        }
+        let line = match key {
+            "dir" => format!("dir = {:?}", dir.join("sim").display().to_string()),
+            "scale" => "scale = 0.05".to_string(),
+            "folds" => "folds = 5".to_string(),
+            "screen_p" => "screen_p = 1.0".to_string(),
+            "keep_p" => "keep_p = 1.0".to_string(),
+            "candidates" => {
+                in_candidates = !line.trim_end().ends_with(']');
+                r#"candidates = ["age", "birads", "nuclear_grade", "us_aln"]"#.to_string()
+            }
+            _ => line.to_string(),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let path = dir.join("tiny.toml");
+    std::fs::write(&path, text).expect("writing the config");
+    path
+}
+
+fn run_paper(config: &Path, out: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["paper", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .env("DLRN_BIN", dlrn_bin())
+        .output()
+        .expect("running the xtask binary");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "xtask paper failed:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn tiny_study_writes_every_output_and_reruns_from_cache() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let config = tiny_config(tmp.path());
+    let out = tmp.path().join("report");
+    let log = run_paper(&config, &out);
+    assert!(log.contains("[run]    simulate"), "{log}");
+
+    for name in [
+        "index.html",
+        "table1.csv",
+        "table2.csv",
+        "table3.csv",
+        "nomogram.svg",
+        "calculator.html",
+        "manifest.json",
+        "signature.json",
+        "figures/roc_TC.svg",
+        "figures/roc_EVC3.png",
+        "figures/decision_EVC1.svg",
+        "figures/calibration_EVC2.svg",
+        "figures/lasso_path.svg",
+        "figures/lasso_cv.png",
+        "figures/signature_by_class.svg",
+        "figures/confusion.svg",
+        "figures/nomogram.png",
+    ] {
+        let p = out.join(name);
+        let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "{} is missing or empty", p.display());
+    }
+
+    // Table 2: the issue's columns, every model on every cohort, sane values.
+    let (header, rows) = read_csv(&out.join("table2.csv"));
+    assert_eq!(header, COLUMNS);
+    for cohort in ["TC", "EVC1", "EVC2", "EVC3"] {
+        for model in ["Clinical", "Signature", "DLRN"] {
+            let r = rows
+                .iter()
+                .find(|r| r["cohort"] == cohort && r["model"] == model)
+                .unwrap_or_else(|| panic!("table2.csv has no {cohort} / {model} row"));
+            let (auc, lo, hi) = (num(r, "auc"), num(r, "auc_ci_low"), num(r, "auc_ci_high"));
+            assert!((0.0..=1.0).contains(&auc) && lo <= auc && auc <= hi, "{cohort} {model}: {auc} ({lo}, {hi})");
+            let acc = num(r, "accuracy");
+            assert!((0.0..=1.0).contains(&acc), "{cohort} {model}: accuracy {acc}");
+            if model == "DLRN" {
+                assert_eq!(r["delong_p"], "", "DLRN is the reference of the DeLong tests");
+            } else {
+                let p = num(r, "delong_p");
+                assert!((0.0..=1.0).contains(&p), "{cohort} {model}: p {p}");
+            }
+        }
+    }
+    assert_eq!(rows.len(), 12);
+
+    // Table 3 holds the four factors the config keeps.
+    let (_, t3) = read_csv(&out.join("table3.csv"));
+    let factors: Vec<&str> = t3.iter().map(|r| r["factor"].as_str()).collect();
+    for f in ["age", "birads", "nuclear_grade", "us_aln"] {
+        assert!(factors.iter().any(|x| x.starts_with(f)), "table3.csv lacks {f}: {factors:?}");
+    }
+
+    // Provenance: the config's own hash, the weights, the simulated-data statement.
+    let want = hex_lower(&Sha256::digest(std::fs::read(&config).expect("config")));
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    assert!(index.contains(&want), "index.html lacks the config hash {want}");
+    assert!(index.contains("random initialisation, seed 1"), "index.html does not say which weights");
+    assert!(index.contains("These cohorts are simulated"), "index.html does not say the data are simulated");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json");
+    assert!(manifest.contains(&want), "manifest.json lacks the config hash");
+
+    // Second run: every expensive stage cached, the same bytes.
+    let before = files(&out);
+    let log = run_paper(&config, &out);
+    for stage in ["simulate", "handcrafted/TC", "deep/TC", "deep/EVC3", "deep/TC_reader2"] {
+        assert!(log.contains(&format!("[cached] {stage}\n")), "{stage} was not reused:\n{log}");
+    }
+    assert!(!log.contains("[run]    deep"), "a deep stage ran again:\n{log}");
+    let after = files(&out);
+    for (path, bytes) in &before {
+        let name = path.to_string_lossy();
+        if name.starts_with("work") {
+            continue;
+        }
+        assert!(after.get(path) == Some(bytes), "{name} changed on rerun");
+    }
+}
