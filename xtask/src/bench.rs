@@ -76,7 +76,10 @@ pub fn run(area: Area) -> anyhow::Result<()> {
         if have("Rscript") {
             status(Command::new("Rscript").current_dir(&root).arg(&r_script))?;
         } else {
-            eprintln!("Rscript not found: the R reference of {} is skipped", area.krate());
+            eprintln!(
+                "Rscript not found: the R reference of {} is skipped",
+                area.krate()
+            );
         }
     }
     for py in ["bench_torch.py", "bench_pyradiomics.py"] {
@@ -101,6 +104,14 @@ pub fn verify_torch(dir: &std::path::Path, backend: &str) -> anyhow::Result<()> 
             .args(["crates/deep/scripts/make_full_reference.py", &d]),
     )?;
     status(Command::new(&cargo).current_dir(&root).args([
-        "run", "-p", "dlrn-deep", "--example", "verify_torch", "--", &d, "--backend", backend,
+        "run",
+        "-p",
+        "dlrn-deep",
+        "--example",
+        "verify_torch",
+        "--",
+        &d,
+        "--backend",
+        backend,
     ]))
 }

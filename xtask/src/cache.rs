@@ -1,7 +1,9 @@
 //! Stage caching: a stage's outputs are reused when its key (a hash of its
 //! inputs and its part of the config) matches the stamp written after its
-//! last successful run. An interrupted stage leaves no stamp and reruns
-//! (the extraction stages themselves resume image by image).
+//! last successful run. An interrupted stage leaves no stamp and reruns;
+//! its partial outputs are kept for it to resume (the extraction stages
+//! resume image by image) only when they were started under the same key,
+//! and removed otherwise, so outputs of other inputs are never reused.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -59,7 +61,8 @@ impl Runner {
     /// Opens (creating) the stamp folder and the run log `work/run.log`.
     pub fn new(work: &Path) -> anyhow::Result<Self> {
         let stamps = work.join(".stamps");
-        std::fs::create_dir_all(&stamps).with_context(|| format!("creating {}", stamps.display()))?;
+        std::fs::create_dir_all(&stamps)
+            .with_context(|| format!("creating {}", stamps.display()))?;
         let log_path = work.join("run.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -76,26 +79,108 @@ impl Runner {
     }
 
     /// Runs `f` unless the stage's stamp holds `key` and every output exists.
+    /// `partial` names what an interrupted run leaves for `f` to resume from
+    /// (files or folders): before `f` runs they are removed unless the
+    /// interrupted run had this same key.
     pub fn stage(
         &mut self,
         name: &str,
         key: &str,
         outputs: &[PathBuf],
+        partial: &[PathBuf],
         f: impl FnOnce() -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let stamp = self.stamps.join(format!("{}.key", name.replace('/', "_")));
-        let fresh = std::fs::read_to_string(&stamp).map(|s| s.trim() == key).unwrap_or(false)
+        let fresh = std::fs::read_to_string(&stamp)
+            .map(|s| s.trim() == key)
+            .unwrap_or(false)
             && outputs.iter().all(|p| p.exists());
         if fresh {
             self.note(&format!("[cached] {name}"));
             return Ok(());
         }
         let _ = std::fs::remove_file(&stamp);
-        self.note(&format!("[run]    {name}"));
+        let pending = stamp.with_extension("pending");
+        let resumable = std::fs::read_to_string(&pending)
+            .map(|s| s.trim() == key)
+            .unwrap_or(false);
+        if resumable {
+            self.note(&format!("[resume] {name}"));
+        } else {
+            for p in partial {
+                let removed = if p.is_dir() {
+                    std::fs::remove_dir_all(p)
+                } else if p.exists() {
+                    std::fs::remove_file(p)
+                } else {
+                    Ok(())
+                };
+                removed.with_context(|| format!("removing the stale {}", p.display()))?;
+            }
+            std::fs::write(&pending, key)
+                .with_context(|| format!("writing {}", pending.display()))?;
+            self.note(&format!("[run]    {name}"));
+        }
         let t = Instant::now();
         f().with_context(|| format!("stage {name}"))?;
         std::fs::write(&stamp, key).with_context(|| format!("writing {}", stamp.display()))?;
-        self.note(&format!("[done]   {name} ({:.1} s)", t.elapsed().as_secs_f64()));
+        let _ = std::fs::remove_file(&pending);
+        self.note(&format!(
+            "[done]   {name} ({:.1} s)",
+            t.elapsed().as_secs_f64()
+        ));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stage interrupted under one key resumes from its partial output
+    /// under the same key and starts clean under another.
+    #[test]
+    fn partial_outputs_survive_only_under_the_same_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut runner = Runner::new(dir.path()).unwrap();
+        let out = dir.path().join("table.csv");
+        let outputs = [out.clone()];
+        // Interrupted run under key "a": it wrote half its output, then failed.
+        let r = runner.stage("s", "a", &outputs, &outputs, || {
+            std::fs::write(&out, "half")?;
+            anyhow::bail!("interrupted")
+        });
+        assert!(r.is_err());
+        // Same key: the half-written output is there to resume from.
+        runner
+            .stage("s", "a", &outputs, &outputs, || {
+                assert_eq!(std::fs::read_to_string(&out)?, "half");
+                std::fs::write(&out, "whole a")?;
+                Ok(())
+            })
+            .unwrap();
+        // Cached now: f does not run.
+        runner
+            .stage("s", "a", &outputs, &outputs, || {
+                panic!("ran a cached stage")
+            })
+            .unwrap();
+        // New key after an interruption: the old output is gone before f runs.
+        let r = runner.stage("s", "b", &outputs, &outputs, || {
+            anyhow::bail!("interrupted")
+        });
+        assert!(r.is_err() && !out.exists());
+        std::fs::write(&out, "from another key").unwrap();
+        runner
+            .stage("s", "c", &outputs, &outputs, || {
+                assert!(
+                    !out.exists(),
+                    "a partial output of key b was kept for key c"
+                );
+                std::fs::write(&out, "whole c")?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "whole c");
     }
 }

@@ -48,6 +48,9 @@ pub struct Simulate {
     pub seed: u64,
     /// Cohort size multiplier (1 = the paper's sizes).
     pub scale: f64,
+    /// Generating parameters instead of the defaults (`dlrn simulate --params`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<PathBuf>,
 }
 
 /// CNN settings.
@@ -126,15 +129,21 @@ pub struct Evaluation {
 impl Config {
     /// Reads and checks a config file.
     pub fn read(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let cfg: Config = toml::from_str(&text).with_context(|| format!("{}: invalid config", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let cfg: Config =
+            toml::from_str(&text).with_context(|| format!("{}: invalid config", path.display()))?;
         anyhow::ensure!(
             matches!(cfg.lasso.lambda.as_str(), "min" | "1se"),
             "{}: lasso.lambda must be \"min\" or \"1se\", found {:?}",
             path.display(),
             cfg.lasso.lambda
         );
-        anyhow::ensure!(cfg.simulate.scale > 0.0, "{}: simulate.scale must be positive", path.display());
+        anyhow::ensure!(
+            cfg.simulate.scale > 0.0,
+            "{}: simulate.scale must be positive",
+            path.display()
+        );
         Ok(cfg)
     }
 }

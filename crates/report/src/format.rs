@@ -77,10 +77,22 @@ pub fn or_ci(or: f64, lo: f64, hi: f64) -> String {
     format!("{} ({}–{})", fixed(or, 4), fixed(lo, 4), fixed(hi, 4))
 }
 
-/// `digits` significant digits in plain notation (`-261.1`, `0.1187`).
+/// `digits` significant digits in plain notation (`-261.1`, `0.1187`), or in
+/// R's scientific notation below 1e-4 or from 1e7 on (`-7.536e-14`), where
+/// plain digits would be a row of zeros.
 pub fn significant(v: f64, digits: i32) -> String {
     if v == 0.0 || !v.is_finite() {
         return fixed(v, 0);
+    }
+    if !(1e-4..1e7).contains(&v.abs()) {
+        let s = format!("{v:.*e}", (digits - 1).max(0) as usize);
+        return match s.split_once('e') {
+            Some((mantissa, exp)) => {
+                let e: i32 = exp.parse().unwrap_or(0);
+                format!("{mantissa}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+            }
+            None => s,
+        };
     }
     let decimals = (digits - 1 - v.abs().log10().floor() as i32).max(0);
     fixed(v, decimals as usize)
@@ -131,5 +143,8 @@ mod tests {
         assert_eq!(significant(-261.052888243926, 4), "-261.1");
         assert_eq!(significant(0.118704643234093, 4), "0.1187");
         assert_eq!(significant(-0.000440843877, 4), "-0.0004408");
+        // R: format(-7.53612e-14, digits = 4) and format(12345678, digits = 4).
+        assert_eq!(significant(-7.53612e-14, 4), "-7.536e-14");
+        assert_eq!(significant(12345678.0, 4), "1.235e+07");
     }
 }

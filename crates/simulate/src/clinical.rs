@@ -712,8 +712,8 @@ mod tests {
         // patients equal in those four have equal clinical_lp.
         let m = SimParams::default().outcome;
         let a = clinical_lp(&m, 60.0, 2, 3, true);
-        // Hand value: 2.4 × (−0.0184 × 5.5 + 0.3811 × 2 + 0.3896 × 2 + 0.7001).
-        let hand = 2.4 * (-0.0184 * 5.5 + 0.3811 * 2.0 + 0.3896 * 2.0 + 0.7001);
+        // Hand value: 4.6 × (−0.0184 × 5.5 + 0.3811 × 2 + 0.3896 × 2 + 0.7001).
+        let hand = 4.6 * (-0.0184 * 5.5 + 0.3811 * 2.0 + 0.3896 * 2.0 + 0.7001);
         assert!((a - hand).abs() < 1e-12);
     }
 
