@@ -182,6 +182,7 @@ pub(crate) fn load_lesion(case: &Case) -> anyhow::Result<Grey> {
 
 /// Runs the extraction and writes the table and its metadata.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    dlrn_deep::retain_freed_memory();
     let summary = extract(&args)?;
     if args.json {
         print_json(&summary)?;

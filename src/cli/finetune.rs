@@ -108,6 +108,7 @@ fn load_samples(dir: &Path, masks: &str, resize: usize) -> anyhow::Result<Vec<Sa
 
 /// Runs the fine-tuning and writes the weights and metadata.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    dlrn_deep::retain_freed_memory();
     if args.out.extension().and_then(|e| e.to_str()) != Some("mpk") {
         bail!(
             "{}: --out must end in .mpk (a Burn record)",

@@ -60,10 +60,55 @@ fn status(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs `cmd`, echoing its stdout, and returns the JSON objects among its lines.
+fn json_lines(cmd: &mut Command) -> anyhow::Result<Vec<serde_json::Value>> {
+    eprintln!("$ {cmd:?}");
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!("{text}");
+    anyhow::ensure!(out.status.success(), "{cmd:?} failed with {}", out.status);
+    Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+}
+
+/// Images/s of `implementation` at each batch size in bench output rows.
+fn throughput(rows: &[serde_json::Value], implementation: &str) -> Vec<(u64, f64)> {
+    rows.iter()
+        .filter(|r| r["impl"] == implementation)
+        .filter_map(|r| Some((r["batch"].as_u64()?, r["images_per_s"].as_f64()?)))
+        .collect()
+}
+
+/// `cargo xtask bench deep`: Burn (BatchNorm folded, as extraction runs it)
+/// and PyTorch on the same machine in one run, and their ratio per batch size.
+fn deep(root: &std::path::Path, cargo: &str) -> anyhow::Result<()> {
+    let burn = json_lines(Command::new(cargo).current_dir(root).args(["bench", "-p", "dlrn-deep"]))?;
+    let script = root.join("crates/deep/benches/bench_torch.py");
+    let torch = match json_lines(Command::new("python3").current_dir(root).arg(&script)) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("the PyTorch reference did not run ({e:#}): no ratio");
+            return Ok(());
+        }
+    };
+    let torch = throughput(&torch, "pytorch-eager");
+    for (batch, ours) in throughput(&burn, "burn-fused-bn") {
+        if let Some((_, theirs)) = torch.iter().find(|(b, _)| *b == batch) {
+            println!("batch {batch}: Burn {ours:.2} images/s, PyTorch {theirs:.2} images/s, ratio {:.2}", ours / theirs);
+        }
+    }
+    Ok(())
+}
+
 /// Runs the area's benchmarks and references.
 pub fn run(area: Area) -> anyhow::Result<()> {
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    if matches!(area, Area::Deep) {
+        return deep(&root, &cargo);
+    }
     status(
         Command::new(&cargo)
             .current_dir(&root)

@@ -9,14 +9,17 @@
 //!                 [--secs 5] [--side 224] [--variants fused,plain]
 //! Prints one JSON object per (variant, batch) on stdout.
 //!
-//! Measured 2026-11-27 on the 2-core build machine while other builds ran
-//! (load 4 on 2 cores, so absolute numbers are low and noisy), same run as
-//! bench_torch.py --threads 2 (torch 2.15.0): batch 1: folded 3.3-3.9,
-//! plain 3.3, PyTorch 1.7 images/s; batch 16: folded 3.4-3.5, plain 1.26,
-//! PyTorch 4.1 images/s (folded/PyTorch 0.83-0.85). perf, batch 16 folded:
-//! 64% gemm's AVX2 2x6 f32 micro-kernel, ~23% im2col tiles and bias,
-//! ~3% page faults of fresh buffers. gemm's AVX-512 kernels (`burn/x86-v4`)
-//! measured no faster here (3.0-3.3 vs 3.5-3.7 images/s at batch 16).
+//! Measured 2026-11-27 on the idle 2-core build machine, torch 2.15.0 with
+//! 2 threads in the same run (`cargo xtask bench deep`, four runs), after
+//! `retain_freed_memory` (glibc no longer unmaps and re-faults the activation
+//! buffers every batch: +10-20% at batch 16): batch 16, BatchNorm folded
+//! 12.7-13.1 vs PyTorch 11.9-13.2 images/s, ratio 0.97-1.07; batch 1
+//! 8.5-10.1 vs 11.3-16.3, ratio 0.61-0.79 (two threads split one image's
+//! small late-layer GEMMs poorly). Unfolded BatchNorm costs 6x at batch 16
+//! (2.1 images/s): flex broadcasts the per-channel affine slowly, which is
+//! why extraction runs the folded network. perf, batch 16 folded: 64% gemm's
+//! AVX2 2x6 f32 micro-kernel, ~23% im2col tiles and bias. gemm's AVX-512
+//! kernels (`burn/x86-v4`) measured no faster here.
 
 use std::time::Instant;
 
@@ -132,5 +135,6 @@ impl InferenceJob for Job<'_> {
 
 fn main() {
     let o = parse();
+    dlrn_deep::retain_freed_memory();
     dlrn_deep::run_inference(o.backend, Job(&o)).expect("backend available");
 }
