@@ -14,8 +14,7 @@
 //! `retain_freed_memory` (glibc no longer unmaps and re-faults the activation
 //! buffers every batch: +10-20% at batch 16): batch 16, BatchNorm folded
 //! 12.7-13.1 vs PyTorch 11.9-13.2 images/s, ratio 0.97-1.07; batch 1
-//! 8.5-10.1 vs 11.3-16.3, ratio 0.61-0.79 (two threads split one image's
-//! small late-layer GEMMs poorly). Unfolded BatchNorm costs 6x at batch 16
+//! 8.5-10.1 vs 11.3-16.3, ratio 0.61-0.79 (not profiled yet). Unfolded BatchNorm costs 6x at batch 16
 //! (2.1 images/s): flex broadcasts the per-channel affine slowly, which is
 //! why extraction runs the folded network. perf, batch 16 folded: 64% gemm's
 //! AVX2 2x6 f32 micro-kernel, ~23% im2col tiles and bias. gemm's AVX-512
