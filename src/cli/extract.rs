@@ -1,5 +1,9 @@
 //! `dlrn extract handcrafted|deep`: per-image feature tables, and the driver
 //! both share (case pairing, labels, resume, ordered output, failure report).
+//!
+//! Resuming is safe against changed inputs: `<out>.inputs.json` records the
+//! SHA-256 of each row's image and mask, and a row is reused only while both
+//! are unchanged (an edited outline or a replaced image is recomputed).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -7,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Subcommand;
 use dlrn_cohort::{Case, Table, feature_frame, scan_cases, write_table};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::{extract_deep, extract_handcrafted};
 
@@ -39,10 +45,61 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 pub struct Plan {
     /// Cases whose id is not yet in the output, sorted by id.
     pub todo: Vec<Case>,
-    /// Rows already in the output, by id.
+    /// Rows already in the output and computed from the same image and mask, by id.
     pub done: BTreeMap<String, Vec<f64>>,
     /// ALN_status by id, when the cohort has a labelled clinical.csv.
     pub labels: Option<HashMap<String, Option<u8>>>,
+}
+
+/// SHA-256 over each case's image bytes then mask bytes, by id (hex).
+pub fn fingerprints(cases: &[Case]) -> anyhow::Result<BTreeMap<String, String>> {
+    cases
+        .par_iter()
+        .map(|c| {
+            let mut h = Sha256::new();
+            for p in [&c.image, &c.mask] {
+                h.update(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?);
+            }
+            Ok((c.id.clone(), hex::encode(h.finalize())))
+        })
+        .collect()
+}
+
+/// `<out>.inputs.json`: the fingerprints the rows of `out` were computed from.
+pub fn inputs_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".inputs.json");
+    out.with_file_name(name)
+}
+
+/// Keeps the rows of `done` whose recorded fingerprint (in `<out>.inputs.json`)
+/// equals the current one, says how many were dropped, and records the
+/// current fingerprints for the rows to come.
+pub fn keep_unchanged(
+    out: &Path,
+    done: &mut BTreeMap<String, Vec<f64>>,
+    inputs: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let path = inputs_path(out);
+    let recorded: BTreeMap<String, String> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let before = done.len();
+    done.retain(|id, _| matches!((recorded.get(id), inputs.get(id)), (Some(a), Some(b)) if a == b));
+    if done.len() < before {
+        eprintln!(
+            "{}: {} earlier row(s) not reused (image or mask changed, removed, or not recorded in {})",
+            out.display(),
+            before - done.len(),
+            path.display()
+        );
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(inputs)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Pairs images with masks and reads what an earlier run already wrote to
@@ -73,6 +130,8 @@ pub fn plan(cohort: &Path, masks: &str, out: &Path, names: &[String]) -> anyhow:
             done.insert(id, columns.iter().map(|c| c[i]).collect());
         }
     }
+    let inputs = fingerprints(&cases)?;
+    keep_unchanged(out, &mut done, &inputs)?;
     let todo = cases.into_iter().filter(|c| !done.contains_key(&c.id)).collect();
     Ok(Plan { todo, done, labels })
 }

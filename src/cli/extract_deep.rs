@@ -1,6 +1,6 @@
 //! `dlrn extract deep`: the 2048 ResNet50 features of every case of a cohort.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,7 @@ use dlrn_deep::{
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::extract::{fingerprints, keep_unchanged};
 use super::util::{print_json, progress_bar};
 
 /// Backends selectable on the command line.
@@ -54,8 +55,9 @@ impl From<Backend> for BackendKind {
 /// `dlrn finetune` (.mpk). Without `--weights` the network is torchvision's
 /// random initialisation from `--seed`, and the metadata says so.
 /// `<out>.meta.json` records the weights (path + SHA-256, or "random, seed
-/// N"), backend and preprocessing. An interrupted run resumes: finished
-/// cases are kept in `<out>.partial` and not recomputed.
+/// N"), backend and preprocessing, `<out>.inputs.json` the SHA-256 of each
+/// case's image and mask. An interrupted run resumes: finished cases are kept
+/// in `<out>.partial` and not recomputed unless their image or mask changed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The cohort folder (needs images/ and the masks folder; clinical.csv optional).
@@ -308,8 +310,8 @@ impl InferenceJob for ExtractJob<'_> {
             std::fs::write(&partial_meta, &weights_json)?;
             std::fs::write(&partial, "")?;
         }
-        let known: HashSet<&str> = self.cases.iter().map(|c| c.id.as_str()).collect();
-        done.retain(|id, _| known.contains(id.as_str()));
+        // Rows of other images or masks (edited since, or unknown) are recomputed.
+        keep_unchanged(&args.out, &mut done, &fingerprints(self.cases)?)?;
         let resumed = done.len();
         let todo: Vec<&Case> = self
             .cases

@@ -13,7 +13,8 @@ use super::util::progress_bar;
 ///
 /// Needs only images/ and masks/ (clinical.csv optional: when present its
 /// ALN_status is carried into the output). Images are processed in parallel;
-/// the run resumes (ids already in --out are skipped) and writes partial
+/// the run resumes (rows already in --out are kept while their image and mask
+/// are unchanged, per `<out>.inputs.json`) and writes partial
 /// results every 64 images. Per-image failures (unreadable file, size
 /// mismatch, empty mask, several lesion regions) are reported together at
 /// the end and do not stop the others unless --strict.
