@@ -712,8 +712,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&fig_dir)?;
     let sds = x.standard_deviations();
     for ext in ["svg", "png"] {
-        dlrn_lasso::plot::coefficient_paths(
-            &cv.fit,
+        dlrn_lasso::plot::cv_coefficient_paths(
+            &cv,
             Some(&sds),
             &fig_dir.join(format!("lasso_path.{ext}")),
         )?;

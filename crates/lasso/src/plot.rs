@@ -63,6 +63,41 @@ pub fn coefficient_paths(
     }
 }
 
+/// The coefficient paths of a cross-validated fit, as [`coefficient_paths`]
+/// with lambda.min and lambda.1se marked as on [`cv_curve`]: the features
+/// non-zero at lambda.min (the signature) in colour, every other path in
+/// light grey, so the kept features stand out among hundreds of paths.
+pub fn cv_coefficient_paths(
+    cv: &CvResult,
+    scale: Option<&[f64]>,
+    out: &Path,
+) -> Result<(), LassoError> {
+    register_font();
+    let mut spec = PathSpec::new(&cv.fit, scale);
+    spec.marks = cv_marks(cv).to_vec();
+    spec.highlight = Some(cv.index_min);
+    match extension(out)? {
+        Ext::Svg => {
+            let root = SVGBackend::new(out, SIZE).into_drawing_area();
+            spec.draw(&root).map_err(|e| plot_err(out, e))?;
+            root.present().map_err(|e| plot_err(out, e))
+        }
+        Ext::Png => {
+            let root = BitMapBackend::new(out, SIZE).into_drawing_area();
+            spec.draw(&root).map_err(|e| plot_err(out, e))?;
+            root.present().map_err(|e| plot_err(out, e))
+        }
+    }
+}
+
+/// lambda.min and lambda.1se: (index into the lambda sequence, name, colour).
+fn cv_marks(cv: &CvResult) -> [(usize, &'static str, RGBColor); 2] {
+    [
+        (cv.index_min, "lambda.min", RGBColor(31, 90, 180)),
+        (cv.index_1se, "lambda.1se", RGBColor(20, 140, 60)),
+    ]
+}
+
 /// The CV curve: mean CV measure per log(lambda) (red points) with ±1 SD
 /// bars, dotted vertical lines at lambda.min and lambda.1se, and the number of
 /// non-zero coefficients on the top axis (`plot.cv.glmnet`).
@@ -125,6 +160,10 @@ struct PathSpec {
     /// (column, values per lambda).
     lines: Vec<(usize, Vec<f64>)>,
     ylabel: &'static str,
+    /// Dashed vertical lines: (lambda index, name, colour).
+    marks: Vec<(usize, &'static str, RGBColor)>,
+    /// Colour only the paths non-zero at this lambda index; grey the rest.
+    highlight: Option<usize>,
 }
 
 impl PathSpec {
@@ -158,6 +197,8 @@ impl PathSpec {
             } else {
                 "Coefficients"
             },
+            marks: Vec::new(),
+            highlight: None,
         }
     }
 
@@ -191,13 +232,41 @@ impl PathSpec {
                 BLACK.mix(0.35).stroke_width(1),
             ))
             .map_err(|e| e.to_string())?;
-        for (i, (_, vals)) in self.lines.iter().enumerate() {
+        let kept = |vals: &[f64]| self.highlight.is_none_or(|k| vals[k] != 0.0);
+        // Grey paths first, so the coloured ones are drawn over them.
+        for (_, vals) in self.lines.iter().filter(|(_, v)| !kept(v)) {
+            chart
+                .draw_series(LineSeries::new(
+                    self.loglam.iter().copied().zip(vals.iter().copied()),
+                    RGBColor(190, 190, 190).stroke_width(1),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
+        for (i, (_, vals)) in self.lines.iter().filter(|(_, v)| kept(v)).enumerate() {
             let colour = Palette99::pick(i).mix(0.9);
             chart
                 .draw_series(LineSeries::new(
                     self.loglam.iter().copied().zip(vals.iter().copied()),
                     colour.stroke_width(2),
                 ))
+                .map_err(|e| e.to_string())?;
+        }
+        for &(k, name, colour) in &self.marks {
+            let x = self.loglam[k];
+            chart
+                .draw_series(DashedLineSeries::new([(x, ylo), (x, yhi)], 8, 6, colour.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(format!("{name} (log {x:.2}, {} non-zero)", self.df[k]))
+                .legend(move |(x0, y0)| PathElement::new([(x0, y0), (x0 + 24, y0)], colour.stroke_width(2)));
+        }
+        if !self.marks.is_empty() {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK.mix(0.3))
+                .label_font((FONT, 18))
+                .draw()
                 .map_err(|e| e.to_string())?;
         }
         Ok(())
@@ -288,11 +357,7 @@ where
     mesh(&mut chart, "Log Lambda", cv.measure.label())?;
     let top = |x: &f64| df_at(&loglam, &cv.nzero, *x);
     top_axis(&mut chart, &top)?;
-    let marks = [
-        (cv.index_min, "lambda.min", RGBColor(31, 90, 180)),
-        (cv.index_1se, "lambda.1se", RGBColor(20, 140, 60)),
-    ];
-    for (k, name, colour) in marks {
+    for (k, name, colour) in cv_marks(cv) {
         let x = loglam[k];
         chart
             .draw_series(DashedLineSeries::new(

@@ -198,10 +198,17 @@ fn path_and_cv_match_glmnet() {
     for ext in ["svg", "png"] {
         let a = dir.path().join(format!("path.{ext}"));
         let b = dir.path().join(format!("cv.{ext}"));
+        let c = dir.path().join(format!("cvpath.{ext}"));
         dlrn_lasso::plot::coefficient_paths(&cvs[0].fit, Some(&sd), &a).unwrap();
         dlrn_lasso::plot::cv_curve(&cvs[0], &b).unwrap();
-        assert!(std::fs::metadata(&a).unwrap().len() > 10_000);
-        assert!(std::fs::metadata(&b).unwrap().len() > 10_000);
+        dlrn_lasso::plot::cv_coefficient_paths(&cvs[0], Some(&sd), &c).unwrap();
+        for f in [&a, &b, &c] {
+            assert!(std::fs::metadata(f).unwrap().len() > 10_000);
+        }
+    }
+    let svg = std::fs::read_to_string(dir.path().join("cvpath.svg")).unwrap();
+    for text in ["Standardised coefficients", "lambda.min", "lambda.1se"] {
+        assert!(svg.contains(text), "CV path figure lacks {text:?}");
     }
     let svg = std::fs::read_to_string(dir.path().join("cv.svg")).unwrap();
     for text in [
@@ -213,7 +220,7 @@ fn path_and_cv_match_glmnet() {
         assert!(svg.contains(text), "CV figure lacks {text:?}");
     }
     if let Some(keep) = std::env::var_os("DLRN_LASSO_KEEP_FIGURES") {
-        for f in ["path.svg", "path.png", "cv.svg", "cv.png"] {
+        for f in ["path.svg", "path.png", "cv.svg", "cv.png", "cvpath.png"] {
             std::fs::copy(dir.path().join(f), PathBuf::from(&keep).join(f)).unwrap();
         }
     }
