@@ -295,7 +295,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let sd = design.standard_deviations();
         for ext in ["svg", "png"] {
             let a = dir.join(format!("lasso_path.{ext}"));
-            dlrn_lasso::plot::cv_coefficient_paths(&cv, Some(&sd), &a)?;
+            dlrn_lasso::plot::cv_coefficient_paths(&cv, Some(&sd), choice, &a)?;
             let b = dir.join(format!("lasso_cv.{ext}"));
             dlrn_lasso::plot::cv_curve(&cv, &b)?;
             plots.push(a);

@@ -715,6 +715,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         dlrn_lasso::plot::cv_coefficient_paths(
             &cv,
             Some(&sds),
+            choice,
             &fig_dir.join(format!("lasso_path.{ext}")),
         )?;
         dlrn_lasso::plot::cv_curve(&cv, &fig_dir.join(format!("lasso_cv.{ext}")))?;
@@ -1209,7 +1210,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         external_figures: vec![
             report::ExternalFigure {
                 section: "LASSO".into(),
-                caption: "Coefficient paths (standardised coefficients) against log(λ)".into(),
+                caption: format!(
+                    "Coefficient paths (standardised coefficients) against log(λ); the {} features kept at λ.{} in colour",
+                    signature.features.len(),
+                    cfg.lasso.lambda
+                ),
                 svg: "figures/lasso_path.svg".into(),
                 png: Some("figures/lasso_path.png".into()),
             },

@@ -743,7 +743,7 @@ fn hold_out(
         for ext in ["svg", "png"] {
             let path = out.join(rel(ext));
             if kind == "lasso_path" {
-                dlrn_lasso::plot::cv_coefficient_paths(&cv, Some(&sd), &path)?;
+                dlrn_lasso::plot::cv_coefficient_paths(&cv, Some(&sd), LambdaChoice::Min, &path)?;
             } else {
                 dlrn_lasso::plot::cv_curve(&cv, &path)?;
             }

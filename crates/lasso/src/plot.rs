@@ -11,7 +11,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::{CvResult, LassoError, LassoPath};
+use crate::{CvResult, LambdaChoice, LassoError, LassoPath};
 
 const FONT: &str = "sans-serif";
 const SIZE: (u32, u32) = (1000, 700);
@@ -65,17 +65,21 @@ pub fn coefficient_paths(
 
 /// The coefficient paths of a cross-validated fit, as [`coefficient_paths`]
 /// with lambda.min and lambda.1se marked as on [`cv_curve`]: the features
-/// non-zero at lambda.min (the signature) in colour, every other path in
-/// light grey, so the kept features stand out among hundreds of paths.
+/// non-zero at the `kept` lambda (the signature's) in colour, every other
+/// path in light grey, so the kept features stand out among hundreds.
 pub fn cv_coefficient_paths(
     cv: &CvResult,
     scale: Option<&[f64]>,
+    kept: LambdaChoice,
     out: &Path,
 ) -> Result<(), LassoError> {
     register_font();
     let mut spec = PathSpec::new(&cv.fit, scale);
     spec.marks = cv_marks(cv).to_vec();
-    spec.highlight = Some(cv.index_min);
+    spec.highlight = Some(match kept {
+        LambdaChoice::Min => cv.index_min,
+        LambdaChoice::OneSe => cv.index_1se,
+    });
     match extension(out)? {
         Ext::Svg => {
             let root = SVGBackend::new(out, SIZE).into_drawing_area();
