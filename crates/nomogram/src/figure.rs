@@ -332,18 +332,20 @@ impl Nomogram {
                 colour.stroke_width(l.px(1.6).max(1) as u32),
             ))
             .map_err(err)?;
+            // Marker and note sit below the staggered tick labels (y + 7 to
+            // y + 24), so neither covers a probability label.
             root.draw(&Polygon::new(
                 vec![
-                    (l.px(x - 6.0), l.px(prob_y + 16.0)),
-                    (l.px(x + 6.0), l.px(prob_y + 16.0)),
-                    (l.px(x), l.px(prob_y + 8.0)),
+                    (l.px(x - 6.0), l.px(prob_y + 35.0)),
+                    (l.px(x + 6.0), l.px(prob_y + 35.0)),
+                    (l.px(x), l.px(prob_y + 27.0)),
                 ],
                 colour.filled(),
             ))
             .map_err(err)?;
             root.draw(&Text::new(
                 format!("cut-off {}: low risk ← | → high risk", format_cutoff(c)),
-                (l.px(x), l.px(prob_y + 30.0)),
+                (l.px(x), l.px(prob_y + 49.0)),
                 TextStyle::from(l.font(16.5))
                     .color(&colour)
                     .pos(Pos::new(HPos::Center, VPos::Center)),
