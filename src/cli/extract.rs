@@ -14,6 +14,7 @@ use dlrn_cohort::{Case, Table, feature_frame, scan_cases, write_table};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::util::sidecar;
 use super::{extract_deep, extract_handcrafted};
 
 /// Extract a feature table from a cohort's images and masks.
@@ -65,13 +66,6 @@ pub fn fingerprints(cases: &[Case]) -> anyhow::Result<BTreeMap<String, String>> 
         .collect()
 }
 
-/// `<out>.inputs.json`: the fingerprints the rows of `out` were computed from.
-pub fn inputs_path(out: &Path) -> PathBuf {
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".inputs.json");
-    out.with_file_name(name)
-}
-
 /// Keeps the rows of `done` whose recorded fingerprint (in `<out>.inputs.json`)
 /// equals the current one, says how many were dropped, and records the
 /// current fingerprints for the rows to come.
@@ -80,7 +74,7 @@ pub fn keep_unchanged(
     done: &mut BTreeMap<String, Vec<f64>>,
     inputs: &BTreeMap<String, String>,
 ) -> anyhow::Result<()> {
-    let path = inputs_path(out);
+    let path = sidecar(out, "inputs.json");
     let recorded: BTreeMap<String, String> = std::fs::read_to_string(&path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())

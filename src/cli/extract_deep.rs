@@ -8,14 +8,14 @@ use anyhow::{Context, bail};
 use dlrn_cohort::{Case, Table, feature_frame, load_grey, load_mask, scan_cases, write_table};
 use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
 use dlrn_deep::{
-    BackendKind, FusedResNet, InferenceJob, ResNetConfig, WeightsInfo, feature_names, features, load_weights,
-    run_inference,
+    BackendKind, FusedResNet, InferenceJob, WeightsInfo, feature_names, features, load_weights,
+    resnet50_for, run_inference,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{fingerprints, keep_unchanged};
-use super::util::{print_json, progress_bar};
+use super::util::{print_json, progress_bar, sidecar};
 
 /// Backends selectable on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -118,14 +118,6 @@ pub struct ExtractSummary {
     pub resumed: usize,
     /// Provenance, as in `<out>.meta.json`.
     pub meta: DeepMeta,
-}
-
-/// `<out>.<suffix>` beside the output.
-pub(crate) fn sidecar(out: &Path, suffix: &str) -> PathBuf {
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".");
-    name.push(suffix);
-    out.with_file_name(name)
 }
 
 /// ALN_status by id from the cohort's clinical.csv (empty when the file or
@@ -268,11 +260,7 @@ impl InferenceJob for ExtractJob<'_> {
     ) -> JobOutput {
         let args = self.args;
         // A .mpk from `dlrn finetune` carries the 2-class head; the features ignore it.
-        let is_mpk = args
-            .weights
-            .as_ref()
-            .is_some_and(|w| w.extension().is_some_and(|e| e.eq_ignore_ascii_case("mpk")));
-        let config = ResNetConfig::resnet50().with_classes(is_mpk.then_some(2));
+        let config = resnet50_for(args.weights.as_deref());
         let (model, weights) =
             load_weights::<B>(config, args.weights.as_deref(), args.seed, &device)?;
         let dim = config.feature_dim();

@@ -6,11 +6,12 @@ use anyhow::{Context, bail};
 use dlrn_cohort::scan_cases;
 use dlrn_deep::finetune::{FinetuneConfig, FinetuneState, Progress, Sample, finetune};
 use dlrn_deep::preprocess::PreprocessConfig;
-use dlrn_deep::{BackendKind, ResNetConfig, TrainJob, WeightsInfo, load_weights, run_training};
+use dlrn_deep::{BackendKind, TrainJob, WeightsInfo, load_weights, resnet50_for, run_training};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::extract_deep::{Backend, load_lesion, read_labels, sidecar};
+use super::extract_deep::{Backend, load_lesion, read_labels};
+use super::util::sidecar;
 use super::util::print_json;
 
 /// Fine-tune ResNet50 (2-class head) on a training cohort, keeping the epoch
@@ -177,11 +178,7 @@ impl TrainJob for Job<'_> {
         _kind: BackendKind,
     ) -> JobOutput {
         let args = self.args;
-        let is_mpk = args
-            .init
-            .as_ref()
-            .is_some_and(|w| w.extension().is_some_and(|e| e.eq_ignore_ascii_case("mpk")));
-        let config = ResNetConfig::resnet50().with_classes(is_mpk.then_some(2));
+        let config = resnet50_for(args.init.as_deref());
         let (model, init) = load_weights::<B>(config, args.init.as_deref(), args.seed, &device)?;
         let model = if model.fc.is_some() {
             model

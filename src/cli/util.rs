@@ -1,6 +1,6 @@
 //! Helpers shared by the stages: JSON printing and file hashing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
@@ -34,4 +34,12 @@ pub fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
     );
     bar.set_message(message);
     bar
+}
+
+/// `<out>.<suffix>` beside the output.
+pub(crate) fn sidecar(out: &Path, suffix: &str) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".");
+    name.push(suffix);
+    out.with_file_name(name)
 }

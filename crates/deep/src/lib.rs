@@ -22,4 +22,4 @@ pub use finetune::{FinetuneConfig, FinetuneState, Sample, finetune};
 pub use fused::FusedResNet;
 pub use preprocess::{Grey, PreprocessConfig, preprocess};
 pub use resnet::{ResNet, ResNetConfig};
-pub use weights::{WeightsInfo, load_weights};
+pub use weights::{WeightsInfo, load_weights, resnet50_for};

@@ -206,6 +206,14 @@ pub fn load_record<B: Backend>(
         })
 }
 
+/// The ResNet50 architecture that reads `weights`: a `.mpk` written by
+/// `dlrn finetune` carries the 2-class head, torchvision state dicts and
+/// random initialisation have none.
+pub fn resnet50_for(weights: Option<&Path>) -> ResNetConfig {
+    let is_mpk = weights.is_some_and(|w| w.extension().is_some_and(|e| e.eq_ignore_ascii_case("mpk")));
+    ResNetConfig::resnet50().with_classes(is_mpk.then_some(2))
+}
+
 /// The network of architecture `config` with the weights of `weights`
 /// (any format), or seeded random initialisation when `weights` is `None`;
 /// returns it with its provenance.
@@ -237,4 +245,16 @@ pub fn load_weights<B: Backend>(
             format: format.name().into(),
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_dlrn_records_carry_the_two_class_head() {
+        assert_eq!(resnet50_for(Some(Path::new("w.MPK"))).num_classes, Some(2));
+        assert_eq!(resnet50_for(Some(Path::new("w.pth"))).num_classes, None);
+        assert_eq!(resnet50_for(None).num_classes, None);
+    }
 }

@@ -47,20 +47,7 @@ pub fn coefficient_paths(
     scale: Option<&[f64]>,
     out: &Path,
 ) -> Result<(), LassoError> {
-    register_font();
-    let spec = PathSpec::new(path, scale);
-    match extension(out)? {
-        Ext::Svg => {
-            let root = SVGBackend::new(out, SIZE).into_drawing_area();
-            spec.draw(&root).map_err(|e| plot_err(out, e))?;
-            root.present().map_err(|e| plot_err(out, e))
-        }
-        Ext::Png => {
-            let root = BitMapBackend::new(out, SIZE).into_drawing_area();
-            spec.draw(&root).map_err(|e| plot_err(out, e))?;
-            root.present().map_err(|e| plot_err(out, e))
-        }
-    }
+    write(&PathSpec::new(path, scale), out)
 }
 
 /// The coefficient paths of a cross-validated fit, as [`coefficient_paths`]
@@ -73,25 +60,13 @@ pub fn cv_coefficient_paths(
     kept: LambdaChoice,
     out: &Path,
 ) -> Result<(), LassoError> {
-    register_font();
     let mut spec = PathSpec::new(&cv.fit, scale);
     spec.marks = cv_marks(cv).to_vec();
     spec.highlight = Some(match kept {
         LambdaChoice::Min => cv.index_min,
         LambdaChoice::OneSe => cv.index_1se,
     });
-    match extension(out)? {
-        Ext::Svg => {
-            let root = SVGBackend::new(out, SIZE).into_drawing_area();
-            spec.draw(&root).map_err(|e| plot_err(out, e))?;
-            root.present().map_err(|e| plot_err(out, e))
-        }
-        Ext::Png => {
-            let root = BitMapBackend::new(out, SIZE).into_drawing_area();
-            spec.draw(&root).map_err(|e| plot_err(out, e))?;
-            root.present().map_err(|e| plot_err(out, e))
-        }
-    }
+    write(&spec, out)
 }
 
 /// lambda.min and lambda.1se: (index into the lambda sequence, name, colour).
@@ -106,18 +81,42 @@ fn cv_marks(cv: &CvResult) -> [(usize, &'static str, RGBColor); 2] {
 /// bars, dotted vertical lines at lambda.min and lambda.1se, and the number of
 /// non-zero coefficients on the top axis (`plot.cv.glmnet`).
 pub fn cv_curve(cv: &CvResult, out: &Path) -> Result<(), LassoError> {
+    write(&CvFigure(cv), out)
+}
+
+/// A figure drawable on any plotters backend.
+trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Draws `fig` into `out`, SVG or PNG by the file extension.
+fn write(fig: &impl Figure, out: &Path) -> Result<(), LassoError> {
     register_font();
     match extension(out)? {
         Ext::Svg => {
             let root = SVGBackend::new(out, SIZE).into_drawing_area();
-            draw_cv(cv, &root).map_err(|e| plot_err(out, e))?;
+            fig.draw(&root).map_err(|e| plot_err(out, e))?;
             root.present().map_err(|e| plot_err(out, e))
         }
         Ext::Png => {
             let root = BitMapBackend::new(out, SIZE).into_drawing_area();
-            draw_cv(cv, &root).map_err(|e| plot_err(out, e))?;
+            fig.draw(&root).map_err(|e| plot_err(out, e))?;
             root.present().map_err(|e| plot_err(out, e))
         }
+    }
+}
+
+/// The CV curve of a fit, as a [`Figure`].
+struct CvFigure<'a>(&'a CvResult);
+
+impl Figure for CvFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_cv(self.0, root)
     }
 }
 
@@ -206,6 +205,9 @@ impl PathSpec {
         }
     }
 
+}
+
+impl Figure for PathSpec {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>
     where
         DB::ErrorType: 'static,
