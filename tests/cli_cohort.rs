@@ -32,21 +32,33 @@ fn cohort(dir: &Path) -> PathBuf {
         GrayImage::from_fn(40, 30, |x, y| Luma([((x * 5 + y * 3) % 256) as u8]))
             .save(c.join("images").join(format!("{id}.png")))
             .unwrap();
-        mask(10, 8).save(c.join("masks").join(format!("{id}.png"))).unwrap();
+        mask(10, 8)
+            .save(c.join("masks").join(format!("{id}.png")))
+            .unwrap();
     }
     std::fs::write(c.join("clinical.csv"), csv).unwrap();
     c
 }
 
 fn mask(w: u32, h: u32) -> GrayImage {
-    GrayImage::from_fn(40, 30, |x, y| Luma([if (10..10 + w).contains(&x) && (5..5 + h).contains(&y) { 255 } else { 0 }]))
+    GrayImage::from_fn(40, 30, |x, y| {
+        Luma([if (10..10 + w).contains(&x) && (5..5 + h).contains(&y) {
+            255
+        } else {
+            0
+        }])
+    })
 }
 
 /// Runs validate, expecting failure, and returns stderr.
 fn fails(c: &Path) -> String {
     let out = dlrn(&["validate", c.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "expected exit 2; stderr:\n{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected exit 2; stderr:\n{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
     err
 }
@@ -64,7 +76,11 @@ fn valid_cohort_summary_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let c = cohort(dir.path());
     let out = dlrn(&["validate", c.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["n"], 3);
     assert_eq!(v["summary"]["positives"], 3);
@@ -78,7 +94,10 @@ fn missing_image() {
     let c = cohort(dir.path());
     std::fs::remove_file(c.join("images/P2.png")).unwrap();
     let err = fails(&c);
-    assert!(err.contains("row 2, column `id`: no image for id \"P2\""), "{err}");
+    assert!(
+        err.contains("row 2, column `id`: no image for id \"P2\""),
+        "{err}"
+    );
     assert!(err.contains("mask \"P2\" has no image"), "{err}");
 }
 
@@ -89,23 +108,33 @@ fn extra_image() {
     std::fs::copy(c.join("images/P1.png"), c.join("images/P9.png")).unwrap();
     std::fs::copy(c.join("masks/P1.png"), c.join("masks/P9.png")).unwrap();
     let err = fails(&c);
-    assert!(err.contains("image \"P9\" has no row in clinical.csv"), "{err}");
+    assert!(
+        err.contains("image \"P9\" has no row in clinical.csv"),
+        "{err}"
+    );
 }
 
 #[test]
 fn image_mask_size_mismatch() {
     let dir = tempfile::tempdir().unwrap();
     let c = cohort(dir.path());
-    GrayImage::from_pixel(20, 30, Luma([255])).save(c.join("masks/P3.png")).unwrap();
+    GrayImage::from_pixel(20, 30, Luma([255]))
+        .save(c.join("masks/P3.png"))
+        .unwrap();
     let err = fails(&c);
-    assert!(err.contains("P3.png: mask is 20×30 but its image is 40×30"), "{err}");
+    assert!(
+        err.contains("P3.png: mask is 20×30 but its image is 40×30"),
+        "{err}"
+    );
 }
 
 #[test]
 fn empty_mask() {
     let dir = tempfile::tempdir().unwrap();
     let c = cohort(dir.path());
-    GrayImage::from_pixel(40, 30, Luma([0])).save(c.join("masks/P1.png")).unwrap();
+    GrayImage::from_pixel(40, 30, Luma([0]))
+        .save(c.join("masks/P1.png"))
+        .unwrap();
     assert!(fails(&c).contains("P1.png: mask is empty"));
 }
 
@@ -113,7 +142,9 @@ fn empty_mask() {
 fn mask_covering_the_frame() {
     let dir = tempfile::tempdir().unwrap();
     let c = cohort(dir.path());
-    GrayImage::from_pixel(40, 30, Luma([255])).save(c.join("masks/P1.png")).unwrap();
+    GrayImage::from_pixel(40, 30, Luma([255]))
+        .save(c.join("masks/P1.png"))
+        .unwrap();
     assert!(fails(&c).contains("P1.png: mask covers the whole frame"));
 }
 
@@ -143,7 +174,10 @@ fn unknown_category() {
     let c = cohort(dir.path());
     set_clinical_row(&c, 2, &row("P2").replace("4B", "4D"));
     let err = fails(&c);
-    assert!(err.contains("row 2, column `birads`: \"4D\" is not one of 4A|4B|4C|5"), "{err}");
+    assert!(
+        err.contains("row 2, column `birads`: \"4D\" is not one of 4A|4B|4C|5"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -152,7 +186,10 @@ fn duplicate_id() {
     let c = cohort(dir.path());
     set_clinical_row(&c, 3, &row("P1"));
     let err = fails(&c);
-    assert!(err.contains("row 3, column `id`: duplicate id \"P1\" (first in row 1)"), "{err}");
+    assert!(
+        err.contains("row 3, column `id`: duplicate id \"P1\" (first in row 1)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -161,7 +198,10 @@ fn non_numeric_age() {
     let c = cohort(dir.path());
     set_clinical_row(&c, 1, &row("P1").replace(",54,", ",fifty,"));
     let err = fails(&c);
-    assert!(err.contains("row 1, column `age`: \"fifty\" is not a number"), "{err}");
+    assert!(
+        err.contains("row 1, column `age`: \"fifty\" is not a number"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -176,23 +216,46 @@ fn missing_column() {
         .collect();
     std::fs::write(&p, dropped.join("\n") + "\n").unwrap();
     let err = fails(&c);
-    assert!(err.contains("clinical.csv, column `us_size_cm`: missing column"), "{err}");
+    assert!(
+        err.contains("clinical.csv, column `us_size_cm`: missing column"),
+        "{err}"
+    );
 }
 
 #[test]
 fn simulate_then_validate() {
     let dir = tempfile::tempdir().unwrap();
     let sim = dir.path().join("sim");
-    let out = dlrn(&["simulate", "--out", sim.to_str().unwrap(), "--seed", "3", "--scale", "0.1"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = dlrn(&[
+        "simulate",
+        "--out",
+        sim.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--scale",
+        "0.1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Scale 0.1 of the paper's TC (621 patients, 215 ALN+): round(62.1) = 62, round(21.5) = 22.
     let out = dlrn(&["validate", sim.join("TC").to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["n"], 62);
     assert_eq!(v["summary"]["positives"], 22);
     for c in ["EVC1", "EVC2", "EVC3"] {
         let out = dlrn(&["validate", sim.join(c).to_str().unwrap()]);
-        assert!(out.status.success(), "{c}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{c}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

@@ -20,8 +20,16 @@ fn cohort(dir: &Path) {
     std::fs::create_dir_all(dir.join("images")).unwrap();
     std::fs::create_dir_all(dir.join("masks")).unwrap();
     for id in ["P1", "P2"] {
-        std::fs::copy(fixture("BUS01.png"), dir.join("images").join(format!("{id}.png"))).unwrap();
-        std::fs::copy(fixture("BUS01_mask.png"), dir.join("masks").join(format!("{id}.png"))).unwrap();
+        std::fs::copy(
+            fixture("BUS01.png"),
+            dir.join("images").join(format!("{id}.png")),
+        )
+        .unwrap();
+        std::fs::copy(
+            fixture("BUS01_mask.png"),
+            dir.join("masks").join(format!("{id}.png")),
+        )
+        .unwrap();
     }
     std::fs::write(dir.join("clinical.csv"), "id,ALN_status\nP1,0\nP2,1\n").unwrap();
 }
@@ -30,7 +38,11 @@ fn cohort(dir: &Path) {
 fn edit_p1_mask(dir: &Path) {
     let path = dir.join("masks/P1.png");
     let mut m = image::open(&path).unwrap().to_luma8();
-    let xs: Vec<u32> = m.enumerate_pixels().filter(|(_, _, p)| p[0] > 0).map(|(x, _, _)| x).collect();
+    let xs: Vec<u32> = m
+        .enumerate_pixels()
+        .filter(|(_, _, p)| p[0] > 0)
+        .map(|(x, _, _)| x)
+        .collect();
     let mid = (xs.iter().min().unwrap() + xs.iter().max().unwrap()) / 2;
     for (x, _, p) in m.enumerate_pixels_mut() {
         if x < mid {
@@ -42,19 +54,29 @@ fn edit_p1_mask(dir: &Path) {
 
 fn extract(kind: &str, cohort: &Path, out: &Path) -> serde_json::Value {
     let mut cmd = dlrn();
-    cmd.args(["extract", kind, "--cohort"]).arg(cohort).arg("--out").arg(out);
+    cmd.args(["extract", kind, "--cohort"])
+        .arg(cohort)
+        .arg("--out")
+        .arg(out);
     if kind == "deep" {
         cmd.args(["--json", "--seed", "3", "--batch", "1"]);
     }
     let output = cmd.output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null)
 }
 
 /// The P1 row of a CSV feature table.
 fn p1_row(out: &Path) -> String {
     let text = std::fs::read_to_string(out).unwrap();
-    text.lines().find(|l| l.starts_with("P1,")).unwrap().to_string()
+    text.lines()
+        .find(|l| l.starts_with("P1,"))
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -71,7 +93,10 @@ fn handcrafted_rows_of_an_edited_mask_are_recomputed() {
     let fresh = tmp.path().join("fresh.csv");
     extract("handcrafted", &c, &fresh);
     assert_ne!(p1_row(&out), before, "the edited mask's row was reused");
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), std::fs::read_to_string(&fresh).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(&fresh).unwrap()
+    );
 }
 
 #[test]
@@ -83,16 +108,34 @@ fn deep_partial_rows_of_an_edited_mask_are_recomputed() {
     extract("deep", &c, &out);
     // An interrupted run left P1's row in the partial file; then P1 was re-outlined.
     let text = std::fs::read_to_string(&out).unwrap();
-    let p1: Vec<&str> = text.lines().find(|l| l.starts_with("P1,")).unwrap().split(',').collect();
-    let line = std::iter::once("P1").chain(p1[2..].iter().copied()).collect::<Vec<_>>().join("\t");
+    let p1: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with("P1,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let line = std::iter::once("P1")
+        .chain(p1[2..].iter().copied())
+        .collect::<Vec<_>>()
+        .join("\t");
     std::fs::remove_file(&out).unwrap();
     std::fs::write(tmp.path().join("deep.csv.partial"), line + "\n").unwrap();
-    std::fs::write(tmp.path().join("deep.csv.partial.json"), r#"{"source":"random","seed":3}"#).unwrap();
+    std::fs::write(
+        tmp.path().join("deep.csv.partial.json"),
+        r#"{"source":"random","seed":3}"#,
+    )
+    .unwrap();
     edit_p1_mask(&c);
     let summary = extract("deep", &c, &out);
     assert_eq!(summary["resumed"], 0, "a row of the old mask was resumed");
     let fresh = tmp.path().join("fresh.csv");
     extract("deep", &c, &fresh);
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), std::fs::read_to_string(&fresh).unwrap());
-    assert_ne!(p1_row(&out), text.lines().find(|l| l.starts_with("P1,")).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(&fresh).unwrap()
+    );
+    assert_ne!(
+        p1_row(&out),
+        text.lines().find(|l| l.starts_with("P1,")).unwrap()
+    );
 }

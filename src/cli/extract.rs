@@ -90,7 +90,8 @@ pub fn keep_unchanged(
         );
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     std::fs::write(&path, serde_json::to_string_pretty(inputs)? + "\n")
         .with_context(|| format!("writing {}", path.display()))
@@ -103,7 +104,8 @@ pub fn plan(cohort: &Path, masks: &str, out: &Path, names: &[String]) -> anyhow:
     let labels = read_labels(cohort)?;
     let mut done = BTreeMap::new();
     if out.exists() {
-        let table = Table::read(out).with_context(|| format!("reading the existing output {}", out.display()))?;
+        let table = Table::read(out)
+            .with_context(|| format!("reading the existing output {}", out.display()))?;
         let expected: Vec<String> = table
             .column_names()
             .into_iter()
@@ -119,14 +121,20 @@ pub fn plan(cohort: &Path, masks: &str, out: &Path, names: &[String]) -> anyhow:
             );
         }
         let ids = table.ids()?;
-        let columns: Vec<Vec<f64>> = names.iter().map(|n| table.f64_column(n)).collect::<Result<_, _>>()?;
+        let columns: Vec<Vec<f64>> = names
+            .iter()
+            .map(|n| table.f64_column(n))
+            .collect::<Result<_, _>>()?;
         for (i, id) in ids.into_iter().enumerate() {
             done.insert(id, columns.iter().map(|c| c[i]).collect());
         }
     }
     let inputs = fingerprints(&cases)?;
     keep_unchanged(out, &mut done, &inputs)?;
-    let todo = cases.into_iter().filter(|c| !done.contains_key(&c.id)).collect();
+    let todo = cases
+        .into_iter()
+        .filter(|c| !done.contains_key(&c.id))
+        .collect();
     Ok(Plan { todo, done, labels })
 }
 
@@ -147,7 +155,11 @@ fn read_labels(cohort: &Path) -> anyhow::Result<Option<HashMap<String, Option<u8
             x if x.is_nan() => None,
             x if x == 0.0 => Some(0),
             x if x == 1.0 => Some(1),
-            x => anyhow::bail!("{}: row {}, column `ALN_status`: {x} is not 0 or 1", path.display(), row + 1),
+            x => anyhow::bail!(
+                "{}: row {}, column `ALN_status`: {x} is not 0 or 1",
+                path.display(),
+                row + 1
+            ),
         };
         out.insert(id, label);
     }
@@ -173,7 +185,10 @@ pub fn write_rows(
 }
 
 fn temp_path(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     // Keep the extension last: the writer picks the format from it.
     out.with_file_name(format!(".partial-{name}"))
 }
@@ -194,7 +209,12 @@ pub fn finish(
         .filter(|(_, c)| *c > 0)
         .collect();
     nan_cols.sort();
-    eprintln!("{}: {} rows, {} feature columns", out.display(), rows.len(), names.len());
+    eprintln!(
+        "{}: {} rows, {} feature columns",
+        out.display(),
+        rows.len(),
+        names.len()
+    );
     if !nan_cols.is_empty() {
         let parts: Vec<String> = nan_cols.iter().map(|(n, c)| format!("{n} ({c})")).collect();
         eprintln!("undefined values (NaN) in: {}", parts.join(", "));

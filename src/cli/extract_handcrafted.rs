@@ -36,7 +36,10 @@ pub struct Args {
 
 /// Runs the extraction.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let names: Vec<String> = dlrn_radiomics::COLUMNS.iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = dlrn_radiomics::COLUMNS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let plan = plan(&args.cohort, &args.masks, &args.out, &names)?;
     let mut rows = plan.done;
     let mut failures = Vec::new();

@@ -11,8 +11,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::extract_deep::{Backend, load_lesion, read_labels};
-use super::util::sidecar;
 use super::util::print_json;
+use super::util::sidecar;
 
 /// Fine-tune ResNet50 (2-class head) on a training cohort, keeping the epoch
 /// with the best validation accuracy.

@@ -3,18 +3,18 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod compare;
+pub mod evaluate;
 pub mod extract;
 pub mod extract_deep;
 pub mod extract_handcrafted;
 pub mod finetune;
+pub mod icc;
 pub mod lasso;
-pub mod util;
+pub mod logistic;
 pub mod score;
 pub mod simulate;
-pub mod evaluate;
-pub mod compare;
-pub mod logistic;
-pub mod icc;
+pub mod util;
 pub mod validate;
 
 /// Deep learning radiomics nomogram (DLRN) for axillary lymph node metastasis

@@ -45,20 +45,27 @@ pub struct Args {
 
 /// Reads generating parameters from a simulate.json or a bare parameter file.
 fn read_params(path: &std::path::Path) -> anyhow::Result<SimParams> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", path.display()))?;
     if let Some(p) = value.get_mut("params") {
         value = p.take();
     }
-    serde_json::from_value(value)
-        .with_context(|| format!("{}: not a dlrn-simulate parameter set (or simulate.json)", path.display()))
+    serde_json::from_value(value).with_context(|| {
+        format!(
+            "{}: not a dlrn-simulate parameter set (or simulate.json)",
+            path.display()
+        )
+    })
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("simulating {bar:40} {pos}/{len} images ({per_sec}, eta {eta})")
-            .context("progress bar template")?,
+        ProgressStyle::with_template(
+            "simulating {bar:40} {pos}/{len} images ({per_sec}, eta {eta})",
+        )
+        .context("progress bar template")?,
     );
     let on_progress = |p: Progress| {
         bar.set_length(p.total as u64);
@@ -84,10 +91,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     for c in &summary.cohorts {
         let icc = match (c.icc_dice_reader1, c.icc_dice_reader2) {
-            (Some(a), Some(b)) => format!(", ICC re-outlines {} (mean Dice {a:.3} / {b:.3})", c.icc_patients),
+            (Some(a), Some(b)) => format!(
+                ", ICC re-outlines {} (mean Dice {a:.3} / {b:.3})",
+                c.icc_patients
+            ),
             _ => String::new(),
         };
-        eprintln!("  {:<5} n = {:>3}, ALN+ = {:>3}, {}x{} px{icc}", c.name, c.n, c.positives, c.width, c.height);
+        eprintln!(
+            "  {:<5} n = {:>3}, ALN+ = {:>3}, {}x{} px{icc}",
+            c.name, c.n, c.positives, c.width, c.height
+        );
     }
     Ok(())
 }

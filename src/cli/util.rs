@@ -11,7 +11,9 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     use std::io::Write;
     let text = serde_json::to_string_pretty(value).context("serialising JSON output")?;
     match writeln!(std::io::stdout().lock(), "{text}") {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing JSON to stdout"),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("writing JSON to stdout")
+        }
         _ => Ok(()),
     }
 }

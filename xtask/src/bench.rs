@@ -70,7 +70,10 @@ fn json_lines(cmd: &mut Command) -> anyhow::Result<Vec<serde_json::Value>> {
     let text = String::from_utf8_lossy(&out.stdout);
     print!("{text}");
     anyhow::ensure!(out.status.success(), "{cmd:?} failed with {}", out.status);
-    Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
 }
 
 /// Images/s of `implementation` at each batch size in bench output rows.
@@ -84,7 +87,12 @@ fn throughput(rows: &[serde_json::Value], implementation: &str) -> Vec<(u64, f64
 /// `cargo xtask bench deep`: Burn (BatchNorm folded, as extraction runs it)
 /// and PyTorch on the same machine in one run, and their ratio per batch size.
 fn deep(root: &std::path::Path, cargo: &str) -> anyhow::Result<()> {
-    let burn = json_lines(Command::new(cargo).current_dir(root).args(["bench", "-p", "dlrn-deep"]))?;
+    let burn =
+        json_lines(
+            Command::new(cargo)
+                .current_dir(root)
+                .args(["bench", "-p", "dlrn-deep"]),
+        )?;
     let script = root.join("crates/deep/benches/bench_torch.py");
     let torch = match json_lines(Command::new("python3").current_dir(root).arg(&script)) {
         Ok(rows) => rows,
@@ -96,7 +104,10 @@ fn deep(root: &std::path::Path, cargo: &str) -> anyhow::Result<()> {
     let torch = throughput(&torch, "pytorch-eager");
     for (batch, ours) in throughput(&burn, "burn-fused-bn") {
         if let Some((_, theirs)) = torch.iter().find(|(b, _)| *b == batch) {
-            println!("batch {batch}: Burn {ours:.2} images/s, PyTorch {theirs:.2} images/s, ratio {:.2}", ours / theirs);
+            println!(
+                "batch {batch}: Burn {ours:.2} images/s, PyTorch {theirs:.2} images/s, ratio {:.2}",
+                ours / theirs
+            );
         }
     }
     Ok(())

@@ -67,7 +67,10 @@ pub fn scan_cases(dir: &Path, masks_subdir: &str) -> Result<Vec<Case>, CohortErr
     let mut problems = Vec::new();
     if !subset {
         for id in images.keys().filter(|id| !masks.contains_key(*id)) {
-            problems.push(format!("image {id:?} has no mask in {}", masks_dir.display()));
+            problems.push(format!(
+                "image {id:?} has no mask in {}",
+                masks_dir.display()
+            ));
         }
     }
     for id in masks.keys().filter(|id| !images.contains_key(*id)) {
@@ -98,15 +101,27 @@ mod tests {
         let d = dir.path();
         std::fs::create_dir_all(d.join("images")).unwrap();
         std::fs::create_dir_all(d.join("masks")).unwrap();
-        for f in ["images/a.png", "images/b.jpg", "masks/a.png", "masks/b.png", "images/notes.txt"] {
+        for f in [
+            "images/a.png",
+            "images/b.jpg",
+            "masks/a.png",
+            "masks/b.png",
+            "images/notes.txt",
+        ] {
             std::fs::write(d.join(f), b"x").unwrap();
         }
         let cases = scan_cases(d, "masks").unwrap();
-        assert_eq!(cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         std::fs::write(d.join("images/c.png"), b"x").unwrap();
         std::fs::write(d.join("masks/z.png"), b"x").unwrap();
         let err = scan_cases(d, "masks").unwrap_err().to_string();
-        assert!(err.contains("image \"c\" has no mask") && err.contains("mask \"z\" has no image"), "{err}");
+        assert!(
+            err.contains("image \"c\" has no mask") && err.contains("mask \"z\" has no image"),
+            "{err}"
+        );
         // A re-outline folder covers a subset: images without one are fine.
         std::fs::create_dir_all(d.join("icc/r2")).unwrap();
         std::fs::write(d.join("icc/r2/b.png"), b"x").unwrap();

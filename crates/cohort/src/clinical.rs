@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::table::Table;
 use crate::Problem;
+use crate::table::Table;
 
 /// The columns every clinical.csv must have (`ALN_status` may be absent for prediction).
 pub const CLINICAL_COLUMNS: &[&str] = &[
@@ -35,12 +35,18 @@ pub const VOCABULARY: &[(&str, &[&str])] = &[
     ("birads", &["4A", "4B", "4C", "5"]),
     ("location", &["UOQ", "LOQ", "UIQ", "LIQ", "central"]),
     ("nuclear_grade", &["1", "2", "3"]),
-    ("tumour_type", &["noninvasive", "invasive_nst", "invasive_st", "rare"]),
+    (
+        "tumour_type",
+        &["noninvasive", "invasive_nst", "invasive_st", "rare"],
+    ),
     ("er", &["neg", "pos"]),
     ("pr", &["neg", "pos"]),
     ("her2", &["neg", "pos"]),
     ("ki67", &["neg", "pos"]),
-    ("subtype", &["luminal_a", "luminal_b", "her2", "triple_negative"]),
+    (
+        "subtype",
+        &["luminal_a", "luminal_b", "her2", "triple_negative"],
+    ),
     ("us_aln", &["non-suspicious", "suspicious"]),
 ];
 
@@ -88,13 +94,20 @@ impl Patient {
         let levels = levels(column)?;
         let value = self.category(column)?;
         let pos = levels.iter().position(|l| *l == value)?;
-        Some(if levels.len() == 2 { pos as f64 } else { pos as f64 + 1.0 })
+        Some(if levels.len() == 2 {
+            pos as f64
+        } else {
+            pos as f64 + 1.0
+        })
     }
 }
 
 /// The levels of a categorical column, or `None` if it is not categorical.
 pub fn levels(column: &str) -> Option<&'static [&'static str]> {
-    VOCABULARY.iter().find(|(c, _)| *c == column).map(|(_, l)| *l)
+    VOCABULARY
+        .iter()
+        .find(|(c, _)| *c == column)
+        .map(|(_, l)| *l)
 }
 
 /// A validated clinical table.
@@ -135,7 +148,11 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
     let has_label = table.has_column(LABEL);
     let n = table.n_rows();
 
-    let text = |c: &str| table.str_column(c).map_err(|e| Problem::from_error(path, &e));
+    let text = |c: &str| {
+        table
+            .str_column(c)
+            .map_err(|e| Problem::from_error(path, &e))
+    };
     let mut cols: Vec<(String, Vec<Option<String>>)> = Vec::new();
     for c in CLINICAL_COLUMNS.iter().chain(has_label.then_some(&LABEL)) {
         match text(c) {
@@ -178,7 +195,10 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
                 Ok(v) if v.is_finite() => {
                     if let Some((_, lo, hi)) = RANGES.iter().find(|(name, _, _)| *name == c) {
                         if v < *lo || v > *hi {
-                            bad(c, format!("{raw:?} is outside the plausible range {lo}–{hi}"));
+                            bad(
+                                c,
+                                format!("{raw:?} is outside the plausible range {lo}–{hi}"),
+                            );
                         }
                     }
                     Some(v)
@@ -198,7 +218,10 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
                 Some("0") => Some(0),
                 Some("1") => Some(1),
                 Some(other) => {
-                    bad(LABEL, format!("{other:?} is not a label (expected 0 or 1, or empty)"));
+                    bad(
+                        LABEL,
+                        format!("{other:?} is not a label (expected 0 or 1, or empty)"),
+                    );
                     None
                 }
             }
@@ -259,7 +282,11 @@ mod tests {
 
     #[test]
     fn valid_row_parses_and_codes_ordinals() {
-        let c = read(&[OK, "P2,0,61,NA,5,central,3,rare,neg,neg,pos,pos,her2,non-suspicious,3.0"]).unwrap();
+        let c = read(&[
+            OK,
+            "P2,0,61,NA,5,central,3,rare,neg,neg,pos,pos,her2,non-suspicious,3.0",
+        ])
+        .unwrap();
         let p = &c.patients[0];
         assert_eq!(p.aln_status, Some(1));
         assert_eq!(p.ordinal("birads"), Some(2.0));
@@ -280,10 +307,22 @@ mod tests {
         .unwrap_err();
         let text: Vec<String> = probs.iter().map(|p| p.to_string()).collect();
         let all = text.join("\n");
-        assert!(all.contains("row 2, column `ALN_status`: \"2\" is not a label"), "{all}");
-        assert!(all.contains("row 2, column `age`: \"abc\" is not a number"), "{all}");
-        assert!(all.contains("row 2, column `birads`: \"4D\" is not one of 4A|4B|4C|5"), "{all}");
-        assert!(all.contains("row 3, column `id`: duplicate id \"P1\" (first in row 1)"), "{all}");
+        assert!(
+            all.contains("row 2, column `ALN_status`: \"2\" is not a label"),
+            "{all}"
+        );
+        assert!(
+            all.contains("row 2, column `age`: \"abc\" is not a number"),
+            "{all}"
+        );
+        assert!(
+            all.contains("row 2, column `birads`: \"4D\" is not one of 4A|4B|4C|5"),
+            "{all}"
+        );
+        assert!(
+            all.contains("row 3, column `id`: duplicate id \"P1\" (first in row 1)"),
+            "{all}"
+        );
     }
 
     #[test]
@@ -292,12 +331,22 @@ mod tests {
         let p = dir.path().join("clinical.csv");
         std::fs::write(&p, "id,age\nP1,50\n").unwrap();
         let probs = read_clinical(&p).unwrap_err();
-        assert!(probs.iter().any(|q| q.to_string().ends_with("column `birads`: missing column")));
+        assert!(
+            probs
+                .iter()
+                .any(|q| q.to_string().ends_with("column `birads`: missing column"))
+        );
     }
 
     #[test]
     fn implausible_age_is_flagged() {
-        let probs = read(&["P1,1,540,24.3,4B,UOQ,2,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1"]).unwrap_err();
-        assert!(probs[0].to_string().contains("outside the plausible range 18–100"));
+        let probs =
+            read(&["P1,1,540,24.3,4B,UOQ,2,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1"])
+                .unwrap_err();
+        assert!(
+            probs[0]
+                .to_string()
+                .contains("outside the plausible range 18–100")
+        );
     }
 }

@@ -83,8 +83,14 @@ pub fn load_grey(path: &Path) -> Result<GreyImage, CohortError> {
             .pixels()
             .map(|p| to_u8(luma(p.0[0] as f64, p.0[1] as f64, p.0[2] as f64)))
             .collect(),
-        DynamicImage::ImageLuma16(b) => b.pixels().map(|p| to_u8(p.0[0] as f64 * 255.0 / 65535.0)).collect(),
-        DynamicImage::ImageLumaA16(b) => b.pixels().map(|p| to_u8(p.0[0] as f64 * 255.0 / 65535.0)).collect(),
+        DynamicImage::ImageLuma16(b) => b
+            .pixels()
+            .map(|p| to_u8(p.0[0] as f64 * 255.0 / 65535.0))
+            .collect(),
+        DynamicImage::ImageLumaA16(b) => b
+            .pixels()
+            .map(|p| to_u8(p.0[0] as f64 * 255.0 / 65535.0))
+            .collect(),
         DynamicImage::ImageRgb16(b) => b
             .pixels()
             .map(|p| to_u8(luma(p.0[0] as f64, p.0[1] as f64, p.0[2] as f64) * 255.0 / 65535.0))
@@ -103,7 +109,11 @@ pub fn load_grey(path: &Path) -> Result<GreyImage, CohortError> {
             });
         }
     };
-    Ok(GreyImage { width, height, pixels })
+    Ok(GreyImage {
+        width,
+        height,
+        pixels,
+    })
 }
 
 /// Loads a lesion mask: any non-zero pixel (in any channel) is lesion.
@@ -115,7 +125,11 @@ pub fn load_mask(path: &Path) -> Result<Mask, CohortError> {
         .pixels()
         .map(|p| p.0[0] != 0 || p.0[1] != 0 || p.0[2] != 0)
         .collect();
-    Ok(Mask { width, height, pixels })
+    Ok(Mask {
+        width,
+        height,
+        pixels,
+    })
 }
 
 #[cfg(test)]
@@ -128,7 +142,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.png");
         // 0.2989*200 + 0.5870*100 + 0.1140*50 = 59.78 + 58.7 + 5.7 = 124.18 -> 124
-        ImageBuffer::from_pixel(2, 1, Rgb([200u8, 100, 50])).save(&p).unwrap();
+        ImageBuffer::from_pixel(2, 1, Rgb([200u8, 100, 50]))
+            .save(&p)
+            .unwrap();
         let g = load_grey(&p).unwrap();
         assert_eq!((g.width, g.height), (2, 1));
         assert_eq!(g.pixels, vec![124, 124]);
@@ -161,10 +177,15 @@ mod tests {
     fn truncated_png_is_a_decode_error() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.png");
-        ImageBuffer::from_pixel(40, 40, Luma([7u8])).save(&p).unwrap();
+        ImageBuffer::from_pixel(40, 40, Luma([7u8]))
+            .save(&p)
+            .unwrap();
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
         let err = load_grey(&p).unwrap_err().to_string();
-        assert!(err.contains("t.png") && err.contains("cannot decode"), "{err}");
+        assert!(
+            err.contains("t.png") && err.contains("cannot decode"),
+            "{err}"
+        );
     }
 }

@@ -39,7 +39,12 @@ pub struct Problem {
 
 impl Problem {
     /// A problem at a file, optionally a row and column.
-    pub fn new(file: &Path, row: Option<usize>, column: Option<&str>, message: impl Into<String>) -> Self {
+    pub fn new(
+        file: &Path,
+        row: Option<usize>,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
         Problem {
             file: file.to_path_buf(),
             row,

@@ -65,9 +65,8 @@ impl Table {
         }
         let df = match format {
             TableFormat::Csv => {
-                let parse = CsvParseOptions::default().with_null_values(Some(
-                    NullValues::AllColumns(vec!["NA".into(), "".into()]),
-                ));
+                let parse = CsvParseOptions::default()
+                    .with_null_values(Some(NullValues::AllColumns(vec!["NA".into(), "".into()])));
                 CsvReadOptions::default()
                     .with_has_header(true)
                     .with_infer_schema_length(None)
@@ -127,10 +126,12 @@ impl Table {
     }
 
     fn column(&self, name: &str) -> Result<&Column, CohortError> {
-        self.df.column(name).map_err(|_| CohortError::MissingColumn {
-            path: self.path.clone(),
-            column: name.to_string(),
-        })
+        self.df
+            .column(name)
+            .map_err(|_| CohortError::MissingColumn {
+                path: self.path.clone(),
+                column: name.to_string(),
+            })
     }
 
     /// Checks that every named column exists, listing all missing ones at once.
@@ -186,7 +187,10 @@ impl Table {
                     })
                     .collect()
             }
-            dt if dt.is_primitive_numeric() || dt == &DataType::Boolean || dt == &DataType::Null => {
+            dt if dt.is_primitive_numeric()
+                || dt == &DataType::Boolean
+                || dt == &DataType::Null =>
+            {
                 let cast = series
                     .cast(&DataType::Float64)
                     .map_err(|e| table_err(&self.path, e))?;
@@ -219,7 +223,11 @@ impl Table {
                         path: self.path.clone(),
                         row: i + 1,
                         column: name.to_string(),
-                        found: if v.is_nan() { "(missing)".into() } else { format!("{v}") },
+                        found: if v.is_nan() {
+                            "(missing)".into()
+                        } else {
+                            format!("{v}")
+                        },
                         expected: "is not a label (expected 0 or 1)".into(),
                     })
                 }
@@ -332,7 +340,10 @@ mod tests {
         let p = write(dir.path(), "t.csv", "id,age\n1,50\n2,abc\n3,NA\n");
         let t = Table::read(&p).unwrap();
         let err = t.f64_column("age").unwrap_err().to_string();
-        assert!(err.contains("row 2") && err.contains("`age`") && err.contains("\"abc\""), "{err}");
+        assert!(
+            err.contains("row 2") && err.contains("`age`") && err.contains("\"abc\""),
+            "{err}"
+        );
     }
 
     #[test]
@@ -351,7 +362,10 @@ mod tests {
         let p = write(dir.path(), "t.csv", "id,y\na,0\nb,1\nc,2\n");
         let t = Table::read(&p).unwrap();
         let err = t.labels("y").unwrap_err().to_string();
-        assert!(err.contains("row 3") && err.contains("expected 0 or 1"), "{err}");
+        assert!(
+            err.contains("row 3") && err.contains("expected 0 or 1"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -359,7 +373,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "t.csv", "id,y\na,0\nb,1\na,1\n");
         let err = Table::read(&p).unwrap().ids().unwrap_err().to_string();
-        assert!(err.contains("\"a\"") && err.contains("rows 1 and 3"), "{err}");
+        assert!(
+            err.contains("\"a\"") && err.contains("rows 1 and 3"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::Problem;
 use crate::cases::list_images;
 use crate::clinical::{Clinical, RANGES, VOCABULARY, read_clinical};
 use crate::images::{load_grey, load_mask};
-use crate::Problem;
 
 /// Summary statistics of one numeric clinical column.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -89,7 +89,12 @@ fn check_mask(mask: &Path, size: (usize, usize)) -> Result<Geometry, Vec<Problem
     let area = m.area();
     let total = m.width * m.height;
     if area == 0 {
-        return Err(vec![Problem::new(mask, None, None, "mask is empty (no lesion pixel)")]);
+        return Err(vec![Problem::new(
+            mask,
+            None,
+            None,
+            "mask is empty (no lesion pixel)",
+        )]);
     }
     if area == total {
         return Err(vec![Problem::new(
@@ -114,7 +119,10 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
     let mut problems = Vec::new();
     if !dir.is_dir() {
         problems.push(Problem::new(dir, None, None, "not a folder"));
-        return Validation { problems, summary: None };
+        return Validation {
+            problems,
+            summary: None,
+        };
     }
     let clinical_path = dir.join("clinical.csv");
     let clinical: Option<Clinical> = if clinical_path.exists() {
@@ -145,7 +153,12 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
 
     for (id, path) in &masks {
         if !images.contains_key(id) {
-            problems.push(Problem::new(path, None, None, format!("mask {id:?} has no image in images/")));
+            problems.push(Problem::new(
+                path,
+                None,
+                None,
+                format!("mask {id:?} has no image in images/"),
+            ));
         }
     }
     if let Some(c) = &clinical {
@@ -162,7 +175,12 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
         }
         for (id, path) in &images {
             if !ids.contains(id.as_str()) {
-                problems.push(Problem::new(path, None, None, format!("image {id:?} has no row in clinical.csv")));
+                problems.push(Problem::new(
+                    path,
+                    None,
+                    None,
+                    format!("image {id:?} has no row in clinical.csv"),
+                ));
             }
         }
     }
@@ -171,7 +189,12 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
         .filter_map(|(id, img)| match masks.get(id) {
             Some(m) => Some((id, img, m)),
             None => {
-                problems.push(Problem::new(img, None, None, format!("image {id:?} has no mask in masks/")));
+                problems.push(Problem::new(
+                    img,
+                    None,
+                    None,
+                    format!("image {id:?} has no mask in masks/"),
+                ));
                 None
             }
         })
@@ -200,11 +223,19 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
     let icc = dir.join("icc");
     if icc.is_dir() {
         let mut readers: Vec<PathBuf> = std::fs::read_dir(&icc)
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
             .unwrap_or_default();
         readers.sort();
         for reader in readers {
-            let name = reader.file_name().unwrap_or_default().to_string_lossy().to_string();
+            let name = reader
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
             let outlines = list_images(&reader).unwrap_or_else(|e| {
                 problems.push(Problem::from_error(&reader, &e));
                 BTreeMap::new()
@@ -231,7 +262,10 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
     }
 
     if !problems.is_empty() {
-        return Validation { problems, summary: None };
+        return Validation {
+            problems,
+            summary: None,
+        };
     }
     let sizes: Vec<(usize, usize)> = geometry.values().map(|g| g.size).collect();
     let n = geometry.len();
@@ -242,9 +276,14 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
         has_clinical: clinical.is_some(),
         numeric: BTreeMap::new(),
         categorical: BTreeMap::new(),
-        image_size_min: sizes.iter().fold((usize::MAX, usize::MAX), |a, s| (a.0.min(s.0), a.1.min(s.1))),
-        image_size_max: sizes.iter().fold((0, 0), |a, s| (a.0.max(s.0), a.1.max(s.1))),
-        mean_mask_fraction: geometry.values().map(|g| g.mask_fraction).sum::<f64>() / n.max(1) as f64,
+        image_size_min: sizes.iter().fold((usize::MAX, usize::MAX), |a, s| {
+            (a.0.min(s.0), a.1.min(s.1))
+        }),
+        image_size_max: sizes
+            .iter()
+            .fold((0, 0), |a, s| (a.0.max(s.0), a.1.max(s.1))),
+        mean_mask_fraction: geometry.values().map(|g| g.mask_fraction).sum::<f64>()
+            / n.max(1) as f64,
         icc_readers,
     };
     if n == 0 {
@@ -252,7 +291,12 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
     }
     if let Some(c) = clinical {
         if c.has_label {
-            summary.positives = Some(c.patients.iter().filter(|p| p.aln_status == Some(1)).count());
+            summary.positives = Some(
+                c.patients
+                    .iter()
+                    .filter(|p| p.aln_status == Some(1))
+                    .count(),
+            );
         }
         for (col, _, _) in RANGES {
             let values: Vec<Option<f64>> = c
@@ -264,10 +308,13 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
                     _ => Some(p.us_size_cm),
                 })
                 .collect();
-            summary.numeric.insert(col.to_string(), numeric_summary(&values));
+            summary
+                .numeric
+                .insert(col.to_string(), numeric_summary(&values));
         }
         for (col, levels) in VOCABULARY {
-            let mut counts: BTreeMap<String, usize> = levels.iter().map(|l| (l.to_string(), 0)).collect();
+            let mut counts: BTreeMap<String, usize> =
+                levels.iter().map(|l| (l.to_string(), 0)).collect();
             for p in &c.patients {
                 if let Some(v) = p.category(col) {
                     *counts.entry(v.to_string()).or_default() += 1;
@@ -276,7 +323,10 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
             summary.categorical.insert(col.to_string(), counts);
         }
     }
-    Validation { problems, summary: Some(summary) }
+    Validation {
+        problems,
+        summary: Some(summary),
+    }
 }
 
 fn numeric_summary(values: &[Option<f64>]) -> NumericSummary {

@@ -15,7 +15,9 @@ pub mod preprocess;
 pub mod resnet;
 pub mod weights;
 
-pub use backend::{BackendKind, InferenceJob, TrainJob, retain_freed_memory, run_inference, run_training};
+pub use backend::{
+    BackendKind, InferenceJob, TrainJob, retain_freed_memory, run_inference, run_training,
+};
 pub use error::{DeepError, Result};
 pub use extract::{FeatureNet, feature_names, features};
 pub use finetune::{FinetuneConfig, FinetuneState, Sample, finetune};

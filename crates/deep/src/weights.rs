@@ -210,7 +210,8 @@ pub fn load_record<B: Backend>(
 /// `dlrn finetune` carries the 2-class head, torchvision state dicts and
 /// random initialisation have none.
 pub fn resnet50_for(weights: Option<&Path>) -> ResNetConfig {
-    let is_mpk = weights.is_some_and(|w| w.extension().is_some_and(|e| e.eq_ignore_ascii_case("mpk")));
+    let is_mpk =
+        weights.is_some_and(|w| w.extension().is_some_and(|e| e.eq_ignore_ascii_case("mpk")));
     ResNetConfig::resnet50().with_classes(is_mpk.then_some(2))
 }
 

@@ -204,7 +204,6 @@ impl PathSpec {
             highlight: None,
         }
     }
-
 }
 
 impl Figure for PathSpec {
@@ -260,10 +259,17 @@ impl Figure for PathSpec {
         for &(k, name, colour) in &self.marks {
             let x = self.loglam[k];
             chart
-                .draw_series(DashedLineSeries::new([(x, ylo), (x, yhi)], 8, 6, colour.stroke_width(2)))
+                .draw_series(DashedLineSeries::new(
+                    [(x, ylo), (x, yhi)],
+                    8,
+                    6,
+                    colour.stroke_width(2),
+                ))
                 .map_err(|e| e.to_string())?
                 .label(format!("{name} (log {x:.2}, {} non-zero)", self.df[k]))
-                .legend(move |(x0, y0)| PathElement::new([(x0, y0), (x0 + 24, y0)], colour.stroke_width(2)));
+                .legend(move |(x0, y0)| {
+                    PathElement::new([(x0, y0), (x0 + 24, y0)], colour.stroke_width(2))
+                });
         }
         if !self.marks.is_empty() {
             chart

@@ -201,7 +201,13 @@ fn path_and_cv_match_glmnet() {
         let c = dir.path().join(format!("cvpath.{ext}"));
         dlrn_lasso::plot::coefficient_paths(&cvs[0].fit, Some(&sd), &a).unwrap();
         dlrn_lasso::plot::cv_curve(&cvs[0], &b).unwrap();
-        dlrn_lasso::plot::cv_coefficient_paths(&cvs[0], Some(&sd), dlrn_lasso::LambdaChoice::Min, &c).unwrap();
+        dlrn_lasso::plot::cv_coefficient_paths(
+            &cvs[0],
+            Some(&sd),
+            dlrn_lasso::LambdaChoice::Min,
+            &c,
+        )
+        .unwrap();
         for f in [&a, &b, &c] {
             assert!(std::fs::metadata(f).unwrap().len() > 10_000);
         }

@@ -150,7 +150,11 @@ fn nan_is_an_error_naming_row_and_column() {
 fn undefined_ppv_is_written_as_na() {
     // No patient above the cut-off: PPV = 0/0 is undefined, not an error.
     let mut r = row("EVC1", "DLRN", 0.9);
-    r.ppv = Estimate { value: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN };
+    r.ppv = Estimate {
+        value: f64::NAN,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+    };
     let dir = tempfile::tempdir().unwrap();
     write_table(&Table2::new(vec![r]), dir.path(), "t").unwrap();
     let md = std::fs::read_to_string(dir.path().join("t.md")).unwrap();

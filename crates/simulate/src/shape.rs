@@ -139,7 +139,9 @@ fn keep_largest_region(m: &mut [bool], width: usize, height: usize) {
     if sizes.len() <= 2 {
         return;
     }
-    let best = (1..sizes.len()).max_by_key(|&k| (sizes[k], std::cmp::Reverse(k))).unwrap_or(1) as u32;
+    let best = (1..sizes.len())
+        .max_by_key(|&k| (sizes[k], std::cmp::Reverse(k)))
+        .unwrap_or(1) as u32;
     for (v, l) in m.iter_mut().zip(&label) {
         *v = *v && *l == best;
     }
