@@ -112,9 +112,7 @@ fn time_cv(t: &Table, reps: usize, threads: usize) -> (f64, f64, usize) {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let data = std::env::var_os("DLRN_ALN_PAPER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../../../shared/data/aln-paper"));
+    let data = dlrn_testdata::require_aln_paper();
     let reps: usize = std::env::var("DLRN_BENCH_REPS")
         .ok()
         .and_then(|v| v.parse().ok())

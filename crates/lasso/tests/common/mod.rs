@@ -13,11 +13,7 @@ pub struct Data {
 }
 
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("DLRN_ALN_PAPER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/aln-paper")
-        })
+    dlrn_testdata::require_aln_paper()
 }
 
 /// Reads EVC1 then EVC2 with the csv crate, drops id, ALN_status and MSD.
