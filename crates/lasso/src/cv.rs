@@ -70,6 +70,15 @@ pub enum Folds {
         /// Seed of the shuffle.
         seed: u64,
     },
+    /// cv.glmnet's own folds after R's `set.seed(seed)`:
+    /// `sample(rep(seq(k), length = N))` drawn with R's default RNG
+    /// ([`crate::rrng`]), bit for bit as R draws them.
+    R {
+        /// Number of folds (`nfolds`).
+        k: usize,
+        /// The seed given to R's `set.seed`.
+        seed: i32,
+    },
 }
 
 impl Folds {
@@ -93,6 +102,7 @@ impl Folds {
                 ids.shuffle(&mut rng);
                 ids
             }
+            Folds::R { k, seed } => crate::rrng::cv_glmnet_foldid(*seed, n, *k),
         };
         let k = ids.iter().copied().max().unwrap_or(0);
         if k < 3 {

@@ -14,8 +14,10 @@ pub mod linfa;
 pub mod model;
 pub mod path;
 pub mod plot;
+pub mod rrng;
 
 pub use cv::{CvResult, Folds, Measure, auc, cross_validate, cross_validate_measures};
 pub use error::LassoError;
 pub use model::{FeatureCoefficient, InputHash, LambdaChoice, PathSummary, SignatureModel};
 pub use path::{Design, LassoPath, PathOptions, fit_path, fit_path_rows};
+pub use rrng::{RRng, cv_glmnet_foldid};
