@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::CohortError;
 use crate::images::IMAGE_EXTENSIONS;
+use crate::masks::{list_masks, split_name};
 
 /// One patient's image and lesion mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,23 +21,28 @@ pub struct Case {
 /// Lists the image files of a folder by id (file stem), sorted by id. Two
 /// files with the same stem (e.g. `P1.png` and `P1.jpg`) are an error.
 pub fn list_images(dir: &Path) -> Result<BTreeMap<String, PathBuf>, CohortError> {
+    list_files(dir, IMAGE_EXTENSIONS)
+}
+
+/// Lists the files of a folder whose extension is in `exts`, by id (the
+/// name without the extension; `P1.nii.gz` → `P1`), sorted by id. Two files
+/// with the same id are an error.
+pub(crate) fn list_files(
+    dir: &Path,
+    exts: &[&str],
+) -> Result<BTreeMap<String, PathBuf>, CohortError> {
     let entries = std::fs::read_dir(dir).map_err(|e| CohortError::io(dir, e))?;
     let mut out = BTreeMap::new();
     let mut clashes = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| CohortError::io(dir, e))?.path();
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase());
-        let Some(ext) = ext else { continue };
-        if !path.is_file() || !IMAGE_EXTENSIONS.contains(&ext.as_str()) {
-            continue;
-        }
-        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+        let Some((stem, ext)) = split_name(&path) else {
             continue;
         };
-        if let Some(prev) = out.insert(stem.to_string(), path.clone()) {
+        if !path.is_file() || !exts.contains(&ext.as_str()) {
+            continue;
+        }
+        if let Some(prev) = out.insert(stem.clone(), path.clone()) {
             clashes.push(format!(
                 "id {stem:?} has two files: {} and {}",
                 prev.display(),
@@ -62,7 +68,7 @@ pub fn list_images(dir: &Path) -> Result<BTreeMap<String, PathBuf>, CohortError>
 pub fn scan_cases(dir: &Path, masks_subdir: &str) -> Result<Vec<Case>, CohortError> {
     let images = list_images(&dir.join("images"))?;
     let masks_dir = dir.join(masks_subdir);
-    let masks = list_images(&masks_dir)?;
+    let masks = list_masks(&masks_dir)?;
     let subset = masks_subdir != "masks";
     let mut problems = Vec::new();
     if !subset {

@@ -45,6 +45,10 @@ pub enum CohortError {
     /// An image or mask file could not be decoded.
     #[error("{path}: cannot decode image: {message}")]
     Image { path: PathBuf, message: String },
+    /// A lesion mask (raster, ImageJ ROI, NIfTI) is unusable: ambiguous
+    /// labels, lossy values, outside the image, wrong size or orientation.
+    #[error("{path}: mask: {message}")]
+    Mask { path: PathBuf, message: String },
     /// A cohort folder's images and masks do not pair up.
     #[error("{dir}: {}", problems.join("; "))]
     Unpaired { dir: PathBuf, problems: Vec<String> },

@@ -2,7 +2,8 @@
 //! images and masks, the clinical vocabulary, and whole-folder validation.
 //!
 //! A cohort folder holds `clinical.csv` (optional for image-only stages),
-//! `images/<id>.png|jpg|tif|bmp`, `masks/<id>.*` (non-zero = lesion) and
+//! `images/<id>.png|jpg|tif|bmp|dcm`, `masks/<id>.png|…|roi|zip|nii|nii.gz`
+//! (one label value = lesion; ImageJ outlines; NIfTI label maps) and
 //! optionally `icc/<reader>/<id>.*` re-outlines.
 
 use std::fmt;
@@ -12,17 +13,29 @@ use serde::Serialize;
 
 mod cases;
 pub mod clinical;
+mod dicom;
 mod error;
 mod images;
+mod masks;
+pub mod nifti;
+pub mod roi;
 pub mod table;
 mod validate;
 
 pub use cases::{Case, list_images, scan_cases};
 pub use clinical::{Clinical, Patient, read_clinical};
 pub use error::CohortError;
-pub use images::{GreyImage, IMAGE_EXTENSIONS, LUMA, Mask, load_grey, load_mask};
+pub use images::{
+    FrameChoice, GreyImage, GreyMapping, IMAGE_EXTENSIONS, ImageOptions, LUMA, LoadedImage, Mask,
+    Rescale, Voi, load_grey, load_image,
+};
+pub use masks::{
+    MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_raster_mask, split_name,
+};
 pub use table::{Table, feature_frame, write_table};
-pub use validate::{CohortSummary, NumericSummary, Validation, validate_cohort};
+pub use validate::{
+    CohortSummary, NumericSummary, Validation, validate_cohort, validate_cohort_with,
+};
 
 /// One problem found in a cohort: where (file, 1-based row, column) and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

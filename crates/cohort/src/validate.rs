@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::Problem;
 use crate::cases::list_images;
 use crate::clinical::{Clinical, RANGES, VOCABULARY, read_clinical};
-use crate::images::{load_grey, load_mask};
+use crate::images::{ImageOptions, load_image};
+use crate::masks::{MaskOptions, list_masks, load_mask_for};
 
 /// Summary statistics of one numeric clinical column.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -68,13 +69,21 @@ struct Geometry {
     mask_fraction: f64,
 }
 
-fn check_pair(image: &Path, mask: &Path) -> Result<Geometry, Vec<Problem>> {
-    let img = load_grey(image).map_err(|e| vec![Problem::from_error(image, &e)])?;
-    check_mask(mask, (img.width, img.height))
+fn check_pair(
+    image: &Path,
+    mask: &Path,
+    opts: &(ImageOptions, MaskOptions),
+) -> Result<Geometry, Vec<Problem>> {
+    let img = load_image(image, &opts.0).map_err(|e| vec![Problem::from_error(image, &e)])?;
+    check_mask(mask, (img.image.width, img.image.height), &opts.1)
 }
 
-fn check_mask(mask: &Path, size: (usize, usize)) -> Result<Geometry, Vec<Problem>> {
-    let m = load_mask(mask).map_err(|e| vec![Problem::from_error(mask, &e)])?;
+fn check_mask(
+    mask: &Path,
+    size: (usize, usize),
+    opts: &MaskOptions,
+) -> Result<Geometry, Vec<Problem>> {
+    let m = load_mask_for(mask, size, opts).map_err(|e| vec![Problem::from_error(mask, &e)])?;
     if (m.width, m.height) != size {
         return Err(vec![Problem::new(
             mask,
@@ -116,6 +125,18 @@ fn check_mask(mask: &Path, size: (usize, usize)) -> Result<Geometry, Vec<Problem
 /// mismatch; empty or whole-frame masks; icc/<reader>/ outlines without an
 /// image or of the wrong size. `tick` is called once per image checked.
 pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
+    validate_cohort_with(dir, &ImageOptions::default(), &MaskOptions::default(), tick)
+}
+
+/// [`validate_cohort`] reading images and masks with the given options
+/// (DICOM frame, mask label, RoiSet entry).
+pub fn validate_cohort_with(
+    dir: &Path,
+    image_opts: &ImageOptions,
+    mask_opts: &MaskOptions,
+    tick: &(dyn Fn() + Sync),
+) -> Validation {
+    let opts = (image_opts.clone(), mask_opts.clone());
     let mut problems = Vec::new();
     if !dir.is_dir() {
         problems.push(Problem::new(dir, None, None, "not a folder"));
@@ -143,7 +164,12 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
             problems.push(Problem::new(&d, None, None, "folder is missing"));
             return BTreeMap::new();
         }
-        list_images(&d).unwrap_or_else(|e| {
+        let list = if sub == "images" {
+            list_images(&d)
+        } else {
+            list_masks(&d)
+        };
+        list.unwrap_or_else(|e| {
             problems.push(Problem::from_error(&d, &e));
             BTreeMap::new()
         })
@@ -203,7 +229,7 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
     let checked: Vec<(String, Result<Geometry, Vec<Problem>>)> = pairs
         .par_iter()
         .map(|(id, img, mask)| {
-            let r = check_pair(img, mask);
+            let r = check_pair(img, mask, &opts);
             tick();
             ((*id).clone(), r)
         })
@@ -236,7 +262,7 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .to_string();
-            let outlines = list_images(&reader).unwrap_or_else(|e| {
+            let outlines = list_masks(&reader).unwrap_or_else(|e| {
                 problems.push(Problem::from_error(&reader, &e));
                 BTreeMap::new()
             });
@@ -250,7 +276,7 @@ pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
                         None,
                         format!("re-outline {id:?} has no valid image in images/"),
                     )]),
-                    Some(g) => check_mask(path, g.size).map(|_| ()),
+                    Some(g) => check_mask(path, g.size, &opts.1).map(|_| ()),
                 })
                 .collect();
             for r in results {
