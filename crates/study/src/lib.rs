@@ -5,6 +5,7 @@
 //! nomogram are built from typed inputs per stage. Statistics come from
 //! dlrn-stats, dlrn-lasso and dlrn-nomogram; this crate composes them.
 
+pub mod bundle;
 pub mod error;
 
 pub use error::{Result, StudyError};

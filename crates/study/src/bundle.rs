@@ -1,0 +1,977 @@
+//! The frozen model bundle (`<out>/model/`): everything a prediction on new
+//! patients needs, nothing it doesn't, written by a study run and read by
+//! `dlrn predict` and `dlrn assess`.
+//!
+//! ```text
+//! model/
+//!   manifest.json    format version, dlrn version, config and training-cohort SHA-256,
+//!                    date, and the SHA-256 of every other file
+//!   cnn.json         the CNN: architecture, weights (a file in cnn/ or the seed of a
+//!                    random initialisation) and preprocessing
+//!   cnn/weights.*    the weights actually used (absent for a random initialisation)
+//!   features.json    the features kept after the ICC filter (form, threshold, names)
+//!   signature.json   the signature: lambda, intercept, coefficients
+//!   clinical.json    the clinical coding (one entry per variable a model uses) and
+//!                    the clinical model
+//!   dlrn.json        the DLRN: coefficients and covariance
+//!   cutoffs.json     the three models' cut-offs (Youden points on the training cohort)
+//!   nomogram.json    the DLRN nomogram (dlrn-nomogram's JSON)
+//!   ranges.json      the training range of every input, for out-of-range warnings
+//! ```
+//!
+//! Every file is pretty JSON with keys in a fixed order and floats in
+//! serde_json's shortest round-trip form, so the same models give the same
+//! bytes, and reading a bundle back gives bit-identical numbers.
+//! [`Bundle::load`] refuses another format version, a missing file and a file
+//! whose SHA-256 differs from the manifest's, naming the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dlrn_nomogram::Nomogram;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The bundle format this code writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// The value of the manifest's `format` key.
+pub const FORMAT_NAME: &str = "dlrn-model-bundle";
+/// The manifest's file name.
+pub const MANIFEST: &str = "manifest.json";
+/// The DLRN's column holding the signature score.
+pub const SIGNATURE_COLUMN: &str = "signature";
+
+const CNN: &str = "cnn.json";
+const FEATURES: &str = "features.json";
+const SIGNATURE: &str = "signature.json";
+const CLINICAL: &str = "clinical.json";
+const DLRN: &str = "dlrn.json";
+const CUTOFFS: &str = "cutoffs.json";
+const NOMOGRAM: &str = "nomogram.json";
+const RANGES: &str = "ranges.json";
+
+/// Errors reading, writing or applying a bundle; each names the file, the
+/// patient or the input concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file is not the JSON its name promises.
+    #[error("{path}: not a valid bundle file: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+    /// The bundle was written in another format version.
+    #[error(
+        "{path}: bundle format version {found}, this dlrn reads version {expected}; \
+         rebuild the bundle with this dlrn or use the dlrn that wrote it"
+    )]
+    FormatVersion {
+        /// The manifest.
+        path: PathBuf,
+        /// The version found (`None` when the key is absent or not a number).
+        found: String,
+        /// The version this code reads.
+        expected: u32,
+    },
+    /// A file the bundle needs is absent from the folder or from the manifest.
+    #[error("{path}: missing from the bundle ({why})")]
+    MissingFile {
+        /// The file.
+        path: PathBuf,
+        /// Not on disk, or not listed in the manifest.
+        why: &'static str,
+    },
+    /// A file's SHA-256 differs from the manifest's: it was altered.
+    #[error("{path}: SHA-256 {found} differs from the manifest's {expected}: the file was altered")]
+    HashMismatch {
+        /// The file.
+        path: PathBuf,
+        /// SHA-256 in the manifest.
+        expected: String,
+        /// SHA-256 of the file on disk.
+        found: String,
+    },
+    /// The bundle's parts do not fit together.
+    #[error("{path}: {message}")]
+    Inconsistent {
+        /// The file at fault.
+        path: PathBuf,
+        /// What does not fit.
+        message: String,
+    },
+    /// A patient lacks an input a model needs.
+    #[error("patient {patient:?}: no value for `{input}`, which the {model} needs")]
+    MissingInput {
+        /// Patient id.
+        patient: String,
+        /// Feature or clinical variable.
+        input: String,
+        /// Which model needs it.
+        model: String,
+    },
+    /// A patient's input cannot be coded.
+    #[error("patient {patient:?}, `{input}`: {found:?} is not {expected}")]
+    BadInput {
+        /// Patient id.
+        patient: String,
+        /// Feature or clinical variable.
+        input: String,
+        /// The value found.
+        found: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// The nomogram could not score a patient.
+    #[error(transparent)]
+    Nomogram(#[from] dlrn_nomogram::NomogramError),
+}
+
+/// Result alias of this module.
+pub type Result<T, E = BundleError> = std::result::Result<T, E>;
+
+/// `manifest.json`: what the bundle is, where it came from, and the SHA-256
+/// of every other file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// The bundle format version ([`FORMAT_VERSION`] when written here).
+    pub format_version: u32,
+    /// Where the bundle came from.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// SHA-256 (lower-case hex) of every file by its path relative to the bundle, `/`-separated.
+    pub files: BTreeMap<String, String>,
+}
+
+/// Where a bundle came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The dlrn version that fitted the models.
+    pub dlrn_version: String,
+    /// SHA-256 of the study configuration file.
+    pub config_sha256: String,
+    /// Name of the training cohort (TC).
+    pub training_cohort: String,
+    /// Hash of the training cohort's files (the study's cohort key).
+    pub training_cohort_sha256: String,
+    /// Date of the run (ISO 8601, chosen by the caller so reruns can be byte-identical).
+    pub date: String,
+}
+
+/// `cnn.json`: the network behind the deep features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cnn {
+    /// Architecture (`resnet50`, torchvision topology).
+    pub architecture: String,
+    /// The weights actually used.
+    pub weights: CnnWeights,
+    /// Preprocessing of the lesion crop.
+    pub preprocessing: Preprocessing,
+}
+
+/// The CNN's weights: a file carried in the bundle, or the seed that recreates
+/// a random initialisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum CnnWeights {
+    /// torchvision-style initialisation from a seeded stream (`dlrn extract deep --seed`).
+    Random {
+        /// The seed.
+        seed: u64,
+    },
+    /// A weights file inside the bundle.
+    File {
+        /// Path relative to the bundle (`cnn/weights.mpk`).
+        file: String,
+        /// Format: "pytorch", "safetensors" or "burn-mpk".
+        format: String,
+    },
+}
+
+/// How a lesion becomes the network's input (dlrn-deep's `PreprocessConfig`
+/// and what surrounds it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessing {
+    /// Shorter side after resizing (PIL bilinear).
+    pub resize: usize,
+    /// Side of the centre crop fed to the network.
+    pub crop: usize,
+    /// The steps in words, for people reading the bundle.
+    pub description: String,
+}
+
+/// `features.json`: the features kept after the ICC filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptFeatures {
+    /// ICC form (`ICC3`, …).
+    pub icc_form: String,
+    /// A feature is kept when its ICC exceeds this.
+    pub icc_threshold: f64,
+    /// The kept features' names, in table order.
+    pub kept: Vec<String>,
+}
+
+/// `signature.json`: the radiomics signature, `intercept + Σ coefficient × value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    /// The lambda of the LASSO fit.
+    pub lambda: f64,
+    /// Which cross-validated lambda it is (`min` or `1se`).
+    pub lambda_choice: String,
+    /// Intercept (log-odds).
+    pub intercept: f64,
+    /// Feature coefficients on the original scale, in table order.
+    pub coefficients: Vec<SignatureTerm>,
+}
+
+/// One feature of the signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureTerm {
+    /// Feature column (`sNRV`, `f_17`).
+    pub feature: String,
+    /// Its coefficient.
+    pub coefficient: f64,
+}
+
+impl Signature {
+    /// The signature of a LASSO model (drops what a prediction does not need: the CV path).
+    pub fn from_lasso(model: &dlrn_lasso::SignatureModel) -> Self {
+        Signature {
+            lambda: model.lambda,
+            lambda_choice: match model.lambda_choice {
+                dlrn_lasso::LambdaChoice::Min => "min".into(),
+                dlrn_lasso::LambdaChoice::OneSe => "1se".into(),
+            },
+            intercept: model.intercept,
+            coefficients: model
+                .features
+                .iter()
+                .map(|f| SignatureTerm {
+                    feature: f.feature.clone(),
+                    coefficient: f.coefficient,
+                })
+                .collect(),
+        }
+    }
+
+    /// The score of a patient's features (by name).
+    fn score(&self, patient: &str, features: &BTreeMap<String, f64>) -> Result<f64> {
+        let mut s = self.intercept;
+        for t in &self.coefficients {
+            let v = *features
+                .get(&t.feature)
+                .ok_or_else(|| BundleError::MissingInput {
+                    patient: patient.into(),
+                    input: t.feature.clone(),
+                    model: "signature".into(),
+                })?;
+            if !v.is_finite() {
+                return Err(BundleError::BadInput {
+                    patient: patient.into(),
+                    input: t.feature.clone(),
+                    found: v.to_string(),
+                    expected: "a finite number".into(),
+                });
+            }
+            s += t.coefficient * v;
+        }
+        Ok(s)
+    }
+}
+
+/// How a clinical variable's cell (text of clinical.csv) becomes model input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClinicalVariable {
+    /// Column of clinical.csv (`age`, `birads`).
+    pub name: String,
+    /// As tables print it (`BI-RADS`).
+    pub label: String,
+    /// Its coding.
+    pub coding: Coding,
+}
+
+/// The coding of one clinical variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Coding {
+    /// The number itself; the model column is the variable's name.
+    Numeric,
+    /// A binary or ordinal variable entering through one code per level
+    /// (BI-RADS 4A..5 → 1..4, neg/pos → 0/1); the model column is the variable's name.
+    Coded {
+        /// The levels, in order.
+        levels: Vec<String>,
+        /// Their codes, one per level.
+        codes: Vec<f64>,
+    },
+    /// A nominal variable in treatment dummies against `reference`; the model
+    /// columns are `<name>=<level>` for the other levels.
+    Nominal {
+        /// The levels, in order.
+        levels: Vec<String>,
+        /// The reference level (all dummies 0).
+        reference: String,
+    },
+}
+
+/// A fitted logistic model over named columns (`logit p = intercept + Σ β x`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticModel {
+    /// Model columns in coefficient order (`signature`, `age`, `subtype=luminal_b`).
+    pub columns: Vec<String>,
+    /// Intercept.
+    pub intercept: f64,
+    /// One coefficient per column.
+    pub coefficients: Vec<f64>,
+    /// Covariance of (intercept, coefficients…), row-major, intercept first.
+    pub covariance: Vec<Vec<f64>>,
+}
+
+impl LogisticModel {
+    /// The model of a dlrn-stats fit over `columns` (the names given to the fit).
+    pub fn from_fit(fit: &dlrn_stats::LogisticFit, columns: &[String]) -> Self {
+        LogisticModel {
+            columns: columns.to_vec(),
+            intercept: fit.coefficients[0].estimate,
+            coefficients: fit.coefficients[1..].iter().map(|c| c.estimate).collect(),
+            covariance: fit.covariance.clone(),
+        }
+    }
+
+    fn linear_predictor(&self, x: &[f64]) -> f64 {
+        self.intercept
+            + self
+                .coefficients
+                .iter()
+                .zip(x)
+                .map(|(b, v)| b * v)
+                .sum::<f64>()
+    }
+}
+
+/// `clinical.json`: the coding of every clinical variable a model uses, and the clinical model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClinicalPart {
+    /// The variables, in the order the clinical model and the DLRN first use them.
+    pub variables: Vec<ClinicalVariable>,
+    /// The multivariable clinical model.
+    pub model: LogisticModel,
+}
+
+/// `cutoffs.json`: the probability cut-off of each model (a probability `>=`
+/// the cut-off is called positive, pROC's rule).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Cutoffs {
+    /// Clinical model.
+    pub clinical: f64,
+    /// Signature (as `plogis(score)`).
+    pub signature: f64,
+    /// DLRN.
+    pub dlrn: f64,
+}
+
+/// What the model saw of one input in training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InputRange {
+    /// A number's smallest and largest training value.
+    Numeric {
+        /// Smallest finite value.
+        min: f64,
+        /// Largest finite value.
+        max: f64,
+    },
+    /// The categories seen in training, sorted.
+    Levels {
+        /// Categories seen.
+        seen: Vec<String>,
+    },
+}
+
+impl InputRange {
+    /// The range of a number's finite training values (`None` when there is none).
+    pub fn numeric(values: &[f64]) -> Option<Self> {
+        let finite = values.iter().copied().filter(|v| v.is_finite());
+        let min = finite.clone().fold(f64::INFINITY, f64::min);
+        let max = finite.fold(f64::NEG_INFINITY, f64::max);
+        (min <= max).then_some(InputRange::Numeric { min, max })
+    }
+
+    /// The categories of the training values (missing ones skipped), sorted.
+    pub fn levels<S: AsRef<str>>(values: &[Option<S>]) -> Self {
+        let mut seen: Vec<String> = values
+            .iter()
+            .flatten()
+            .map(|s| s.as_ref().to_string())
+            .collect();
+        seen.sort();
+        seen.dedup();
+        InputRange::Levels { seen }
+    }
+}
+
+/// A frozen DLRN: every fitted piece a prediction needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bundle {
+    /// Where the models came from.
+    pub provenance: Provenance,
+    /// The CNN behind the deep features.
+    pub cnn: Cnn,
+    /// Where the CNN weights file is read from: its source when writing a
+    /// bundle (copied into `cnn/`), its place inside the bundle once loaded;
+    /// `None` for a random initialisation.
+    pub cnn_weights_path: Option<PathBuf>,
+    /// The features kept after the ICC filter.
+    pub features: KeptFeatures,
+    /// The signature.
+    pub signature: Signature,
+    /// The clinical coding and model.
+    pub clinical: ClinicalPart,
+    /// The DLRN (signature + clinical columns).
+    pub dlrn: LogisticModel,
+    /// The three models' cut-offs.
+    pub cutoffs: Cutoffs,
+    /// The DLRN nomogram.
+    pub nomogram: Nomogram,
+    /// Training range of every input (signature features, clinical variables, `signature`).
+    pub ranges: BTreeMap<String, InputRange>,
+}
+
+/// One patient's inputs: feature values and clinical cells (raw text) by name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PatientInput {
+    /// Patient id.
+    pub id: String,
+    /// Feature values by column name.
+    pub features: BTreeMap<String, f64>,
+    /// Clinical cells by column name, as written in clinical.csv (missing = absent).
+    pub clinical: BTreeMap<String, String>,
+}
+
+/// One patient's prediction from a bundle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Patient id.
+    pub id: String,
+    /// Signature score (log-odds scale).
+    pub signature_score: f64,
+    /// Clinical model probability.
+    pub p_clinical: f64,
+    /// Signature probability, `plogis(score)`.
+    pub p_signature: f64,
+    /// DLRN probability.
+    pub p_dlrn: f64,
+    /// DLRN class at its cut-off (1 = ALN metastasis predicted).
+    pub dlrn_class: u8,
+    /// Nomogram points per factor, in the nomogram's order.
+    pub points: Vec<(String, f64)>,
+    /// Total nomogram points.
+    pub total_points: f64,
+    /// Inputs outside what the model saw in training.
+    pub warnings: Vec<String>,
+}
+
+/// `plogis(x)`, the logistic function.
+pub fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn json_bytes<T: Serialize>(value: &T, path: &Path) -> Result<Vec<u8>> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|source| BundleError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.push('\n');
+    Ok(text.into_bytes())
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8], path: &Path) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| BundleError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A cell's text as a category: trimmed, and integer-valued numbers written
+/// as floats (`1.0`, as a table reader may give them) back to `1`.
+fn category_text(raw: &str) -> &str {
+    let t = raw.trim();
+    match t.strip_suffix(".0") {
+        Some(stem) if !stem.is_empty() && stem.chars().all(|c| c.is_ascii_digit()) => stem,
+        _ => t,
+    }
+}
+
+fn is_missing(raw: &str) -> bool {
+    let t = raw.trim();
+    t.is_empty() || t.eq_ignore_ascii_case("NA")
+}
+
+impl Bundle {
+    /// The files of the bundle in writing order, with their bytes.
+    fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let p = Path::new;
+        Ok(vec![
+            (CNN.into(), json_bytes(&self.cnn, p(CNN))?),
+            (FEATURES.into(), json_bytes(&self.features, p(FEATURES))?),
+            (SIGNATURE.into(), json_bytes(&self.signature, p(SIGNATURE))?),
+            (CLINICAL.into(), json_bytes(&self.clinical, p(CLINICAL))?),
+            (DLRN.into(), json_bytes(&self.dlrn, p(DLRN))?),
+            (CUTOFFS.into(), json_bytes(&self.cutoffs, p(CUTOFFS))?),
+            (NOMOGRAM.into(), json_bytes(&self.nomogram, p(NOMOGRAM))?),
+            (RANGES.into(), json_bytes(&self.ranges, p(RANGES))?),
+        ])
+    }
+
+    /// Writes the bundle to `dir` (created if needed; files of an earlier
+    /// bundle there are replaced) and returns its manifest. Checks first that
+    /// the parts fit together ([`Bundle::check`]).
+    pub fn write(&self, dir: &Path) -> Result<Manifest> {
+        self.check(dir)?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| BundleError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let mut hashes = BTreeMap::new();
+        if let CnnWeights::File { file, .. } = &self.cnn.weights {
+            let src = self
+                .cnn_weights_path
+                .as_ref()
+                .ok_or_else(|| BundleError::Inconsistent {
+                    path: dir.join(CNN),
+                    message: format!("the weights file {file} has no source to copy from"),
+                })?;
+            let bytes = std::fs::read(src).map_err(io(src))?;
+            let dest = dir.join(file);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            // Copying a loaded bundle onto itself leaves the file as it is.
+            if std::fs::read(&dest).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::write(&dest, &bytes).map_err(io(&dest))?;
+            }
+            hashes.insert(file.clone(), sha256_hex(&bytes));
+        }
+        for (name, bytes) in self.files()? {
+            let path = dir.join(&name);
+            std::fs::write(&path, &bytes).map_err(io(&path))?;
+            hashes.insert(name, sha256_hex(&bytes));
+        }
+        let manifest = Manifest {
+            format: FORMAT_NAME.into(),
+            format_version: FORMAT_VERSION,
+            provenance: self.provenance.clone(),
+            files: hashes,
+        };
+        let path = dir.join(MANIFEST);
+        std::fs::write(&path, json_bytes(&manifest, &path)?).map_err(io(&path))?;
+        Ok(manifest)
+    }
+
+    /// Reads and verifies a bundle: the manifest's format and version, then
+    /// every file the bundle needs is listed, present and unaltered (SHA-256).
+    pub fn load(dir: &Path) -> Result<Bundle> {
+        let mpath = dir.join(MANIFEST);
+        let bytes = std::fs::read(&mpath).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                BundleError::MissingFile {
+                    path: mpath.clone(),
+                    why: "no manifest: not a model bundle folder",
+                }
+            } else {
+                BundleError::Io {
+                    path: mpath.clone(),
+                    source,
+                }
+            }
+        })?;
+        // The version first, so a bundle of another format is named as such
+        // even when the rest of its manifest differs.
+        let raw: serde_json::Value = parse(&bytes, &mpath)?;
+        let version = raw.get("format_version").and_then(|v| v.as_u64());
+        if raw.get("format").and_then(|v| v.as_str()) != Some(FORMAT_NAME)
+            || version != Some(u64::from(FORMAT_VERSION))
+        {
+            return Err(BundleError::FormatVersion {
+                path: mpath,
+                found: raw
+                    .get("format_version")
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                expected: FORMAT_VERSION,
+            });
+        }
+        let manifest: Manifest = parse(&bytes, &mpath)?;
+        // Every listed file must be unaltered, and every needed file listed.
+        let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+        for (name, expected) in &manifest.files {
+            let path = dir.join(name);
+            let bytes = std::fs::read(&path).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    BundleError::MissingFile {
+                        path: path.clone(),
+                        why: "listed in the manifest but not on disk",
+                    }
+                } else {
+                    BundleError::Io {
+                        path: path.clone(),
+                        source,
+                    }
+                }
+            })?;
+            let found = sha256_hex(&bytes);
+            if &found != expected {
+                return Err(BundleError::HashMismatch {
+                    path,
+                    expected: expected.clone(),
+                    found,
+                });
+            }
+            contents.insert(name.as_str(), bytes);
+        }
+        let get = |name: &str| -> Result<&Vec<u8>> {
+            contents.get(name).ok_or_else(|| BundleError::MissingFile {
+                path: dir.join(name),
+                why: "not listed in the manifest",
+            })
+        };
+        let part = |name: &str| -> Result<(&Vec<u8>, PathBuf)> { Ok((get(name)?, dir.join(name))) };
+        let (b, p) = part(CNN)?;
+        let cnn: Cnn = parse(b, &p)?;
+        let cnn_weights_path = match &cnn.weights {
+            CnnWeights::Random { .. } => None,
+            CnnWeights::File { file, .. } => {
+                get(file)?;
+                Some(dir.join(file))
+            }
+        };
+        let (b, p) = part(FEATURES)?;
+        let features = parse(b, &p)?;
+        let (b, p) = part(SIGNATURE)?;
+        let signature = parse(b, &p)?;
+        let (b, p) = part(CLINICAL)?;
+        let clinical = parse(b, &p)?;
+        let (b, p) = part(DLRN)?;
+        let dlrn = parse(b, &p)?;
+        let (b, p) = part(CUTOFFS)?;
+        let cutoffs = parse(b, &p)?;
+        let (b, p) = part(NOMOGRAM)?;
+        let nomogram = parse(b, &p)?;
+        let (b, p) = part(RANGES)?;
+        let ranges = parse(b, &p)?;
+        let bundle = Bundle {
+            provenance: manifest.provenance,
+            cnn,
+            cnn_weights_path,
+            features,
+            signature,
+            clinical,
+            dlrn,
+            cutoffs,
+            nomogram,
+            ranges,
+        };
+        bundle.check(dir)?;
+        Ok(bundle)
+    }
+
+    /// Checks that the parts fit together: every model column is the
+    /// signature or a column of a declared variable, each model has one
+    /// coefficient per column and a square covariance, and every nomogram
+    /// axis is a DLRN column or a nominal variable of it. `dir` names the files in errors.
+    pub fn check(&self, dir: &Path) -> Result<()> {
+        for (file, model, signature_ok) in [
+            (CLINICAL, &self.clinical.model, false),
+            (DLRN, &self.dlrn, true),
+        ] {
+            let bad = |message: String| BundleError::Inconsistent {
+                path: dir.join(file),
+                message,
+            };
+            if model.coefficients.len() != model.columns.len() {
+                return Err(bad(format!(
+                    "{} coefficients for {} columns",
+                    model.coefficients.len(),
+                    model.columns.len()
+                )));
+            }
+            let p = model.columns.len() + 1;
+            if model.covariance.len() != p || model.covariance.iter().any(|r| r.len() != p) {
+                return Err(bad(format!("the covariance is not {p} × {p}")));
+            }
+            for c in &model.columns {
+                if c == SIGNATURE_COLUMN && signature_ok {
+                    continue;
+                }
+                if self.column_variable(c).is_none() {
+                    return Err(bad(format!(
+                        "column `{c}` is not the coding of any variable in {CLINICAL}"
+                    )));
+                }
+            }
+        }
+        for p in &self.nomogram.model.predictors {
+            let known = self.dlrn.columns.contains(&p.name)
+                || self
+                    .clinical
+                    .variables
+                    .iter()
+                    .any(|v| v.name == p.name && matches!(v.coding, Coding::Nominal { .. }));
+            if !known {
+                return Err(BundleError::Inconsistent {
+                    path: dir.join(NOMOGRAM),
+                    message: format!("axis `{}` is not a DLRN column", p.name),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The variable (and for a nominal one, the level) behind a model column.
+    fn column_variable<'a>(
+        &'a self,
+        column: &'a str,
+    ) -> Option<(&'a ClinicalVariable, Option<&'a str>)> {
+        let (name, level) = match column.split_once('=') {
+            Some((n, l)) => (n, Some(l)),
+            None => (column, None),
+        };
+        let v = self.clinical.variables.iter().find(|v| v.name == name)?;
+        match (&v.coding, level) {
+            (Coding::Numeric | Coding::Coded { .. }, None) => Some((v, None)),
+            (Coding::Nominal { levels, reference }, Some(l))
+                if l != reference && levels.iter().any(|x| x == l) =>
+            {
+                Some((v, Some(l)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The clinical variables the models use (the clinical.csv columns a prediction needs).
+    pub fn clinical_variables(&self) -> Vec<&str> {
+        self.clinical
+            .variables
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect()
+    }
+
+    /// The feature columns the signature needs, in its order.
+    pub fn needed_features(&self) -> Vec<&str> {
+        self.signature
+            .coefficients
+            .iter()
+            .map(|t| t.feature.as_str())
+            .collect()
+    }
+
+    /// Whether the signature uses deep (CNN) features (`f_<k>` columns).
+    pub fn needs_deep_features(&self) -> bool {
+        self.needed_features().iter().any(|f| is_deep_feature(f))
+    }
+
+    /// Whether the signature uses handcrafted features.
+    pub fn needs_handcrafted_features(&self) -> bool {
+        self.needed_features().iter().any(|f| !is_deep_feature(f))
+    }
+
+    /// The value of one variable's column for a patient: its number, code or dummy.
+    fn code(
+        &self,
+        patient: &PatientInput,
+        var: &ClinicalVariable,
+        level: Option<&str>,
+        model: &str,
+    ) -> Result<f64> {
+        let raw = patient
+            .clinical
+            .get(&var.name)
+            .filter(|r| !is_missing(r))
+            .ok_or_else(|| BundleError::MissingInput {
+                patient: patient.id.clone(),
+                input: var.name.clone(),
+                model: model.into(),
+            })?;
+        let bad = |expected: String| BundleError::BadInput {
+            patient: patient.id.clone(),
+            input: var.name.clone(),
+            found: raw.clone(),
+            expected,
+        };
+        match &var.coding {
+            Coding::Numeric => match raw.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(v),
+                _ => Err(bad("a number".into())),
+            },
+            Coding::Coded { levels, codes } => {
+                let t = category_text(raw);
+                levels
+                    .iter()
+                    .position(|l| l == t)
+                    .and_then(|i| codes.get(i).copied())
+                    .ok_or_else(|| bad(format!("one of {}", levels.join(", "))))
+            }
+            Coding::Nominal { levels, .. } => {
+                let t = category_text(raw);
+                if !levels.iter().any(|l| l == t) {
+                    return Err(bad(format!("one of {}", levels.join(", "))));
+                }
+                Ok(f64::from(u8::from(Some(t) == level)))
+            }
+        }
+    }
+
+    /// The design row of a model for a patient.
+    fn design(
+        &self,
+        model: &LogisticModel,
+        name: &str,
+        patient: &PatientInput,
+        signature: f64,
+    ) -> Result<Vec<f64>> {
+        model
+            .columns
+            .iter()
+            .map(|c| {
+                if c == SIGNATURE_COLUMN {
+                    return Ok(signature);
+                }
+                let (var, level) =
+                    self.column_variable(c)
+                        .ok_or_else(|| BundleError::Inconsistent {
+                            path: PathBuf::from(CLINICAL),
+                            message: format!("column `{c}` has no variable"),
+                        })?;
+                self.code(patient, var, level, name)
+            })
+            .collect()
+    }
+
+    /// Warnings for the patient's inputs outside the training range or unseen in training.
+    fn range_warnings(&self, patient: &PatientInput) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in self.needed_features() {
+            if let (Some(v), Some(InputRange::Numeric { min, max })) =
+                (patient.features.get(f), self.ranges.get(f))
+                && (*v < *min || *v > *max)
+            {
+                out.push(format!(
+                    "{f} = {v} outside the training range [{min}, {max}]"
+                ));
+            }
+        }
+        for var in &self.clinical.variables {
+            let Some(raw) = patient.clinical.get(&var.name).filter(|r| !is_missing(r)) else {
+                continue;
+            };
+            match (&var.coding, self.ranges.get(&var.name)) {
+                (Coding::Numeric, Some(InputRange::Numeric { min, max })) => {
+                    if let Ok(v) = raw.trim().parse::<f64>()
+                        && (v < *min || v > *max)
+                    {
+                        out.push(format!(
+                            "{} = {v} outside the training range [{min}, {max}]",
+                            var.name
+                        ));
+                    }
+                }
+                (
+                    Coding::Coded { .. } | Coding::Nominal { .. },
+                    Some(InputRange::Levels { seen }),
+                ) => {
+                    let t = category_text(raw);
+                    if !seen.iter().any(|s| s == t) {
+                        out.push(format!(
+                            "{} = {t:?} not seen in training (seen: {})",
+                            var.name,
+                            seen.join(", ")
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Scores one patient: signature, clinical model, DLRN, class at the DLRN
+    /// cut-off and nomogram points, with a warning per input outside the
+    /// training range. A missing or uncodable input is an error naming it.
+    pub fn predict(&self, patient: &PatientInput) -> Result<Prediction> {
+        let mut warnings = self.range_warnings(patient);
+        let score = self.signature.score(&patient.id, &patient.features)?;
+        if let Some(InputRange::Numeric { min, max }) = self.ranges.get(SIGNATURE_COLUMN)
+            && (score < *min || score > *max)
+        {
+            warnings.push(format!(
+                "signature score {score} outside the training range [{min}, {max}]"
+            ));
+        }
+        let xc = self.design(&self.clinical.model, "clinical model", patient, score)?;
+        let xd = self.design(&self.dlrn, "DLRN", patient, score)?;
+        let p_clinical = logistic(self.clinical.model.linear_predictor(&xc));
+        let p_dlrn = logistic(self.dlrn.linear_predictor(&xd));
+        // Nomogram values: a column's own value, or for a nominal factor's
+        // single axis the effect of the patient's level (0 at the reference).
+        let mut values = BTreeMap::new();
+        for p in &self.nomogram.model.predictors {
+            let v = match self.dlrn.columns.iter().position(|c| *c == p.name) {
+                Some(j) => xd[j],
+                None => {
+                    let prefix = format!("{}=", p.name);
+                    self.dlrn
+                        .columns
+                        .iter()
+                        .zip(&self.dlrn.coefficients)
+                        .zip(&xd)
+                        .filter(|((c, _), _)| c.starts_with(&prefix))
+                        .map(|((_, b), x)| b * x)
+                        .sum::<f64>()
+                }
+            };
+            values.insert(p.name.clone(), v);
+        }
+        let scored = self.nomogram.score(&dlrn_nomogram::Patient {
+            id: patient.id.clone(),
+            values,
+        })?;
+        Ok(Prediction {
+            id: patient.id.clone(),
+            signature_score: score,
+            p_clinical,
+            p_signature: logistic(score),
+            p_dlrn,
+            dlrn_class: u8::from(p_dlrn >= self.cutoffs.dlrn),
+            points: scored
+                .points
+                .iter()
+                .map(|p| (p.name.clone(), p.points))
+                .collect(),
+            total_points: scored.total_points,
+            warnings,
+        })
+    }
+}
+
+/// Whether a feature column is a deep (CNN) feature (`f_1` … `f_2048`).
+pub fn is_deep_feature(name: &str) -> bool {
+    name.strip_prefix("f_")
+        .is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()))
+}
