@@ -33,4 +33,6 @@ mod texture_util;
 
 pub use error::RadiomicsError;
 pub use prepared::{BBox, Prepared};
-pub use registry::{COLUMNS, FAMILIES, Family, Features, extract, extract_prepared};
+pub use registry::{
+    COLUMNS, FAMILIES, Family, Features, extract, extract_prepared, extract_prepared_timed,
+};

@@ -103,7 +103,7 @@ fn kth_smallest_lanes(pad: &[u8], base: usize, offsets: &[usize], k: u8) -> [u8;
                 .try_into()
                 .expect("LANES bytes");
             for i in 0..LANES {
-                cnt[i] += u8::from(s[i] < t[i]);
+                cnt[i] = cnt[i].wrapping_add(u8::from(s[i] < t[i]));
             }
         }
         // Branch-free select (a per-lane `if` compiles to byte extracts and

@@ -231,9 +231,20 @@ impl Features {
 /// Computes all families on a prepared input and places each value in its
 /// released column.
 pub fn extract_prepared(p: &Prepared) -> Features {
+    extract_prepared_timed(p, |_, _| {})
+}
+
+/// [`extract_prepared`], calling `done(family, elapsed)` after each family
+/// (for profiling: `dlrn extract handcrafted --timings`).
+pub fn extract_prepared_timed(
+    p: &Prepared,
+    mut done: impl FnMut(&'static str, std::time::Duration),
+) -> Features {
     let mut values = vec![f64::NAN; COLUMNS.len()];
     for f in FAMILIES {
+        let t0 = std::time::Instant::now();
         let v = (f.compute)(p);
+        done(f.name, t0.elapsed());
         debug_assert_eq!(v.len(), f.columns.len(), "family {}", f.name);
         // Columns are mostly consecutive: try the slot after the previous
         // one before searching (keeps placement linear in the column count).
