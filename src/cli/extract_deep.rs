@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use dlrn_cohort::{Case, Table, feature_frame, load_grey, load_mask, scan_cases, write_table};
+use dlrn_cohort::{Case, Table, feature_frame, scan_cases, write_table};
 use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
 use dlrn_deep::{
     BackendKind, FusedResNet, InferenceJob, WeightsInfo, feature_names, features, load_weights,
@@ -84,6 +84,9 @@ pub struct Args {
     /// Print a summary as one JSON value on stdout.
     #[arg(long)]
     pub json: bool,
+    /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
+    #[command(flatten)]
+    pub inputs: super::inputs::InputArgs,
 }
 
 /// Provenance written beside the output table (`<out>.meta.json`).
@@ -150,10 +153,18 @@ pub(crate) fn read_labels(cohort: &Path) -> anyhow::Result<Option<BTreeMap<Strin
     Ok(Some(out))
 }
 
-/// The lesion's bounding-box crop of one case, as 8-bit grey.
+/// The lesion's bounding-box crop of one case, as 8-bit grey (images and
+/// masks read with the default options).
 pub(crate) fn load_lesion(case: &Case) -> anyhow::Result<Grey> {
-    let img = load_grey(&case.image)?;
-    let mask = load_mask(&case.mask)?;
+    load_lesion_with(case, &super::inputs::InputArgs::default())
+}
+
+/// [`load_lesion`] reading the image and mask as `inputs` says.
+pub(crate) fn load_lesion_with(
+    case: &Case,
+    inputs: &super::inputs::InputArgs,
+) -> anyhow::Result<Grey> {
+    let (img, mask) = inputs.load(&case.image, &case.mask)?;
     let grey = Grey::new(img.width, img.height, img.pixels)
         .with_context(|| case.image.display().to_string())?;
     if (mask.width, mask.height) != (img.width, img.height) {
@@ -317,7 +328,7 @@ impl InferenceJob for ExtractJob<'_> {
             let inputs: Vec<Vec<f32>> = chunk
                 .par_iter()
                 .map(|case| {
-                    let lesion = load_lesion(case)?;
+                    let lesion = load_lesion_with(case, &args.inputs)?;
                     Ok(normalise(
                         &lesion.resize_shorter(cfg.resize).center_crop(cfg.crop),
                     ))

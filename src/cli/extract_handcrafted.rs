@@ -32,6 +32,9 @@ pub struct Args {
     /// Stop with an error status if any image fails.
     #[arg(long)]
     pub strict: bool,
+    /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
+    #[command(flatten)]
+    pub inputs: super::inputs::InputArgs,
 }
 
 /// Runs the extraction.
@@ -49,7 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let results: Vec<(String, Result<Vec<f64>, String>)> = chunk
                 .par_iter()
                 .map(|case| {
-                    let r = extract_one(&case.image, &case.mask);
+                    let r = extract_one(&case.image, &case.mask, &args.inputs);
                     bar.inc(1);
                     (case.id.clone(), r)
                 })
@@ -71,9 +74,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     finish(&args.out, &names, &rows, &failures, args.strict)
 }
 
-fn extract_one(image: &std::path::Path, mask: &std::path::Path) -> Result<Vec<f64>, String> {
-    let img = dlrn_cohort::load_grey(image).map_err(|e| e.to_string())?;
-    let m = dlrn_cohort::load_mask(mask).map_err(|e| e.to_string())?;
+fn extract_one(
+    image: &std::path::Path,
+    mask: &std::path::Path,
+    inputs: &super::inputs::InputArgs,
+) -> Result<Vec<f64>, String> {
+    let (img, m) = inputs.load(image, mask).map_err(|e| e.to_string())?;
     if (img.width, img.height) != (m.width, m.height) {
         return Err(format!(
             "{}: mask is {}×{} but the image is {}×{}",

@@ -10,6 +10,7 @@ pub mod extract_deep;
 pub mod extract_handcrafted;
 pub mod finetune;
 pub mod icc;
+pub mod inputs;
 pub mod lasso;
 pub mod logistic;
 pub mod score;

@@ -30,7 +30,8 @@ pub use images::{
     Rescale, Voi, load_grey, load_image,
 };
 pub use masks::{
-    MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_raster_mask, split_name,
+    MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_pair, load_raster_mask,
+    split_name,
 };
 pub use table::{Table, feature_frame, write_table};
 pub use validate::{

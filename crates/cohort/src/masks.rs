@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use image::DynamicImage;
 
 use crate::CohortError;
-use crate::images::{IMAGE_EXTENSIONS, Mask};
+use crate::images::{IMAGE_EXTENSIONS, ImageOptions, LoadedImage, Mask, load_image};
 
 /// Mask file extensions accepted in `masks/` and `icc/<reader>/` (lower
 /// case): raster formats, ImageJ `.roi` / RoiSet `.zip`, NIfTI `.nii` and
@@ -34,7 +34,7 @@ pub struct MaskOptions {
     /// own name); `None`: the zip must hold one ROI.
     pub roi: Option<String>,
     /// 1-based slice of a 3-D NIfTI mask (the DICOM frame); `None`: the one
-    /// slice that holds lesion voxels.
+    /// slice that holds lesion voxels. 2-D masks ignore it.
     pub slice: Option<u32>,
 }
 
@@ -248,6 +248,24 @@ pub fn load_mask_for(
         ));
     }
     Ok(mask)
+}
+
+/// Loads a case's image and its lesion mask onto the image's grid. With a
+/// frame chosen for the image and no slice for the mask, a 3-D NIfTI mask is
+/// read at that frame.
+pub fn load_pair(
+    image: &Path,
+    mask: &Path,
+    image_opts: &ImageOptions,
+    mask_opts: &MaskOptions,
+) -> Result<(LoadedImage, Mask), CohortError> {
+    let img = load_image(image, image_opts)?;
+    let mut opts = mask_opts.clone();
+    if opts.slice.is_none() {
+        opts.slice = image_opts.frame;
+    }
+    let m = load_mask_for(mask, (img.image.width, img.image.height), &opts)?;
+    Ok((img, m))
 }
 
 /// Lists a folder's mask files by id (`P1.nii.gz` → `P1`), sorted; two files

@@ -195,7 +195,7 @@ fn read_volume(path: &Path) -> Result<Volume, CohortError> {
 
 /// Loads a NIfTI mask for an image of `size` = (width, height): 2-D, or the
 /// 1-based `slice` of a 3-D volume (default: the one slice holding non-zero
-/// voxels), then the label rule of [`crate::masks`].
+/// voxels; a 2-D mask ignores `slice`), then the label rule of [`crate::masks`].
 pub fn load_nifti_mask(
     path: &Path,
     size: (usize, usize),
@@ -221,6 +221,8 @@ pub fn load_nifti_mask(
     }
     let plane = w * h;
     let k = match slice {
+        // A 2-D mask (one slice) ignores the slice asked for.
+        _ if v.nz == 1 => 0,
         Some(s) if s == 0 || s as usize > v.nz => {
             return Err(mask_error(
                 path,
@@ -231,7 +233,6 @@ pub fn load_nifti_mask(
             ));
         }
         Some(s) => s as usize - 1,
-        None if v.nz == 1 => 0,
         None => {
             let used: Vec<usize> = (0..v.nz)
                 .filter(|&k| {
