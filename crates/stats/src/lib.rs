@@ -23,12 +23,15 @@
 //! | logistic regression | [`logistic_fit`], [`univariate_screen`] | `glm(family = binomial)`, `rms::lrm` |
 //! | factor coding | [`ordinal_code`], [`dummy_code`] | integer scores, `contr.treatment` |
 //! | ICC | [`icc`] | `psych::ICC(lmer = FALSE)` |
-//! | Cohen's kappa | [`cohen_kappa`] | `psych::cohen.kappa` |
+//! | Cohen's kappa | [`cohen_kappa`], [`kappa_agreement`], [`landis_koch`] | `psych::cohen.kappa`, `irr::kappa2` |
 //! | calibration | [`calibration`], [`hosmer_lemeshow`], [`lowess`] | `rms::val.prob`, `ResourceSelection::hoslem.test`, `lowess` |
 //! | decision curve | [`decision_curve`] | `dcurves::dca` |
 //! | IDI, NRI | [`improve_prob`], [`nri_categorical`] | `Hmisc::improveProb` |
-//! | Table 1 tests | [`t_test`], [`mann_whitney`], [`chi_square`], [`fisher_exact`] | `t.test`, `wilcox.test`, `chisq.test`, `fisher.test` |
+//! | Table 1 tests | [`t_test`], [`mann_whitney`], [`chi_square`], [`fisher_exact`], [`fisher_exact_rxc`], [`welch_anova`], [`kruskal_wallis`] | `t.test`, `wilcox.test`, `chisq.test`, `fisher.test`, `oneway.test`, `kruskal.test` |
+//! | normality | [`shapiro_wilk`] | `shapiro.test` |
+//! | Table 1 test choice | [`compare_continuous`], [`compare_categorical`] | the rule in [`BASELINE_RULE`] |
 
+mod baseline;
 mod binom;
 mod calibration;
 mod check;
@@ -37,13 +40,19 @@ mod decision;
 mod diagnostic;
 pub mod dist;
 mod error;
+mod fisher;
 mod hypothesis;
 mod icc;
 mod improve;
 mod kappa;
 mod logistic;
 mod roc;
+mod shapiro;
 
+pub use baseline::{
+    BASELINE_RULE, BaselineComparison, BaselineTest, KruskalWallis, MIN_EXPECTED, NORMALITY_ALPHA,
+    WelchAnova, compare_categorical, compare_continuous, kruskal_wallis, welch_anova,
+};
 pub use binom::{Proportion, binom_ci};
 pub use calibration::{
     Calibration, CalibrationBin, HosmerLemeshow, Lowess, calibration, hosmer_lemeshow, lowess,
@@ -52,14 +61,19 @@ pub use coding::{BIRADS_LEVELS, Dummy, GRADE_LEVELS, dummy_code, ordinal_code};
 pub use decision::{DecisionCurve, DecisionPoint, decision_curve, default_thresholds};
 pub use diagnostic::{Confusion, Diagnostics, YoudenCut, confusion, diagnostic_metrics, youden};
 pub use error::{Result, StatsError};
+pub use fisher::{FISHER_MAX_ENTRIES, FISHER_MAX_EXPANSIONS, fisher_exact_rxc};
 pub use hypothesis::{
     ChiSquare, FisherExact, MannWhitney, TTest, chi_square, fisher_exact, mann_whitney, t_test,
 };
 pub use icc::{IccForm, IccRow, IccTable, icc};
 pub use improve::{CategoricalNri, Estimate, ImproveProb, improve_prob, nri_categorical};
-pub use kappa::{Kappa, cohen_kappa};
+pub use kappa::{
+    Kappa, KappaEstimate, KappaOutcome, KappaWeights, LandisKoch, cohen_kappa, kappa_agreement,
+    landis_koch,
+};
 pub use logistic::{Coefficient, LogisticFit, ScreenRow, logistic_fit, univariate_screen};
 pub use roc::{
     AucCi, BootstrapCi, DelongTest, Roc, UnpairedDelongTest, auc, auc_bootstrap_ci, auc_delong,
     delong_paired, delong_unpaired, roc,
 };
+pub use shapiro::{ShapiroWilk, shapiro_wilk};
