@@ -193,13 +193,13 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
             let raw = get(c, i)?;
             match raw.parse::<f64>() {
                 Ok(v) if v.is_finite() => {
-                    if let Some((_, lo, hi)) = RANGES.iter().find(|(name, _, _)| *name == c) {
-                        if v < *lo || v > *hi {
-                            bad(
-                                c,
-                                format!("{raw:?} is outside the plausible range {lo}–{hi}"),
-                            );
-                        }
+                    if let Some((_, lo, hi)) = RANGES.iter().find(|(name, _, _)| *name == c)
+                        && (v < *lo || v > *hi)
+                    {
+                        bad(
+                            c,
+                            format!("{raw:?} is outside the plausible range {lo}–{hi}"),
+                        );
                     }
                     Some(v)
                 }
@@ -241,17 +241,17 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
                 bad(c, "missing value".into());
             }
         }
-        if let (Some(age), Some(us_size_cm)) = (age, size) {
-            if categories.len() == VOCABULARY.len() {
-                patients.push(Patient {
-                    id,
-                    aln_status,
-                    age,
-                    bmi,
-                    categories,
-                    us_size_cm,
-                });
-            }
+        if let (Some(age), Some(us_size_cm)) = (age, size)
+            && categories.len() == VOCABULARY.len()
+        {
+            patients.push(Patient {
+                id,
+                aln_status,
+                age,
+                bmi,
+                categories,
+                us_size_cm,
+            });
         }
     }
     if problems.is_empty() {

@@ -14,6 +14,7 @@ use serde::Serialize;
 mod cases;
 pub mod clinical;
 mod dicom;
+pub mod schema;
 mod error;
 mod images;
 mod masks;

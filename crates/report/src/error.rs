@@ -54,4 +54,12 @@ pub enum ReportError {
     /// The nomogram crate's font registration or drawing failed.
     #[error(transparent)]
     Nomogram(#[from] dlrn_nomogram::NomogramError),
+    /// A statistic behind a report row failed.
+    #[error("{what}: {source}")]
+    Stats {
+        /// What was being computed (model and cohort).
+        what: String,
+        /// The cause.
+        source: dlrn_stats::StatsError,
+    },
 }

@@ -22,6 +22,10 @@
 //!     selected_features: None,
 //!     comparisons: None,
 //!     subtype_aucs: None,
+//!     screen: None,
+//!     cutoffs: None,
+//!     calibration_stats: None,
+//!     predictions: None,
 //!     roc: vec![],
 //!     decision_curves: vec![],
 //!     calibration: vec![],
@@ -38,16 +42,19 @@
 
 #![warn(missing_docs)]
 
+pub mod build;
 mod error;
 mod figures;
 pub mod format;
 mod html;
 mod manifest;
 mod study;
+mod supplementary;
 mod tables;
 
 use std::path::{Path, PathBuf};
 
+pub use build::{estimate, roc_curve, table2_row, undefined_estimate};
 pub use error::ReportError;
 pub use figures::{
     BoxFigure, BoxPanel, CalibrationBin, CalibrationCurve, CalibrationFigure, ConfusionFigure,
@@ -57,6 +64,10 @@ pub use figures::{
 pub use html::{IndexPage, Item, Provenance, Section, escape};
 pub use manifest::Manifest;
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
+pub use supplementary::{
+    CalibrationRow, CalibrationStats, CutoffRow, Cutoffs, PredictionRow, Predictions, ScreenTable,
+    ScreenTableRow,
+};
 pub use tables::{
     ComparisonRow, Comparisons, Estimate, IccKeptRow, IccTable, ReportTable, SelectedFeatureRow,
     SelectedFeatures, SubtypeAucRow, SubtypeAucs, TABLE2_COLUMNS, Table1, Table1Cell, Table1Row,

@@ -14,6 +14,7 @@ use crate::figures::{
 };
 use crate::html::{IndexPage, Item, Provenance, Section};
 use crate::manifest::Manifest;
+use crate::supplementary::{CalibrationStats, Cutoffs, Predictions, ScreenTable};
 use crate::tables::{
     Comparisons, IccTable, ReportTable, SelectedFeatures, SubtypeAucs, Table1, Table2, Table3,
 };
@@ -66,6 +67,14 @@ pub struct StudyReport {
     pub comparisons: Option<Comparisons>,
     /// Supplementary: AUC by molecular subtype.
     pub subtype_aucs: Option<SubtypeAucs>,
+    /// Supplementary Table 2: the univariate screen (`supp_univariate`).
+    pub screen: Option<ScreenTable>,
+    /// The three models' cut-offs (`cutoffs`).
+    pub cutoffs: Option<Cutoffs>,
+    /// Calibration statistics per model and cohort (`calibration`).
+    pub calibration_stats: Option<CalibrationStats>,
+    /// Per-patient predictions of every cohort (`predictions.csv`, linked only).
+    pub predictions: Option<Predictions>,
     /// ROC figures, one per cohort (`figures/roc_<title>`).
     pub roc: Vec<RocFigure>,
     /// Decision curves, one per cohort (`figures/decision_<title>`).
@@ -193,7 +202,47 @@ impl StudyReport {
                 items: vec![item],
             });
         }
+        let mut perf = Vec::new();
+        if let Some(t) = &self.cutoffs {
+            perf.push(w.table(
+                t,
+                "cutoffs",
+                "Probability cut-offs of the three models (a probability at or above is positive)",
+            )?);
+        }
+        if let Some(t) = &self.calibration_stats {
+            perf.push(w.table(
+                t,
+                "calibration",
+                "Calibration: slope and calibration-in-the-large (logistic recalibration), Hosmer–Lemeshow χ² and P, Brier score",
+            )?);
+        }
+        if let Some(t) = &self.predictions {
+            let csv = dir.join("predictions.csv");
+            crate::write_csv(t, &csv)?;
+            perf.push(Item::Link {
+                text: format!(
+                    "Per-patient signature score and probabilities of the three models ({} patients, CSV)",
+                    t.rows.len()
+                ),
+                href: w.rel(&csv),
+            });
+            w.outputs.push(csv);
+        }
+        if !perf.is_empty() {
+            sections.push(Section {
+                title: "Cut-offs, calibration and predictions".into(),
+                items: perf,
+            });
+        }
         let mut supp = Vec::new();
+        if let Some(t) = &self.screen {
+            supp.push(w.table(
+                t,
+                "supp_univariate",
+                "Supplementary Table 2: univariate logistic regression of each clinical candidate (Wald P; passed: P below the screen threshold)",
+            )?);
+        }
         if let Some(t) = &self.icc {
             supp.push(w.table(t, "supp_icc", "Features kept by the ICC filter, per family")?);
         }

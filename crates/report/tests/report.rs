@@ -493,6 +493,26 @@ fn sample_report() -> StudyReport {
         selected_features: None,
         comparisons: None,
         subtype_aucs: None,
+        screen: Some(ScreenTable {
+            threshold: 0.05,
+            rows: vec![
+                ScreenTableRow { variable: "Age".into(), term: String::new(), n: 100, n_dropped: 0, coefficient: Some(-0.02), odds_ratio: Some(0.98), or_ci_low: Some(0.96), or_ci_high: Some(0.99), p_value: Some(0.01), passed: true, note: String::new() },
+                ScreenTableRow { variable: "Tumour type".into(), term: String::new(), n: 0, n_dropped: 0, coefficient: None, odds_ratio: None, or_ci_low: None, or_ci_high: None, p_value: None, passed: false, note: "separation".into() },
+            ],
+        }),
+        cutoffs: Some(Cutoffs::new(vec![
+            CutoffRow { model: "DLRN".into(), cutoff: 0.407, method: "Youden index on TC".into() },
+            CutoffRow { model: "Clinical".into(), cutoff: 0.3, method: "Youden index on TC".into() },
+        ])),
+        calibration_stats: Some(CalibrationStats::new(vec![CalibrationRow {
+            cohort: "TC".into(), model: "DLRN".into(), n: 100, slope: Some(1.0), citl: Some(0.0),
+            hl_statistic: Some(8.2), hl_df: Some(8.0), hl_p: Some(0.41), hl_groups: 10, brier: Some(0.12), note: String::new(),
+        }])),
+        predictions: Some(Predictions::new(vec![
+            PredictionRow { id: "TC002".into(), cohort: "TC".into(), label: 1, signature_score: 0.5, clinical: 0.4, signature: 0.62, dlrn: 0.7 },
+            PredictionRow { id: "E1".into(), cohort: "EVC1".into(), label: 0, signature_score: -1.0, clinical: 0.2, signature: 0.27, dlrn: 0.1 },
+            PredictionRow { id: "TC001".into(), cohort: "TC".into(), label: 0, signature_score: -0.5, clinical: 0.3, signature: 0.38, dlrn: 0.2 },
+        ])),
         roc: vec![roc, roc2],
         decision_curves: vec![dca],
         calibration: vec![cal],
@@ -529,6 +549,10 @@ fn sample_report_is_complete_and_byte_identical_on_rerun() {
         "manifest.json",
         "figures/roc_EVC1.svg",
         "figures/roc_EVC_2__.png",
+        "predictions.csv",
+        "cutoffs.csv",
+        "calibration.csv",
+        "supp_univariate.csv",
     ] {
         assert!(a.join(f).is_file(), "{f} written");
     }
@@ -541,6 +565,12 @@ fn sample_report_is_complete_and_byte_identical_on_rerun() {
             "{f} differs between runs"
         );
     }
+    assert_eq!(
+        std::fs::read_to_string(a.join("predictions.csv")).unwrap(),
+        "id,cohort,label,signature_score,p_clinical,p_signature,p_dlrn\n\
+         TC001,TC,0,-0.5,0.3,0.38,0.2\nTC002,TC,1,0.5,0.4,0.62,0.7\nE1,EVC1,0,-1,0.2,0.27,0.1\n",
+        "sorted by cohort then id, full precision"
+    );
     let html = std::fs::read_to_string(a.join("index.html")).unwrap();
     assert!(html.contains("The cohorts in this report are simulated"));
     assert!(

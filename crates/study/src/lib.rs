@@ -1,11 +1,34 @@
 //! dlrn-study: the study of study.md as a library. The clinical variables are
-//! declared in data (a schema: numeric, binary, ordinal, nominal with an
-//! explicit reference level) and coded once; the univariate screen, backward
-//! elimination, the clinical and DLRN models, the ICC filter, Table 1 and the
-//! nomogram are built from typed inputs per stage. Statistics come from
+//! declared in data (a [`ClinicalSchema`]: numeric, binary, ordinal, nominal
+//! with an explicit reference level) and coded once ([`coding`]); the
+//! univariate screen, backward elimination, the clinical and DLRN models
+//! ([`model`]), the ICC filter ([`icc`]), Table 1 ([`table1`]) and the
+//! nomogram ([`nomogram`]) are built from typed inputs, and [`pipeline`]
+//! runs the study as one function per stage. Statistics come from
 //! dlrn-stats, dlrn-lasso and dlrn-nomogram; this crate composes them.
+//!
+//! | stage | function | R equivalent |
+//! | --- | --- | --- |
+//! | coding | [`coding::code`] | `factor(x, levels)`, `relevel(ref = …)`, `contr.treatment` |
+//! | ICC filter | [`pipeline::icc_stage`] | `psych::ICC` per feature, kept if ICC > threshold |
+//! | signature | [`pipeline::lasso_stage`] | `cv.glmnet(family = "binomial")` |
+//! | screen | [`model::univariate_screen`] | `glm(y ~ x, binomial)` per variable |
+//! | clinical model | [`model::backward_elimination`] | `glm` + drop the largest Wald p |
+//! | DLRN | [`pipeline::dlrn_stage`] | `glm(y ~ signature + …, binomial)` |
+//! | cut-offs | [`pipeline::youden_cutoffs`] | `pROC::coords(best.method = "youden")` |
+//! | nomogram | [`nomogram::build_nomogram`] | `rms::nomogram` |
 
 pub mod bundle;
+pub mod coding;
 pub mod error;
+pub mod icc;
+pub mod model;
+pub mod nomogram;
+pub mod pipeline;
+pub mod schema;
+pub mod table1;
 
+pub use coding::{Design, Term, code, terms};
 pub use error::{Result, StudyError};
+pub use model::{FittedModel, Screen, plogis};
+pub use schema::{ClinicalSchema, read_schema};

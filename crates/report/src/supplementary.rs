@@ -1,0 +1,381 @@
+//! The tables a study run computes beyond Tables 1–3: per-patient
+//! predictions, calibration statistics, the three models' cut-offs and the
+//! univariate screen (Supplementary Table 2). Plain inputs, sorted output.
+
+use serde::{Deserialize, Serialize};
+
+use crate::format::{fixed, full, or_ci, p_value, significant};
+use crate::tables::{ReportTable, TextTable, cohort_rank, model_rank};
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// One patient's scores and probabilities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRow {
+    /// Patient id.
+    pub id: String,
+    /// Cohort name.
+    pub cohort: String,
+    /// Outcome (1 = case).
+    pub label: u8,
+    /// Signature score (the LASSO linear predictor).
+    pub signature_score: f64,
+    /// Clinical model probability.
+    pub clinical: f64,
+    /// Signature probability (inverse logit of the score).
+    pub signature: f64,
+    /// DLRN probability.
+    pub dlrn: f64,
+}
+
+/// Per-patient predictions of every cohort (`predictions.csv`), sorted by cohort then id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predictions {
+    /// The rows (sorted on construction).
+    pub rows: Vec<PredictionRow>,
+}
+
+impl Predictions {
+    /// Sorts the rows by cohort (TC, EVC1, …) then id.
+    pub fn new(mut rows: Vec<PredictionRow>) -> Self {
+        rows.sort_by(|a, b| {
+            cohort_rank(&a.cohort)
+                .cmp(&cohort_rank(&b.cohort))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Predictions { rows }
+    }
+}
+
+impl ReportTable for Predictions {
+    fn csv_header(&self) -> Vec<String> {
+        strings(&[
+            "id",
+            "cohort",
+            "label",
+            "signature_score",
+            "p_clinical",
+            "p_signature",
+            "p_dlrn",
+        ])
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.clone(),
+                    r.cohort.clone(),
+                    r.label.to_string(),
+                    full(Some(r.signature_score)),
+                    full(Some(r.clinical)),
+                    full(Some(r.signature)),
+                    full(Some(r.dlrn)),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: strings(&[
+                "Patient",
+                "Cohort",
+                "ALN",
+                "Signature score",
+                "Clinical",
+                "Signature",
+                "DLRN",
+            ]),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.clone(),
+                        r.cohort.clone(),
+                        r.label.to_string(),
+                        fixed(r.signature_score, 3),
+                        fixed(r.clinical, 3),
+                        fixed(r.signature, 3),
+                        fixed(r.dlrn, 3),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One model's calibration on one cohort (`rms::val.prob` and
+/// `ResourceSelection::hoslem.test`), or why it has none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationRow {
+    /// Cohort name.
+    pub cohort: String,
+    /// Model name.
+    pub model: String,
+    /// Patients.
+    pub n: u64,
+    /// Calibration slope (logistic recalibration on logit p).
+    pub slope: Option<f64>,
+    /// Calibration-in-the-large (intercept with logit p as offset).
+    pub citl: Option<f64>,
+    /// Hosmer–Lemeshow χ².
+    pub hl_statistic: Option<f64>,
+    /// Its degrees of freedom (groups − 2).
+    pub hl_df: Option<f64>,
+    /// Its P.
+    pub hl_p: Option<f64>,
+    /// Groups asked for.
+    pub hl_groups: u64,
+    /// Brier score.
+    pub brier: Option<f64>,
+    /// Why a statistic is missing (probabilities at 0 or 1, separation), else empty.
+    pub note: String,
+}
+
+/// Calibration statistics of every model on every cohort, sorted by cohort then model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationStats {
+    /// The rows (sorted on construction).
+    pub rows: Vec<CalibrationRow>,
+}
+
+impl CalibrationStats {
+    /// Sorts the rows by cohort then model.
+    pub fn new(mut rows: Vec<CalibrationRow>) -> Self {
+        rows.sort_by(|a, b| {
+            cohort_rank(&a.cohort)
+                .cmp(&cohort_rank(&b.cohort))
+                .then_with(|| model_rank(&a.model).cmp(&model_rank(&b.model)))
+        });
+        CalibrationStats { rows }
+    }
+}
+
+impl ReportTable for CalibrationStats {
+    fn csv_header(&self) -> Vec<String> {
+        strings(&[
+            "cohort",
+            "model",
+            "n",
+            "slope",
+            "citl",
+            "hl_statistic",
+            "hl_df",
+            "hl_p",
+            "hl_groups",
+            "brier",
+            "note",
+        ])
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.cohort.clone(),
+                    r.model.clone(),
+                    r.n.to_string(),
+                    full(r.slope),
+                    full(r.citl),
+                    full(r.hl_statistic),
+                    full(r.hl_df),
+                    full(r.hl_p),
+                    r.hl_groups.to_string(),
+                    full(r.brier),
+                    r.note.clone(),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        let num = |v: Option<f64>, d: usize| v.map_or_else(|| "NA".to_string(), |x| fixed(x, d));
+        TextTable {
+            header: strings(&[
+                "Cohort",
+                "Model",
+                "n",
+                "Slope",
+                "CITL",
+                "Hosmer–Lemeshow χ² (df)",
+                "P",
+                "Brier",
+            ]),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.cohort.clone(),
+                        r.model.clone(),
+                        r.n.to_string(),
+                        num(r.slope, 3),
+                        num(r.citl, 3),
+                        match (r.hl_statistic, r.hl_df) {
+                            (Some(s), Some(df)) => format!("{} ({})", fixed(s, 3), fixed(df, 0)),
+                            _ => "NA".into(),
+                        },
+                        r.hl_p.map_or_else(|| "NA".to_string(), p_value),
+                        num(r.brier, 3),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One model's cut-off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CutoffRow {
+    /// Model name.
+    pub model: String,
+    /// Probability cut-off (≥ is positive).
+    pub cutoff: f64,
+    /// How it was chosen (`Youden index on TC`).
+    pub method: String,
+}
+
+/// The three models' cut-offs, sorted by model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cutoffs {
+    /// The rows (sorted on construction).
+    pub rows: Vec<CutoffRow>,
+}
+
+impl Cutoffs {
+    /// Sorts the rows by model (clinical, signature, DLRN).
+    pub fn new(mut rows: Vec<CutoffRow>) -> Self {
+        rows.sort_by_key(|r| model_rank(&r.model));
+        Cutoffs { rows }
+    }
+}
+
+impl ReportTable for Cutoffs {
+    fn csv_header(&self) -> Vec<String> {
+        strings(&["model", "cutoff", "method"])
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| vec![r.model.clone(), full(Some(r.cutoff)), r.method.clone()])
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: strings(&["Model", "Cut-off (probability)", "Chosen by"]),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| vec![r.model.clone(), fixed(r.cutoff, 3), r.method.clone()])
+                .collect(),
+        }
+    }
+}
+
+/// One design column of a univariate fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScreenTableRow {
+    /// The variable's label (`Molecular subtype`).
+    pub variable: String,
+    /// The term's label (`luminal B`; empty for a one-column variable).
+    pub term: String,
+    /// Patients used (complete cases).
+    pub n: u64,
+    /// Patients dropped for a missing value.
+    pub n_dropped: u64,
+    /// Coefficient (`None` when the fit does not exist).
+    pub coefficient: Option<f64>,
+    /// Odds ratio.
+    pub odds_ratio: Option<f64>,
+    /// Wald CI lower bound of the OR.
+    pub or_ci_low: Option<f64>,
+    /// Wald CI upper bound.
+    pub or_ci_high: Option<f64>,
+    /// Wald P.
+    pub p_value: Option<f64>,
+    /// Whether the variable passed the screen.
+    pub passed: bool,
+    /// Why there is no fit, else empty.
+    pub note: String,
+}
+
+/// Supplementary Table 2: univariate logistic regression of every candidate, in candidate order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScreenTable {
+    /// The screen's threshold.
+    pub threshold: f64,
+    /// The rows, in the caller's order.
+    pub rows: Vec<ScreenTableRow>,
+}
+
+impl ReportTable for ScreenTable {
+    fn csv_header(&self) -> Vec<String> {
+        strings(&[
+            "variable",
+            "term",
+            "n",
+            "n_dropped",
+            "coefficient",
+            "odds_ratio",
+            "or_ci_low",
+            "or_ci_high",
+            "p_value",
+            "passed",
+            "note",
+        ])
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.variable.clone(),
+                    r.term.clone(),
+                    r.n.to_string(),
+                    r.n_dropped.to_string(),
+                    full(r.coefficient),
+                    full(r.odds_ratio),
+                    full(r.or_ci_low),
+                    full(r.or_ci_high),
+                    full(r.p_value),
+                    u8::from(r.passed).to_string(),
+                    r.note.clone(),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: vec![
+                "Variable".into(),
+                "Level".into(),
+                "n".into(),
+                "Coefficient".into(),
+                "Odds ratio (95% CI)".into(),
+                "P".into(),
+                format!("P < {}", significant(self.threshold, 3)),
+            ],
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.variable.clone(),
+                        r.term.clone(),
+                        r.n.to_string(),
+                        r.coefficient
+                            .map_or_else(|| "NA".to_string(), |c| fixed(c, 4)),
+                        match (r.odds_ratio, r.or_ci_low, r.or_ci_high) {
+                            (Some(o), Some(l), Some(h)) => or_ci(o, l, h),
+                            _ => r.note.clone(),
+                        },
+                        r.p_value.map_or_else(|| "NA".to_string(), p_value),
+                        if r.passed { "yes" } else { "no" }.into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
