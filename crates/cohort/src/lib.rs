@@ -15,6 +15,7 @@ mod cases;
 pub mod clinical;
 mod dicom;
 pub mod schema;
+mod readers;
 mod error;
 mod images;
 mod masks;
@@ -34,6 +35,7 @@ pub use masks::{
     MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_pair, load_raster_mask,
     split_name,
 };
+pub use readers::{READERS_FILE, Read, Readers, read_readers};
 pub use table::{Table, feature_frame, write_table};
 pub use validate::{
     CohortSummary, NumericSummary, Validation, validate_cohort, validate_cohort_with,
