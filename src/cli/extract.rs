@@ -99,8 +99,15 @@ pub fn keep_unchanged(
 
 /// Pairs images with masks and reads what an earlier run already wrote to
 /// `out` (its columns must be exactly id, [ALN_status], `names`).
-pub fn plan(cohort: &Path, masks: &str, out: &Path, names: &[String]) -> anyhow::Result<Plan> {
-    let cases = scan_cases(cohort, masks)?;
+/// With `shard`, only that shard's cases (see `merge::select`).
+pub fn plan(
+    cohort: &Path,
+    masks: &str,
+    out: &Path,
+    names: &[String],
+    shard: Option<super::merge::Shard>,
+) -> anyhow::Result<Plan> {
+    let cases = super::merge::select(scan_cases(cohort, masks)?, shard)?;
     let labels = read_labels(cohort)?;
     let mut done = BTreeMap::new();
     if out.exists() {

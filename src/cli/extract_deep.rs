@@ -87,6 +87,10 @@ pub struct Args {
     /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
     #[command(flatten)]
     pub inputs: super::inputs::InputArgs,
+    /// Extract only shard I of N (0-based; contiguous runs of the cases
+    /// sorted by id) and record it in `<out>.shard.json` for `dlrn merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<super::merge::Shard>,
 }
 
 /// Provenance written beside the output table (`<out>.meta.json`).
@@ -208,7 +212,10 @@ pub fn extract(args: &Args) -> anyhow::Result<ExtractSummary> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let cases = scan_cases(&args.cohort, &args.masks)?;
+    if args.shard.is_some() {
+        super::merge::clear_manifest(&args.out)?;
+    }
+    let cases = super::merge::select(scan_cases(&args.cohort, &args.masks)?, args.shard)?;
     if cases.is_empty() {
         bail!("{}: no cases in images/", args.cohort.display());
     }
@@ -245,6 +252,28 @@ pub fn extract(args: &Args) -> anyhow::Result<ExtractSummary> {
         if p.exists() {
             std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
         }
+    }
+    if let Some(shard) = args.shard {
+        let mut settings = serde_json::to_value(&meta)?;
+        if let Some(m) = settings.as_object_mut() {
+            m.remove("cases");
+            m.insert(
+                "reading".into(),
+                serde_json::json!({
+                    "frame": args.inputs.frame,
+                    "mask_label": args.inputs.mask_label,
+                    "roi": args.inputs.roi,
+                }),
+            );
+        }
+        super::merge::write_manifest(
+            &args.out,
+            "deep",
+            shard,
+            &args.cohort,
+            &args.masks,
+            settings,
+        )?;
     }
     Ok(ExtractSummary {
         out: args.out.clone(),

@@ -35,6 +35,10 @@ pub struct Args {
     /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
     #[command(flatten)]
     pub inputs: super::inputs::InputArgs,
+    /// Extract only shard I of N (0-based; contiguous runs of the cases
+    /// sorted by id) and record it in `<out>.shard.json` for `dlrn merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<super::merge::Shard>,
 }
 
 /// Runs the extraction.
@@ -43,7 +47,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let plan = plan(&args.cohort, &args.masks, &args.out, &names)?;
+    if args.shard.is_some() {
+        super::merge::clear_manifest(&args.out)?;
+    }
+    let plan = plan(&args.cohort, &args.masks, &args.out, &names, args.shard)?;
     let mut rows = plan.done;
     let mut failures = Vec::new();
     if !plan.todo.is_empty() {
@@ -71,7 +78,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else if !args.out.exists() {
         write_rows(&args.out, &names, plan.labels.as_ref(), &BTreeMap::new())?;
     }
-    finish(&args.out, &names, &rows, &failures, args.strict)
+    finish(&args.out, &names, &rows, &failures, args.strict)?;
+    if let Some(shard) = args.shard {
+        let settings = serde_json::json!({
+            "masks": args.masks,
+            "reading": {
+                "frame": args.inputs.frame,
+                "mask_label": args.inputs.mask_label,
+                "roi": args.inputs.roi,
+            },
+            "features": names.len(),
+            "version": env!("CARGO_PKG_VERSION"),
+        });
+        super::merge::write_manifest(
+            &args.out,
+            "handcrafted",
+            shard,
+            &args.cohort,
+            &args.masks,
+            settings,
+        )?;
+    }
+    Ok(())
 }
 
 fn extract_one(

@@ -13,6 +13,7 @@ pub mod icc;
 pub mod inputs;
 pub mod lasso;
 pub mod logistic;
+pub mod merge;
 pub mod score;
 pub mod simulate;
 pub mod util;
@@ -48,6 +49,8 @@ pub enum Command {
     Logistic(logistic::Args),
     /// Per-feature ICC over repeated readings; keep the reproducible features.
     Icc(icc::Args),
+    /// Join the shard files of a sharded extraction (`--shard I/N`) into one table.
+    Merge(merge::Args),
     /// Write the simulated multicentre study: clinical tables, images, masks, previews.
     Simulate(simulate::Args),
 }
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Logistic(args) => logistic::run(args),
         Command::Icc(args) => icc::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Simulate(args) => simulate::run(args),
     }
 }
