@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use dlrn_cohort::{CohortSummary, validate_cohort};
+use dlrn_cohort::{CohortSummary, validate_cohort_with};
 
 use super::util::{print_json, progress_bar};
 
@@ -21,6 +21,9 @@ pub struct Args {
     /// Print the result as one JSON value on stdout ({"problems": [...], "summary": {...}}).
     #[arg(long)]
     pub json: bool,
+    /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
+    #[command(flatten)]
+    pub inputs: super::inputs::InputArgs,
 }
 
 /// Runs the validation and prints the summary or the problems.
@@ -29,7 +32,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|d| d.count())
         .unwrap_or(0);
     let bar = progress_bar(n_images as u64, "checking images");
-    let validation = validate_cohort(&args.dir, &|| bar.inc(1));
+    let validation = validate_cohort_with(
+        &args.dir,
+        &args.inputs.image_options(),
+        &args.inputs.mask_options(),
+        &|| bar.inc(1),
+    );
     bar.finish_and_clear();
     if args.json {
         print_json(&validation)?;

@@ -47,7 +47,7 @@ pub enum CohortError {
     Image { path: PathBuf, message: String },
     /// A lesion mask (raster, ImageJ ROI, NIfTI) is unusable: ambiguous
     /// labels, lossy values, outside the image, wrong size or orientation.
-    #[error("{path}: mask: {message}")]
+    #[error("{path}: {message}")]
     Mask { path: PathBuf, message: String },
     /// A cohort folder's images and masks do not pair up.
     #[error("{dir}: {}", problems.join("; "))]

@@ -92,7 +92,7 @@ pub(crate) fn check_lossy(path: &Path, counts: &BTreeMap<i64, usize>) -> Result<
         return Err(mask_error(
             path,
             format!(
-                "{} distinct values, {} of them between the main values {a} and {b} on {fringe} pixel(s): \
+                "mask has {} distinct values, {} of them between the main values {a} and {b} on {fringe} pixel(s): \
                  this looks like lossy compression (e.g. a mask saved as JPEG) or anti-aliasing; \
                  save the mask losslessly (PNG, TIFF, NIfTI) with one value per label",
                 counts.len(),
@@ -128,7 +128,7 @@ pub(crate) fn select_label(
                 return Err(mask_error(
                     path,
                     format!(
-                        "label {l} (--mask-label) does not occur; the mask's values are {}",
+                        "label {l} (--mask-label) does not occur in the mask; its values are {}",
                         describe(&counts)
                     ),
                 ));
@@ -149,7 +149,7 @@ pub(crate) fn select_label(
                 return Err(mask_error(
                     path,
                     format!(
-                        "{n} distinct non-zero values ({}) and no label chosen: say which is the lesion with --mask-label",
+                        "mask has {n} distinct non-zero values ({}) and no label chosen: say which is the lesion with --mask-label",
                         describe(&nonzero)
                     ),
                 ));
