@@ -325,7 +325,7 @@ fn train_reruns_the_authors_lasso() {
     );
     let want: BTreeMap<String, f64> = oracle
         .iter()
-        .filter(|r| !["lambda_min", "(Intercept)", "foldid"].contains(&r["name"].as_str()))
+        .filter(|r| !["lambda_min", "(Intercept)", "foldid", "cvm"].contains(&r["name"].as_str()))
         .map(|r| {
             (
                 r["name"].clone(),
@@ -354,6 +354,17 @@ fn train_reruns_the_authors_lasso() {
             "{k}: {} vs glmnet {w}",
             got[k]
         );
+    }
+    // The CV curve depends on the folds: glmnet's cvm at every lambda.
+    let cvm: Vec<f64> = value("cvm")
+        .split(';')
+        .map(|v| v.parse().expect("a cvm"))
+        .collect();
+    let got_cvm = model["path"]["cvm"].as_array().expect("cvm");
+    assert_eq!(got_cvm.len(), cvm.len());
+    for (g, w) in got_cvm.iter().zip(&cvm) {
+        let g = g.as_f64().expect("a number");
+        assert!((g - w).abs() < 1e-6, "cvm {g} vs glmnet {w}");
     }
     let (header, features) = read_csv(&out.join("train_lasso_features.csv"));
     assert_eq!(header, ["feature", "published", "rerun"]);
