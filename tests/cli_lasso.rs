@@ -149,3 +149,96 @@ fn lasso_selects_glmnets_features_on_released_tables() {
         assert_eq!(written["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
     }
 }
+
+/// `--r-seed 1` draws cv.glmnet's folds as R does after `set.seed(1)`, so
+/// lambda.min and the coefficients are glmnet's own (oracle:
+/// crates/lasso/tests/fixtures/rseed_cv_glmnet.csv, made with its table by
+/// make_rseed_cv.R).
+#[test]
+fn r_seed_reproduces_cv_glmnet_after_set_seed() {
+    let fixtures = root().join("crates/lasso/tests/fixtures");
+    let text = std::fs::read_to_string(fixtures.join("rseed_cv_glmnet.csv"))
+        .expect("the rseed_cv_glmnet.csv fixture");
+    let oracle: std::collections::BTreeMap<String, String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let num = |k: &str| -> f64 { oracle[k].parse().expect("a number") };
+    let tmp = tempfile::tempdir().unwrap();
+    let table = fixtures.join("rseed_cv.csv");
+    let run = |extra: &[&str], out: &str| -> Value {
+        let mut args = vec![
+            "lasso",
+            "--train",
+            table.to_str().unwrap(),
+            "--measure",
+            "mse",
+            "--out",
+            out,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = dlrn(&args, tmp.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<Value>(&o.stdout).expect("--json prints JSON")["model"].clone()
+    };
+    let model = run(&["--r-seed", "1"], "r.json");
+    let lambda = model["lambda"].as_f64().unwrap();
+    let want = num("lambda_min");
+    assert!(
+        ((lambda - want) / want).abs() < 1e-10,
+        "lambda.min {lambda} vs glmnet {want}"
+    );
+    let features = model["features"].as_array().unwrap();
+    let names: Vec<&str> = features
+        .iter()
+        .map(|f| f["feature"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["f_1", "f_2", "f_3"]);
+    for f in features {
+        let name = f["feature"].as_str().unwrap();
+        let (got, w) = (f["coefficient"].as_f64().unwrap(), num(name));
+        // glmnet's default thresh 1e-7 on both sides.
+        assert!((got - w).abs() < 1e-5, "{name}: {got} vs glmnet {w}");
+    }
+    let intercept = model["intercept"].as_f64().unwrap();
+    assert!((intercept - num("(Intercept)")).abs() < 1e-5, "{intercept}");
+    // The CV curve itself depends on the folds: glmnet's cvm at every lambda
+    // (the fits stop at thresh 1e-7 on both sides).
+    let cvm: Vec<f64> = oracle["cvm"]
+        .split(';')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let got = model["path"]["cvm"].as_array().unwrap();
+    assert_eq!(got.len(), cvm.len());
+    for (g, w) in got.iter().zip(&cvm) {
+        let g = g.as_f64().unwrap();
+        assert!((g - w).abs() < 1e-6, "cvm {g} vs glmnet {w}");
+    }
+    // R's folds themselves, as glmnet recorded them.
+    let foldid: Vec<usize> = oracle["foldid"]
+        .split(';')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(dlrn_lasso::cv_glmnet_foldid(1, foldid.len(), 10), foldid);
+
+    // --r-seed conflicts with the ChaCha seed.
+    let o = dlrn(
+        &[
+            "lasso",
+            "--train",
+            table.to_str().unwrap(),
+            "--r-seed",
+            "1",
+            "--seed",
+            "1",
+            "--out",
+            "x.json",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

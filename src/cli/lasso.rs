@@ -24,9 +24,10 @@ use crate::cli::util::{print_json, sha256_file};
 /// Every column other than `id`, the label and a fold-id column must be
 /// numeric. Columns with missing values are refused unless --drop-na-columns
 /// is given. Folds: --folds K with --seed N (seeded shuffle; the default,
-/// K = 10, seed 1), --foldid-col COL (fold ids 1..K in a column), or
-/// --foldid-row-mod K (row i, 0-based over the stacked rows, in fold
-/// (i mod K) + 1).
+/// K = 10, seed 1), --folds K with --r-seed N (R's own folds: what
+/// `set.seed(N); cv.glmnet(x, y, nfolds = K)` draws, bit for bit),
+/// --foldid-col COL (fold ids 1..K in a column), or --foldid-row-mod K (row
+/// i, 0-based over the stacked rows, in fold (i mod K) + 1).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Training feature table (.csv or .parquet); repeat to stack several, in order.
@@ -48,6 +49,18 @@ pub struct Args {
     /// Seed of the random fold assignment (ChaCha8; not R's RNG).
     #[arg(long, value_name = "N", conflicts_with_all = ["foldid_col", "foldid_row_mod"])]
     pub seed: Option<u64>,
+
+    /// Draw the folds as R does after `set.seed(N)`: cv.glmnet's
+    /// `sample(rep(seq(K), length = nrow(x)))` with R's default generator
+    /// (Mersenne-Twister, Rejection sampling; R >= 3.6), so the folds, and
+    /// with them lambda.min, are R's own.
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        conflicts_with_all = ["seed", "foldid_col", "foldid_row_mod"]
+    )]
+    pub r_seed: Option<i32>,
 
     /// Column holding fold ids 1..K (cv.glmnet's foldid); excluded from the features.
     #[arg(long, value_name = "COLUMN", conflicts_with = "foldid_row_mod")]
@@ -250,6 +263,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bail!("--foldid-row-mod {k}: cv.glmnet needs at least 3 folds");
         }
         Folds::Ids((0..n).map(|i| i % k + 1).collect())
+    } else if let Some(seed) = args.r_seed {
+        Folds::R {
+            k: args.folds.unwrap_or(10),
+            seed,
+        }
     } else {
         Folds::Seeded {
             k: args.folds.unwrap_or(10),
