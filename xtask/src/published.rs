@@ -272,7 +272,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let fixed = match (&train, &train_scores, args.cutoff) {
         (Some(t), Some(s), _) => FixedCutoff {
             value: youden_cutoff(&t.labels, s, &t.file)?,
-            rule: format!("Youden-optimal on the training table {} (--train)", t.file),
+            rule: format!("Youden-optimal on the training table {}, --train", t.file),
         },
         (_, _, Some(x)) => FixedCutoff {
             value: x,
@@ -281,7 +281,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         _ => FixedCutoff {
             value: own_cutoffs[0],
             rule: format!(
-                "Youden-optimal on {} (first table by name; the training table was not given)",
+                "Youden-optimal on {}, the first table by name; the training table was not given",
                 cohorts[0].name
             ),
         },
