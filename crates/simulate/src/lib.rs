@@ -6,6 +6,7 @@
 //! Output of [`simulate`] under `out/`:
 //! ```text
 //! <cohort>/clinical.csv              the design.md cohort contract
+//! EVC*/readers.csv                   five radiologists' reads (see `readers`)
 //! <cohort>/images/<id>.png           8-bit grey B-mode image
 //! <cohort>/masks/<id>.png            true lesion outline, 0/255
 //! TC/icc/reader1_repeat/<id>.png     re-outlines of the ICC subset (60 TC patients)
@@ -30,6 +31,7 @@ mod error;
 mod field;
 mod params;
 mod preview;
+mod readers;
 mod render;
 mod rng;
 mod shape;
@@ -51,9 +53,10 @@ pub use clinical::{
 };
 pub use error::SimError;
 pub use params::{
-    AnatomyModel, CohortSpec, LesionModel, OutcomeModel, ReaderModel, Scanner, SimParams, Table1,
-    Trait,
+    AnatomyModel, CohortSpec, LesionModel, OutcomeModel, RadiologistModel, ReadNoise, ReaderModel,
+    Scanner, SimParams, Table1, Trait,
 };
+pub use readers::{ReaderRead, draw_reads, reader_name, readers_csv};
 pub use render::{LesionTraits, Rendered, render};
 pub use shape::{Outline, dice};
 
@@ -152,6 +155,7 @@ pub(crate) fn check_params(params: &SimParams, scale: f64) -> Result<(), SimErro
             "an index into cohorts",
         );
     }
+    readers::check(&params.radiologists)?;
     let mut seen = std::collections::BTreeSet::new();
     for (i, c) in params.cohorts.iter().enumerate() {
         let name_ok = !c.name.is_empty()
@@ -385,6 +389,11 @@ pub fn simulate(
         }
         let csv_path = dir.join("clinical.csv");
         fs::write(&csv_path, clinical_csv(draw)).map_err(io_err(&csv_path))?;
+        if params.radiologists.cohorts.contains(&spec.name) {
+            let p = dir.join("readers.csv");
+            let reads = draw_reads(draw, &params.radiologists, seed);
+            fs::write(&p, readers_csv(&reads)).map_err(io_err(&p))?;
+        }
 
         let z: Vec<f64> = draw.patients.iter().map(|p| p.aggressiveness).collect();
         let shown = preview::pick(&z, params.preview_images);

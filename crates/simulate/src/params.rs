@@ -42,6 +42,10 @@ pub struct SimParams {
     pub anatomy: AnatomyModel,
     /// How the ICC re-outlines differ from the true outline.
     pub readers: ReaderModel,
+    /// The radiologists' reads written to readers.csv (absent in older
+    /// parameter files: the default then applies).
+    #[serde(default)]
+    pub radiologists: RadiologistModel,
     /// Number of training-cohort patients re-outlined for the ICC subset
     /// (60 in the paper; capped at the cohort size).
     pub icc_patients: usize,
@@ -250,6 +254,88 @@ pub struct ReaderModel {
     pub reader2_bias: f64,
 }
 
+/// Noise of one kind of read: the reader's lasting view of a patient and
+/// the occasion (the part a repeat read redraws).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReadNoise {
+    /// SD of the reader × patient term (shared by a reader's reads of a patient).
+    pub reader_sd: f64,
+    /// SD of the read-occasion term.
+    pub occasion_sd: f64,
+}
+
+/// The radiologists' reads (readers.csv), a latent-threshold model per read
+/// (formulas in the `readers` module). Targets, from the paper: the five
+/// readers' pooled consensus (majority) over the external cohorts reaches AUC
+/// 0.703 with SENS ≈ 63% and SPE ≈ 77%, and inter-/intra-observer kappas
+/// are "substantial" (Landis–Koch 0.61–0.80). Values chosen by a Monte Carlo
+/// of the model (2 × 10⁵ patients at the EVCs' 43% ALN+ rate): consensus
+/// SENS 0.63, SPE 0.77 (AUC 0.70); mean pairwise kappa between / within
+/// readers: ALN call 0.67 / 0.78, BI-RADS (unweighted) 0.63 / 0.72, US-ALN
+/// 0.66 / 0.78. On the default study (seed 2024, scale 1; 112 ALN+ and 150
+/// ALN− patients over EVC1–3): consensus SENS 0.661, SPE 0.780, AUC 0.720;
+/// kappas between / within readers 0.680 / 0.786 (call), 0.613 / 0.777
+/// (BI-RADS), 0.652 / 0.765 (US-ALN); the five readers' SENS 0.58–0.71 and
+/// SPE 0.71–0.81.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RadiologistModel {
+    /// Cohorts that get a readers.csv (the paper's readers read the external
+    /// cohorts; its pooled row is over all EVCs).
+    pub cohorts: Vec<String>,
+    /// Fraction of each reader cohort's patients read a second time by every
+    /// reader, for intra-observer agreement (0.3: enough pairs, ~80 over the
+    /// EVCs, for a kappa CI of about ±0.1).
+    pub repeat_fraction: f64,
+    /// Threshold offset of each reader (one per reader; five readers as the
+    /// paper's), in SD units of the latent: −0.2 (most ready to call ALN+) to
+    /// +0.2, so per-reader SENS spans about 0.55–0.69 and SPE 0.69–0.81 around
+    /// the consensus, as individual radiologists differ.
+    pub reader_offsets: Vec<f64>,
+    /// Shift of the ALN-call latent for ALN+ patients, in SDs of its
+    /// patient-level noise (1.08: with `aln_threshold` gives consensus SENS
+    /// 0.63 and SPE 0.77, i.e. 0.74 = Φ⁻¹(0.77) and 0.74 − 1.08 = Φ⁻¹(0.37)).
+    pub aln_separation: f64,
+    /// Call threshold of the ALN latent (0.74 = Φ⁻¹(0.77): SPE 0.77).
+    pub aln_threshold: f64,
+    /// Noise of the ALN call (0.28/0.30: kappa 0.67 between, 0.78 within readers).
+    pub aln_noise: ReadNoise,
+    /// Noise of the BI-RADS read around the clinical category, in categories
+    /// (0.30/0.28: unweighted kappa 0.63 between, 0.72 within readers).
+    pub birads_noise: ReadNoise,
+    /// Half-distance of the US-ALN latent between clinically suspicious and
+    /// non-suspicious axillae (the scale for `us_aln_noise`).
+    pub us_aln_separation: f64,
+    /// Noise of the US-ALN read (0.6/0.45 with separation 1: each read agrees
+    /// with the clinical US-ALN for ~91% of patients; kappa 0.66 between,
+    /// 0.78 within readers).
+    pub us_aln_noise: ReadNoise,
+}
+
+impl Default for RadiologistModel {
+    fn default() -> Self {
+        RadiologistModel {
+            cohorts: vec!["EVC1".into(), "EVC2".into(), "EVC3".into()],
+            repeat_fraction: 0.3,
+            reader_offsets: vec![-0.2, -0.1, 0.0, 0.1, 0.2],
+            aln_separation: 1.08,
+            aln_threshold: 0.74,
+            aln_noise: ReadNoise {
+                reader_sd: 0.28,
+                occasion_sd: 0.30,
+            },
+            birads_noise: ReadNoise {
+                reader_sd: 0.30,
+                occasion_sd: 0.28,
+            },
+            us_aln_separation: 1.0,
+            us_aln_noise: ReadNoise {
+                reader_sd: 0.6,
+                occasion_sd: 0.45,
+            },
+        }
+    }
+}
+
 impl Default for SimParams {
     fn default() -> Self {
         let t = |base, per_aggressiveness, noise_sd| Trait {
@@ -448,6 +534,7 @@ impl Default for SimParams {
                 reader1_bias: 0.0,
                 reader2_bias: 0.04,
             },
+            radiologists: RadiologistModel::default(),
             icc_patients: 60,
             icc_cohort: 0,
             preview_images: 8,

@@ -23,6 +23,8 @@ pub(crate) enum Purpose {
     Reader1 = 6,
     /// Reader 2's outline.
     Reader2 = 7,
+    /// The radiologists' reads (readers.csv).
+    Readers = 8,
 }
 
 /// The stream for (seed, cohort, purpose, index): ChaCha8 keyed by
