@@ -541,3 +541,48 @@ pub(crate) fn load_dicom(path: &Path, opts: &ImageOptions) -> Result<LoadedImage
         warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(bits_allocated: usize, bits_stored: usize, signed: bool) -> Layout {
+        Layout {
+            rows: 1,
+            cols: 1,
+            samples: 1,
+            bits_allocated,
+            bits_stored,
+            signed,
+            planar: false,
+            photometric: "MONOCHROME2".into(),
+            frames: 1,
+        }
+    }
+
+    #[test]
+    fn stored_bits_are_masked_and_sign_extended() {
+        // 12 of 16 bits, signed: 0x0FFF = -1, 0x0800 = -2048; bits above
+        // Bits Stored (0xF000 of 0xF123) are ignored: 0x123 = 291.
+        let l = layout(16, 12, true);
+        let data = [0xFF, 0x0F, 0x00, 0x08, 0x23, 0xF1];
+        assert_eq!(sample(&data, 0, &l), Some(-1));
+        assert_eq!(sample(&data, 1, &l), Some(-2048));
+        assert_eq!(sample(&data, 2, &l), Some(291));
+        assert_eq!(sample(&data, 3, &l), None);
+        let u = layout(8, 8, false);
+        assert_eq!(sample(&[200], 0, &u), Some(200));
+    }
+
+    #[test]
+    fn ybr_full_to_rgb_by_hand() {
+        // Neutral chroma keeps the grey level.
+        assert_eq!(ybr_to_rgb(128.0, 128.0, 128.0), [128.0, 128.0, 128.0]);
+        // Y 100, Cb 128, Cr 200: R = 100 + 1.402·72 = 200.944 → 201;
+        // G = 100 − (0.299·1.402/0.587)·72 = 48.582 → 49; B = 100.
+        assert_eq!(ybr_to_rgb(100.0, 128.0, 200.0), [201.0, 49.0, 100.0]);
+        // Y 250, Cb = Cr = 255: R = 250 + 1.402·127 = 428.1 → 255 (clipped);
+        // G = 250 − 0.344136·127 − 0.714136·127 = 115.6 → 116; B = 475.0 → 255.
+        assert_eq!(ybr_to_rgb(250.0, 255.0, 255.0), [255.0, 116.0, 255.0]);
+    }
+}

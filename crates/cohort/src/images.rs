@@ -372,6 +372,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(load_image(&p, &w).unwrap().image.pixels, vec![0, 0, 255]);
+        // The same data as a 16-bit TIFF maps the same way.
+        let t = dir.path().join("g16.tif");
+        img.save(&t).unwrap();
+        assert_eq!(load_grey(&t).unwrap().pixels, vec![0, 64, 255]);
     }
 
     #[test]

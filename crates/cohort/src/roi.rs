@@ -121,6 +121,9 @@ pub fn decode_roi(path: &Path, data: &[u8]) -> Result<ImageJRoi, CohortError> {
                 format!("invalid composite ImageJ ROI type {kind}"),
             ));
         }
+        if 64 + 4 * shape_size as usize > data.len() {
+            return Err(trunc());
+        }
         let floats: Vec<f32> = (0..shape_size as usize)
             .map(|i| b.f32(64 + 4 * i))
             .collect::<Option<_>>()
@@ -214,7 +217,7 @@ fn roi_name(b: &Bytes, header2: i32) -> Option<String> {
     let h = header2 as usize;
     let off = b.i32(h + 16)?;
     let len = b.i32(h + 20)?;
-    if off <= 0 || len <= 0 {
+    if off <= 0 || len <= 0 || off as usize + 2 * len as usize > b.data.len() {
         return None;
     }
     let units: Option<Vec<u16>> = (0..len as usize)
@@ -494,6 +497,28 @@ mod tests {
         // A triangle (0,0)-(4,0)-(0,4): centres with x + y + 1 < 4 → 6 pixels.
         let t = Outline::Polygons(vec![vec![(0.0, 0.0), (4.0, 0.0), (0.0, 4.0)]]);
         assert_eq!(rasterise(Path::new("t.roi"), &t, 4, 4).unwrap().area(), 6);
+    }
+
+    #[test]
+    fn truncated_or_foreign_bytes_are_errors_not_panics() {
+        let p = Path::new("x.roi");
+        assert!(
+            decode_roi(p, b"PK\x03\x04")
+                .unwrap_err()
+                .to_string()
+                .contains("not an ImageJ ROI")
+        );
+        // A composite header claiming 2^31 - 1 floats in a 64-byte file.
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(b"Iout");
+        h[6] = 1;
+        h[36..40].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert!(
+            decode_roi(p, &h)
+                .unwrap_err()
+                .to_string()
+                .contains("truncated")
+        );
     }
 
     #[test]
