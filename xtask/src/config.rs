@@ -24,6 +24,9 @@ pub struct Config {
     pub clinical: Clinical,
     /// Evaluation settings.
     pub evaluation: Evaluation,
+    /// Optional: running on a cluster (`cargo xtask paper --slurm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::cluster::Cluster>,
 }
 
 /// Cohort locations.

@@ -4,9 +4,11 @@
 
 mod bench;
 mod cache;
+mod cluster;
 mod config;
 mod paper;
 mod published;
+mod slurm;
 
 use std::path::PathBuf;
 

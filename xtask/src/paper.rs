@@ -32,6 +32,13 @@ pub struct Args {
     /// Output folder (default reports/<config name>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run as Slurm jobs (the config's [cluster] section): one array job per
+    /// extraction stage, merges, then this command again for the report.
+    #[arg(long)]
+    pub slurm: bool,
+    /// With --slurm: write the sbatch scripts and submit.sh, submit nothing.
+    #[arg(long, requires = "slurm")]
+    pub dry_run: bool,
 }
 
 /// Builds the `dlrn` binary with the same profile as xtask and returns its
@@ -317,6 +324,9 @@ fn missing_estimate() -> report::Estimate {
 
 /// Runs the study.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.slurm {
+        return crate::slurm::run(&args.config, args.out.as_deref(), args.dry_run);
+    }
     let root = workspace_root();
     let config_path = if args.config.is_absolute() {
         args.config.clone()
