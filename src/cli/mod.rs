@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod assess;
 pub mod compare;
 pub mod evaluate;
 pub mod extract;
@@ -13,6 +14,7 @@ pub mod icc;
 pub mod inputs;
 pub mod lasso;
 pub mod logistic;
+pub mod predict;
 pub mod merge;
 pub mod score;
 pub mod simulate;
@@ -53,6 +55,10 @@ pub enum Command {
     Merge(merge::Args),
     /// Write the simulated multicentre study: clinical tables, images, masks, previews.
     Simulate(simulate::Args),
+    /// Apply a frozen model bundle to new patients: probabilities, class, nomogram points.
+    Predict(predict::Args),
+    /// Validate a frozen model bundle on a labelled cohort (Table 2, calibration, curves).
+    Assess(assess::Args),
 }
 
 /// Runs the chosen stage.
@@ -69,6 +75,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Icc(args) => icc::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Assess(args) => assess::run(args),
     }
 }
 

@@ -265,9 +265,10 @@ impl Signature {
         }
     }
 
-    /// The score of a patient's features (by name).
+    /// The score of a patient's features (by name): `intercept + Σ coefficient × value`,
+    /// summed as `dlrn_lasso::SignatureModel::score` sums it (same bits).
     fn score(&self, patient: &str, features: &BTreeMap<String, f64>) -> Result<f64> {
-        let mut s = self.intercept;
+        let mut values = Vec::with_capacity(self.coefficients.len());
         for t in &self.coefficients {
             let v = *features
                 .get(&t.feature)
@@ -284,10 +285,24 @@ impl Signature {
                     expected: "a finite number".into(),
                 });
             }
-            s += t.coefficient * v;
+            values.push(v);
         }
-        Ok(s)
+        Ok(self.intercept
+            + self
+                .coefficients
+                .iter()
+                .zip(&values)
+                .map(|(t, v)| t.coefficient * v)
+                .sum::<f64>())
     }
+}
+
+/// Whether `v` lies outside `[min, max]` by more than rounding (1e-9 of the
+/// range's scale), so a training value recomputed in another order of
+/// summation does not warn.
+fn outside(v: f64, min: f64, max: f64) -> bool {
+    let slack = 1e-9 * (max - min).abs().max(min.abs()).max(max.abs()).max(1.0);
+    v < min - slack || v > max + slack
 }
 
 /// How a clinical variable's cell (text of clinical.csv) becomes model input.
@@ -870,7 +885,7 @@ impl Bundle {
         for f in self.needed_features() {
             if let (Some(v), Some(InputRange::Numeric { min, max })) =
                 (patient.features.get(f), self.ranges.get(f))
-                && (*v < *min || *v > *max)
+                && outside(*v, *min, *max)
             {
                 out.push(format!(
                     "{f} = {v} outside the training range [{min}, {max}]"
@@ -884,7 +899,7 @@ impl Bundle {
             match (&var.coding, self.ranges.get(&var.name)) {
                 (Coding::Numeric, Some(InputRange::Numeric { min, max })) => {
                     if let Ok(v) = raw.trim().parse::<f64>()
-                        && (v < *min || v > *max)
+                        && outside(v, *min, *max)
                     {
                         out.push(format!(
                             "{} = {v} outside the training range [{min}, {max}]",
@@ -918,7 +933,7 @@ impl Bundle {
         let mut warnings = self.range_warnings(patient);
         let score = self.signature.score(&patient.id, &patient.features)?;
         if let Some(InputRange::Numeric { min, max }) = self.ranges.get(SIGNATURE_COLUMN)
-            && (score < *min || score > *max)
+            && outside(score, *min, *max)
         {
             warnings.push(format!(
                 "signature score {score} outside the training range [{min}, {max}]"
