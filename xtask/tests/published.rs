@@ -557,3 +557,80 @@ fn lasso_holdout_matches_cv_glmnet_and_reruns_identically() {
         assert!(v == &fb[k], "{} differs between runs", k.display());
     }
 }
+
+/// The two kinds of signature rows on two tiny hand-made tables (no released
+/// data needed). Feature x, signature `a$sig <- a$x*1` from an R script.
+/// A: x = 1..6, the last three positive: own Youden cut-off 3.5 (perfect).
+/// B: x = 1, 2, 5 negative and 6, 7, 8 positive: own cut-off 5.5 (perfect).
+/// At A's cut-off 3.5 (the fixed one), B has TP 3, FP 1 (x = 5), TN 2,
+/// FN 0: ACC 5/6, SENS 1, SPE 2/3, PPV 3/4, NPV 1.
+#[test]
+fn own_and_fixed_cutoffs_by_hand() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let tables = tmp.path().join("tables");
+    std::fs::create_dir_all(&tables).expect("a tables folder");
+    let table = |xs: [f64; 6]| {
+        let mut t = String::from("id,ALN_status,x\n");
+        for (i, x) in xs.iter().enumerate() {
+            t.push_str(&format!("{},{},{x}\n", i + 1, u8::from(i >= 3)));
+        }
+        t
+    };
+    std::fs::write(tables.join("A.csv"), table([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])).expect("A");
+    std::fs::write(tables.join("B.csv"), table([1.0, 2.0, 5.0, 6.0, 7.0, 8.0])).expect("B");
+    let script = tmp.path().join("sig.R");
+    std::fs::write(&script, "a <- read.csv('x')\na$sig <-\n  a$x*1\n").expect("the script");
+    let out = tmp.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["published", "--no-lasso", "--tables"])
+        .arg(&tables)
+        .arg("--signature")
+        .arg(&script)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("running the xtask binary");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+
+    let (_, rows) = read_csv(&out.join("table2.csv"));
+    assert_eq!(rows.len(), 4);
+    for (cohort, model) in [
+        ("A", "signature"),
+        ("A", "signature_fixed"),
+        ("B", "signature"),
+    ] {
+        let r = row(&rows, cohort, model);
+        for m in ["accuracy", "sensitivity", "specificity", "ppv", "npv"] {
+            assert_eq!(num(r, m), 1.0, "{cohort} {model} {m}");
+        }
+    }
+    let r = row(&rows, "B", "signature_fixed");
+    assert_eq!(num(r, "auc"), 1.0);
+    assert_eq!(num(r, "accuracy"), 5.0 / 6.0);
+    assert_eq!(num(r, "sensitivity"), 1.0);
+    assert_eq!(num(r, "specificity"), 2.0 / 3.0);
+    assert_eq!(num(r, "ppv"), 3.0 / 4.0);
+    assert_eq!(num(r, "npv"), 1.0);
+
+    let (_, cuts) = read_csv(&out.join("cutoffs.csv"));
+    let cut = |c: &str, col: &str| num(cuts.iter().find(|r| r["cohort"] == c).expect(c), col);
+    assert_eq!(cut("A", "youden_cutoff"), 3.5);
+    assert_eq!(cut("B", "youden_cutoff"), 5.5);
+    assert_eq!(cut("B", "fixed_cutoff"), 3.5);
+
+    let finding = std::fs::read_to_string(out.join("findings.md")).expect("findings.md");
+    for want in [
+        "not compared with the printed ones",
+        "B: ACC 100 → 83, SENS 100 → 100, SPE 100 → 67, PPV 100 → 75, NPV 100 → 100",
+        "The largest change is 33.3 percentage points",
+        "The training table (Train.csv",
+    ] {
+        assert!(finding.contains(want), "`{want}` not in\n{finding}");
+    }
+    let md = std::fs::read_to_string(out.join("table2.md")).expect("table2.md");
+    assert!(
+        md.contains("| B | signature_fixed | 1.000 (1.000–1.000) | 83 (36–100) |"),
+        "{md}"
+    );
+}
