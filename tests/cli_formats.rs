@@ -51,6 +51,11 @@ fn dicom_with_roi_and_nifti_extracts_like_png() {
     put(&c, &fixture("lesion/BUS02.nii.gz"), "masks/P3.nii.gz");
     let v = dlrn().arg("validate").arg(&c).output().unwrap();
     assert!(v.status.success(), "{}", text(&v));
+    let summary = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        summary.contains("grey levels: as stored (8-bit) 3"),
+        "{summary}"
+    );
     let out = tmp.path().join("f.csv");
     let o = extract(&c, &out, &["--strict"]);
     assert!(o.status.success(), "{}", text(&o));
@@ -147,6 +152,9 @@ fn multi_frame_dicom_warns_without_frame() {
         err.contains("P1.dcm") && err.contains("2 frames") && err.contains("using frame 1"),
         "{err}"
     );
+    let v = dlrn().arg("validate").arg(&c).output().unwrap();
+    assert!(v.status.success(), "{}", text(&v));
+    assert!(text(&v).contains("using frame 1"), "{}", text(&v));
     let o = extract(&c, &tmp.path().join("g.csv"), &["--frame", "2"]);
     assert!(!text(&o).contains("using frame 1"), "{}", text(&o));
     let o = extract(&c, &tmp.path().join("h.csv"), &["--frame", "3", "--strict"]);

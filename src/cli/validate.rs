@@ -91,4 +91,13 @@ fn print_summary(s: &CohortSummary) {
     for (reader, n) in &s.icc_readers {
         println!("  re-outlines icc/{reader}: {n}");
     }
+    let grey: Vec<String> = s
+        .grey_mappings
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    println!("  grey levels: {}", grey.join(", "));
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
 }

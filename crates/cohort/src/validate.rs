@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::Problem;
 use crate::cases::list_images;
 use crate::clinical::{Clinical, RANGES, VOCABULARY, read_clinical};
-use crate::images::{ImageOptions, load_image};
+use crate::images::{ImageOptions, Voi, load_image};
 use crate::masks::{MaskOptions, list_masks, load_mask_for};
 
 /// Summary statistics of one numeric clinical column.
@@ -53,6 +53,12 @@ pub struct CohortSummary {
     pub mean_mask_fraction: f64,
     /// Re-outline folders under icc/ and how many masks each holds.
     pub icc_readers: BTreeMap<String, usize>,
+    /// How many images reached 8-bit grey each way (as stored, VOI window,
+    /// min-max; MONOCHROME1 inverted), the per-image detail being
+    /// [`crate::GreyMapping`].
+    pub grey_mappings: BTreeMap<String, usize>,
+    /// Warnings from reading the images (e.g. multi-frame DICOM without a frame).
+    pub warnings: Vec<String>,
 }
 
 /// The outcome of [`validate_cohort`]: a summary when nothing is wrong.
@@ -67,6 +73,10 @@ pub struct Validation {
 struct Geometry {
     size: (usize, usize),
     mask_fraction: f64,
+    /// How the image's grey levels were obtained ([`Voi`] kind, + " inverted").
+    grey: String,
+    /// The image loader's warnings.
+    warnings: Vec<String>,
 }
 
 fn check_pair(
@@ -75,7 +85,23 @@ fn check_pair(
     opts: &(ImageOptions, MaskOptions),
 ) -> Result<Geometry, Vec<Problem>> {
     let img = load_image(image, &opts.0).map_err(|e| vec![Problem::from_error(image, &e)])?;
-    check_mask(mask, (img.image.width, img.image.height), &opts.1)
+    let mut mask_opts = opts.1.clone();
+    if mask_opts.slice.is_none() {
+        mask_opts.slice = opts.0.frame;
+    }
+    let mut g = check_mask(mask, (img.image.width, img.image.height), &mask_opts)?;
+    let kind = match img.mapping.voi {
+        Voi::AsStored => "as stored (8-bit)",
+        Voi::Window { .. } => "VOI window",
+        Voi::MinMax { .. } => "min-max",
+    };
+    g.grey = if img.mapping.inverted {
+        format!("{kind}, inverted (MONOCHROME1)")
+    } else {
+        kind.to_string()
+    };
+    g.warnings = img.warnings;
+    Ok(g)
 }
 
 fn check_mask(
@@ -116,6 +142,8 @@ fn check_mask(
     Ok(Geometry {
         size,
         mask_fraction: area as f64 / total as f64,
+        grey: String::new(),
+        warnings: Vec::new(),
     })
 }
 
@@ -311,7 +339,13 @@ pub fn validate_cohort_with(
         mean_mask_fraction: geometry.values().map(|g| g.mask_fraction).sum::<f64>()
             / n.max(1) as f64,
         icc_readers,
+        grey_mappings: BTreeMap::new(),
+        warnings: Vec::new(),
     };
+    for g in geometry.values() {
+        *summary.grey_mappings.entry(g.grey.clone()).or_default() += 1;
+        summary.warnings.extend(g.warnings.iter().cloned());
+    }
     if n == 0 {
         summary.image_size_min = (0, 0);
     }
