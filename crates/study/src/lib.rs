@@ -18,6 +18,7 @@
 //! | cut-offs | [`pipeline::youden_cutoffs`] | `pROC::coords(best.method = "youden")` |
 //! | nomogram | [`nomogram::build_nomogram`] | `rms::nomogram` |
 
+pub mod agreement;
 pub mod bundle;
 pub mod coding;
 pub mod error;
