@@ -3,12 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use dlrn_cohort::Table;
-use dlrn_stats::{
-    BIRADS_LEVELS, LogisticFit, ScreenRow, dummy_code, logistic_fit, ordinal_code,
-    univariate_screen,
-};
+use dlrn_stats::{LogisticFit, ScreenRow, logistic_fit, univariate_screen};
+use dlrn_study::coding::{code_column, terms};
+use dlrn_study::schema::{ClinicalSchema, Variable, VariableKind, read_schema};
 use serde::Serialize;
 
 use crate::cli::util::print_json;
@@ -22,11 +21,15 @@ use crate::cli::util::print_json;
 /// (= rms::lrm "R2"), C-index and Brier score. --univariate fits each
 /// predictor alone instead (the study's screening step).
 ///
-/// Coding, as the study did: numeric columns enter as they are; `birads`
-/// text (4A < 4B < 4C < 5) is coded 1–4; a column whose values are only
-/// pos/neg is 1/0, only suspicious/non-suspicious is 1/0, only yes/no is 1/0;
-/// any other text column is nominal, coded as 0/1 dummies `col=level` against
-/// its first level in sorted order (R's `contr.treatment`). Rows with a
+/// Coding, the study's own: a column declared in the clinical schema
+/// (--schema; default: the paper's 13 variables) is coded as declared —
+/// numeric as it is, binary 0/1 with the declared positive level 1, ordinal
+/// as the score 1, 2, … of its declared order (BI-RADS 4A<4B<4C<5 → 1–4),
+/// nominal as dummies `col=level` against the declared reference level, in
+/// declared order (R: `factor(x, levels = …)`, `contr.treatment`). An
+/// undeclared numeric column enters as it is; an undeclared text column is
+/// nominal with its levels sorted as R's `factor()` sorts them and the first
+/// as reference unless --reference COL=LEVEL names another. Rows with a
 /// missing predictor are dropped (R's `na.omit`) and counted. Complete or
 /// quasi-complete separation is an error naming the predictor.
 #[derive(Debug, clap::Args)]
@@ -43,6 +46,15 @@ pub struct Args {
     #[arg(long, value_name = "A,B,C", value_delimiter = ',', required = true)]
     pub predictors: Vec<String>,
 
+    /// Clinical schema (schema.toml) declaring each variable's kind, levels
+    /// and reference level. Default: the paper's 13 clinical variables.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+
+    /// Reference level of an undeclared text column, as COL=LEVEL (repeatable).
+    #[arg(long = "reference", value_name = "COL=LEVEL")]
+    pub references: Vec<String>,
+
     /// Fit each predictor alone (univariate screening) instead of one model.
     #[arg(long)]
     pub univariate: bool,
@@ -57,7 +69,7 @@ pub struct Args {
 pub struct Coding {
     /// Table column.
     pub column: String,
-    /// "numeric", "ordinal 4A<4B<4C<5", "binary pos=1", "nominal (reference X)".
+    /// "numeric", "ordinal 4A<4B<4C<5 coded 1-4", "binary pos=1", "nominal, reference X".
     pub coding: String,
     /// Design columns it produced.
     pub terms: Vec<String>,
@@ -83,12 +95,6 @@ pub enum Output {
     },
 }
 
-const BINARY_TEXT: [(&str, &str); 3] = [
-    ("pos", "neg"),
-    ("suspicious", "non-suspicious"),
-    ("yes", "no"),
-];
-
 /// Numeric design columns made from table columns.
 #[derive(Debug)]
 pub struct Design {
@@ -100,85 +106,107 @@ pub struct Design {
     pub coding: Vec<Coding>,
 }
 
-/// Turns table columns into numeric design columns with the documented coding.
-pub fn design(table: &Table, columns: &[String]) -> anyhow::Result<Design> {
+fn describe(v: &Variable) -> String {
+    match &v.kind {
+        VariableKind::Numeric { .. } => "numeric".into(),
+        VariableKind::Binary { levels, positive } => {
+            let other = levels.iter().find(|l| *l != positive).cloned();
+            format!("binary {positive}=1, {}=0", other.unwrap_or_default())
+        }
+        VariableKind::Ordinal { levels } => {
+            format!("ordinal {} coded 1-{}", levels.join("<"), levels.len())
+        }
+        VariableKind::Nominal { reference, .. } => format!("nominal, reference {reference}"),
+    }
+}
+
+/// Turns table columns into numeric design columns with the study's coding
+/// (see [`Args`]): declared columns as `schema` declares them, undeclared
+/// ones numeric, or nominal against `references` or R's default level.
+pub fn design(
+    table: &Table,
+    columns: &[String],
+    schema: &ClinicalSchema,
+    references: &[(String, String)],
+) -> anyhow::Result<Design> {
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
     table.require_columns(&names)?;
-    let (mut terms, mut values, mut codings) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut terms_out, mut values, mut codings) = (Vec::new(), Vec::new(), Vec::new());
     for col in columns {
-        if let Ok(v) = table.f64_column(col) {
-            terms.push(col.clone());
-            values.push(v);
-            codings.push(Coding {
-                column: col.clone(),
-                coding: "numeric".into(),
-                terms: vec![col.clone()],
-            });
-            continue;
-        }
-        let text = table.str_column(col)?;
-        let mut levels: Vec<String> = text
-            .iter()
-            .flatten()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty() && s != "NA")
-            .collect();
-        levels.sort();
-        levels.dedup();
-        let lower: Vec<String> = levels.iter().map(|l| l.to_ascii_lowercase()).collect();
-        if col.eq_ignore_ascii_case("birads")
-            || levels.iter().all(|l| BIRADS_LEVELS.contains(&l.as_str()))
-        {
-            values.push(
-                ordinal_code(col, &text, &BIRADS_LEVELS)
-                    .with_context(|| table.path().display().to_string())?,
-            );
-            terms.push(col.clone());
-            codings.push(Coding {
-                column: col.clone(),
-                coding: "ordinal 4A<4B<4C<5 coded 1-4".into(),
-                terms: vec![col.clone()],
-            });
-        } else if let Some((one, zero)) = BINARY_TEXT
-            .iter()
-            .find(|(a, b)| lower.iter().all(|l| l == a || l == b))
-        {
-            let v = text
-                .iter()
-                .map(
-                    |s| match s.as_deref().map(|x| x.trim().to_ascii_lowercase()) {
-                        Some(x) if x == *one => 1.0,
-                        Some(x) if x == *zero => 0.0,
-                        _ => f64::NAN,
-                    },
-                )
-                .collect();
-            values.push(v);
-            terms.push(col.clone());
-            codings.push(Coding {
-                column: col.clone(),
-                coding: format!("binary {one}=1, {zero}=0"),
-                terms: vec![col.clone()],
-            });
-        } else {
-            let lv: Vec<&str> = levels.iter().map(String::as_str).collect();
-            let reference = lv.first().copied().unwrap_or("");
-            let dummies = dummy_code(col, &text, &lv, reference)
-                .with_context(|| table.path().display().to_string())?;
-            let names: Vec<String> = dummies.iter().map(|d| d.name.clone()).collect();
-            for d in dummies {
-                terms.push(d.name);
-                values.push(d.values);
+        let declared = schema.variable(col).cloned();
+        let variable = match declared {
+            Some(v) => v,
+            None => {
+                if let Ok(v) = table.f64_column(col) {
+                    terms_out.push(col.clone());
+                    values.push(v);
+                    codings.push(Coding {
+                        column: col.clone(),
+                        coding: "numeric".into(),
+                        terms: vec![col.clone()],
+                    });
+                    continue;
+                }
+                let text = table.str_column(col)?;
+                let mut levels: Vec<String> = text
+                    .iter()
+                    .flatten()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty() && s != "NA")
+                    .collect();
+                levels.sort();
+                levels.dedup();
+                let reference = match references.iter().find(|(c, _)| c == col) {
+                    Some((_, r)) => r.clone(),
+                    None => levels.first().cloned().unwrap_or_default(),
+                };
+                Variable {
+                    name: col.clone(),
+                    label: col.clone(),
+                    kind: VariableKind::Nominal { levels, reference },
+                    level_labels: Default::default(),
+                    allow_missing: true,
+                }
             }
-            codings.push(Coding {
-                column: col.clone(),
-                coding: format!("nominal, reference {reference}"),
-                terms: names,
-            });
+        };
+        // The fit drops missing rows (na.omit) and counts them, so an empty
+        // cell is allowed here whatever the schema says.
+        let variable = Variable {
+            allow_missing: true,
+            ..variable
+        };
+        let text = table.str_column(col)?;
+        let mut problems = Vec::new();
+        let parsed = schema.parse_column(&variable, &text, table.path(), &mut problems);
+        if let Some((_, r)) = references.iter().find(|(c, _)| c == col)
+            && !variable.levels().contains(r)
+        {
+            problems.push(dlrn_cohort::Problem::new(
+                table.path(),
+                None,
+                Some(col.as_str()),
+                format!(
+                    "--reference {col}={r}: {r:?} is not one of {}",
+                    variable.levels().join("|")
+                ),
+            ));
         }
+        if !problems.is_empty() {
+            let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            bail!("{}", lines.join("\n"));
+        }
+        let coded = code_column(&variable, &parsed)?;
+        let names: Vec<String> = terms(&variable).into_iter().map(|t| t.name).collect();
+        codings.push(Coding {
+            column: col.clone(),
+            coding: describe(&variable),
+            terms: names.clone(),
+        });
+        terms_out.extend(names);
+        values.extend(coded);
     }
     Ok(Design {
-        terms,
+        terms: terms_out,
         values,
         coding: codings,
     })
@@ -197,11 +225,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let table = Table::read(&args.data)?;
     table.require_columns(&[args.label.as_str()])?;
     let y = table.labels(&args.label)?;
+    let schema = match &args.schema {
+        Some(p) => read_schema(p)?,
+        None => ClinicalSchema::paper(),
+    };
+    let references = args
+        .references
+        .iter()
+        .map(|r| {
+            r.split_once('=')
+                .map(|(c, l)| (c.trim().to_string(), l.trim().to_string()))
+                .with_context(|| format!("--reference {r:?}: expected COL=LEVEL"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for (c, _) in &references {
+        if schema.variable(c).is_some() {
+            bail!(
+                "--reference {c}=…: `{c}` is declared in the schema; its reference level is the schema's"
+            );
+        }
+    }
     let Design {
         terms,
         values,
         coding,
-    } = design(&table, &args.predictors)?;
+    } = design(&table, &args.predictors, &schema, &references)?;
     let refs: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
     let names: Vec<&str> = terms.iter().map(String::as_str).collect();
     let ctx = || {

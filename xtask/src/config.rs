@@ -109,6 +109,10 @@ pub struct Lasso {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Clinical {
+    /// The clinical schema (schema.toml) declaring each variable; default:
+    /// `schema.toml` beside the training cohort's clinical.csv, else the paper's 13.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<PathBuf>,
     /// Clinical factors screened one by one.
     pub candidates: Vec<String>,
     /// Univariate screening threshold (Wald p).

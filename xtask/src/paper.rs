@@ -1,23 +1,28 @@
 //! `cargo xtask paper`: the whole study (study.md stages 1–9) in one command.
 //!
 //! Image stages run as `dlrn` subcommands (they resume image by image and
-//! show progress bars); the modelling stages call the library crates. Each
+//! show progress bars); the modelling stages call dlrn-study, one function per stage. Each
 //! stage is cached under `<out>/work/` keyed by its inputs and its part of
 //! the config, so a rerun redoes only what changed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, bail, ensure};
-use dlrn_cohort::{Clinical, Patient, Table, read_clinical};
-use dlrn_lasso::{Design, Folds, LambdaChoice, Measure, PathOptions, SignatureModel};
-use dlrn_nomogram::{
-    CalculatorOptions, FigureOptions, Level, LogisticModel, Nomogram, NomogramOptions, Predictor,
-    PredictorKind,
-};
+use anyhow::{Context, ensure};
+use dlrn_lasso::LambdaChoice;
+use dlrn_nomogram::{CalculatorOptions, FigureOptions, NomogramOptions};
 use dlrn_report as report;
-use dlrn_stats as stats;
+use dlrn_study::nomogram::build_nomogram;
+use dlrn_study::pipeline::{
+    ClinicalSettings, Cohort, CohortPredictions, EvaluationSettings, FeatureTable, LassoSettings,
+    SIGNATURE_COLUMN, clinical_stage, dlrn_stage, evaluate, icc_stage, lasso_stage, load_cohort,
+    model_design, predict, predictions_table, screen_table, signature_scores, table3,
+    youden_cutoffs,
+};
+use dlrn_study::schema::schema_to_toml;
+use dlrn_study::table1::{CohortClinical, table1};
+use dlrn_study::{ClinicalSchema, Design, StudyError, read_schema};
 
 use crate::cache::{Key, Runner, sha256_file};
 use crate::config::Config;
@@ -102,224 +107,6 @@ fn hash_dir(key: &mut Key, dir: &Path) -> anyhow::Result<()> {
         key.file(&f)?;
     }
     Ok(())
-}
-
-/// One cohort's combined feature table (handcrafted + deep), labels and clinical data.
-struct CohortData {
-    name: String,
-    ids: Vec<String>,
-    labels: Vec<u8>,
-    names: Vec<String>,
-    /// Column-major values, `names.len()` columns of `ids.len()` rows.
-    columns: Vec<Vec<f64>>,
-    clinical: Vec<Patient>,
-}
-
-impl CohortData {
-    fn column(&self, name: &str) -> Option<&[f64]> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|j| self.columns[j].as_slice())
-    }
-}
-
-/// Reads a feature table: ids, optional labels, every feature column.
-fn read_features(
-    path: &Path,
-) -> anyhow::Result<(Vec<String>, Option<Vec<u8>>, Vec<String>, Vec<Vec<f64>>)> {
-    let t = Table::read(path)?;
-    let ids = t.ids()?;
-    let labels = if t.has_column("ALN_status") {
-        Some(t.labels("ALN_status")?)
-    } else {
-        None
-    };
-    let names = t.feature_names("ALN_status");
-    let cols = names
-        .iter()
-        .map(|n| t.f64_column(n))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((ids, labels, names, cols))
-}
-
-fn load_cohort(name: &str, hc: &Path, deep: &Path, clinical: &Path) -> anyhow::Result<CohortData> {
-    let (ids, labels, mut names, mut columns) = read_features(hc)?;
-    let (ids2, _, names2, cols2) = read_features(deep)?;
-    ensure!(
-        ids == ids2,
-        "{} and {} hold different ids",
-        hc.display(),
-        deep.display()
-    );
-    names.extend(names2);
-    columns.extend(cols2);
-    let labels = labels.with_context(|| format!("{}: no ALN_status column", hc.display()))?;
-    let Clinical { patients, .. } = read_clinical(clinical).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        anyhow::anyhow!("{}", lines.join("\n"))
-    })?;
-    let by_id: HashMap<&str, &Patient> = patients.iter().map(|p| (p.id.as_str(), p)).collect();
-    let clinical = ids
-        .iter()
-        .map(|id| {
-            by_id
-                .get(id.as_str())
-                .map(|p| (*p).clone())
-                .with_context(|| format!("{}: no row for id {id:?}", clinical.display()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(CohortData {
-        name: name.to_string(),
-        ids,
-        labels,
-        names,
-        columns,
-        clinical,
-    })
-}
-
-/// How a clinical factor enters a logistic model.
-#[derive(Debug, Clone)]
-enum Coding {
-    /// The number itself (age, BMI, size).
-    Numeric,
-    /// The ordinal/binary code of the vocabulary (BI-RADS 1–4, grade 1–3, neg/pos 0/1).
-    Ordinal,
-    /// Treatment dummies against the first level (nominal factors).
-    Dummies(Vec<&'static str>),
-}
-
-fn coding(factor: &str) -> anyhow::Result<Coding> {
-    Ok(match factor {
-        "age" | "bmi" | "us_size_cm" => Coding::Numeric,
-        "birads" | "nuclear_grade" | "er" | "pr" | "her2" | "ki67" | "us_aln" => Coding::Ordinal,
-        "location" | "tumour_type" | "subtype" => {
-            let levels = dlrn_cohort::clinical::levels(factor).context("vocabulary")?;
-            Coding::Dummies(levels[1..].to_vec())
-        }
-        other => bail!("clinical.candidates: unknown clinical factor {other:?}"),
-    })
-}
-
-/// The model columns of one factor for a cohort: (column name, values).
-fn factor_columns(factor: &str, patients: &[Patient]) -> anyhow::Result<Vec<(String, Vec<f64>)>> {
-    Ok(match coding(factor)? {
-        Coding::Numeric => vec![(
-            factor.to_string(),
-            patients
-                .iter()
-                .map(|p| match factor {
-                    "age" => p.age,
-                    "bmi" => p.bmi.unwrap_or(f64::NAN),
-                    _ => p.us_size_cm,
-                })
-                .collect(),
-        )],
-        Coding::Ordinal => vec![(
-            factor.to_string(),
-            patients
-                .iter()
-                .map(|p| p.ordinal(factor).unwrap_or(f64::NAN))
-                .collect(),
-        )],
-        Coding::Dummies(levels) => levels
-            .iter()
-            .map(|l| {
-                (
-                    format!("{factor}={l}"),
-                    patients
-                        .iter()
-                        .map(|p| f64::from(u8::from(p.category(factor) == Some(*l))))
-                        .collect(),
-                )
-            })
-            .collect(),
-    })
-}
-
-/// A fitted logistic model over named columns.
-struct Model {
-    fit: stats::LogisticFit,
-    columns: Vec<String>,
-}
-
-impl Model {
-    fn probabilities(
-        &self,
-        data: &BTreeMap<String, Vec<f64>>,
-        n: usize,
-    ) -> anyhow::Result<Vec<f64>> {
-        let cols: Vec<&Vec<f64>> = self
-            .columns
-            .iter()
-            .map(|c| data.get(c).with_context(|| format!("column {c} missing")))
-            .collect::<anyhow::Result<_>>()?;
-        Ok((0..n)
-            .map(|i| {
-                let x: Vec<f64> = cols.iter().map(|c| c[i]).collect();
-                logistic(self.fit.linear_predictor(&x))
-            })
-            .collect())
-    }
-}
-
-fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-fn fit(data: &BTreeMap<String, Vec<f64>>, columns: &[String], y: &[u8]) -> anyhow::Result<Model> {
-    let cols: Vec<&[f64]> = columns.iter().map(|c| data[c].as_slice()).collect();
-    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let fit = stats::logistic_fit(&cols, &names, y)
-        .with_context(|| format!("logistic fit on {}", names.join(", ")))?;
-    Ok(Model {
-        fit,
-        columns: columns.to_vec(),
-    })
-}
-
-/// Per-cohort model inputs: every candidate factor's columns plus the signature.
-fn model_inputs(
-    c: &CohortData,
-    factors: &[String],
-    signature: &[f64],
-) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
-    let mut m = BTreeMap::new();
-    for f in factors {
-        for (name, v) in factor_columns(f, &c.clinical)? {
-            m.insert(name, v);
-        }
-    }
-    m.insert("signature".to_string(), signature.to_vec());
-    Ok(m)
-}
-
-fn family_of(feature: &str) -> String {
-    if feature.starts_with("f_") {
-        return "deep".into();
-    }
-    dlrn_radiomics::FAMILIES
-        .iter()
-        .find(|f| f.columns.contains(&feature))
-        .map(|f| f.name.to_string())
-        .unwrap_or_else(|| "other".into())
-}
-
-fn estimate(p: &stats::Proportion) -> report::Estimate {
-    report::Estimate {
-        value: p.value,
-        ci_low: p.ci_low,
-        ci_high: p.ci_high,
-    }
-}
-
-fn missing_estimate() -> report::Estimate {
-    report::Estimate {
-        value: f64::NAN,
-        ci_low: f64::NAN,
-        ci_high: f64::NAN,
-    }
 }
 
 /// Runs the study.
@@ -561,174 +348,130 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )?;
     }
 
+    // The clinical schema: the config's, else schema.toml beside the training
+    // cohort's clinical.csv, else the paper's 13 variables.
+    let (schema, schema_source) = match &cfg.clinical.schema {
+        Some(p) => (read_schema(&root.join(p))?, p.display().to_string()),
+        None => {
+            let beside = cohorts_dir.join(&training).join("schema.toml");
+            if beside.is_file() {
+                (read_schema(&beside)?, beside.display().to_string())
+            } else {
+                (
+                    ClinicalSchema::paper(),
+                    "the paper's 13 variables".to_string(),
+                )
+            }
+        }
+    };
+    for c in &cfg.clinical.candidates {
+        ensure!(
+            schema.variable(c).is_some(),
+            "clinical.candidates: {c:?} is not declared in the clinical schema ({schema_source})"
+        );
+    }
+    std::fs::write(out.join("schema.toml"), schema_to_toml(&schema)?)?;
+
     // Load every cohort's combined table.
-    let mut cohorts: Vec<CohortData> = Vec::new();
+    let mut cohorts: Vec<Cohort> = Vec::new();
     for c in &all {
+        let features = feature_table(&feat_dir, c, &schema.outcome.column)?;
         cohorts.push(load_cohort(
             c,
-            &feat_dir.join(format!("{c}_handcrafted.parquet")),
-            &feat_dir.join(format!("{c}_deep.parquet")),
+            features,
             &cohorts_dir.join(c).join("clinical.csv"),
+            &schema,
         )?);
     }
-    let tc = &cohorts[0];
     let level = cfg.evaluation.level;
 
     // 5. ICC filter on the re-outlined subset.
     runner.note("[run]    icc filter");
-    use stats::IccForm::*;
-    let form = [Icc1, Icc2, Icc3, Icc1k, Icc2k, Icc3k]
-        .into_iter()
-        .find(|f| f.name() == cfg.icc.form)
-        .with_context(|| {
-            format!(
-                "icc.form: {:?} is not one of ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k",
-                cfg.icc.form
-            )
-        })?;
-    let mut reads: Vec<(Vec<String>, Vec<String>, Vec<Vec<f64>>)> = Vec::new();
-    for r in &cfg.icc.readers {
-        let (ids, _, mut names, mut cols) =
-            read_features(&feat_dir.join(format!("{training}_{r}_handcrafted.parquet")))?;
-        let (ids2, _, names2, cols2) =
-            read_features(&feat_dir.join(format!("{training}_{r}_deep.parquet")))?;
-        ensure!(ids == ids2, "re-outline tables of {r} hold different ids");
-        names.extend(names2);
-        cols.extend(cols2);
-        ensure!(
-            names == tc.names,
-            "re-outline tables of {r} have other columns than {training}'s"
-        );
-        reads.push((ids, names, cols));
-    }
-    let subset: Vec<String> = reads.first().map(|r| r.0.clone()).unwrap_or_default();
-    ensure!(
-        reads.iter().all(|r| r.0 == subset),
-        "the re-outline folders hold different ids"
-    );
-    let tc_index: HashMap<&str, usize> = tc
-        .ids
+    let reads = cfg
+        .icc
+        .readers
         .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    let rows: Vec<usize> = subset
-        .iter()
-        .map(|id| {
-            tc_index
-                .get(id.as_str())
-                .copied()
-                .with_context(|| format!("re-outline id {id:?} not in {training}"))
+        .map(|r| {
+            Ok((
+                r.clone(),
+                feature_table(
+                    &feat_dir,
+                    &format!("{training}_{r}"),
+                    &schema.outcome.column,
+                )?,
+            ))
         })
-        .collect::<anyhow::Result<_>>()?;
-    let mut icc_values = Vec::with_capacity(tc.names.len());
-    for (j, name) in tc.names.iter().enumerate() {
-        let first: Vec<f64> = rows.iter().map(|&i| tc.columns[j][i]).collect();
-        let mut raters: Vec<&[f64]> = vec![&first];
-        for r in &reads {
-            raters.push(&r.2[j]);
-        }
-        let value = stats::icc(&raters, level)
-            .map(|t| t.get(form).icc)
-            .unwrap_or(f64::NAN);
-        icc_values.push((name.clone(), value));
-    }
-    let threshold = cfg.icc.threshold;
-    let kept: Vec<&str> = icc_values
-        .iter()
-        .filter(|(_, v)| *v > threshold)
-        .map(|(n, _)| n.as_str())
-        .collect();
-    {
-        let mut text = String::from("feature,icc,kept\n");
-        for (n, v) in &icc_values {
-            text.push_str(&format!("{n},{v},{}\n", u8::from(*v > threshold)));
-        }
-        std::fs::write(out.join("icc.csv"), text)?;
-    }
-    let mut icc_rows: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for (n, v) in &icc_values {
-        let e = icc_rows.entry(family_of(n)).or_default();
-        e.0 += 1;
-        e.1 += u64::from(*v > threshold);
-    }
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let icc = icc_stage(&cohorts[0], &reads, &cfg.icc.form, cfg.icc.threshold, level)?;
+    std::fs::write(out.join("icc.csv"), icc.to_csv())?;
+    let kept = icc.kept();
     runner.note(&format!(
-        "         {} of {} features have {} > {threshold}",
+        "         {} of {} features have {} > {}",
         kept.len(),
-        icc_values.len(),
-        cfg.icc.form
+        icc.features.len(),
+        cfg.icc.form,
+        cfg.icc.threshold
     ));
-
-    // 6. LASSO on the training cohort's kept features (NaN columns dropped).
-    let mut lasso_names = Vec::new();
-    let mut design = Vec::new();
-    for name in &kept {
-        let col = tc.column(name).context("kept feature")?;
-        if col.iter().all(|v| v.is_finite()) {
-            lasso_names.push(name.to_string());
-            design.extend_from_slice(col);
-        }
+    let failed = icc.failed();
+    if !failed.is_empty() {
+        runner.note(&format!(
+            "         {} features have no ICC (not kept; reasons in icc.csv), e.g. {}: {}",
+            failed.len(),
+            failed[0].0,
+            failed[0].1
+        ));
     }
-    let x = Design::column_major(&design, tc.ids.len(), lasso_names.len())?;
-    let measure: Measure = serde_json::from_value(serde_json::Value::String(
-        cfg.lasso.measure.clone(),
-    ))
-    .with_context(|| {
-        format!(
-            "lasso.measure: {:?} is not one of deviance, mse, class, auc",
-            cfg.lasso.measure
-        )
-    })?;
-    let choice = if cfg.lasso.lambda == "1se" {
-        LambdaChoice::OneSe
-    } else {
-        LambdaChoice::Min
-    };
-    let opts = PathOptions {
+
+    // 6. LASSO on the training cohort's kept features.
+    let settings = LassoSettings {
         alpha: cfg.lasso.alpha,
-        ..PathOptions::default()
+        measure: serde_json::from_value(serde_json::Value::String(cfg.lasso.measure.clone()))
+            .with_context(|| {
+                format!(
+                    "lasso.measure: {:?} is not one of deviance, mse, class, auc",
+                    cfg.lasso.measure
+                )
+            })?,
+        folds: cfg.lasso.folds,
+        seed: cfg.lasso.seed,
+        lambda: if cfg.lasso.lambda == "1se" {
+            LambdaChoice::OneSe
+        } else {
+            LambdaChoice::Min
+        },
     };
     runner.note(&format!(
         "[run]    lasso ({} rows × {} features, {}-fold CV)",
-        tc.ids.len(),
-        lasso_names.len(),
+        cohorts[0].labels.len(),
+        kept.len(),
         cfg.lasso.folds
     ));
-    let cv = dlrn_lasso::cross_validate(
-        &x,
-        &tc.labels,
-        &Folds::Seeded {
-            k: cfg.lasso.folds,
-            seed: cfg.lasso.seed,
-        },
-        measure,
-        &opts,
-    )?;
     let inputs = vec![dlrn_lasso::InputHash {
         path: format!("{training} features"),
         sha256: cohort_keys[&training].clone(),
     }];
-    let signature = SignatureModel::from_cv(&cv, choice, &lasso_names, inputs);
-    ensure!(
-        !signature.features.is_empty(),
-        "LASSO selected no feature at lambda.{}",
-        cfg.lasso.lambda
-    );
+    let lasso = lasso_stage(&cohorts[0], &kept, &settings, inputs)?;
+    if !lasso.dropped_non_finite.is_empty() {
+        runner.note(&format!(
+            "         {} kept features left out of the LASSO for a non-finite value",
+            lasso.dropped_non_finite.len()
+        ));
+    }
+    let signature = &lasso.signature;
     std::fs::write(
         out.join("signature.json"),
-        serde_json::to_string_pretty(&signature)?,
+        serde_json::to_string_pretty(signature)?,
     )?;
     let fig_dir = out.join("figures");
     std::fs::create_dir_all(&fig_dir)?;
-    let sds = x.standard_deviations();
     for ext in ["svg", "png"] {
         dlrn_lasso::plot::cv_coefficient_paths(
-            &cv,
-            Some(&sds),
-            choice,
+            &lasso.cv,
+            Some(&lasso.standard_deviations),
+            settings.lambda,
             &fig_dir.join(format!("lasso_path.{ext}")),
         )?;
-        dlrn_lasso::plot::cv_curve(&cv, &fig_dir.join(format!("lasso_cv.{ext}")))?;
+        dlrn_lasso::plot::cv_curve(&lasso.cv, &fig_dir.join(format!("lasso_cv.{ext}")))?;
     }
     runner.note(&format!(
         "         {} features selected at lambda {:.5}",
@@ -736,404 +479,128 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         signature.lambda
     ));
 
-    // Signature scores per cohort.
-    let scores: Vec<Vec<f64>> = cohorts
+    // 7. Clinical model: univariate screen, then backward elimination.
+    let candidates = &cfg.clinical.candidates;
+    let designs: Vec<Design> = cohorts
         .iter()
         .map(|c| {
-            let cols: Vec<&[f64]> = signature
-                .features
-                .iter()
-                .map(|f| {
-                    c.column(&f.feature)
-                        .with_context(|| format!("{}: feature {} missing", c.name, f.feature))
-                })
-                .collect::<anyhow::Result<_>>()?;
-            Ok((0..c.ids.len())
-                .map(|i| signature.score(&cols.iter().map(|col| col[i]).collect::<Vec<_>>()))
-                .collect())
+            let s = signature_scores(signature, c)?;
+            model_design(&schema, c, candidates, &s)
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_, StudyError>>()?;
+    let clinical = clinical_stage(
+        &schema,
+        &designs[0],
+        &cohorts[0].labels,
+        &ClinicalSettings {
+            candidates: candidates.clone(),
+            screen_p: cfg.clinical.screen_p,
+            keep_p: cfg.clinical.keep_p,
+        },
+    )?;
+    for r in &clinical.screen.rows {
+        match (&r.p_value, &r.error) {
+            (Some(p), _) => runner.note(&format!(
+                "         screen {:<14} p = {p:.4}{}",
+                r.variable,
+                if r.n_dropped > 0 {
+                    format!(" ({} dropped for a missing value)", r.n_dropped)
+                } else {
+                    String::new()
+                }
+            )),
+            (None, Some(e)) => runner.note(&format!(
+                "         screen {:<14} not fitted: {e}",
+                r.variable
+            )),
+            (None, None) => {}
+        }
+    }
+    for d in &clinical.elimination.dropped {
+        runner.note(&format!(
+            "         drop   {} (p = {:.4})",
+            d.variable, d.p_value
+        ));
+    }
+    let clinical_model = &clinical.elimination.model;
+    if clinical_model.fit.n_dropped > 0 {
+        runner.note(&format!(
+            "         clinical model: {} of {} patients dropped for a missing value (complete case)",
+            clinical_model.fit.n_dropped,
+            cohorts[0].labels.len()
+        ));
+    }
 
-    // 7. Clinical model: univariate screening, then backward elimination.
-    let factors = &cfg.clinical.candidates;
-    let inputs: Vec<BTreeMap<String, Vec<f64>>> = cohorts
+    // 8. DLRN: signature + the kept clinical variables.
+    let dlrn_model = dlrn_stage(&designs[0], &cohorts[0].labels, clinical_model)?;
+
+    // Predictions per cohort and the cut-offs on the training cohort.
+    let preds: Vec<CohortPredictions> = cohorts
         .iter()
-        .zip(&scores)
-        .map(|(c, s)| model_inputs(c, factors, s))
-        .collect::<anyhow::Result<_>>()?;
-    let factor_cols: Vec<(String, Vec<String>)> = factors
-        .iter()
-        .map(|f| {
-            Ok((
-                f.clone(),
-                factor_columns(f, &tc.clinical)?
-                    .into_iter()
-                    .map(|(n, _)| n)
-                    .collect(),
-            ))
+        .zip(&designs)
+        .map(|(c, d)| {
+            predict(
+                c,
+                d,
+                d.column(SIGNATURE_COLUMN)?,
+                clinical_model,
+                &dlrn_model,
+            )
         })
-        .collect::<anyhow::Result<_>>()?;
-    let mut screened = Vec::new();
-    for (f, cols) in &factor_cols {
-        // A factor whose univariate fit does not exist (separation in a small
-        // level) cannot pass the screen; say why and go on.
-        let m = match fit(&inputs[0], cols, &tc.labels) {
-            Ok(m) => m,
-            Err(e) => {
-                runner.note(&format!("         screen {f:<14} not fitted: {e:#}"));
-                continue;
-            }
-        };
-        let p = m.fit.coefficients[1..]
-            .iter()
-            .map(|c| c.p_value)
-            .fold(f64::INFINITY, f64::min);
-        runner.note(&format!("         screen {f:<14} p = {p:.4}"));
-        if p < cfg.clinical.screen_p {
-            screened.push((f.clone(), cols.clone()));
-        }
-    }
-    ensure!(
-        !screened.is_empty(),
-        "no clinical factor passed the univariate screen (p < {})",
-        cfg.clinical.screen_p
-    );
-    let clinical_model = loop {
-        let cols: Vec<String> = screened.iter().flat_map(|(_, c)| c.clone()).collect();
-        let m = fit(&inputs[0], &cols, &tc.labels)?;
-        let worst = screened
-            .iter()
-            .enumerate()
-            .map(|(i, (_, cs))| {
-                let p = cs
-                    .iter()
-                    .map(|c| m.fit.coefficient(c).map(|k| k.p_value).unwrap_or(1.0))
-                    .fold(f64::INFINITY, f64::min);
-                (i, p)
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        match worst {
-            Some((i, p)) if p >= cfg.clinical.keep_p && screened.len() > 1 => {
-                runner.note(&format!("         drop   {} (p = {p:.4})", screened[i].0));
-                screened.remove(i);
-            }
-            _ => break m,
-        }
-    };
-    // 8. DLRN: signature + the kept clinical factors.
-    let mut dlrn_cols = vec!["signature".to_string()];
-    dlrn_cols.extend(clinical_model.columns.iter().cloned());
-    let dlrn_model = fit(&inputs[0], &dlrn_cols, &tc.labels)?;
-
-    // Predictions per cohort (probabilities; the signature also as its own logistic link).
-    let models = ["Clinical", "Signature", "DLRN"];
-    let mut preds: Vec<[Vec<f64>; 3]> = Vec::new();
-    for ((c, s), inp) in cohorts.iter().zip(&scores).zip(&inputs) {
-        let n = c.ids.len();
-        preds.push([
-            clinical_model.probabilities(inp, n)?,
-            s.iter().map(|&v| logistic(v)).collect(),
-            dlrn_model.probabilities(inp, n)?,
-        ]);
-    }
-    for (c, p) in cohorts.iter().zip(&preds) {
-        for (m, v) in models.iter().zip(p) {
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                bail!(
-                    "{} model has no prediction for {} patient {:?} (a predictor value is missing)",
-                    m,
-                    c.name,
-                    c.ids[i]
-                );
-            }
-        }
-    }
-    let cutoffs: Vec<f64> = (0..3)
-        .map(|m| stats::youden(&tc.labels, &preds[0][m]).map(|y| y.threshold))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, StudyError>>()?;
+    let cutoffs = youden_cutoffs(&preds[0])?;
     runner.note(&format!(
         "         Youden cut-off on {training}: DLRN probability {:.3}",
-        cutoffs[2]
+        cutoffs.dlrn
     ));
 
     // 9. Evaluation of every model on every cohort.
-    let mut table2 = Vec::new();
-    let mut roc_figs = Vec::new();
-    let mut dca_figs = Vec::new();
-    let mut cal_figs = Vec::new();
-    let mut panels = Vec::new();
-    let mut confusion = Vec::new();
-    let mut comparisons = Vec::new();
-    let mut subtype_rows = Vec::new();
     let [from, to, step] = cfg.evaluation.decision_thresholds;
     let n_steps = ((to - from) / step).round() as usize;
-    let thresholds: Vec<f64> = (0..=n_steps).map(|i| from + step * i as f64).collect();
-    for ((c, p), s) in cohorts.iter().zip(&preds).zip(&scores) {
-        let y = &c.labels;
-        let mut curves = Vec::new();
-        let mut dca_models = Vec::new();
-        let mut cal_curves = Vec::new();
-        let mut treat_all = Vec::new();
-        for (m, name) in models.iter().enumerate() {
-            let a = stats::auc_delong(y, &p[m], level)?;
-            let d = stats::diagnostic_metrics(y, &p[m], cutoffs[m], level)?;
-            let delong_p = if m == 2 {
-                None
-            } else {
-                Some(stats::delong_paired(y, &p[m], &p[2], level)?.p_value)
-            };
-            let opt = |e: &Option<stats::Proportion>| {
-                e.as_ref().map(estimate).unwrap_or_else(missing_estimate)
-            };
-            table2.push(report::Table2Row {
-                cohort: c.name.clone(),
-                model: name.to_string(),
-                auc: a.auc,
-                auc_ci_low: a.ci_low,
-                auc_ci_high: a.ci_high,
-                accuracy: estimate(&d.accuracy),
-                sensitivity: opt(&d.sensitivity),
-                specificity: opt(&d.specificity),
-                ppv: opt(&d.ppv),
-                npv: opt(&d.npv),
-                delong_p,
-            });
-            let r = stats::roc(y, &p[m])?;
-            curves.push(report::RocCurve {
-                model: name.to_string(),
-                points: r
-                    .specificities
-                    .iter()
-                    .zip(&r.sensitivities)
-                    .map(|(sp, se)| (1.0 - sp, *se))
-                    .collect(),
-                auc: a.auc,
-                auc_ci_low: a.ci_low,
-                auc_ci_high: a.ci_high,
-            });
-            let dc = stats::decision_curve(y, &p[m], &thresholds)?;
-            if m == 0 {
-                treat_all = dc.points.iter().map(|q| q.treat_all).collect();
-            }
-            dca_models.push((
-                name.to_string(),
-                dc.points.iter().map(|q| q.net_benefit).collect(),
-            ));
-            // A model whose probabilities reach 0 or 1 in floating point (or
-            // separate the outcome) has no logistic recalibration: its curve
-            // is left out of this cohort's figure, with a note.
-            match stats::calibration(y, &p[m]) {
-                Ok(cal) => cal_curves.push(report::CalibrationCurve {
-                    model: name.to_string(),
-                    bins: cal
-                        .bins
-                        .iter()
-                        .map(|b| {
-                            let ci = stats::binom_ci(b.events as u64, b.n as u64, level).ok();
-                            report::CalibrationBin {
-                                predicted: b.predicted,
-                                observed: b.observed,
-                                ci_low: ci.as_ref().map(|c| c.ci_low),
-                                ci_high: ci.as_ref().map(|c| c.ci_high),
-                            }
-                        })
-                        .collect(),
-                    smooth: cal
-                        .smooth
-                        .x
-                        .iter()
-                        .copied()
-                        .zip(cal.smooth.y.iter().copied())
-                        .collect(),
-                }),
-                Err(e) => runner.note(&format!(
-                    "         calibration of {name} on {}: not drawn ({e})",
-                    c.name
-                )),
-            }
-            if m == 2 {
-                let conf = stats::confusion(y, &p[m], cutoffs[m])?;
-                confusion.push(report::ConfusionMatrix {
-                    title: c.name.clone(),
-                    tp: conf.tp,
-                    fn_: conf.fn_,
-                    fp: conf.fp,
-                    tn: conf.tn,
-                });
-            }
-        }
-        roc_figs.push(report::RocFigure {
-            title: c.name.clone(),
-            curves,
-        });
-        dca_figs.push(report::DecisionCurveFigure {
-            title: c.name.clone(),
-            thresholds: thresholds.clone(),
-            models: dca_models,
-            treat_all,
-        });
-        cal_figs.push(report::CalibrationFigure {
-            title: c.name.clone(),
-            curves: cal_curves,
-        });
-        let neg: Vec<f64> = s
-            .iter()
-            .zip(y)
-            .filter(|(_, l)| **l == 0)
-            .map(|(v, _)| *v)
-            .collect();
-        let pos: Vec<f64> = s
-            .iter()
-            .zip(y)
-            .filter(|(_, l)| **l == 1)
-            .map(|(v, _)| *v)
-            .collect();
-        panels.push(report::BoxPanel {
-            title: c.name.clone(),
-            p_value: stats::mann_whitney(&pos, &neg).ok().map(|m| m.p_value),
-            groups: vec![
-                report::ScoreGroup {
-                    label: "ALN−".into(),
-                    values: neg,
-                },
-                report::ScoreGroup {
-                    label: "ALN+".into(),
-                    values: pos,
-                },
-            ],
-        });
-        let c_index = stats::auc_delong(y, &p[2], level)?;
-        for (reference, r) in [("Clinical", 0usize), ("Signature", 1)] {
-            let ip = stats::improve_prob(y, &p[r], &p[2])?;
-            comparisons.push(report::ComparisonRow {
-                cohort: c.name.clone(),
-                model: "DLRN".into(),
-                reference: reference.into(),
-                idi: ip.idi.value,
-                idi_ci_low: Some(ip.idi.ci_low),
-                idi_ci_high: Some(ip.idi.ci_high),
-                idi_p: Some(ip.idi.p_value),
-                nri: ip.nri.value,
-                nri_ci_low: Some(ip.nri.ci_low),
-                nri_ci_high: Some(ip.nri.ci_high),
-                nri_p: Some(ip.nri.p_value),
-                c_index: c_index.auc,
-                c_index_ci_low: Some(c_index.ci_low),
-                c_index_ci_high: Some(c_index.ci_high),
-            });
-        }
-        let mut subtypes: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, pt) in c.clinical.iter().enumerate() {
-            subtypes
-                .entry(pt.category("subtype").unwrap_or("?"))
-                .or_default()
-                .push(i);
-        }
-        for (st, idx) in subtypes {
-            let yy: Vec<u8> = idx.iter().map(|&i| y[i]).collect();
-            let pp: Vec<f64> = idx.iter().map(|&i| p[2][i]).collect();
-            let a = stats::auc_delong(&yy, &pp, level).ok();
-            subtype_rows.push(report::SubtypeAucRow {
-                cohort: c.name.clone(),
-                subtype: st.to_string(),
-                model: "DLRN".into(),
-                n: yy.len() as u64,
-                n_positive: yy.iter().filter(|&&l| l == 1).count() as u64,
-                auc: a.as_ref().map(|a| a.auc),
-                auc_ci_low: a.as_ref().map(|a| a.ci_low),
-                auc_ci_high: a.as_ref().map(|a| a.ci_high),
-            });
-        }
+    let eval = evaluate(
+        &schema,
+        &cohorts.iter().zip(&preds).collect::<Vec<_>>(),
+        &cutoffs,
+        &EvaluationSettings {
+            thresholds: (0..=n_steps).map(|i| from + step * i as f64).collect(),
+            hl_groups: cfg.evaluation.hl_groups,
+            level,
+            subgroup: schema.variable("subtype").map(|v| v.name.clone()),
+        },
+    )?;
+    for n in &eval.notes {
+        runner.note(&format!("         {n}"));
     }
-
-    // Table 1: characteristics per cohort; p across cohorts (χ² or Welch t of TC vs the EVCs).
-    let table1 = table1(&cohorts, factors)?;
-    // Table 3: the multivariable clinical model.
-    let table3 = report::Table3 {
-        rows: clinical_model.fit.coefficients[1..]
+    let table1 = table1(
+        &schema,
+        &cohorts
             .iter()
-            .map(|k| report::Table3Row {
-                factor: column_label(&k.name),
-                coefficient: k.estimate,
-                odds_ratio: k.odds_ratio,
-                or_ci_low: k.or_ci_low,
-                or_ci_high: k.or_ci_high,
-                p_value: k.p_value,
+            .map(|c| CohortClinical {
+                name: &c.name,
+                labels: &c.labels,
+                clinical: &c.clinical,
             })
-            .collect(),
-    };
+            .collect::<Vec<_>>(),
+        candidates,
+    )?;
+    let table3 = table3(&schema, clinical_model);
 
     // The nomogram of the DLRN.
-    let tc_lp: Vec<f64> = preds[0][2].iter().map(|p| (p / (1.0 - p)).ln()).collect();
+    let tc_lp = dlrn_model.linear_predictor(&designs[0])?;
     let lp_range = (
         tc_lp.iter().copied().fold(f64::INFINITY, f64::min),
         tc_lp.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
-    let mut predictors: Vec<Predictor> = Vec::new();
-    for (k, col) in dlrn_model.fit.coefficients[1..]
-        .iter()
-        .zip(&dlrn_model.columns)
-    {
-        if let Some((factor, level)) = col.split_once('=') {
-            // A dummy-coded factor gets one axis, as rms draws it: each level
-            // at its own effect (the reference level at 0), coefficient 1.
-            let code = Level {
-                code: k.estimate,
-                label: level_label(factor, level),
-            };
-            match predictors.iter_mut().find(|p| p.name == factor) {
-                Some(Predictor {
-                    kind: PredictorKind::Levels { levels },
-                    ..
-                }) => levels.push(code),
-                _ => {
-                    let reference = dlrn_cohort::clinical::levels(factor).context("vocabulary")?[0];
-                    predictors.push(Predictor {
-                        name: factor.to_string(),
-                        label: factor_label(factor),
-                        coefficient: 1.0,
-                        kind: PredictorKind::Levels {
-                            levels: vec![
-                                Level {
-                                    code: 0.0,
-                                    label: level_label(factor, reference),
-                                },
-                                code,
-                            ],
-                        },
-                    });
-                }
-            }
-            continue;
-        }
-        let values = &inputs[0][col];
-        let lo = values
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .fold(f64::INFINITY, f64::min);
-        let hi = values
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .fold(f64::NEG_INFINITY, f64::max);
-        let (label, kind) = nomogram_axis(col, lo, hi);
-        predictors.push(Predictor {
-            name: col.clone(),
-            label,
-            coefficient: k.estimate,
-            kind,
-        });
-    }
     let mut nopts = NomogramOptions::new(lp_range);
     nopts.outcome_label = "Probability of ALN metastasis".into();
-    nopts.cutoff = Some(cutoffs[2]);
-    let nomogram = Nomogram::new(
-        LogisticModel {
-            intercept: dlrn_model.fit.coefficients[0].estimate,
-            predictors,
-        },
+    nopts.cutoff = Some(cutoffs.dlrn);
+    let nomogram = build_nomogram(
+        &schema,
+        &dlrn_model,
+        &designs[0],
+        &[(SIGNATURE_COLUMN.to_string(), "Signature".to_string())],
         nopts,
+        lp_range,
     )?;
 
     // Reports.
@@ -1175,31 +642,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         simulated,
         provenance,
         table1: Some(table1),
-        table2: report::Table2::new(table2),
+        table2: report::Table2::new(eval.table2),
         table3: Some(table3),
-        icc: Some(report::IccTable {
-            threshold,
-            rows: icc_rows
-                .into_iter()
-                .map(|(family, (total, kept))| report::IccKeptRow {
-                    family,
-                    total,
-                    kept,
-                })
-                .collect(),
-        }),
+        icc: Some(icc.by_family(family_of)),
         selected_features: Some(selected),
-        comparisons: Some(report::Comparisons { rows: comparisons }),
-        subtype_aucs: Some(report::SubtypeAucs { rows: subtype_rows }),
-        roc: roc_figs,
-        decision_curves: dca_figs,
-        calibration: cal_figs,
+        comparisons: Some(report::Comparisons {
+            rows: eval.comparisons,
+        }),
+        subtype_aucs: Some(report::SubtypeAucs {
+            rows: eval.subgroup_aucs,
+        }),
+        screen: Some(screen_table(&schema, &clinical.screen)),
+        cutoffs: Some(cutoffs.table(&training)),
+        calibration_stats: Some(eval.calibration_stats),
+        predictions: Some(predictions_table(&preds)),
+        roc: eval.roc,
+        decision_curves: eval.decision_curves,
+        calibration: eval.calibration,
         signature_by_class: Some(report::BoxFigure {
             y_label: "Signature score".into(),
-            panels,
+            panels: eval.box_panels,
             seed: cfg.simulate.seed,
         }),
-        confusion: Some(report::ConfusionFigure { panels: confusion }),
+        confusion: Some(report::ConfusionFigure {
+            panels: eval.confusion,
+        }),
         nomogram: Some(report::NomogramPart {
             nomogram,
             figure: FigureOptions::default(),
@@ -1213,7 +680,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     } else {
                         ""
                     },
-                    cutoffs[2]
+                    cutoffs.dlrn
                 )),
             },
         }),
@@ -1249,183 +716,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A clinical factor as the tables and the nomogram print it.
-fn factor_label(factor: &str) -> String {
-    match factor {
-        "age" => "Age",
-        "bmi" => "BMI",
-        "birads" => "BI-RADS",
-        "location" => "Location",
-        "nuclear_grade" => "Nuclear grade",
-        "tumour_type" => "Tumour type",
-        "er" => "ER",
-        "pr" => "PR",
-        "her2" => "HER2",
-        "ki67" => "Ki-67",
-        "subtype" => "Molecular subtype",
-        "us_aln" => "US-ALN",
-        "us_size_cm" => "US size",
-        "signature" => "Signature",
-        other => other,
-    }
-    .to_string()
+/// The handcrafted and deep feature tables of one extraction tag, joined.
+fn feature_table(feat_dir: &Path, tag: &str, label: &str) -> anyhow::Result<FeatureTable> {
+    let hc = FeatureTable::read(&feat_dir.join(format!("{tag}_handcrafted.parquet")), label)?;
+    let deep = FeatureTable::read(&feat_dir.join(format!("{tag}_deep.parquet")), label)?;
+    Ok(hc.join(deep, &format!("{tag} features"))?)
 }
 
-/// A level of a clinical factor as the tables and the nomogram print it.
-fn level_label(factor: &str, level: &str) -> String {
-    match (factor, level) {
-        ("nuclear_grade", "1") => "I".into(),
-        ("nuclear_grade", "2") => "II".into(),
-        ("nuclear_grade", "3") => "III".into(),
-        (_, "invasive_nst") => "invasive NST".into(),
-        (_, "invasive_st") => "invasive ST".into(),
-        (_, "luminal_a") => "luminal A".into(),
-        (_, "luminal_b") => "luminal B".into(),
-        ("subtype", "her2") => "HER2-enriched".into(),
-        (_, other) => other.replace('_', " "),
+/// The feature family a column belongs to (`deep` for f_1..f_2048).
+fn family_of(feature: &str) -> String {
+    if feature.starts_with("f_") {
+        return "deep".into();
     }
-}
-
-/// A model column as Table 3 prints it (`Molecular subtype: luminal B`).
-fn column_label(col: &str) -> String {
-    match col.split_once('=') {
-        Some((f, l)) => format!("{}: {}", factor_label(f), level_label(f, l)),
-        None => factor_label(col),
-    }
-}
-
-/// The nomogram axis of a model column.
-fn nomogram_axis(col: &str, lo: f64, hi: f64) -> (String, PredictorKind) {
-    let levels = |labels: &[&str], codes: &[f64]| PredictorKind::Levels {
-        levels: labels
-            .iter()
-            .zip(codes)
-            .map(|(l, c)| Level {
-                code: *c,
-                label: l.to_string(),
-            })
-            .collect(),
-    };
-    let continuous = |unit: Option<&str>| PredictorKind::Continuous {
-        low: lo,
-        high: hi,
-        at: None,
-        unit: unit.map(String::from),
-    };
-    let kind = match col {
-        "signature" => continuous(None),
-        "age" => continuous(Some("years")),
-        "us_size_cm" => continuous(Some("cm")),
-        "bmi" => continuous(Some("kg/m²")),
-        "birads" => levels(&["4A", "4B", "4C", "5"], &[1.0, 2.0, 3.0, 4.0]),
-        "nuclear_grade" => levels(&["I", "II", "III"], &[1.0, 2.0, 3.0]),
-        "us_aln" => levels(&["non-suspicious", "suspicious"], &[0.0, 1.0]),
-        "er" | "pr" | "her2" | "ki67" => levels(&["neg", "pos"], &[0.0, 1.0]),
-        _ => levels(&["no", "yes"], &[0.0, 1.0]),
-    };
-    (factor_label(col), kind)
-}
-
-/// Table 1: each characteristic per cohort (n (%) or mean ± sd), with a p-value
-/// across cohorts (χ² test of the levels × cohorts table; Welch t-test of the
-/// training cohort against the pooled validation cohorts for numbers).
-fn table1(cohorts: &[CohortData], factors: &[String]) -> anyhow::Result<report::Table1> {
-    let mut rows = Vec::new();
-    let n_row = report::Table1Row {
-        characteristic: "ALN metastasis".into(),
-        level: "positive".into(),
-        cells: cohorts
-            .iter()
-            .map(|c| {
-                let k = c.labels.iter().filter(|&&l| l == 1).count();
-                report::Table1Cell::Count {
-                    n: k as u64,
-                    percent: 100.0 * k as f64 / c.labels.len() as f64,
-                }
-            })
-            .collect(),
-        p_value: None,
-        test: String::new(),
-    };
-    rows.push(n_row);
-    for f in factors {
-        match coding(f)? {
-            Coding::Numeric => {
-                let vals: Vec<Vec<f64>> = cohorts
-                    .iter()
-                    .map(|c| {
-                        factor_columns(f, &c.clinical).map(|mut v| {
-                            v.remove(0)
-                                .1
-                                .into_iter()
-                                .filter(|x| x.is_finite())
-                                .collect()
-                        })
-                    })
-                    .collect::<anyhow::Result<_>>()?;
-                let evc: Vec<f64> = vals[1..].iter().flatten().copied().collect();
-                let p = stats::t_test(&vals[0], &evc, false).ok().map(|t| t.p_value);
-                rows.push(report::Table1Row {
-                    characteristic: factor_label(f),
-                    level: "mean ± sd".into(),
-                    cells: vals
-                        .iter()
-                        .map(|v| {
-                            let n = v.len() as f64;
-                            let mean = v.iter().sum::<f64>() / n;
-                            let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
-                                / (n - 1.0))
-                                .sqrt();
-                            report::Table1Cell::MeanSd { mean, sd }
-                        })
-                        .collect(),
-                    p_value: p,
-                    test: "Welch t (TC vs EVCs)".into(),
-                });
-            }
-            _ => {
-                let levels = dlrn_cohort::clinical::levels(f).context("vocabulary")?;
-                let counts: Vec<Vec<f64>> = levels
-                    .iter()
-                    .map(|l| {
-                        cohorts
-                            .iter()
-                            .map(|c| {
-                                c.clinical
-                                    .iter()
-                                    .filter(|p| p.category(f) == Some(*l))
-                                    .count() as f64
-                            })
-                            .collect()
-                    })
-                    .collect();
-                let nonzero: Vec<Vec<f64>> = counts
-                    .iter()
-                    .filter(|r| r.iter().sum::<f64>() > 0.0)
-                    .cloned()
-                    .collect();
-                let p = stats::chi_square(&nonzero, false).ok().map(|c| c.p_value);
-                for (i, l) in levels.iter().enumerate() {
-                    rows.push(report::Table1Row {
-                        characteristic: factor_label(f),
-                        level: level_label(f, l),
-                        cells: cohorts
-                            .iter()
-                            .enumerate()
-                            .map(|(j, c)| report::Table1Cell::Count {
-                                n: counts[i][j] as u64,
-                                percent: 100.0 * counts[i][j] / c.clinical.len() as f64,
-                            })
-                            .collect(),
-                        p_value: if i == 0 { p } else { None },
-                        test: if i == 0 { "χ²".into() } else { String::new() },
-                    });
-                }
-            }
-        }
-    }
-    Ok(report::Table1 {
-        cohorts: cohorts.iter().map(|c| c.name.clone()).collect(),
-        rows,
-    })
+    dlrn_radiomics::FAMILIES
+        .iter()
+        .find(|f| f.columns.contains(&feature))
+        .map(|f| f.name.to_string())
+        .unwrap_or_else(|| "other".into())
 }

@@ -60,6 +60,7 @@ fn tiny_config(dir: &Path) -> PathBuf {
             "folds" => "folds = 5".to_string(),
             "screen_p" => "screen_p = 1.0".to_string(),
             "keep_p" => "keep_p = 1.0".to_string(),
+            "hl_groups" => "hl_groups = 8".to_string(),
             "candidates" => {
                 in_candidates = !line.trim_end().ends_with(']');
                 r#"candidates = ["age", "birads", "nuclear_grade", "us_aln"]"#.to_string()
@@ -156,6 +157,78 @@ fn tiny_study_writes_every_output_and_reruns_from_cache() {
     let (_, t3) = read_csv(&out.join("table3.csv"));
     let factors: Vec<&str> = t3.iter().map(|r| r["factor"].as_str()).collect();
     assert_eq!(factors, ["Age", "BI-RADS", "Nuclear grade", "US-ALN"]);
+
+    // Per-patient predictions of every cohort, cut-offs, calibration with the
+    // configured Hosmer–Lemeshow groups, the univariate screen, the schema used.
+    let (header, preds) = read_csv(&out.join("predictions.csv"));
+    assert_eq!(
+        header,
+        [
+            "id",
+            "cohort",
+            "label",
+            "signature_score",
+            "p_clinical",
+            "p_signature",
+            "p_dlrn"
+        ]
+    );
+    let sizes: Vec<usize> = ["TC", "EVC1", "EVC2", "EVC3"]
+        .iter()
+        .map(|c| preds.iter().filter(|r| r["cohort"] == *c).count())
+        .collect();
+    assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+    for r in &preds {
+        // The signature probability is the inverse logit of the score.
+        let (s, p) = (num(r, "signature_score"), num(r, "p_signature"));
+        assert!((p - 1.0 / (1.0 + (-s).exp())).abs() < 1e-12, "{r:?}");
+        for k in ["p_clinical", "p_dlrn"] {
+            assert!((0.0..=1.0).contains(&num(r, k)), "{r:?}");
+        }
+    }
+    let (_, cal) = read_csv(&out.join("calibration.csv"));
+    assert_eq!(cal.len(), 12);
+    for r in &cal {
+        assert_eq!(r["hl_groups"], "8", "evaluation.hl_groups is honoured");
+        if !r["hl_df"].is_empty() && r["hl_df"] != "NA" {
+            assert_eq!(num(r, "hl_df"), 6.0);
+        }
+    }
+    let (_, cut) = read_csv(&out.join("cutoffs.csv"));
+    let models: Vec<&str> = cut.iter().map(|r| r["model"].as_str()).collect();
+    assert_eq!(models, ["Clinical", "Signature", "DLRN"]);
+    let (_, screen) = read_csv(&out.join("supp_univariate.csv"));
+    let vars: Vec<&str> = screen.iter().map(|r| r["variable"].as_str()).collect();
+    assert_eq!(vars, ["Age", "BI-RADS", "Nuclear grade", "US-ALN"]);
+    assert!(out.join("schema.toml").is_file());
+
+    // `dlrn logistic` on the training cohort's clinical table with the kept
+    // factors gives the study's Table 3 (one coding, one fit).
+    let logistic = Command::new(dlrn_bin())
+        .args(["logistic", "--data"])
+        .arg(tmp.path().join("sim/TC/clinical.csv"))
+        .args(["--predictors", "age,birads,nuclear_grade,us_aln", "--json"])
+        .output()
+        .expect("running dlrn logistic");
+    assert!(
+        logistic.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logistic.stderr)
+    );
+    let fit: serde_json::Value = serde_json::from_slice(&logistic.stdout).expect("JSON");
+    let coefs = fit["fit"]["coefficients"].as_array().expect("coefficients");
+    assert_eq!(coefs.len(), t3.len() + 1);
+    for (c, r) in coefs[1..].iter().zip(&t3) {
+        let (a, b) = (
+            c["estimate"].as_f64().expect("estimate"),
+            num(r, "coefficient"),
+        );
+        assert!(
+            (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+            "{}: {a} vs {b}",
+            r["factor"]
+        );
+    }
 
     // Provenance: the config's own hash, the weights, the simulated-data statement.
     let want = hex_lower(&Sha256::digest(std::fs::read(&config).expect("config")));

@@ -618,6 +618,10 @@ pub fn evaluate(
             };
             let mut notes = Vec::new();
             match dlrn_stats::hosmer_lemeshow(y, pm, settings.hl_groups) {
+                Ok((hl, _)) if !hl.statistic.is_finite() => notes.push(format!(
+                    "Hosmer–Lemeshow: χ² is {} (a group expects no events or no non-events)",
+                    hl.statistic
+                )),
                 Ok((hl, _)) => {
                     row.hl_statistic = Some(hl.statistic);
                     row.hl_df = Some(hl.df);
@@ -665,7 +669,8 @@ pub fn evaluate(
                     notes.push(format!("recalibration: {err}"));
                 }
             }
-            row.note = notes.join("; ");
+            // One line, no commas: the note is the last CSV cell and stays readable.
+            row.note = notes.join("; ").replace(',', ";");
             cal_rows.push(row);
             if m == 2 {
                 let conf = dlrn_stats::confusion(y, pm, cutoffs.model(m))
