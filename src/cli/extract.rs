@@ -160,8 +160,8 @@ fn read_labels(cohort: &Path) -> anyhow::Result<Option<HashMap<String, Option<u8
     for (row, (id, v)) in ids.into_iter().zip(raw).enumerate() {
         let label = match v {
             x if x.is_nan() => None,
-            x if x == 0.0 => Some(0),
-            x if x == 1.0 => Some(1),
+            0.0 => Some(0),
+            1.0 => Some(1),
             x => anyhow::bail!(
                 "{}: row {}, column `ALN_status`: {x} is not 0 or 1",
                 path.display(),

@@ -1,7 +1,8 @@
 //! `dlrn extract handcrafted`: the 544 BUSAT features of every image.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -50,21 +51,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.shard.is_some() {
         super::merge::clear_manifest(&args.out)?;
     }
+    let t_plan = Instant::now();
     let plan = plan(&args.cohort, &args.masks, &args.out, &names, args.shard)?;
+    let mut timings = Timings::default();
+    timings.add_serial("plan (scan, SHA-256 of inputs, resume)", t_plan.elapsed());
     let mut rows = plan.done;
     let mut failures = Vec::new();
+    let t_all = Instant::now();
     if !plan.todo.is_empty() {
         let bar = progress_bar(plan.todo.len() as u64, "handcrafted");
         for chunk in plan.todo.chunks(64) {
-            let results: Vec<(String, Result<Vec<f64>, String>)> = chunk
+            let t_par = Instant::now();
+            let results: Vec<(String, Result<Vec<f64>, String>, Timings)> = chunk
                 .par_iter()
                 .map(|case| {
-                    let r = extract_one(&case.image, &case.mask, &args.inputs);
+                    let mut t = Timings::default();
+                    let r = extract_one(&case.image, &case.mask, &args.inputs, &mut t);
                     bar.inc(1);
-                    (case.id.clone(), r)
+                    (case.id.clone(), r, t)
                 })
                 .collect();
-            for (id, r) in results {
+            timings.add_serial("parallel extraction (wall)", t_par.elapsed());
+            for (id, r, t) in results {
+                timings.merge(&t);
                 match r {
                     Ok(values) => {
                         rows.insert(id, values);
@@ -72,11 +81,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     Err(msg) => failures.push((id, msg)),
                 }
             }
+            let t_write = Instant::now();
             write_rows(&args.out, &names, plan.labels.as_ref(), &rows)?;
+            timings.add_serial("write table", t_write.elapsed());
         }
         bar.finish_and_clear();
     } else if !args.out.exists() {
         write_rows(&args.out, &names, plan.labels.as_ref(), &BTreeMap::new())?;
+    }
+    // DLRN_TIMINGS=1: where the time went, on stderr (each stage summed over
+    // the worker threads; the serial stages in wall time).
+    if std::env::var_os("DLRN_TIMINGS").is_some_and(|v| v != "0") {
+        timings.print(plan.todo.len(), t_plan.elapsed(), t_all.elapsed());
     }
     finish(&args.out, &names, &rows, &failures, args.strict)?;
     if let Some(shard) = args.shard {
@@ -103,11 +119,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn extract_one(
-    image: &std::path::Path,
-    mask: &std::path::Path,
+    image: &Path,
+    mask: &Path,
     inputs: &super::inputs::InputArgs,
+    t: &mut Timings,
 ) -> Result<Vec<f64>, String> {
+    let t0 = Instant::now();
     let (img, m) = inputs.load(image, mask).map_err(|e| e.to_string())?;
+    t.add("decode image and mask", t0.elapsed());
     if (img.width, img.height) != (m.width, m.height) {
         return Err(format!(
             "{}: mask is {}×{} but the image is {}×{}",
@@ -118,7 +137,80 @@ fn extract_one(
             img.height
         ));
     }
-    dlrn_radiomics::extract(img.width, img.height, &img.pixels, &m.pixels)
-        .map(|f| f.values)
-        .map_err(|e| format!("{}: {e}", mask.display()))
+    let t0 = Instant::now();
+    let p = dlrn_radiomics::Prepared::new(img.width, img.height, &img.pixels, &m.pixels)
+        .map_err(|e| format!("{}: {e}", mask.display()))?;
+    t.add("prepare (mask clean-up, ISF despeckle)", t0.elapsed());
+    let f = dlrn_radiomics::extract_prepared_timed(&p, |name, d| t.add(name, d));
+    Ok(f.values)
+}
+
+/// Time per stage: `parallel` stages summed over the worker threads (CPU
+/// time of the images), `serial` ones in wall time of the main thread.
+#[derive(Default)]
+struct Timings {
+    parallel: Vec<(&'static str, Duration)>,
+    serial: Vec<(&'static str, Duration, usize)>,
+}
+
+impl Timings {
+    fn add(&mut self, stage: &'static str, d: Duration) {
+        match self.parallel.iter_mut().find(|(s, _)| *s == stage) {
+            Some((_, t)) => *t += d,
+            None => self.parallel.push((stage, d)),
+        }
+    }
+
+    fn add_serial(&mut self, stage: &'static str, d: Duration) {
+        match self.serial.iter_mut().find(|(s, _, _)| *s == stage) {
+            Some((_, t, n)) => {
+                *t += d;
+                *n += 1;
+            }
+            None => self.serial.push((stage, d, 1)),
+        }
+    }
+
+    fn merge(&mut self, other: &Timings) {
+        for &(s, d) in &other.parallel {
+            self.add(s, d);
+        }
+    }
+
+    fn print(&self, images: usize, total: Duration, extraction: Duration) {
+        let per = |d: Duration| d.as_secs_f64() * 1e3 / images.max(1) as f64;
+        let busy: Duration = self.parallel.iter().map(|(_, d)| *d).sum();
+        eprintln!(
+            "timings: {images} images in {:.2} s ({:.1} images/s), {} worker threads",
+            total.as_secs_f64(),
+            images as f64 / total.as_secs_f64(),
+            rayon::current_num_threads()
+        );
+        eprintln!("  per image, summed over workers (ms/image):");
+        for (s, d) in &self.parallel {
+            eprintln!(
+                "    {:>8.2}  {:>5.1}%  {s}",
+                per(*d),
+                100.0 * d.as_secs_f64() / busy.as_secs_f64().max(1e-12)
+            );
+        }
+        eprintln!("    {:>8.2}          all of the above", per(busy));
+        eprintln!("  serial, wall (s):");
+        for (s, d, n) in &self.serial {
+            eprintln!("    {:>8.3}  {s} ({n}×)", d.as_secs_f64());
+        }
+        let threads = rayon::current_num_threads() as f64;
+        let par: f64 = self
+            .serial
+            .iter()
+            .filter(|(s, _, _)| s.starts_with("parallel"))
+            .map(|(_, d, _)| d.as_secs_f64())
+            .sum();
+        eprintln!(
+            "  worker utilisation in the parallel sections: {:.0}% of {threads} threads; \
+             extraction loop {:.3} s",
+            100.0 * busy.as_secs_f64() / (par * threads).max(1e-12),
+            extraction.as_secs_f64()
+        );
+    }
 }
