@@ -70,11 +70,13 @@ pub(crate) fn describe(counts: &BTreeMap<i64, usize>) -> String {
     parts.join(", ")
 }
 
-/// Refuses values that look like lossy compression or anti-aliasing: with
-/// the two most frequent values `a < b`, three or more distinct values
-/// strictly between them that together cover under 5 % of the pixels (a
-/// JPEG-saved or smoothed 0/255 mask has a thin fringe of intermediate
-/// levels along the outline; a genuine label map has few, large labels).
+/// Refuses values that look like lossy compression or anti-aliasing. With
+/// the two most frequent values `a < b`, the values strictly between them
+/// are the fringe; the mask is refused when the fringe holds 8 or more
+/// distinct values (a 0/255 mask saved as JPEG by Pillow at quality 75 has
+/// 52, see tests/formats.rs), or 3 or more on under 5 % of the pixels (a thin
+/// smoothed outline). A label map has few labels, rarely between its two
+/// commonest values.
 pub(crate) fn check_lossy(path: &Path, counts: &BTreeMap<i64, usize>) -> Result<(), CohortError> {
     if counts.len() < 5 {
         return Ok(());
@@ -88,7 +90,7 @@ pub(crate) fn check_lossy(path: &Path, counts: &BTreeMap<i64, usize>) -> Result<
     };
     let between: Vec<(i64, usize)> = counts.range(a + 1..b).map(|(&v, &n)| (v, n)).collect();
     let fringe: usize = between.iter().map(|(_, n)| n).sum();
-    if between.len() >= 3 && (fringe as f64) < 0.05 * total as f64 {
+    if between.len() >= 8 || (between.len() >= 3 && (fringe as f64) < 0.05 * total as f64) {
         return Err(mask_error(
             path,
             format!(

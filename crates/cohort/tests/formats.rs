@@ -410,6 +410,22 @@ fn multi_valued_raster_mask_is_an_error_that_counts_values() {
     assert_eq!(load_raster_mask(&p, Some(2)).unwrap().area(), 10);
 }
 
+#[test]
+fn mask_saved_as_jpeg_is_refused_as_lossy() {
+    // The polygon's 0/255 mask written as JPEG (quality 75) by Pillow:
+    // 54 distinct values, 52 of them between 0 and 255.
+    let p = dir().join("roi/polygon_mask_q75.jpg");
+    for label in [None, Some(255)] {
+        let err = load_raster_mask(&p, label).unwrap_err().to_string();
+        assert!(
+            err.contains("polygon_mask_q75.jpg")
+                && err.contains("54 distinct values, 52 of them between the main values 0 and 255")
+                && err.contains("lossy compression"),
+            "{err}"
+        );
+    }
+}
+
 fn features(image: &Path, mask: &Path, mask_opts: &MaskOptions) -> Vec<f64> {
     let img = load_image(image, &ImageOptions::default()).unwrap().image;
     let m = load_mask_for(mask, (img.width, img.height), mask_opts).unwrap();
