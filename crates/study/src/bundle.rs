@@ -990,3 +990,211 @@ pub fn is_deep_feature(name: &str) -> bool {
     name.strip_prefix("f_")
         .is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()))
 }
+
+impl ClinicalVariable {
+    /// The compiled coding of a schema variable, with the codes of
+    /// [`crate::coding`] (binary: the declared positive level 1, the other 0;
+    /// ordinal: 1, 2, … in declared order; nominal: dummies against the
+    /// declared reference), so a bundle codes new patients as the study coded
+    /// its training cohort.
+    pub fn from_schema(variable: &crate::schema::Variable) -> Self {
+        use crate::schema::VariableKind;
+        let coding = match &variable.kind {
+            VariableKind::Numeric { .. } => Coding::Numeric,
+            VariableKind::Binary { levels, .. } | VariableKind::Ordinal { levels } => {
+                Coding::Coded {
+                    levels: levels.clone(),
+                    codes: (0..levels.len())
+                        .map(|k| crate::coding::level_code(variable, k))
+                        .collect(),
+                }
+            }
+            VariableKind::Nominal { levels, reference } => Coding::Nominal {
+                levels: levels.clone(),
+                reference: reference.clone(),
+            },
+        };
+        ClinicalVariable {
+            name: variable.name.clone(),
+            label: variable.label.clone(),
+            coding,
+        }
+    }
+}
+
+impl Cnn {
+    /// ResNet50 with the given weights file (carried in the bundle as
+    /// `cnn/weights.<ext>`; format from the extension) or, without one, the
+    /// seeded random initialisation; `resize`/`crop` are dlrn-deep's
+    /// `PreprocessConfig`. Returns the description and the file to copy.
+    pub fn resnet50(
+        weights: Option<&Path>,
+        seed: u64,
+        resize: usize,
+        crop: usize,
+    ) -> Result<(Cnn, Option<PathBuf>)> {
+        let weights_info = match weights {
+            None => CnnWeights::Random { seed },
+            Some(p) => {
+                let ext = p
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase)
+                    .unwrap_or_default();
+                let format = match ext.as_str() {
+                    "pth" | "pt" => "pytorch",
+                    "safetensors" => "safetensors",
+                    "mpk" => "burn-mpk",
+                    _ => {
+                        return Err(BundleError::Inconsistent {
+                            path: p.to_path_buf(),
+                            message: "not a weights file (.pth, .pt, .safetensors or .mpk)".into(),
+                        });
+                    }
+                };
+                CnnWeights::File {
+                    file: format!("cnn/weights.{ext}"),
+                    format: format.into(),
+                }
+            }
+        };
+        Ok((
+            Cnn {
+                architecture: "resnet50".into(),
+                weights: weights_info,
+                preprocessing: Preprocessing {
+                    resize,
+                    crop,
+                    description: format!(
+                        "lesion crop to the mask's bounding box on the whole grey image, resize \
+                         (shorter side {resize}, bilinear), centre crop {crop}, grey replicated \
+                         to 3 channels, ImageNet mean/std normalisation; features = the \
+                         global-average-pool outputs"
+                    ),
+                },
+            },
+            weights.map(Path::to_path_buf),
+        ))
+    }
+}
+
+/// The pieces of a finished study run that a bundle is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct StudyParts<'a> {
+    /// Where the models came from.
+    pub provenance: &'a Provenance,
+    /// The CNN (see [`Cnn::resnet50`]).
+    pub cnn: &'a Cnn,
+    /// The CNN weights file to carry, if any.
+    pub cnn_weights_path: Option<&'a Path>,
+    /// The ICC filter's result.
+    pub icc: &'a crate::icc::IccFilter,
+    /// The LASSO signature.
+    pub signature: &'a dlrn_lasso::SignatureModel,
+    /// The clinical schema the models were coded with.
+    pub schema: &'a crate::schema::ClinicalSchema,
+    /// The clinical model (after backward elimination).
+    pub clinical: &'a crate::model::FittedModel,
+    /// The DLRN.
+    pub dlrn: &'a crate::model::FittedModel,
+    /// The Youden cut-offs.
+    pub cutoffs: &'a crate::pipeline::Cutoffs,
+    /// The DLRN nomogram.
+    pub nomogram: &'a Nomogram,
+    /// The training cohort (for the training ranges).
+    pub training: &'a crate::pipeline::Cohort,
+    /// The training cohort's signature scores.
+    pub training_scores: &'a [f64],
+}
+
+impl Bundle {
+    /// The bundle of a finished study run: the variables the two models use
+    /// (in order of first use) compiled from the schema, the models'
+    /// coefficients and covariances, and the training range of every input
+    /// (signature features, clinical variables, the signature score).
+    pub fn from_study(parts: StudyParts<'_>) -> Result<Bundle> {
+        use crate::schema::VariableColumn;
+        let schema = parts.schema;
+        let mut used: Vec<usize> = Vec::new();
+        for col in parts.clinical.columns.iter().chain(&parts.dlrn.columns) {
+            if col == SIGNATURE_COLUMN {
+                continue;
+            }
+            let k = schema
+                .variables
+                .iter()
+                .position(|v| crate::coding::terms(v).iter().any(|t| t.name == *col))
+                .ok_or_else(|| BundleError::Inconsistent {
+                    path: PathBuf::from(CLINICAL),
+                    message: format!("model column `{col}` is no variable's term in the schema"),
+                })?;
+            if !used.contains(&k) {
+                used.push(k);
+            }
+        }
+        let mut ranges = BTreeMap::new();
+        for f in &parts.signature.features {
+            let col = parts.training.features.column(&f.feature).ok_or_else(|| {
+                BundleError::Inconsistent {
+                    path: PathBuf::from(SIGNATURE),
+                    message: format!(
+                        "feature `{}` is not in the training cohort's table",
+                        f.feature
+                    ),
+                }
+            })?;
+            if let Some(r) = InputRange::numeric(col) {
+                ranges.insert(f.feature.clone(), r);
+            }
+        }
+        if let Some(r) = InputRange::numeric(parts.training_scores) {
+            ranges.insert(SIGNATURE_COLUMN.to_string(), r);
+        }
+        for &k in &used {
+            let v = &schema.variables[k];
+            let range = match parts.training.clinical.columns.get(k) {
+                Some(VariableColumn::Numbers(x)) => {
+                    InputRange::numeric(&x.iter().flatten().copied().collect::<Vec<_>>())
+                }
+                Some(VariableColumn::Levels(x)) => Some(InputRange::levels(
+                    &x.iter()
+                        .map(|i| i.and_then(|i| v.levels().get(i)))
+                        .collect::<Vec<_>>(),
+                )),
+                None => None,
+            };
+            if let Some(r) = range {
+                ranges.insert(v.name.clone(), r);
+            }
+        }
+        let model = |m: &crate::model::FittedModel| LogisticModel::from_fit(&m.fit, &m.columns);
+        let bundle = Bundle {
+            provenance: parts.provenance.clone(),
+            cnn: parts.cnn.clone(),
+            cnn_weights_path: parts.cnn_weights_path.map(Path::to_path_buf),
+            features: KeptFeatures {
+                icc_form: parts.icc.form.clone(),
+                icc_threshold: parts.icc.threshold,
+                kept: parts.icc.kept(),
+            },
+            signature: Signature::from_lasso(parts.signature),
+            clinical: ClinicalPart {
+                variables: used
+                    .iter()
+                    .map(|&k| ClinicalVariable::from_schema(&schema.variables[k]))
+                    .collect(),
+                model: model(parts.clinical),
+            },
+            dlrn: model(parts.dlrn),
+            cutoffs: Cutoffs {
+                clinical: parts.cutoffs.clinical,
+                signature: parts.cutoffs.signature,
+                dlrn: parts.cutoffs.dlrn,
+            },
+            nomogram: parts.nomogram.clone(),
+            ranges,
+        };
+        bundle.check(Path::new("model"))?;
+        Ok(bundle)
+    }
+}
