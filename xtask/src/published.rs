@@ -24,7 +24,7 @@ use dlrn_lasso::{
     Design, Folds, InputHash, LambdaChoice, Measure, PathOptions, SignatureModel, cross_validate,
 };
 use dlrn_report::{
-    Estimate, IndexPage, Item, Manifest, Provenance, ReportTable, RocCurve, RocFigure, Section,
+    IndexPage, Item, Manifest, Provenance, ReportTable, RocCurve, RocFigure, Section,
     SelectedFeatureRow, SelectedFeatures, Table2, Table2Row, TextTable, file_stem, write_csv,
     write_figure, write_table,
 };
@@ -1424,28 +1424,9 @@ fn score_signature(sig: &Signature, c: &Cohort) -> anyhow::Result<Vec<f64>> {
     Ok(scores)
 }
 
-/// A proportion with its CI as the report's type; a zero denominator is an
-/// error naming the model, cohort and metric.
-fn estimate(
-    p: Option<dlrn_stats::Proportion>,
-    what: &str,
-    model: &str,
-    cohort: &str,
-    cutoff: f64,
-) -> anyhow::Result<Estimate> {
-    match p {
-        Some(p) => Ok(Estimate {
-            value: p.value,
-            ci_low: p.ci_low,
-            ci_high: p.ci_high,
-        }),
-        None => bail!(
-            "{model} on {cohort}: {what} is undefined at cut-off {cutoff} (no patient in its denominator)"
-        ),
-    }
-}
-
-/// One Table 2 row: AUC with DeLong CI and the metrics at `cutoff`.
+/// One Table 2 row at `cutoff` (dlrn-report's builder: AUC with DeLong CI,
+/// the five metrics with exact CIs; a metric with no patient in its
+/// denominator is NA).
 fn table2_row(
     cohort: &str,
     model: &str,
@@ -1454,25 +1435,9 @@ fn table2_row(
     cutoff: f64,
     delong_p: Option<f64>,
 ) -> anyhow::Result<Table2Row> {
-    let auc = dlrn_stats::auc_delong(labels, scores, LEVEL)
-        .with_context(|| format!("AUC of {model} on {cohort}"))?;
-    let d = dlrn_stats::diagnostic_metrics(labels, scores, cutoff, LEVEL)
-        .with_context(|| format!("diagnostic metrics of {model} on {cohort}"))?;
-    let e =
-        |p: Option<dlrn_stats::Proportion>, what: &str| estimate(p, what, model, cohort, cutoff);
-    Ok(Table2Row {
-        cohort: cohort.into(),
-        model: model.into(),
-        auc: auc.auc,
-        auc_ci_low: auc.ci_low,
-        auc_ci_high: auc.ci_high,
-        accuracy: e(Some(d.accuracy), "accuracy")?,
-        sensitivity: e(d.sensitivity, "sensitivity")?,
-        specificity: e(d.specificity, "specificity")?,
-        ppv: e(d.ppv, "PPV")?,
-        npv: e(d.npv, "NPV")?,
-        delong_p,
-    })
+    Ok(dlrn_report::table2_row(
+        cohort, model, labels, scores, cutoff, LEVEL, delong_p,
+    )?)
 }
 
 /// Every table's feature columns (all but id and the label), with the
@@ -1696,24 +1661,9 @@ fn family(name: &str) -> &'static str {
     }
 }
 
-/// A ROC curve for the figure: points (1 − specificity, sensitivity) from (0, 0) to (1, 1).
+/// A ROC curve for the figure (dlrn-report's builder, the paper's 95% level).
 fn roc_curve(model: &str, labels: &[u8], scores: &[f64]) -> anyhow::Result<RocCurve> {
-    let r = dlrn_stats::roc(labels, scores)?;
-    let ci = dlrn_stats::auc_delong(labels, scores, LEVEL)?;
-    let mut points: Vec<(f64, f64)> = r
-        .specificities
-        .iter()
-        .zip(&r.sensitivities)
-        .map(|(sp, se)| (1.0 - sp, *se))
-        .collect();
-    points.reverse();
-    Ok(RocCurve {
-        model: model.into(),
-        points,
-        auc: ci.auc,
-        auc_ci_low: ci.ci_low,
-        auc_ci_high: ci.ci_high,
-    })
+    Ok(dlrn_report::roc_curve(model, labels, scores, LEVEL)?)
 }
 
 /// Table 2 as printed, with the P column named for what it tests here.
