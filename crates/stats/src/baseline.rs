@@ -379,6 +379,21 @@ mod tests {
     }
 
     #[test]
+    fn tiny_or_empty_groups() {
+        // Two values cannot be checked for normality: ranks are used.
+        let c = compare_continuous(&[&[1.0, 2.0], &[3.0, 4.0, 5.5, 7.0]]).unwrap();
+        assert_eq!(c.test, BaselineTest::MannWhitney);
+        assert!(c.reason.contains("not testable (n = 2)"), "{}", c.reason);
+        // An empty group or a single group is an error, not a NaN.
+        assert!(compare_continuous(&[&[1.0, 2.0, 3.0], &[]]).is_err());
+        assert!(compare_continuous(&[&[1.0, 2.0, 3.0]]).is_err());
+        assert!(kruskal_wallis(&[&[1.0, 1.0], &[1.0, 1.0]]).is_err());
+        assert!(welch_anova(&[&[1.0, 1.0], &[2.0, 3.0]]).is_err());
+        // Every patient in one level (one class): nothing to compare.
+        assert!(compare_categorical(&[vec![0, 0], vec![7, 9]], &["a", "b"]).is_err());
+    }
+
+    #[test]
     fn skewed_groups_use_ranks() {
         let x: Vec<f64> = (1..=30).map(|i| (i as f64 / 3.0).exp()).collect();
         let y: Vec<f64> = (1..=30).map(|i| (i as f64 / 2.9).exp()).collect();
