@@ -1198,3 +1198,44 @@ impl Bundle {
         Ok(bundle)
     }
 }
+
+/// The UTC calendar date (`YYYY-MM-DD`) of a Unix time in seconds, for
+/// [`Provenance::date`]: a rerun on the same day writes the same bytes.
+/// Proleptic Gregorian calendar (H. Hinnant's `civil_from_days`).
+pub fn utc_date(unix_seconds: u64) -> String {
+    let z = (unix_seconds / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates_match_python_datetime() {
+        // datetime.fromtimestamp(s, timezone.utc).date() in Python 3.11.
+        for (s, d) in [
+            (0, "1970-01-01"),
+            (951_782_400, "2000-02-29"),
+            (1_000_000_000, "2001-09-09"),
+            (1_798_675_199, "2026-12-30"),
+            (4_102_444_800, "2100-01-01"),
+        ] {
+            assert_eq!(utc_date(s), d, "{s}");
+        }
+    }
+
+    #[test]
+    fn deep_feature_names() {
+        assert!(is_deep_feature("f_1") && is_deep_feature("f_2048"));
+        assert!(!is_deep_feature("f_") && !is_deep_feature("f_x") && !is_deep_feature("sNRV"));
+    }
+}
