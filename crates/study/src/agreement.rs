@@ -4,13 +4,17 @@
 //! kappa tables of Supplementary Method 1 with their Landis–Koch labels.
 //!
 //! The rows' inputs are binary scores (1 = ALN call) lined up with the
-//! labels, ready for `dlrn_stats::auc_delong` / `diagnostic_metrics(cutoff =
-//! 0.5)` and, on the same patients, `delong_paired` against the DLRN.
+//! labels; [`reader_row`] gives `auc_delong` and `diagnostic_metrics(cutoff
+//! = 0.5)`, [`versus_readers`] the paired DeLong test against a model's
+//! probabilities on the same patients.
 
 use std::collections::BTreeMap;
 
 use dlrn_cohort::{Read, Readers};
-use dlrn_stats::{KappaOutcome, KappaWeights, kappa_agreement};
+use dlrn_stats::{
+    AucCi, DelongTest, Diagnostics, KappaOutcome, KappaWeights, auc_delong, delong_paired,
+    diagnostic_metrics, kappa_agreement,
+};
 use serde::Serialize;
 
 use crate::error::{Result, StudyError};
@@ -132,6 +136,57 @@ pub fn reader_scores(
         });
     }
     Ok(out)
+}
+
+/// One radiologists' row of Table 2 / Supplementary Table 4.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReaderRow {
+    /// `pooled` or the reader's name.
+    pub name: String,
+    /// AUC of the binary call with its DeLong CI (= (SENS + SPE)/2).
+    pub auc: AucCi,
+    /// ACC, SENS, SPE, PPV, NPV with Clopper–Pearson CIs (a call is positive).
+    pub diagnostics: Diagnostics,
+}
+
+/// The row of one set of reader scores: `auc_delong` and
+/// `diagnostic_metrics(cutoff = 0.5)` at `level`.
+pub fn reader_row(s: &ReaderScores, level: f64) -> Result<ReaderRow> {
+    let stats = |source| StudyError::Stats {
+        context: format!("radiologists' row {:?}", s.name),
+        source,
+    };
+    Ok(ReaderRow {
+        name: s.name.clone(),
+        auc: auc_delong(&s.labels, &s.scores, level).map_err(stats)?,
+        diagnostics: diagnostic_metrics(&s.labels, &s.scores, 0.5, level).map_err(stats)?,
+    })
+}
+
+/// Paired DeLong test of a model's probabilities against the readers' calls
+/// on the same patients (`pROC::roc.test(paired = TRUE)`): `model` maps id →
+/// probability and must cover every patient of `s`.
+pub fn versus_readers(
+    s: &ReaderScores,
+    model: &BTreeMap<String, f64>,
+    level: f64,
+) -> Result<DelongTest> {
+    let mut p = Vec::with_capacity(s.ids.len());
+    for id in &s.ids {
+        match model.get(id) {
+            Some(&v) => p.push(v),
+            None => {
+                return Err(StudyError::Shape {
+                    what: format!("model vs radiologists ({})", s.name),
+                    message: format!("no model probability for patient {id:?}"),
+                });
+            }
+        }
+    }
+    delong_paired(&s.labels, &p, &s.scores, level).map_err(|source| StudyError::Stats {
+        context: format!("DeLong test of the model vs {:?}", s.name),
+        source,
+    })
 }
 
 /// One kappa of an agreement table.
@@ -302,6 +357,48 @@ mod tests {
         assert_eq!(s[2].name, "B");
         assert_eq!(s[2].scores, [1.0, 1.0]);
         assert!(!majority(2, 4) && majority(3, 5));
+    }
+
+    #[test]
+    fn reader_rows_and_the_paired_test() {
+        let rows: Vec<String> = (0..12)
+            .flat_map(|i| {
+                // Patients P0..P11: ALN+ for i < 5; reader A calls i < 4 and i == 7.
+                let a = u8::from(i < 4 || i == 7);
+                ["A", "B", "C"].map(|r| {
+                    let call = if r == "A" { a } else { u8::from(i < 5) };
+                    format!("P{i:02},{r},1,{call},4B,suspicious")
+                })
+            })
+            .collect();
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let r = readers(&rows);
+        let labels: BTreeMap<String, u8> = (0..12)
+            .map(|i| (format!("P{i:02}"), u8::from(i < 5)))
+            .collect();
+        let s = reader_scores(&r, &labels).unwrap();
+        let a = reader_row(&s[1], 0.95).unwrap();
+        // Reader A: SENS 4/5, SPE 6/7; the AUC of a binary call is their mean.
+        let d = &a.diagnostics.confusion;
+        assert_eq!((d.tp, d.fn_, d.tn, d.fp), (4, 1, 6, 1));
+        assert!(
+            (a.auc.auc - (0.8 + 6.0 / 7.0) / 2.0).abs() < 1e-12,
+            "{}",
+            a.auc.auc
+        );
+        // The pooled majority is perfect here.
+        assert_eq!(reader_row(&s[0], 0.95).unwrap().auc.auc, 1.0);
+        let model: BTreeMap<String, f64> = labels.keys().map(|k| (k.clone(), 0.5)).collect();
+        let t = versus_readers(&s[1], &model, 0.95).unwrap();
+        assert_eq!(t.auc_a, 0.5);
+        let mut short = model.clone();
+        short.remove("P03");
+        assert!(
+            versus_readers(&s[1], &short, 0.95)
+                .unwrap_err()
+                .to_string()
+                .contains("P03")
+        );
     }
 
     #[test]
