@@ -1881,6 +1881,24 @@ mod tests {
         assert!(err.contains("no `a$sig <- a$NAME*COEF"), "{err}");
     }
 
+    /// The options' names, conflicts and defaults are consistent (clap's own check).
+    #[test]
+    fn args_pass_clap_debug_assert() {
+        use clap::CommandFactory;
+        #[derive(Debug, clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: Args,
+        }
+        Cli::command().debug_assert();
+        use clap::Parser;
+        let both = Cli::try_parse_from(["published", "--train", "T.csv", "--cutoff", "-3"]);
+        assert!(
+            both.is_err(),
+            "--train fixes the cut-off; --cutoff conflicts"
+        );
+    }
+
     #[test]
     fn read_signature_names_the_file_for_scripts() {
         let dir = tempfile::tempdir().unwrap();
