@@ -1,8 +1,9 @@
 //! Kappa (three weightings), Fisher r × c, Shapiro–Wilk, Welch's ANOVA,
-//! Kruskal–Wallis, Mann–Whitney branches and the Table 1 test rule against
-//! the fixtures written by tests/oracle/make_kappa.R (psych),
-//! make_kappa_z.py (statsmodels, for irr::kappa2's z and p) and
-//! make_table1.R (base R). A missing fixture fails the test.
+//! Kruskal–Wallis, Mann–Whitney branches, the Table 1 test rule and the
+//! radiologists' rows (AUC of binary calls, paired DeLong) against the
+//! fixtures written by tests/oracle/make_kappa.R (psych), make_kappa_z.py
+//! (statsmodels, for irr::kappa2's z and p), make_table1.R (base R) and
+//! make_readers_roc.R (pROC). A missing fixture fails the test.
 //!
 //! Tolerance: `CLOSED` (1e-9, relative to max(1, |R|)) everywhere — every
 //! statistic here is a closed form or an exact enumeration; the differences
@@ -257,4 +258,48 @@ fn a_table_too_large_for_the_network_is_a_clear_error() {
             .contains("Fisher's exact test not computed"),
         "{c:?}"
     );
+}
+
+#[test]
+fn reader_rows_match_proc() {
+    let d = fixture("readers_roc.json");
+    let y: Vec<u8> = d["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u8)
+        .collect();
+    for a in d["aucs"].as_array().unwrap() {
+        let name = a["name"].as_str().unwrap();
+        let r = st::auc_delong(&y, &fv(&a["scores"]), 0.95).unwrap();
+        close(r.auc, f(&a["auc"]), CLOSED, &format!("{name} auc"));
+        close(
+            r.variance,
+            f(&a["variance"]),
+            CLOSED,
+            &format!("{name} var"),
+        );
+        close(r.ci_low, f(&a["ci_low"]), CLOSED, &format!("{name} ci_low"));
+        close(
+            r.ci_high,
+            f(&a["ci_high"]),
+            CLOSED,
+            &format!("{name} ci_high"),
+        );
+    }
+    for t in d["tests"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        let r = st::delong_paired(&y, &fv(&t["a"]), &fv(&t["b"]), 0.95).unwrap();
+        close(r.auc_a, f(&t["auc_a"]), CLOSED, &format!("{name} auc_a"));
+        close(r.auc_b, f(&t["auc_b"]), CLOSED, &format!("{name} auc_b"));
+        close(r.z, f(&t["z"]), CLOSED, &format!("{name} z"));
+        close(r.p_value, f(&t["p_value"]), CLOSED, &format!("{name} p"));
+        close(r.ci_low, f(&t["ci_low"]), CLOSED, &format!("{name} ci_low"));
+        close(
+            r.ci_high,
+            f(&t["ci_high"]),
+            CLOSED,
+            &format!("{name} ci_high"),
+        );
+    }
 }
