@@ -755,21 +755,41 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
             Vec::new()
         };
         let missing: Vec<usize> = (0..n).filter(|i| !done.contains(i)).collect();
-        if let Some(prev) = previous.as_ref().and_then(|p| p.stages.get(&stage.name))
-            && let Some(job) = &prev.array
-        {
-            for &i in missing.iter().filter(|i| prev.tasks.contains(*i)) {
-                let state = job_state(&format!("{job}_{i}"))
-                    .map(|s| format!(", {s}"))
-                    .unwrap_or_default();
+        if let Some(prev) = previous.as_ref().and_then(|p| p.stages.get(&stage.name)) {
+            if let Some(job) = &prev.array {
+                for &i in missing.iter().filter(|i| prev.tasks.contains(*i)) {
+                    let state = job_state(&format!("{job}_{i}"))
+                        .map(|s| format!(", {s}"))
+                        .unwrap_or_default();
+                    runner.note(&format!(
+                        "[failed] {}: shard {i}/{n} did not finish (task {job}_{i}{state}); log {}",
+                        stage.name,
+                        ctx.task_log(stage, job, i).display()
+                    ));
+                }
+            }
+            // Every shard there but no merged table: the merge itself failed.
+            if missing.is_empty() {
+                let job = &prev.merge;
                 runner.note(&format!(
-                    "[failed] {}: shard {i}/{n} did not finish (task {job}_{i}{state}); log {}",
+                    "[failed] {}: merge job {job} did not finish; log {}",
                     stage.name,
-                    ctx.task_log(stage, job, i).display()
+                    ctx.logs
+                        .join(format!("merge-{}-{job}.out", stage.tag()))
+                        .display()
                 ));
             }
         }
         plan.push((stage, missing));
+    }
+    if plan.is_empty()
+        && let Some(job) = previous.as_ref().and_then(|p| p.report.as_ref())
+        && !out.join("index.html").exists()
+    {
+        runner.note(&format!(
+            "[failed] report job {job} did not finish; log {}",
+            ctx.logs.join(format!("report-{job}.out")).display()
+        ));
     }
     let report_path = ctx.slurm.join("report.sbatch");
     write_script(&report_path, &ctx.report_script())?;
