@@ -50,7 +50,7 @@ mkdir -p "$conf_dir" "$state/ctld" "$state/d" "$logs"
 cat > "$conf_dir/slurm.conf" <<CONF
 # Written by scripts/slurm-localhost.sh: a one-node test cluster.
 ClusterName=localhost
-SlurmctldHost=$node
+SlurmctldHost=$node(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -76,7 +76,7 @@ MinJobAge=3600
 SlurmdTimeout=300
 InactiveLimit=0
 KillWait=5
-NodeName=$node CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 
