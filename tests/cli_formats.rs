@@ -62,6 +62,26 @@ fn dicom_with_roi_and_nifti_extracts_like_png() {
     let table = std::fs::read_to_string(&out).unwrap();
     let rows: Vec<&str> = table.lines().skip(1).collect();
     assert_eq!(rows.len(), 3);
+    // Provenance: how each image reached 8-bit grey.
+    let grey: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("f.csv.grey.json")).unwrap())
+            .unwrap();
+    assert_eq!(grey["P1"]["format"], "8-bit grey");
+    assert_eq!(grey["P2"]["voi"]["kind"], "as_stored");
+    assert!(
+        grey["P2"]["transfer_syntax"]
+            .as_str()
+            .unwrap()
+            .contains("1.2.840.10008.1.2.5"),
+        "{grey}"
+    );
+    assert!(
+        grey["P3"]["transfer_syntax"]
+            .as_str()
+            .unwrap()
+            .contains("1.2.840.10008.1.2.1"),
+        "{grey}"
+    );
     let values = |r: &str| r.split_once(',').unwrap().1.to_string();
     assert_eq!(values(rows[0]), values(rows[1]));
     assert_eq!(values(rows[0]), values(rows[2]));

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use dlrn_cohort::GreyMapping;
 use rayon::prelude::*;
 
 use super::extract::{finish, plan, write_rows};
-use super::util::progress_bar;
+use super::util::{progress_bar, sidecar};
 
 /// The 544 handcrafted features (BUSAT, docs/handcrafted-features.md) of
 /// every image of a cohort folder, with the released tables' column names.
@@ -16,7 +17,9 @@ use super::util::progress_bar;
 /// ALN_status is carried into the output). Images are processed in parallel;
 /// the run resumes (rows already in --out are kept while their image and mask
 /// are unchanged, per `<out>.inputs.json`) and writes partial
-/// results every 64 images. Per-image failures (unreadable file, size
+/// results every 64 images. `<out>.grey.json` records, per row, how its image
+/// reached 8-bit grey (DICOM transfer syntax, rescale, VOI window or min–max,
+/// frame). Per-image failures (unreadable file, size
 /// mismatch, empty mask, several lesion regions) are reported together at
 /// the end and do not stop the others unless --strict.
 #[derive(Debug, clap::Args)]
@@ -56,13 +59,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut timings = Timings::default();
     timings.add_serial("plan (scan, SHA-256 of inputs, resume)", t_plan.elapsed());
     let mut rows = plan.done;
+    // How each row's image reached 8-bit grey (`<out>.grey.json`): resumed
+    // rows keep what was recorded for them.
+    let grey_path = sidecar(&args.out, "grey.json");
+    let mut grey: BTreeMap<String, serde_json::Value> = std::fs::read_to_string(&grey_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    grey.retain(|id, _| rows.contains_key(id));
     let mut failures = Vec::new();
     let t_all = Instant::now();
     if !plan.todo.is_empty() {
         let bar = progress_bar(plan.todo.len() as u64, "handcrafted");
         for chunk in plan.todo.chunks(64) {
             let t_par = Instant::now();
-            let results: Vec<(String, Result<Vec<f64>, String>, Timings)> = chunk
+            let results: Vec<(String, Result<(Vec<f64>, GreyMapping), String>, Timings)> = chunk
                 .par_iter()
                 .map(|case| {
                     let mut t = Timings::default();
@@ -75,7 +86,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             for (id, r, t) in results {
                 timings.merge(&t);
                 match r {
-                    Ok(values) => {
+                    Ok((values, mapping)) => {
+                        grey.insert(id.clone(), serde_json::to_value(mapping)?);
                         rows.insert(id, values);
                     }
                     Err(msg) => failures.push((id, msg)),
@@ -94,6 +106,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if std::env::var_os("DLRN_TIMINGS").is_some_and(|v| v != "0") {
         timings.print(plan.todo.len(), t_plan.elapsed(), t_all.elapsed());
     }
+    std::fs::write(&grey_path, serde_json::to_string_pretty(&grey)? + "\n")
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", grey_path.display()))?;
     finish(&args.out, &names, &rows, &failures, args.strict)?;
     if let Some(shard) = args.shard {
         let settings = serde_json::json!({
@@ -123,9 +137,11 @@ fn extract_one(
     mask: &Path,
     inputs: &super::inputs::InputArgs,
     t: &mut Timings,
-) -> Result<Vec<f64>, String> {
+) -> Result<(Vec<f64>, GreyMapping), String> {
     let t0 = Instant::now();
-    let (img, m) = inputs.load(image, mask).map_err(|e| e.to_string())?;
+    let (img, m, grey) = inputs
+        .load_recorded(image, mask)
+        .map_err(|e| e.to_string())?;
     t.add("decode image and mask", t0.elapsed());
     if (img.width, img.height) != (m.width, m.height) {
         return Err(format!(
@@ -142,7 +158,7 @@ fn extract_one(
         .map_err(|e| format!("{}: {e}", mask.display()))?;
     t.add("prepare (mask clean-up, ISF despeckle)", t0.elapsed());
     let f = dlrn_radiomics::extract_prepared_timed(&p, |name, d| t.add(name, d));
-    Ok(f.values)
+    Ok((f.values, grey))
 }
 
 /// Time per stage: `parallel` stages summed over the worker threads (CPU

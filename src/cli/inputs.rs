@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use dlrn_cohort::{CohortError, GreyImage, ImageOptions, Mask, MaskOptions, load_pair};
+use dlrn_cohort::{
+    CohortError, GreyImage, GreyMapping, ImageOptions, Mask, MaskOptions, load_pair,
+};
 
 /// Flags that say how to read images and masks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
@@ -49,10 +51,20 @@ impl InputArgs {
     /// Loads a case's image (8-bit grey) and its mask on the same grid,
     /// printing the loader's warnings (e.g. an unchosen frame) to stderr.
     pub fn load(&self, image: &Path, mask: &Path) -> Result<(GreyImage, Mask), CohortError> {
+        self.load_recorded(image, mask).map(|(i, m, _)| (i, m))
+    }
+
+    /// [`InputArgs::load`], also returning how the image reached 8-bit grey
+    /// (for the output's provenance).
+    pub fn load_recorded(
+        &self,
+        image: &Path,
+        mask: &Path,
+    ) -> Result<(GreyImage, Mask, GreyMapping), CohortError> {
         let (img, m) = load_pair(image, mask, &self.image_options(), &self.mask_options())?;
         for w in &img.warnings {
             eprintln!("warning: {w}");
         }
-        Ok((img.image, m))
+        Ok((img.image, m, img.mapping))
     }
 }
