@@ -287,6 +287,39 @@ fn predict_round_trip_self_contained_single_patient_and_bad_inputs() {
         "{rows:?}"
     );
 
+    // A category outside the coding: that patient is not scored (exit 2), the others are written.
+    let unknown = st.tmp.path().join("unknown");
+    copy_dir(&unseen, &unknown);
+    let path = unknown.join("clinical.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            if i == 1 {
+                cells[j] = "6";
+            }
+            cells.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&path, edited).unwrap();
+    let partial_out = st.tmp.path().join("unknown.csv");
+    let err = run(&args(&elsewhere, &unknown, &partial_out));
+    assert!(
+        err.contains("1 patient(s) could not be scored") && err.contains("\"6\""),
+        "{err}"
+    );
+    let rows = read_csv(&partial_out);
+    assert_eq!(rows.len(), clin.len(), "every patient has a row");
+    let bad_rows: Vec<_> = rows.iter().filter(|r| r["p_dlrn"].is_empty()).collect();
+    assert_eq!(bad_rows.len(), 1);
+    assert!(
+        bad_rows[0]["warnings"].contains("not scored"),
+        "{:?}",
+        bad_rows[0]
+    );
+
     // A patient without a mask: an error naming it; earlier features are kept.
     let no_mask = st.tmp.path().join("no_mask");
     copy_dir(&evc, &no_mask);
