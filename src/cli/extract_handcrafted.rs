@@ -73,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let bar = progress_bar(plan.todo.len() as u64, "handcrafted");
         for chunk in plan.todo.chunks(64) {
             let t_par = Instant::now();
-            let results: Vec<(String, Result<(Vec<f64>, GreyMapping), String>, Timings)> = chunk
+            let results: Vec<(String, RowResult, Timings)> = chunk
                 .par_iter()
                 .map(|case| {
                     let mut t = Timings::default();
@@ -132,12 +132,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One image's 544 values and how its grey levels were obtained, or why not.
+type RowResult = Result<(Vec<f64>, GreyMapping), String>;
+
 fn extract_one(
     image: &Path,
     mask: &Path,
     inputs: &super::inputs::InputArgs,
     t: &mut Timings,
-) -> Result<(Vec<f64>, GreyMapping), String> {
+) -> RowResult {
     let t0 = Instant::now();
     let (img, m, grey) = inputs
         .load_recorded(image, mask)
