@@ -195,7 +195,7 @@ struct Crosstab {
     n: usize,
 }
 
-fn crosstab(a: &[i64], b: &[i64]) -> Result<Crosstab> {
+fn crosstab(a: &[i64], b: &[i64], given: Option<&[i64]>) -> Result<Crosstab> {
     check::same_len("rater A", a.len(), "rater B", b.len())?;
     if a.len() < 2 {
         return Err(StatsError::TooFew {
@@ -204,9 +204,29 @@ fn crosstab(a: &[i64], b: &[i64]) -> Result<Crosstab> {
             found: a.len(),
         });
     }
-    let mut levels: Vec<i64> = a.iter().chain(b).copied().collect();
+    let mut levels: Vec<i64> = match given {
+        Some(l) => l.to_vec(),
+        None => a.iter().chain(b).copied().collect(),
+    };
     levels.sort_unstable();
     levels.dedup();
+    if let Some(l) = given {
+        let expected = l
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join("|");
+        for (name, v) in [("rater A", a), ("rater B", b)] {
+            if let Some(i) = v.iter().position(|x| levels.binary_search(x).is_err()) {
+                return Err(StatsError::BadLevel {
+                    column: name.into(),
+                    row: i + 1,
+                    found: v[i].to_string(),
+                    expected,
+                });
+            }
+        }
+    }
     let k = levels.len();
     let idx = |v: i64| levels.binary_search(&v).unwrap_or(0);
     let tot = a.len() as f64;
@@ -311,7 +331,7 @@ fn core(t: &Crosstab, weights: KappaWeights) -> Core {
 /// "not estimable" outcome).
 pub fn cohen_kappa(a: &[i64], b: &[i64], level: f64) -> Result<Kappa> {
     check::level(level)?;
-    let t = crosstab(a, b)?;
+    let t = crosstab(a, b, None)?;
     if t.levels.len() < 2 {
         return Err(StatsError::BadShape {
             what: "kappa".into(),
@@ -353,14 +373,44 @@ pub fn kappa_agreement(
     weights: KappaWeights,
     level: f64,
 ) -> Result<KappaOutcome> {
+    kappa_outcome(a, b, None, weights, level)
+}
+
+/// [`kappa_agreement`] over a fixed, sorted set of levels (e.g. BI-RADS
+/// 1..=4 even where a subset lacks one), = `psych::cohen.kappa(cbind(a, b),
+/// levels = levels)`: the weights use k = the number of levels given. A
+/// rating outside `levels` is an error naming the rater and row.
+pub fn kappa_agreement_levels(
+    a: &[i64],
+    b: &[i64],
+    levels: &[i64],
+    weights: KappaWeights,
+    level: f64,
+) -> Result<KappaOutcome> {
+    kappa_outcome(a, b, Some(levels), weights, level)
+}
+
+fn kappa_outcome(
+    a: &[i64],
+    b: &[i64],
+    given: Option<&[i64]>,
+    weights: KappaWeights,
+    level: f64,
+) -> Result<KappaOutcome> {
     check::level(level)?;
-    let t = crosstab(a, b)?;
-    if t.levels.len() < 2 {
+    let t = crosstab(a, b, given)?;
+    let used: Vec<i64> = {
+        let mut u: Vec<i64> = a.iter().chain(b).copied().collect();
+        u.sort_unstable();
+        u.dedup();
+        u
+    };
+    if used.len() < 2 || t.levels.len() < 2 {
         return Ok(KappaOutcome::NotEstimable {
             n: t.n,
             reason: format!(
                 "both raters gave all {} rows the same category ({}), so chance agreement is 1 and kappa is 0/0",
-                t.n, t.levels[0]
+                t.n, used[0]
             ),
         });
     }
@@ -443,6 +493,30 @@ mod tests {
         // With two levels every weighting is the identity.
         let l = kappa_agreement(&a, &b, KappaWeights::Linear, 0.95).unwrap();
         assert!((l.estimate().unwrap().kappa - 0.6).abs() < 1e-15);
+    }
+
+    #[test]
+    fn fixed_levels() {
+        let a = [2, 2, 3, 3, 4, 4, 2, 3];
+        let b = [2, 3, 3, 3, 4, 3, 2, 4];
+        // With levels as observed the two calls agree.
+        let x = kappa_agreement(&a, &b, KappaWeights::Linear, 0.95).unwrap();
+        let y = kappa_agreement_levels(&a, &b, &[2, 3, 4], KappaWeights::Linear, 0.95).unwrap();
+        assert_eq!(x.estimate().unwrap().kappa, y.estimate().unwrap().kappa);
+        // An unused level changes the linear weights (k − 1 = 3, not 2).
+        let z = kappa_agreement_levels(&a, &b, &[1, 2, 3, 4], KappaWeights::Linear, 0.95).unwrap();
+        assert_ne!(x.estimate().unwrap().kappa, z.estimate().unwrap().kappa);
+        let e = kappa_agreement_levels(&a, &b, &[1, 2, 3], KappaWeights::Linear, 0.95)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rater A") && e.contains("row 5") && e.contains("\"4\""),
+            "{e}"
+        );
+        let c = [4, 4, 4];
+        let n =
+            kappa_agreement_levels(&c, &c, &[1, 2, 3, 4], KappaWeights::Quadratic, 0.95).unwrap();
+        assert!(matches!(n, KappaOutcome::NotEstimable { .. }));
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub use icc::{IccForm, IccRow, IccTable, icc};
 pub use improve::{CategoricalNri, Estimate, ImproveProb, improve_prob, nri_categorical};
 pub use kappa::{
     Kappa, KappaEstimate, KappaOutcome, KappaWeights, LandisKoch, cohen_kappa, kappa_agreement,
-    landis_koch,
+    kappa_agreement_levels, landis_koch,
 };
 pub use logistic::{Coefficient, LogisticFit, ScreenRow, logistic_fit, univariate_screen};
 pub use roc::{

@@ -77,7 +77,7 @@ fn kappa_weightings_match_psych_and_statsmodels() {
     let d = fixture("kappa.json");
     let z = fixture("kappa_z.json");
     let cases = d["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 4);
+    assert_eq!(cases.len(), 5);
     for (case, zc) in cases.iter().zip(z["cases"].as_array().unwrap()) {
         let name = case["name"].as_str().unwrap();
         assert_eq!(zc["name"].as_str(), Some(name));
@@ -87,7 +87,10 @@ fn kappa_weightings_match_psych_and_statsmodels() {
             ("linear", st::KappaWeights::Linear),
             ("quadratic", st::KappaWeights::Quadratic),
         ] {
-            let out = st::kappa_agreement(&a, &b, w, 0.95).unwrap();
+            let out = match case.get("levels").filter(|l| l.is_array()) {
+                Some(l) => st::kappa_agreement_levels(&a, &b, &iv(l), w, 0.95).unwrap(),
+                None => st::kappa_agreement(&a, &b, w, 0.95).unwrap(),
+            };
             let e = out.estimate().expect("estimable");
             let r = &case[key];
             let what = format!("{name} {key}");
@@ -114,6 +117,9 @@ fn kappa_weightings_match_psych_and_statsmodels() {
                 st::landis_koch(f(&r["kappa"])),
                 "{what} label"
             );
+        }
+        if case.get("levels").is_some_and(|l| l.is_array()) {
+            continue;
         }
         // The legacy struct agrees with the per-weighting estimates.
         let k = st::cohen_kappa(&a, &b, 0.95).unwrap();

@@ -6,11 +6,11 @@
 # Data: seeded (set.seed(20241130)) ratings of two raters: binary ALN calls
 # (150 patients), BI-RADS steps 1-4 (120 patients; rater 2 shifts some by one
 # step), 1-5 ratings (80), and a small 3-level table with an unused level by
-# one rater (12).
+# one rater (12), and 40 BI-RADS pairs without 4A rated over all four levels.
 # Calls: psych::cohen.kappa(cbind(a, b)) (unweighted row, and the default
 # quadratic weights 1 - (i - j)^2/(k - 1)^2) and
 # psych::cohen.kappa(cbind(a, b), w = 1 - abs(outer(1:k, 1:k, "-"))/(k - 1))
-# (linear weights); alpha = 0.05. irr (kappa2) is not packaged for Debian
+# (linear weights); alpha = 0.05; the last case adds levels = 1:4. irr (kappa2) is not packaged for Debian
 # bookworm, so its z and p come from statsmodels (make_kappa_z.py), which
 # codes the same null variance (Fleiss, Cohen & Everitt 1969).
 source(file.path(dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))), "common.R"))
@@ -28,12 +28,12 @@ five_b <- ifelse(runif(80) < 0.6, five_a, pmin(5, pmax(1, five_a + sample(c(-1, 
 small_a <- c(1, 1, 2, 2, 2, 3, 3, 3, 1, 2, 3, 3)
 small_b <- c(1, 2, 2, 2, 3, 3, 3, 2, 1, 2, 3, 2)
 
-entry <- function(name, a, b) {
-  k <- length(sort(unique(c(a, b))))
-  q <- suppressWarnings(cohen.kappa(cbind(a, b)))
+entry <- function(name, a, b, levels = NULL) {
+  k <- if (is.null(levels)) length(sort(unique(c(a, b)))) else length(levels)
+  q <- suppressWarnings(cohen.kappa(cbind(a, b), levels = levels))
   wl <- 1 - abs(outer(1:k, 1:k, "-")) / (k - 1)
-  l <- suppressWarnings(cohen.kappa(cbind(a, b), w = wl))
-  list(name = name, a = a, b = b,
+  l <- suppressWarnings(cohen.kappa(cbind(a, b), w = wl, levels = levels))
+  list(name = name, a = a, b = b, levels = levels,
        unweighted = list(kappa = q$kappa, var = q$var.kappa, ci_low = q$confid[1, 1], ci_high = q$confid[1, 3]),
        quadratic = list(kappa = q$weighted.kappa, var = q$var.weighted, ci_low = q$confid[2, 1], ci_high = q$confid[2, 3]),
        linear = list(kappa = l$weighted.kappa, var = l$var.weighted, ci_low = l$confid[2, 1], ci_high = l$confid[2, 3]))
@@ -42,4 +42,5 @@ entry <- function(name, a, b) {
 write_fixture(list(
   versions = versions(c("psych", "jsonlite")), seed = 20241130,
   cases = list(entry("aln_calls_150", calls_a, calls_b), entry("birads_120", bi_a, bi_b),
-               entry("five_level_80", five_a, five_b), entry("small_3_level_12", small_a, small_b))), "kappa.json")
+               entry("five_level_80", five_a, five_b), entry("small_3_level_12", small_a, small_b),
+               entry("birads_no_4A_levels_1_4", bi_a[bi_a > 1 & bi_b > 1][1:40], bi_b[bi_a > 1 & bi_b > 1][1:40], levels = 1:4))), "kappa.json")

@@ -28,7 +28,7 @@ out = {
 }
 for case in src["cases"]:
     a, b = case["a"], case["b"]
-    levels = sorted(set(a) | set(b))
+    levels = case.get("levels") or sorted(set(a) | set(b))
     idx = {v: i for i, v in enumerate(levels)}
     table = np.zeros((len(levels), len(levels)))
     for u, v in zip(a, b):
