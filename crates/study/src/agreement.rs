@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use dlrn_cohort::{Read, Readers};
 use dlrn_stats::{
     AucCi, DelongTest, Diagnostics, KappaOutcome, KappaWeights, auc_delong, delong_paired,
-    diagnostic_metrics, kappa_agreement,
+    diagnostic_metrics, kappa_agreement_levels,
 };
 use serde::Serialize;
 
@@ -41,6 +41,15 @@ impl ReadItem {
             ReadItem::AlnCall => "ALN call",
             ReadItem::Birads => "BI-RADS",
             ReadItem::UsAln => "US-ALN",
+        }
+    }
+
+    /// The item's codes: 0/1, or BI-RADS 1..=4 (4A … 5), so weights never
+    /// depend on which categories a pair of readers happened to use.
+    pub fn levels(self) -> &'static [i64] {
+        match self {
+            ReadItem::Birads => &[1, 2, 3, 4],
+            _ => &[0, 1],
         }
     }
 
@@ -238,14 +247,16 @@ fn pair_row(
             reason: format!("{} patient(s) read by both", xa.len()),
         }
     } else {
-        kappa_agreement(&xa, &xb, weights, level).map_err(|source| StudyError::Stats {
-            context: format!(
-                "{} kappa, {a} read {} vs {b} read {}",
-                item.label(),
-                reads.0,
-                reads.1
-            ),
-            source,
+        kappa_agreement_levels(&xa, &xb, item.levels(), weights, level).map_err(|source| {
+            StudyError::Stats {
+                context: format!(
+                    "{} kappa, {a} read {} vs {b} read {}",
+                    item.label(),
+                    reads.0,
+                    reads.1
+                ),
+                source,
+            }
         })?
     };
     Ok(KappaRow {
@@ -260,8 +271,8 @@ fn pair_row(
 
 /// Inter-observer kappas (every pair of readers, first reads) and
 /// intra-observer kappas (each reader's read 1 vs read 2), for each item and
-/// weighting (`kappa_agreement`: psych's estimate and CI at `level`, irr's
-/// z and p, Landis–Koch label). A single reader gives an empty inter table
+/// weighting (`kappa_agreement_levels` over [`ReadItem::levels`]: psych's
+/// estimate and CI at `level`, irr's z and p, Landis–Koch label). A single reader gives an empty inter table
 /// with a note; constant ratings give a "not estimable" row, never NaN.
 pub fn agreement_tables(readers: &Readers, level: f64) -> Result<AgreementTables> {
     let mut t = AgreementTables {
