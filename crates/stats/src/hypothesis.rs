@@ -257,7 +257,7 @@ fn ln_choose(n: f64, k: f64) -> f64 {
 /// Fisher's exact test of a 2 × 2 table `[[a, b], [c, d]]`, = `fisher.test(x)$p.value`:
 /// hypergeometric probabilities of every table with the same margins, summing
 /// those no more likely than the observed (R's relative tolerance 1e-7).
-/// Only 2 × 2 (R's network algorithm for r × c is not reproduced).
+/// Larger tables: [`crate::fisher_exact_rxc`].
 pub fn fisher_exact(table: [[u64; 2]; 2]) -> Result<FisherExact> {
     let [[a, b], [c, d]] = table;
     let m = (a + c) as f64; // first column
