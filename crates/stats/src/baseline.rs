@@ -7,8 +7,9 @@
 //!   has p > 0.05 the means are compared (two groups: Welch's t-test,
 //!   `t.test(x, y)`; more: Welch's one-way ANOVA, `oneway.test(var.equal =
 //!   FALSE)`), otherwise the distributions (two groups: Mann–Whitney,
-//!   `wilcox.test(x, y)`; more: Kruskal–Wallis, `kruskal.test`). A group of
-//!   fewer than 3 values cannot be checked and counts as not normal.
+//!   `wilcox.test(x, y)`; more: Kruskal–Wallis, `kruskal.test`). A group
+//!   Shapiro–Wilk cannot check (fewer than 3 or more than 5000 values, or all
+//!   equal) counts as not normal.
 //! - categorical: levels absent from every group are dropped; Pearson's χ²
 //!   (`chisq.test(x)`, Yates' correction for 2 × 2 as R's default) unless an
 //!   expected count is below 5, then Fisher's exact test (`fisher.test(x)`,
