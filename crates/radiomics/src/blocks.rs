@@ -10,7 +10,8 @@
 pub fn label8(width: usize, height: usize, mask: &[bool]) -> (Vec<u32>, Vec<usize>) {
     let mut labels = vec![0u32; width * height];
     let mut sizes = Vec::new();
-    let mut stack = Vec::new();
+    // The fill keeps (row, column) pairs: no division per visited pixel.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     for c in 0..width {
         for r in 0..height {
             let i = r * width + c;
@@ -19,17 +20,18 @@ pub fn label8(width: usize, height: usize, mask: &[bool]) -> (Vec<u32>, Vec<usiz
             }
             let id = sizes.len() as u32 + 1;
             labels[i] = id;
-            stack.push(i);
+            stack.push((r, c));
             let mut n = 0usize;
-            while let Some(j) = stack.pop() {
+            while let Some((jr, jc)) = stack.pop() {
                 n += 1;
-                let (jr, jc) = (j / width, j % width);
+                let (c_lo, c_hi) = (jc.saturating_sub(1), (jc + 1).min(width - 1));
                 for rr in jr.saturating_sub(1)..=(jr + 1).min(height - 1) {
-                    for cc in jc.saturating_sub(1)..=(jc + 1).min(width - 1) {
-                        let k = rr * width + cc;
+                    let row = rr * width;
+                    for cc in c_lo..=c_hi {
+                        let k = row + cc;
                         if mask[k] && labels[k] == 0 {
                             labels[k] = id;
-                            stack.push(k);
+                            stack.push((rr, cc));
                         }
                     }
                 }
