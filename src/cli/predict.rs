@@ -325,6 +325,17 @@ pub(crate) fn score_cohort(
                 here.crop
             );
         }
+        let chosen = backend
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        if chosen != bundle.cnn.backend {
+            eprintln!(
+                "note: the model's deep features were computed on the {} backend, this run uses {chosen}: \
+                 features (and probabilities) agree to the backends' precision, not bit for bit",
+                bundle.cnn.backend
+            );
+        }
         let seed = match bundle.cnn.weights {
             CnnWeights::Random { seed } => seed,
             CnnWeights::File { .. } => 0,
@@ -342,11 +353,7 @@ pub(crate) fn score_cohort(
             "--batch".into(),
             batch.to_string().into(),
             "--backend".into(),
-            backend
-                .to_possible_value()
-                .map(|v| v.get_name().to_string())
-                .unwrap_or_else(|| "flex".into())
-                .into(),
+            chosen.into(),
         ];
         if let Some(w) = &bundle.cnn_weights_path {
             stage.extend(["--weights".into(), w.into()]);

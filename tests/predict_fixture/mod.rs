@@ -359,6 +359,7 @@ pub fn study() -> Study {
         },
         cnn: Cnn {
             architecture: "resnet50".into(),
+            backend: "flex".into(),
             weights: CnnWeights::Random { seed: CNN_SEED },
             preprocessing: Preprocessing {
                 resize: 256,

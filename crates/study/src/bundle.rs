@@ -174,6 +174,10 @@ pub struct Provenance {
 pub struct Cnn {
     /// Architecture (`resnet50`, torchvision topology).
     pub architecture: String,
+    /// The Burn backend the study's features were computed on (`flex`, `cuda`, …):
+    /// another backend gives features that differ in the last bits (CUDA's TF32
+    /// matmuls by about 2e-3 of a feature's range).
+    pub backend: String,
     /// The weights actually used.
     pub weights: CnnWeights,
     /// Preprocessing of the lesion crop.
@@ -1025,11 +1029,12 @@ impl ClinicalVariable {
 impl Cnn {
     /// ResNet50 with the given weights file (carried in the bundle as
     /// `cnn/weights.<ext>`; format from the extension) or, without one, the
-    /// seeded random initialisation; `resize`/`crop` are dlrn-deep's
+    /// seeded random initialisation, run on `backend`; `resize`/`crop` are dlrn-deep's
     /// `PreprocessConfig`. Returns the description and the file to copy.
     pub fn resnet50(
         weights: Option<&Path>,
         seed: u64,
+        backend: &str,
         resize: usize,
         crop: usize,
     ) -> Result<(Cnn, Option<PathBuf>)> {
@@ -1061,6 +1066,7 @@ impl Cnn {
         Ok((
             Cnn {
                 architecture: "resnet50".into(),
+                backend: backend.into(),
                 weights: weights_info,
                 preprocessing: Preprocessing {
                     resize,

@@ -232,6 +232,7 @@ fn bundle() -> (Bundle, Data) {
         },
         cnn: Cnn {
             architecture: "resnet50".into(),
+            backend: "flex".into(),
             weights: CnnWeights::Random { seed: 7 },
             preprocessing: Preprocessing {
                 resize: 256,

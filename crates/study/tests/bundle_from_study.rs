@@ -170,7 +170,7 @@ fn a_bundle_of_the_study_stages_reproduces_the_fit() {
             kept: true,
         }],
     };
-    let (cnn, weights) = Cnn::resnet50(None, 5, 256, 224).unwrap();
+    let (cnn, weights) = Cnn::resnet50(None, 5, "flex", 256, 224).unwrap();
     let provenance = Provenance {
         dlrn_version: "0.1.0".into(),
         config_sha256: "00".repeat(32),
