@@ -32,6 +32,10 @@ pub const FISHER_MAX_EXPANSIONS: usize = 2_000_000;
 /// [`fisher_exact_rxc`] gives up (bounds its memory to a few hundred MB).
 pub const FISHER_MAX_ENTRIES: usize = 4_000_000;
 
+/// Largest table total [`fisher_exact_rxc`] takes (its log-factorial table
+/// has one entry per patient).
+pub const FISHER_MAX_TOTAL: u64 = 10_000_000;
+
 /// Relative tolerance R applies when comparing table probabilities (`1 + 1e-7`).
 const RELATIVE_TOLERANCE: f64 = 1e-7;
 
@@ -193,6 +197,15 @@ pub fn fisher_exact_rxc(table: &[Vec<u64>]) -> Result<FisherExact> {
         return Err(StatsError::BadShape {
             what: "Fisher's exact test".into(),
             detail: format!("needs a rectangular table of counts, found {r} rows"),
+        });
+    }
+    let grand: u128 = table.iter().flatten().map(|&v| u128::from(v)).sum();
+    if grand > u128::from(FISHER_MAX_TOTAL) {
+        return Err(StatsError::BadShape {
+            what: "Fisher's exact test".into(),
+            detail: format!(
+                "the {r} × {c} table has n = {grand} (more than {FISHER_MAX_TOTAL}); use the χ² test"
+            ),
         });
     }
     let row_tot: Vec<u64> = table.iter().map(|row| row.iter().sum()).collect();
@@ -430,5 +443,7 @@ mod tests {
         );
         assert!(fisher_exact_rxc(&[vec![0, 0], vec![0, 0]]).is_err());
         assert!(fisher_exact_rxc(&[vec![1, 2], vec![3]]).is_err());
+        let huge = fisher_exact_rxc(&[vec![u64::MAX, u64::MAX, 1], vec![1, 1, 1]]);
+        assert!(huge.unwrap_err().to_string().contains("more than 10000000"));
     }
 }

@@ -61,7 +61,7 @@ pub use coding::{BIRADS_LEVELS, Dummy, GRADE_LEVELS, dummy_code, ordinal_code};
 pub use decision::{DecisionCurve, DecisionPoint, decision_curve, default_thresholds};
 pub use diagnostic::{Confusion, Diagnostics, YoudenCut, confusion, diagnostic_metrics, youden};
 pub use error::{Result, StatsError};
-pub use fisher::{FISHER_MAX_ENTRIES, FISHER_MAX_EXPANSIONS, fisher_exact_rxc};
+pub use fisher::{FISHER_MAX_ENTRIES, FISHER_MAX_EXPANSIONS, FISHER_MAX_TOTAL, fisher_exact_rxc};
 pub use hypothesis::{
     ChiSquare, FisherExact, MannWhitney, TTest, chi_square, fisher_exact, mann_whitney, t_test,
 };
