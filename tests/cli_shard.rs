@@ -119,10 +119,13 @@ fn sharded_handcrafted_merges_to_the_unsharded_bytes_and_bad_sets_are_refused() 
         &["--cohort", cohort.to_str().unwrap()],
     ));
     assert_eq!(bytes(&merged), bytes(&full));
-    assert_eq!(
-        bytes(&sidecar(&merged, "inputs.json")),
-        bytes(&sidecar(&full, "inputs.json"))
-    );
+    for suffix in ["inputs.json", "grey.json"] {
+        assert_eq!(
+            bytes(&sidecar(&merged, suffix)),
+            bytes(&sidecar(&full, suffix)),
+            "{suffix}"
+        );
+    }
     // Parquet out of CSV shards: the same table as an unsharded Parquet extraction.
     let full_pq = tmp.path().join("full.parquet");
     ok(extract("handcrafted", &cohort, &full_pq, &["--strict"]));

@@ -168,7 +168,8 @@ pub fn read_manifest(shard: &Path) -> anyhow::Result<Option<ShardManifest>> {
 /// order), each with its `<shard>.shard.json` and `<shard>.inputs.json`; shards
 /// of different N, kind, settings (masks, version, weights, backend) or cohort
 /// (its sorted ids) are refused, naming the shard file. The table, its
-/// `<out>.inputs.json` and, for deep features, `<out>.meta.json` are
+/// per-row sidecars (`<out>.inputs.json`, `<out>.grey.json`, joined by id)
+/// and, for deep features, `<out>.meta.json` are
 /// byte-identical to an unsharded extraction's. With --cohort, each shard's
 /// recorded image and mask SHA-256 are checked against the files now there.
 #[derive(Debug, clap::Args)]
@@ -193,6 +194,48 @@ struct Part {
     ids: Vec<String>,
     rows: Vec<Vec<f64>>,
     inputs: BTreeMap<String, String>,
+    /// Per-row sidecars (`<shard>.<suffix>`, id → value) by suffix, inputs.json included.
+    rows_json: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+}
+
+/// Sidecars that are not per-row maps: the shard's own manifest, the deep
+/// provenance (merged on its own) and deep's resume state.
+const NOT_PER_ROW: [&str; 4] = ["shard.json", "meta.json", "partial.json", "partial"];
+
+/// The per-row JSON sidecars of a shard file (`<shard>.inputs.json`,
+/// `<shard>.grey.json`, …), read as id → value maps, by suffix.
+fn row_sidecars(
+    shard: &Path,
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, serde_json::Value>>> {
+    let name = shard
+        .file_name()
+        .with_context(|| format!("{}: not a file name", shard.display()))?
+        .to_string_lossy()
+        .to_string();
+    let dir = match shard.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+        let file = entry?.file_name().to_string_lossy().to_string();
+        let Some(suffix) = file
+            .strip_prefix(name.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+        else {
+            continue;
+        };
+        if !suffix.ends_with(".json") || NOT_PER_ROW.contains(&suffix) {
+            continue;
+        }
+        let path = sidecar(shard, suffix);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let map: BTreeMap<String, serde_json::Value> = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a per-row (id → value) map", path.display()))?;
+        out.insert(suffix.to_string(), map);
+    }
+    Ok(out)
 }
 
 fn read_part(path: &Path) -> anyhow::Result<Part> {
@@ -255,6 +298,7 @@ fn read_part(path: &Path) -> anyhow::Result<Part> {
             path.display()
         );
     }
+    let rows_json = row_sidecars(path)?;
     Ok(Part {
         path: path.to_path_buf(),
         manifest,
@@ -263,6 +307,7 @@ fn read_part(path: &Path) -> anyhow::Result<Part> {
         ids,
         rows,
         inputs,
+        rows_json,
     })
 }
 
@@ -320,6 +365,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 first.path.display()
             );
         }
+        if p.rows_json.keys().ne(first.rows_json.keys()) {
+            let names = |q: &Part| q.rows_json.keys().cloned().collect::<Vec<_>>().join(", ");
+            bail!(
+                "{}: its per-row sidecars ({}) are not {}'s ({})",
+                p.path.display(),
+                names(p),
+                first.path.display(),
+                names(first)
+            );
+        }
         if let Some(other) = by_index.insert(p.manifest.shard.index, p) {
             bail!(
                 "shard {} given twice: {} and {}",
@@ -347,7 +402,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // The shards' ids must make the cohort exactly: same count, same hash.
     let mut rows: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut labels: HashMap<String, Option<u8>> = HashMap::new();
-    let mut inputs: BTreeMap<String, String> = BTreeMap::new();
+    let mut rows_json: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
     for p in by_index.values() {
         for (i, id) in p.ids.iter().enumerate() {
             if rows.insert(id.clone(), p.rows[i].clone()).is_some() {
@@ -357,7 +412,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 labels.insert(id.clone(), l[i]);
             }
         }
-        inputs.extend(p.inputs.clone());
+        for (suffix, map) in &p.rows_json {
+            let joined = rows_json.entry(suffix.clone()).or_default();
+            for (id, v) in map {
+                if joined.insert(id.clone(), v.clone()).is_some() {
+                    bail!(
+                        "{}: id {id:?} is also in another shard's {suffix}",
+                        sidecar(&p.path, suffix).display()
+                    );
+                }
+            }
+        }
     }
     let cohort_ids = ids_sha256(rows.keys().map(String::as_str));
     if rows.len() != first.manifest.cohort_cases || cohort_ids != first.manifest.cohort_ids_sha256 {
@@ -377,9 +442,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         first.labels.as_ref().map(|_| &labels),
         &rows,
     )?;
-    let inputs_path = sidecar(&args.out, "inputs.json");
-    std::fs::write(&inputs_path, serde_json::to_string_pretty(&inputs)? + "\n")
-        .with_context(|| format!("writing {}", inputs_path.display()))?;
+    for (suffix, map) in &rows_json {
+        let path = sidecar(&args.out, suffix);
+        std::fs::write(&path, serde_json::to_string_pretty(map)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if first.manifest.kind == "deep" {
         let shard_meta = sidecar(&first.path, "meta.json");
         let text = std::fs::read_to_string(&shard_meta)

@@ -375,6 +375,8 @@ fn assert_same_as_baseline(b: &Baseline) {
 fn sharded_study_on_slurm_equals_the_single_machine_run() {
     let _cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
     let b = baseline();
+    // A failed earlier test may have left its run behind.
+    let _ = std::fs::remove_dir_all(&b.out);
     let log = xtask(&b.config, &b.out, &["--slurm"]);
     assert!(log.contains("squeue -j "), "{log}");
     let j = jobs(&b.out);
@@ -400,6 +402,8 @@ fn sharded_study_on_slurm_equals_the_single_machine_run() {
 fn a_cancelled_shard_is_named_and_rerun_alone() {
     let _cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
     let b = baseline();
+    // A failed earlier test may have left its run behind.
+    let _ = std::fs::remove_dir_all(&b.out);
     let node = String::from_utf8(
         Command::new("sinfo")
             .args(["-h", "-o", "%n"])
