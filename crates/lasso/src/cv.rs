@@ -84,6 +84,14 @@ pub enum Folds {
 impl Folds {
     /// The 1-based fold id of each of `n` rows.
     pub fn assign(&self, n: usize) -> Result<Vec<usize>, LassoError> {
+        if let Folds::Seeded { k, .. } | Folds::R { k, .. } = self
+            && n < *k
+        {
+            // Otherwise the run would silently fall back to n folds (leave-one-out).
+            return Err(LassoError::Folds {
+                message: format!("{k} folds asked but only {n} rows: every fold needs a row"),
+            });
+        }
         let ids = match self {
             Folds::Ids(ids) => {
                 if ids.len() != n {
@@ -342,19 +350,30 @@ fn fold_loss(measure: Measure, y: &[u8], p: &[f64]) -> f64 {
                 .sum::<f64>()
                 / n
         }
-        Measure::Auc => auc(y, p),
+        // One fold's labels and predictions have equal length by construction;
+        // a mismatch would read as a missing fold value (NaN), never a panic.
+        Measure::Auc => auc(y, p).unwrap_or(f64::NAN),
     }
 }
 
 /// Mann-Whitney AUC: the fraction of (positive, negative) pairs ranked
-/// correctly, ties counting 1/2; NaN when a class is absent.
-pub fn auc(y: &[u8], score: &[f64]) -> f64 {
+/// correctly, ties counting 1/2; NaN when a class is absent. Labels and
+/// scores must pair one to one ([`LassoError::Length`] otherwise).
+pub fn auc(y: &[u8], score: &[f64]) -> Result<f64, LassoError> {
+    if score.len() != y.len() {
+        return Err(LassoError::Length {
+            what: "scores",
+            found: score.len(),
+            expected: y.len(),
+            per: "label",
+        });
+    }
     let mut idx: Vec<usize> = (0..y.len()).collect();
     idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
     let n1 = y.iter().filter(|&&v| v == 1).count() as f64;
     let n0 = y.len() as f64 - n1;
     if n1 == 0.0 || n0 == 0.0 {
-        return f64::NAN;
+        return Ok(f64::NAN);
     }
     // Sum of mid-ranks of the positives.
     let mut rank_sum = 0.0;
@@ -372,7 +391,7 @@ pub fn auc(y: &[u8], score: &[f64]) -> f64 {
         }
         i = j + 1;
     }
-    (rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
+    Ok((rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0))
 }
 
 #[cfg(test)]
@@ -382,10 +401,19 @@ mod tests {
     #[test]
     fn auc_hand_values() {
         // Pairs (pos, neg): (0.8,0.1) ok, (0.8,0.4) ok, (0.35,0.1) ok, (0.35,0.4) wrong -> 3/4.
-        assert_eq!(auc(&[0, 0, 1, 1], &[0.1, 0.4, 0.35, 0.8]), 0.75);
+        assert_eq!(auc(&[0, 0, 1, 1], &[0.1, 0.4, 0.35, 0.8]).unwrap(), 0.75);
         // All tied: 1/2.
-        assert_eq!(auc(&[0, 1, 0, 1], &[0.3; 4]), 0.5);
-        assert!(auc(&[1, 1], &[0.1, 0.2]).is_nan());
+        assert_eq!(auc(&[0, 1, 0, 1], &[0.3; 4]).unwrap(), 0.5);
+        assert!(auc(&[1, 1], &[0.1, 0.2]).unwrap().is_nan());
+    }
+
+    #[test]
+    fn auc_refuses_scores_that_do_not_pair_with_labels() {
+        // Fewer scores than labels used to index past the end (panic); more
+        // used to be silently ignored.
+        let e = auc(&[0, 1, 0, 1], &[0.1, 0.2]).unwrap_err().to_string();
+        assert_eq!(e, "scores has 2 entries, expected 4 (one per label)");
+        assert!(auc(&[0, 1], &[0.1, 0.2, 0.3]).is_err());
     }
 
     #[test]
@@ -410,5 +438,13 @@ mod tests {
             assert!(c == 19 || c == 20, "fold {f}: {c}");
         }
         assert!(Folds::Ids(vec![1, 2, 1, 2]).assign(4).is_err());
+        // Fewer rows than folds used to run leave-one-out CV under the asked K.
+        let e = Folds::Seeded { k: 10, seed: 1 }.assign(6).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "fold ids: 10 folds asked but only 6 rows: every fold needs a row"
+        );
+        assert!(Folds::R { k: 10, seed: 1 }.assign(6).is_err());
+        assert_eq!(Folds::Seeded { k: 3, seed: 1 }.assign(3).unwrap().len(), 3);
     }
 }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CvResult, Measure};
+use crate::{CvResult, LassoError, Measure};
 
 /// Which cross-validated lambda a model uses (`s = "lambda.min"` or `"lambda.1se"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,15 +129,31 @@ impl SignatureModel {
     }
 
     /// The linear predictor (signature score) of one row given its values
-    /// for `features`, in the same order.
+    /// for `features`, in the same order; NaN when `values` does not hold
+    /// exactly one value per feature (never a sum over a truncated row).
+    /// Prefer [`SignatureModel::try_score`], which says what is wrong.
     pub fn score(&self, values: &[f64]) -> f64 {
-        self.intercept
+        self.try_score(values).unwrap_or(f64::NAN)
+    }
+
+    /// The linear predictor of one row, or [`LassoError::Length`] when
+    /// `values` does not hold exactly one value per selected feature.
+    pub fn try_score(&self, values: &[f64]) -> Result<f64, LassoError> {
+        if values.len() != self.features.len() {
+            return Err(LassoError::Length {
+                what: "feature values",
+                found: values.len(),
+                expected: self.features.len(),
+                per: "selected feature",
+            });
+        }
+        Ok(self.intercept
             + self
                 .features
                 .iter()
                 .zip(values)
                 .map(|(f, v)| f.coefficient * v)
-                .sum::<f64>()
+                .sum::<f64>())
     }
 }
 
@@ -182,6 +198,14 @@ mod tests {
         };
         // -0.5 + 2 * 1.5 - 1 * 4 = -1.5
         assert_eq!(model.score(&[1.5, 4.0]), -1.5);
+        assert_eq!(model.try_score(&[1.5, 4.0]).unwrap(), -1.5);
+        // A short row used to be zipped away: -0.5 + 2 * 1.5 = 2.5, silently.
+        assert!(model.score(&[1.5]).is_nan());
+        assert_eq!(
+            model.try_score(&[1.5]).unwrap_err().to_string(),
+            "feature values has 1 entries, expected 2 (one per selected feature)"
+        );
+        assert!(model.try_score(&[1.5, 4.0, 9.0]).is_err());
         let v: serde_json::Value = serde_json::to_value(&model).unwrap();
         assert_eq!(v["measure"], "auc");
         assert_eq!(v["lambda_choice"], "1se");
