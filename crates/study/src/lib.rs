@@ -19,6 +19,7 @@
 //! | nomogram | [`nomogram::build_nomogram`] | `rms::nomogram` |
 
 pub mod agreement;
+pub mod baseline;
 pub mod bundle;
 pub mod coding;
 pub mod error;
