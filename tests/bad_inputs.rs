@@ -1,0 +1,1543 @@
+//! The bad-input corpus: one `case_*` test per bad (or awkward) input, over
+//! every stage of the `dlrn` binary — images, masks, DICOM/ImageJ ROI/NIfTI,
+//! clinical tables, feature tables for lasso/score/evaluate/compare/logistic/
+//! icc, weights files, model bundles and contradictory arguments.
+//!
+//! Each failing case asserts exit status 2 (never 101, a panic), a message
+//! naming the file, row, column or key and what is wrong, and no output file
+//! left behind. Cases that are right to succeed (a BOM, CRLF line ends, an
+//! extra column) assert success and the values read instead. Inputs are
+//! written by the test into a temporary folder (binary content is easier to
+//! make in code); the DICOM/ROI/NIfTI cases start from the pydicom, roifile
+//! and nibabel files of crates/cohort/tests/fixtures/formats.
+//!
+//! `grep -n "^fn case_" tests/bad_inputs.rs` lists the corpus.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{GrayImage, ImageBuffer, Luma, Rgba, RgbaImage};
+
+fn dlrn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dlrn"))
+        .args(args)
+        .output()
+        .expect("running dlrn")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `dlrn args`, which must fail cleanly: exit status 2, every needle in
+/// stderr, no panic, and none of `outputs` on disk afterwards.
+#[track_caller]
+fn fails(args: &[&str], needles: &[&str], outputs: &[&Path]) -> String {
+    let out = dlrn(args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "dlrn {}: expected exit 2\n{err}",
+        args.join(" ")
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+    for p in outputs {
+        assert!(!p.exists(), "{} left behind after a failure", p.display());
+    }
+    err
+}
+
+/// Runs `dlrn args`, which must succeed; returns stdout.
+#[track_caller]
+fn succeeds(args: &[&str]) -> String {
+    let out = dlrn(args);
+    assert!(
+        out.status.success(),
+        "dlrn {}:\n{}",
+        args.join(" "),
+        stderr(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// ---------------------------------------------------------------- cohorts
+
+const HEADER: &str = "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm";
+
+fn row(id: &str) -> String {
+    format!("{id},1,54,24.3,4B,UOQ,2,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1")
+}
+
+const W: u32 = 40;
+const H: u32 = 30;
+
+fn grey() -> GrayImage {
+    GrayImage::from_fn(W, H, |x, y| Luma([((x * 5 + y * 3) % 256) as u8]))
+}
+
+/// A 0/255 mask of the frame with the rectangle `x0..x1 × y0..y1` set.
+fn rect(w: u32, h: u32, x0: u32, x1: u32, y0: u32, y1: u32) -> GrayImage {
+    GrayImage::from_fn(w, h, |x, y| {
+        Luma([if (x0..x1).contains(&x) && (y0..y1).contains(&y) {
+            255
+        } else {
+            0
+        }])
+    })
+}
+
+fn lesion() -> GrayImage {
+    rect(W, H, 10, 20, 5, 13)
+}
+
+/// A valid 3-patient cohort (P1..P3): 40×30 PNG images with a 10×8 lesion.
+fn cohort(dir: &Path) -> PathBuf {
+    let c = dir.join("C");
+    std::fs::create_dir_all(c.join("images")).unwrap();
+    std::fs::create_dir_all(c.join("masks")).unwrap();
+    let mut csv = format!("{HEADER}\n");
+    for id in ["P1", "P2", "P3"] {
+        csv.push_str(&row(id));
+        csv.push('\n');
+        grey()
+            .save(c.join("images").join(format!("{id}.png")))
+            .unwrap();
+        lesion()
+            .save(c.join("masks").join(format!("{id}.png")))
+            .unwrap();
+    }
+    std::fs::write(c.join("clinical.csv"), csv).unwrap();
+    c
+}
+
+fn validate_fails(c: &Path, needles: &[&str]) -> String {
+    fails(&["validate", s(c)], needles, &[])
+}
+
+fn validate_json(c: &Path) -> serde_json::Value {
+    let out = succeeds(&["validate", s(c), "--json"]);
+    serde_json::from_str(&out).expect("--json prints one JSON value")
+}
+
+/// `extract handcrafted --strict` on a bad cohort: exit 2 and the needles.
+/// The good rows are left in --out by design (so a rerun resumes), but the
+/// bad patient `bad` must have no row there. (Without `--strict` a bad image
+/// is skipped and named on stderr: see [`case_image_truncated_png`]; that a
+/// failed strict run leaves a table at the final path is a finding, see
+/// [`case_strict_failure_leaves_no_table`].)
+fn extract_fails(c: &Path, bad: &str, needles: &[&str]) {
+    let out = c.parent().unwrap().join("hc.csv");
+    fails(
+        &[
+            "extract",
+            "handcrafted",
+            "--cohort",
+            s(c),
+            "--out",
+            s(&out),
+            "--strict",
+        ],
+        needles,
+        &[],
+    );
+    if let Ok(table) = std::fs::read_to_string(&out) {
+        assert!(
+            !table.lines().any(|l| l.starts_with(&format!("{bad},"))),
+            "{bad} has a row in {}",
+            out.display()
+        );
+    }
+}
+
+/// Finding (src/cli/extract.rs `finish`, and extract_handcrafted.rs writing
+/// every chunk to --out itself): a `--strict` run that fails exits 2 but
+/// leaves `--out` holding the rows that succeeded, at the final path, where
+/// it looks like a finished table. It should stay under a temporary name
+/// until the run succeeds.
+#[test]
+#[ignore = "finding for src/cli/extract.rs: a failed --strict run leaves --out in place"]
+fn case_strict_failure_leaves_no_table() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    GrayImage::new(W, H).save(c.join("masks/P1.png")).unwrap();
+    let out = t.path().join("hc.csv");
+    fails(
+        &[
+            "extract",
+            "handcrafted",
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+            "--strict",
+        ],
+        &["P1.png"],
+        &[&out],
+    );
+}
+
+fn set_clinical(c: &Path, text: &str) {
+    std::fs::write(c.join("clinical.csv"), text).unwrap();
+}
+
+fn clinical_with(rows: &[String]) -> String {
+    let mut t = format!("{HEADER}\n");
+    for r in rows {
+        t.push_str(r);
+        t.push('\n');
+    }
+    t
+}
+
+fn three_rows() -> Vec<String> {
+    ["P1", "P2", "P3"].iter().map(|i| row(i)).collect()
+}
+
+// ---------------------------------------------------------------- images
+
+#[test]
+fn case_image_truncated_png() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let p = c.join("images/P2.png");
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+    validate_fails(&c, &["P2.png: cannot decode image"]);
+    extract_fails(&c, "P2", &["P2.png"]);
+    // Without --strict: the two good rows, and the bad image named.
+    let out = t.path().join("partial.csv");
+    let o = dlrn(&[
+        "extract",
+        "handcrafted",
+        "--cohort",
+        s(&c),
+        "--out",
+        s(&out),
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("1 image(s) could not be processed")
+            && err.contains("P2.png: cannot decode image"),
+        "{err}"
+    );
+    let table = std::fs::read_to_string(&out).unwrap();
+    let ids: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["P1", "P3"]);
+}
+
+#[test]
+fn case_image_zero_bytes() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::write(c.join("images/P1.png"), b"").unwrap();
+    validate_fails(&c, &["P1.png"]);
+    extract_fails(&c, "P1", &["P1.png"]);
+}
+
+#[test]
+fn case_image_text_named_png() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::write(c.join("images/P3.png"), b"id,age\nP3,54\n").unwrap();
+    validate_fails(&c, &["P3.png: cannot decode image"]);
+}
+
+#[test]
+fn case_image_png_bytes_named_jpg() {
+    // The content decides: a PNG saved as .jpg is read as the PNG it is.
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::rename(c.join("images/P1.png"), c.join("images/P1.jpg")).unwrap();
+    let v = validate_json(&c);
+    assert_eq!(v["summary"]["n"], 3);
+}
+
+#[test]
+fn case_image_unknown_extension() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::rename(c.join("images/P1.png"), c.join("images/P1.xyz")).unwrap();
+    validate_fails(&c, &["P1"]);
+}
+
+#[test]
+fn case_image_one_pixel() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    GrayImage::from_pixel(1, 1, Luma([7]))
+        .save(c.join("images/P1.png"))
+        .unwrap();
+    GrayImage::from_pixel(1, 1, Luma([255]))
+        .save(c.join("masks/P1.png"))
+        .unwrap();
+    validate_fails(&c, &["P1.png"]);
+    extract_fails(&c, "P1", &["P1.png"]);
+}
+
+#[test]
+fn case_image_16_bit_png() {
+    // 16-bit grey is mapped to 8 bits (min-max) and said so in the summary.
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let img: ImageBuffer<Luma<u16>, Vec<u16>> =
+        ImageBuffer::from_fn(W, H, |x, y| Luma([(x * 1000 + y * 37) as u16]));
+    img.save(c.join("images/P2.png")).unwrap();
+    let v = validate_json(&c);
+    assert_eq!(v["summary"]["n"], 3);
+    let mappings = v["summary"]["grey_mappings"].to_string();
+    assert!(mappings.contains("min-max"), "{mappings}");
+}
+
+#[test]
+fn case_image_rgba_png() {
+    // An RGBA ultrasound screenshot (grey in colour channels, opaque alpha) is read as grey.
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let g = grey();
+    RgbaImage::from_fn(W, H, |x, y| {
+        let v = g.get_pixel(x, y)[0];
+        Rgba([v, v, v, 255])
+    })
+    .save(c.join("images/P3.png"))
+    .unwrap();
+    let v = validate_json(&c);
+    assert_eq!(v["summary"]["n"], 3);
+}
+
+/// A PNG whose IHDR claims `w × h` but which holds almost no data.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grey, deflate, no interlace
+    chunk(&mut out, b"IHDR", &ihdr);
+    // A zlib stream of a few empty stored blocks' worth of nothing.
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0, 0, 0, 1],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// CRC-32 (ISO 3309, as PNG uses), bit by bit.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xffff_ffffu32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+#[test]
+fn case_image_huge_dimensions_claimed() {
+    // 60000×60000 claimed in a 60-byte file: an error, not a 3.6 GB allocation.
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::write(c.join("images/P2.png"), png_claiming(60_000, 60_000)).unwrap();
+    validate_fails(&c, &["P2.png"]);
+    extract_fails(&c, "P2", &["P2.png"]);
+}
+
+// ---------------------------------------------------------------- masks
+
+#[test]
+fn case_mask_empty() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    GrayImage::new(W, H).save(c.join("masks/P1.png")).unwrap();
+    validate_fails(&c, &["P1.png: mask is empty"]);
+    extract_fails(&c, "P1", &["P1.png", "mask has no lesion region"]);
+}
+
+#[test]
+fn case_mask_whole_frame() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    GrayImage::from_pixel(W, H, Luma([255]))
+        .save(c.join("masks/P1.png"))
+        .unwrap();
+    validate_fails(&c, &["P1.png: mask covers the whole frame"]);
+}
+
+/// Finding (src/cli/extract_handcrafted.rs / crates/cohort mask loading):
+/// `validate` refuses a mask covering the whole frame, but `extract
+/// handcrafted --strict` extracts all 3 rows from it with exit 0 (features of
+/// the whole image, silently). It should fail as validate does.
+#[test]
+#[ignore = "finding for src/cli/extract_handcrafted.rs: a whole-frame mask is extracted"]
+fn case_mask_whole_frame_extract() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    GrayImage::from_pixel(W, H, Luma([255]))
+        .save(c.join("masks/P1.png"))
+        .unwrap();
+    extract_fails(&c, "P1", &["P1.png", "whole frame"]);
+}
+
+#[test]
+fn case_mask_multi_valued() {
+    // Three labels (0, 100, 200) in equal parts: which one is the lesion is ambiguous.
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    GrayImage::from_fn(W, H, |x, _| Luma([[0u8, 100, 200][(x / 14) as usize]]))
+        .save(c.join("masks/P2.png"))
+        .unwrap();
+    validate_fails(&c, &["P2.png"]);
+}
+
+#[test]
+fn case_mask_different_size() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    rect(20, 30, 2, 8, 2, 8)
+        .save(c.join("masks/P3.png"))
+        .unwrap();
+    validate_fails(&c, &["P3.png: mask is 20×30 but its image is 40×30"]);
+    extract_fails(&c, "P3", &["P3.png", "20×30"]);
+}
+
+#[test]
+fn case_mask_touching_the_border() {
+    // A lesion cut by the frame's edge is still a lesion: accepted.
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    rect(W, H, 0, 12, 0, 9)
+        .save(c.join("masks/P1.png"))
+        .unwrap();
+    let v = validate_json(&c);
+    assert_eq!(v["summary"]["n"], 3);
+}
+
+#[test]
+fn case_mask_several_regions() {
+    // Two separate lesion outlines in one mask: one ROI of two parts, as
+    // BUSAT's region features take every mask pixel.
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    GrayImage::from_fn(W, H, |x, y| {
+        let a = (3..9).contains(&x) && (3..9).contains(&y);
+        let b = (25..35).contains(&x) && (15..25).contains(&y);
+        Luma([if a || b { 255 } else { 0 }])
+    })
+    .save(c.join("masks/P2.png"))
+    .unwrap();
+    let v = validate_json(&c);
+    assert_eq!(v["summary"]["n"], 3);
+}
+
+#[test]
+fn case_mask_missing() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::remove_file(c.join("masks/P2.png")).unwrap();
+    validate_fails(&c, &["P2"]);
+    extract_fails(&c, "P2", &["P2"]);
+}
+
+// ------------------------------------------------------ DICOM, ROI, NIfTI
+
+fn formats(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/cohort/tests/fixtures/formats")
+        .join(name)
+}
+
+/// A one-patient cohort P1 of `image` and `mask` (copied under those names).
+fn one(dir: &Path, image: (&Path, &str), mask: (&Path, &str)) -> PathBuf {
+    let c = dir.join("F");
+    std::fs::create_dir_all(c.join("images")).unwrap();
+    std::fs::create_dir_all(c.join("masks")).unwrap();
+    std::fs::copy(image.0, c.join("images").join(image.1)).unwrap();
+    std::fs::copy(mask.0, c.join("masks").join(mask.1)).unwrap();
+    set_clinical(&c, &clinical_with(&[row("P1")]));
+    c
+}
+
+fn truncate(p: &Path, keep: usize) {
+    let b = std::fs::read(p).unwrap();
+    std::fs::write(p, &b[..keep.min(b.len())]).unwrap();
+}
+
+#[test]
+fn case_dicom_truncated() {
+    let t = tempfile::tempdir().unwrap();
+    let c = one(
+        t.path(),
+        (&formats("lesion/BUS02_grey.dcm"), "P1.dcm"),
+        (&formats("lesion/BUS02.nii.gz"), "P1.nii.gz"),
+    );
+    let p = c.join("images/P1.dcm");
+    let n = std::fs::metadata(&p).unwrap().len() as usize;
+    truncate(&p, n / 2);
+    validate_fails(&c, &["P1.dcm"]);
+    extract_fails(&c, "P1", &["P1.dcm"]);
+}
+
+#[test]
+fn case_dicom_not_dicom() {
+    let t = tempfile::tempdir().unwrap();
+    let c = one(
+        t.path(),
+        (&formats("lesion/BUS02_grey.dcm"), "P1.dcm"),
+        (&formats("lesion/BUS02.nii.gz"), "P1.nii.gz"),
+    );
+    std::fs::write(c.join("images/P1.dcm"), [0x42u8; 300]).unwrap();
+    validate_fails(&c, &["P1.dcm"]);
+}
+
+#[test]
+fn case_roi_truncated() {
+    let t = tempfile::tempdir().unwrap();
+    let c = one(
+        t.path(),
+        (&formats("lesion/BUS02_grey.dcm"), "P1.dcm"),
+        (&formats("lesion/BUS02.roi"), "P1.roi"),
+    );
+    truncate(&c.join("masks/P1.roi"), 40);
+    validate_fails(&c, &["P1.roi"]);
+    extract_fails(&c, "P1", &["P1.roi"]);
+}
+
+#[test]
+fn case_roi_garbage() {
+    let t = tempfile::tempdir().unwrap();
+    let c = one(
+        t.path(),
+        (&formats("lesion/BUS02_grey.dcm"), "P1.dcm"),
+        (&formats("lesion/BUS02.roi"), "P1.roi"),
+    );
+    std::fs::write(c.join("masks/P1.roi"), b"Iout this is not an ImageJ ROI").unwrap();
+    validate_fails(&c, &["P1.roi"]);
+}
+
+#[test]
+fn case_nifti_truncated_gz() {
+    let t = tempfile::tempdir().unwrap();
+    let c = one(
+        t.path(),
+        (&formats("lesion/BUS02_grey.dcm"), "P1.dcm"),
+        (&formats("lesion/BUS02.nii.gz"), "P1.nii.gz"),
+    );
+    let p = c.join("masks/P1.nii.gz");
+    let n = std::fs::metadata(&p).unwrap().len() as usize;
+    truncate(&p, n / 2);
+    validate_fails(&c, &["P1.nii.gz"]);
+    extract_fails(&c, "P1", &["P1.nii.gz"]);
+}
+
+#[test]
+fn case_nifti_wrong_size() {
+    let t = tempfile::tempdir().unwrap();
+    let c = one(
+        t.path(),
+        (&formats("lesion/BUS02_grey.dcm"), "P1.dcm"),
+        (&formats("nifti/wrong_size.nii"), "P1.nii"),
+    );
+    validate_fails(&c, &["P1.nii"]);
+}
+
+// ---------------------------------------------------------- clinical tables
+
+#[test]
+fn case_clinical_missing_column() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let text: String = clinical_with(&three_rows())
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    set_clinical(&c, &text);
+    validate_fails(&c, &["clinical.csv, column `us_size_cm`: missing column"]);
+}
+
+#[test]
+fn case_clinical_extra_column_is_ignored() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let text: String = clinical_with(&three_rows())
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "notes" } else { "x" }))
+        .collect();
+    set_clinical(&c, &text);
+    let v = validate_json(&c);
+    assert_eq!(v["summary"]["n"], 3);
+    assert_eq!(v["summary"]["numeric"]["age"]["mean"], 54.0);
+}
+
+/// Finding (crates/cohort, clinical reader): a column given twice is read
+/// from its first copy and the second silently ignored; it should be an error
+/// naming the column.
+#[test]
+#[ignore = "finding for crates/cohort: a duplicated column is accepted silently"]
+fn case_clinical_duplicated_column() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let text: String = clinical_with(&three_rows())
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "age" } else { "70" }))
+        .collect();
+    set_clinical(&c, &text);
+    validate_fails(&c, &["column `age`"]);
+}
+
+#[test]
+fn case_clinical_duplicate_id() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    set_clinical(&c, &clinical_with(&[row("P1"), row("P2"), row("P1")]));
+    validate_fails(
+        &c,
+        &["row 3, column `id`: duplicate id \"P1\" (first in row 1)"],
+    );
+}
+
+#[test]
+fn case_clinical_non_numeric() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let mut rows = three_rows();
+    rows[0] = rows[0].replace(",54,", ",fifty,");
+    set_clinical(&c, &clinical_with(&rows));
+    validate_fails(&c, &["row 1, column `age`: \"fifty\" is not a number"]);
+}
+
+#[test]
+fn case_clinical_nan_and_inf() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let mut rows = three_rows();
+    rows[0] = rows[0].replace(",24.3,", ",NaN,");
+    rows[2] = rows[2].replace(",24.3,", ",inf,");
+    set_clinical(&c, &clinical_with(&rows));
+    validate_fails(
+        &c,
+        &[
+            "row 1, column `bmi`: \"NaN\" is not a number",
+            "row 3, column `bmi`: \"inf\" is not a number",
+        ],
+    );
+}
+
+#[test]
+fn case_clinical_out_of_range() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let mut rows = three_rows();
+    rows[1] = rows[1].replace(",54,", ",430,");
+    set_clinical(&c, &clinical_with(&rows));
+    validate_fails(
+        &c,
+        &["row 2, column `age`: \"430\" is outside the plausible range 18–100"],
+    );
+}
+
+#[test]
+fn case_clinical_unknown_level() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let mut rows = three_rows();
+    rows[1] = rows[1].replace("4B", "4D");
+    set_clinical(&c, &clinical_with(&rows));
+    validate_fails(
+        &c,
+        &["row 2, column `birads`: \"4D\" is not one of 4A|4B|4C|5"],
+    );
+}
+
+#[test]
+fn case_clinical_label_not_binary() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let mut rows = three_rows();
+    rows[0] = rows[0].replacen(",1,", ",2,", 1);
+    set_clinical(&c, &clinical_with(&rows));
+    validate_fails(
+        &c,
+        &["row 1, column `ALN_status`: \"2\" is not a label (expected 0 or 1, or empty)"],
+    );
+}
+
+#[test]
+fn case_clinical_short_row() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let mut rows = three_rows();
+    rows[1] = rows[1].rsplit_once(',').unwrap().0.to_string();
+    set_clinical(&c, &clinical_with(&rows));
+    validate_fails(&c, &["row 2, column `us_size_cm`: missing value"]);
+}
+
+#[test]
+fn case_clinical_missing_id() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let mut rows = three_rows();
+    rows[0] = rows[0].replacen("P1", "", 1);
+    set_clinical(&c, &clinical_with(&rows));
+    validate_fails(&c, &["row 1, column `id`: missing id"]);
+}
+
+#[test]
+fn case_clinical_bom_is_accepted() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    set_clinical(&c, &format!("\u{feff}{}", clinical_with(&three_rows())));
+    let v = validate_json(&c);
+    assert_eq!(v["summary"]["n"], 3);
+    assert_eq!(v["summary"]["positives"], 3);
+    assert_eq!(v["summary"]["numeric"]["age"]["mean"], 54.0);
+}
+
+#[test]
+fn case_clinical_crlf_is_accepted() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    set_clinical(&c, &clinical_with(&three_rows()).replace('\n', "\r\n"));
+    let v = validate_json(&c);
+    assert_eq!(v["summary"]["n"], 3);
+    // The last column would read "2.1\r" if the CR were kept.
+    assert_eq!(v["summary"]["numeric"]["us_size_cm"]["mean"], 2.1);
+    assert_eq!(v["summary"]["numeric"]["us_size_cm"]["missing"], 0);
+}
+
+#[test]
+fn case_clinical_semicolon_separated() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    set_clinical(&c, &clinical_with(&three_rows()).replace(',', ";"));
+    validate_fails(&c, &["clinical.csv, column `id`: missing column"]);
+}
+
+#[test]
+fn case_clinical_empty_file() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    set_clinical(&c, "");
+    validate_fails(&c, &["clinical.csv: cannot read table", "empty"]);
+}
+
+#[test]
+fn case_clinical_not_utf8() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let mut bytes = clinical_with(&three_rows()).into_bytes();
+    let at = bytes.len() - 5;
+    bytes[at] = 0xe9; // Latin-1 'é'
+    std::fs::write(c.join("clinical.csv"), bytes).unwrap();
+    validate_fails(&c, &["clinical.csv", "utf-8"]);
+}
+
+#[test]
+fn case_cohort_not_a_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("nowhere");
+    fails(&["validate", s(&missing)], &["nowhere: not a folder"], &[]);
+}
+
+// ----------------------------------------------------------- feature tables
+
+/// A deterministic 40-row feature table: id, ALN_status, f1..f5 (f1 and f2
+/// informative), values from a fixed LCG so the file is the same every run.
+fn features() -> Vec<Vec<String>> {
+    let mut state = 12345u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+    };
+    (0..40)
+        .map(|i| {
+            let y = i % 2;
+            let mut r = vec![format!("P{i:03}"), y.to_string()];
+            for j in 0..5 {
+                let signal = if j < 2 { y as f64 * 0.6 } else { 0.0 };
+                r.push(format!("{:.4}", signal + next()));
+            }
+            r
+        })
+        .collect()
+}
+
+const FEATURE_HEADER: &str = "id,ALN_status,f1,f2,f3,f4,f5";
+
+fn write_table(path: &Path, header: &str, rows: &[Vec<String>]) {
+    let mut t = format!("{header}\n");
+    for r in rows {
+        writeln!(t, "{}", r.join(",")).unwrap();
+    }
+    std::fs::write(path, t).unwrap();
+}
+
+/// Writes the feature table after `edit` into `dir/name`.
+fn feature_file(dir: &Path, name: &str, edit: impl FnOnce(&mut Vec<Vec<String>>)) -> PathBuf {
+    let mut rows = features();
+    edit(&mut rows);
+    let p = dir.join(name);
+    write_table(&p, FEATURE_HEADER, &rows);
+    p
+}
+
+fn lasso_args<'a>(train: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![
+        "lasso",
+        "--train",
+        s(train),
+        "--out",
+        s(out),
+        "--folds",
+        "5",
+        "--seed",
+        "1",
+    ]
+}
+
+#[test]
+fn case_lasso_nan_feature() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "nan.csv", |r| r[3][2] = "NaN".into());
+    let out = t.path().join("m.json");
+    fails(
+        &lasso_args(&f, &out),
+        &["`f1` (first at", "nan.csv row 4", "--drop-na-columns"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_lasso_infinite_feature() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "inf.csv", |r| r[5][3] = "inf".into());
+    let out = t.path().join("m.json");
+    fails(
+        &lasso_args(&f, &out),
+        &["`f2` (first at", "inf.csv row 6"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_lasso_constant_column_is_never_selected() {
+    // glmnet leaves a constant column out of the path (zero variance): success.
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "const.csv", |rows| {
+        for r in rows {
+            r[4] = "1.5".into();
+        }
+    });
+    let out = t.path().join("m.json");
+    succeeds(&lasso_args(&f, &out));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let selected: Vec<&str> = m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["feature"].as_str().unwrap())
+        .collect();
+    assert!(!selected.contains(&"f3"), "{selected:?}");
+}
+
+#[test]
+fn case_lasso_single_class() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "one.csv", |rows| {
+        for r in rows {
+            r[1] = "1".into();
+        }
+    });
+    let out = t.path().join("m.json");
+    fails(
+        &lasso_args(&f, &out),
+        &["all 40 labels are 1: a logistic fit needs both classes"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_lasso_perfect_separation_is_penalised() {
+    // The lasso penalty keeps coefficients finite under separation (as glmnet):
+    // success, and the separating feature is the one selected first.
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "sep.csv", |rows| {
+        for r in rows {
+            let y: f64 = r[1].parse().unwrap();
+            let v: f64 = r[6].parse().unwrap();
+            r[6] = format!("{:.4}", 10.0 * y + v);
+        }
+    });
+    let out = t.path().join("m.json");
+    succeeds(&lasso_args(&f, &out));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let features = m["features"].as_array().unwrap();
+    assert!(
+        features.iter().any(|f| f["feature"] == "f5"),
+        "{features:?}"
+    );
+    assert!(
+        features
+            .iter()
+            .all(|f| f["coefficient"].as_f64().unwrap().is_finite())
+    );
+}
+
+#[test]
+fn case_lasso_fewer_rows_than_folds() {
+    // Used to run leave-one-out CV (6 folds) silently when 10 were asked.
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "few.csv", |rows| rows.truncate(6));
+    let out = t.path().join("m.json");
+    fails(
+        &[
+            "lasso",
+            "--train",
+            s(&f),
+            "--out",
+            s(&out),
+            "--folds",
+            "10",
+            "--seed",
+            "1",
+        ],
+        &["10 folds asked but only 6 rows"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_lasso_label_not_binary() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "lab.csv", |r| r[2][1] = "2".into());
+    let out = t.path().join("m.json");
+    fails(
+        &lasso_args(&f, &out),
+        &["lab.csv: row 3, column `ALN_status`: \"2\" is not a label"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_lasso_text_in_feature() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "txt.csv", |r| r[2][2] = "abc".into());
+    let out = t.path().join("m.json");
+    fails(
+        &lasso_args(&f, &out),
+        &["txt.csv: row 3, column `f1`: \"abc\" is not a number"],
+        &[&out],
+    );
+}
+
+/// A model.json from a real `dlrn lasso` run on the clean table.
+fn fitted_model(dir: &Path) -> (PathBuf, PathBuf) {
+    let f = feature_file(dir, "train.csv", |_| {});
+    let m = dir.join("model.json");
+    succeeds(&lasso_args(&f, &m));
+    (f, m)
+}
+
+#[test]
+fn case_score_missing_feature_columns() {
+    let t = tempfile::tempdir().unwrap();
+    let (_, m) = fitted_model(t.path());
+    let cut = t.path().join("cut.csv");
+    let rows: Vec<Vec<String>> = features().into_iter().map(|r| r[..2].to_vec()).collect();
+    write_table(&cut, "id,ALN_status", &rows);
+    let out = t.path().join("s.csv");
+    fails(
+        &[
+            "score",
+            "--model",
+            s(&m),
+            "--data",
+            s(&cut),
+            "--out",
+            s(&out),
+        ],
+        &["cut.csv: missing column"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_score_nan_feature() {
+    let t = tempfile::tempdir().unwrap();
+    let (_, m) = fitted_model(t.path());
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    let first = model["features"][0]["feature"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let j = 2 + first[1..].parse::<usize>().unwrap() - 1;
+    let f = feature_file(t.path(), "nan.csv", |r| r[3][j] = "NaN".into());
+    let out = t.path().join("s.csv");
+    fails(
+        &["score", "--model", s(&m), "--data", s(&f), "--out", s(&out)],
+        &[
+            &format!("nan.csv: row 4, column `{first}`"),
+            "not a finite number",
+        ],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_score_truncated_model_json() {
+    let t = tempfile::tempdir().unwrap();
+    let (f, m) = fitted_model(t.path());
+    truncate(&m, 100);
+    let out = t.path().join("s.csv");
+    fails(
+        &["score", "--model", s(&m), "--data", s(&f), "--out", s(&out)],
+        &["model.json: not valid JSON"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_score_signature_not_a_number() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "d.csv", |_| {});
+    let sig = t.path().join("sig.csv");
+    std::fs::write(&sig, "feature,coefficient\nf1,abc\n").unwrap();
+    let out = t.path().join("s.csv");
+    fails(
+        &[
+            "score",
+            "--signature",
+            s(&sig),
+            "--data",
+            s(&f),
+            "--out",
+            s(&out),
+        ],
+        &["sig.csv: row 1, column `coefficient`: \"abc\" is not a number"],
+        &[&out],
+    );
+}
+
+/// Finding (src/cli/score.rs, signature reader): a feature listed twice in a
+/// signature table is summed twice (here f1 counts 1 + 2 = 3 times) with no
+/// message; it should be an error naming the row.
+#[test]
+#[ignore = "finding for src/cli/score.rs: a duplicated signature feature is accepted"]
+fn case_score_signature_duplicate_feature() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "d.csv", |_| {});
+    let sig = t.path().join("sig.csv");
+    std::fs::write(&sig, "feature,coefficient\nf1,1\nf1,2\n").unwrap();
+    let out = t.path().join("s.csv");
+    fails(
+        &[
+            "score",
+            "--signature",
+            s(&sig),
+            "--data",
+            s(&f),
+            "--out",
+            s(&out),
+        ],
+        &["sig.csv", "f1"],
+        &[&out],
+    );
+}
+
+/// A score table: id, ALN_status, a, b (deterministic).
+fn scores(dir: &Path, name: &str, edit: impl FnOnce(&mut Vec<Vec<String>>)) -> PathBuf {
+    let mut rows: Vec<Vec<String>> = (0..40)
+        .map(|i| {
+            vec![
+                format!("P{i:03}"),
+                (i % 2).to_string(),
+                format!("{:.3}", ((i * 37) % 101) as f64 / 101.0),
+                format!("{:.3}", ((i * 53 + 11) % 97) as f64 / 97.0),
+            ]
+        })
+        .collect();
+    edit(&mut rows);
+    let p = dir.join(name);
+    write_table(&p, "id,ALN_status,a,b", &rows);
+    p
+}
+
+#[test]
+fn case_evaluate_nan_score() {
+    let t = tempfile::tempdir().unwrap();
+    let p = scores(t.path(), "nan.csv", |r| r[1][2] = "NaN".into());
+    fails(
+        &["evaluate", "--data", s(&p), "--score", "a", "--youden"],
+        &["nan.csv: column `a`", "row 2: NaN is not a finite number"],
+        &[],
+    );
+}
+
+#[test]
+fn case_evaluate_single_class() {
+    let t = tempfile::tempdir().unwrap();
+    let p = scores(t.path(), "one.csv", |rows| {
+        for r in rows {
+            r[1] = "0".into();
+        }
+    });
+    fails(
+        &["evaluate", "--data", s(&p), "--score", "a", "--youden"],
+        &[
+            "one.csv: column `a`: need at least 2 cases (label 1) and 2 controls (label 0); found 0 cases and 40 controls",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn case_evaluate_missing_score_column() {
+    let t = tempfile::tempdir().unwrap();
+    let p = scores(t.path(), "sc.csv", |_| {});
+    fails(
+        &["evaluate", "--data", s(&p), "--score", "zz", "--youden"],
+        &["sc.csv: missing column `zz`"],
+        &[],
+    );
+}
+
+#[test]
+fn case_evaluate_infinite_cutoff() {
+    let t = tempfile::tempdir().unwrap();
+    let p = scores(t.path(), "sc.csv", |_| {});
+    fails(
+        &[
+            "evaluate",
+            "--data",
+            s(&p),
+            "--score",
+            "a",
+            "--cutoff",
+            "inf",
+        ],
+        &["`cutoff`", "inf is not a finite number"],
+        &[],
+    );
+}
+
+#[test]
+fn case_compare_one_score() {
+    let t = tempfile::tempdir().unwrap();
+    let p = scores(t.path(), "sc.csv", |_| {});
+    fails(
+        &["compare", "--data", s(&p), "--score", "a"],
+        &["give exactly two --score columns, found 1"],
+        &[],
+    );
+}
+
+#[test]
+fn case_compare_nri_cutoffs_not_increasing() {
+    let t = tempfile::tempdir().unwrap();
+    let p = scores(t.path(), "sc.csv", |_| {});
+    fails(
+        &[
+            "compare",
+            "--data",
+            s(&p),
+            "--score",
+            "a",
+            "--score",
+            "b",
+            "--nri-cutoffs",
+            "0.5,0.2",
+        ],
+        &["cut-offs must be increasing and inside (0, 1), found [0.5, 0.2]"],
+        &[],
+    );
+}
+
+#[test]
+fn case_compare_single_class() {
+    let t = tempfile::tempdir().unwrap();
+    let p = scores(t.path(), "one.csv", |rows| {
+        for r in rows {
+            r[1] = "1".into();
+        }
+    });
+    fails(
+        &["compare", "--data", s(&p), "--score", "a", "--score", "b"],
+        &["one.csv: column `a`: need at least 2 cases"],
+        &[],
+    );
+}
+
+#[test]
+fn case_logistic_perfect_separation() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "sep.csv", |rows| {
+        for r in rows {
+            r[2] = format!("{}.5", if r[1] == "1" { 10 } else { -10 });
+        }
+    });
+    fails(
+        &["logistic", "--data", s(&f), "--predictors", "f1"],
+        &["sep.csv", "complete separation by `f1`"],
+        &[],
+    );
+}
+
+#[test]
+fn case_logistic_constant_predictor() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "const.csv", |rows| {
+        for r in rows {
+            r[4] = "1.5".into();
+        }
+    });
+    fails(
+        &["logistic", "--data", s(&f), "--predictors", "f3"],
+        &["const.csv", "singular", "(predictors f3)"],
+        &[],
+    );
+}
+
+#[test]
+fn case_logistic_fewer_rows_than_coefficients() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "few.csv", |rows| rows.truncate(6));
+    fails(
+        &[
+            "logistic",
+            "--data",
+            s(&f),
+            "--predictors",
+            "f1,f2,f3,f4,f5",
+        ],
+        &[
+            "few.csv",
+            "6 coefficients: needs at least 7 values, found 6",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn case_logistic_unknown_predictor() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "d.csv", |_| {});
+    fails(
+        &["logistic", "--data", s(&f), "--predictors", "f1,nope"],
+        &["d.csv: missing column `nope`"],
+        &[],
+    );
+}
+
+#[test]
+fn case_icc_one_reading() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "r1.csv", |_| {});
+    let out = t.path().join("icc.csv");
+    fails(
+        &["icc", "--reads", s(&f), "--out", s(&out)],
+        &["give at least two --reads tables, found 1"],
+        &[&out],
+    );
+}
+
+/// Finding (src/cli/icc.rs): `--threshold 1.5` is accepted although an ICC
+/// never exceeds 1, so every feature is dropped with exit 0; it should be an
+/// error naming the option and its range.
+#[test]
+#[ignore = "finding for src/cli/icc.rs: --threshold outside [0, 1] is accepted"]
+fn case_icc_threshold_out_of_range() {
+    let t = tempfile::tempdir().unwrap();
+    let a = feature_file(t.path(), "r1.csv", |_| {});
+    let b = feature_file(t.path(), "r2.csv", |_| {});
+    let out = t.path().join("icc.csv");
+    fails(
+        &[
+            "icc",
+            "--reads",
+            s(&a),
+            "--reads",
+            s(&b),
+            "--out",
+            s(&out),
+            "--threshold",
+            "1.5",
+        ],
+        &["--threshold"],
+        &[&out],
+    );
+}
+
+// ------------------------------------------------------- weights, bundles
+
+/// `extract deep --weights w` on a one-patient PNG cohort: exit 2, no table.
+fn deep_fails(dir: &Path, weights: &Path, needles: &[&str]) {
+    let c = cohort(dir);
+    let out = dir.join("deep.csv");
+    fails(
+        &[
+            "extract",
+            "deep",
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+            "--weights",
+            s(weights),
+        ],
+        needles,
+        &[&out],
+    );
+}
+
+#[test]
+fn case_weights_mpk_garbage() {
+    let t = tempfile::tempdir().unwrap();
+    let w = t.path().join("net.mpk");
+    std::fs::write(
+        &w,
+        (0..1000u32)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    deep_fails(t.path(), &w, &["net.mpk: Burn record"]);
+}
+
+#[test]
+fn case_weights_pth_zero_bytes() {
+    let t = tempfile::tempdir().unwrap();
+    let w = t.path().join("net.pth");
+    std::fs::write(&w, b"").unwrap();
+    deep_fails(t.path(), &w, &["net.pth: cannot import weights"]);
+}
+
+#[test]
+fn case_weights_safetensors_truncated_header() {
+    let t = tempfile::tempdir().unwrap();
+    let w = t.path().join("net.safetensors");
+    // Header length 16 but only 8 header bytes follow.
+    let mut b = 16u64.to_le_bytes().to_vec();
+    b.extend_from_slice(b"{\"a\":1}");
+    std::fs::write(&w, b).unwrap();
+    deep_fails(t.path(), &w, &["net.safetensors: cannot import weights"]);
+}
+
+#[test]
+fn case_weights_safetensors_wrong_shape() {
+    let t = tempfile::tempdir().unwrap();
+    let w = t.path().join("net.safetensors");
+    let header = br#"{"conv1.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#;
+    let mut b = (header.len() as u64).to_le_bytes().to_vec();
+    b.extend_from_slice(header);
+    for v in [1.0f32, 2.0, 3.0, 4.0] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(&w, b).unwrap();
+    deep_fails(
+        t.path(),
+        &w,
+        &["net.safetensors", "conv1.weight", "[64, 3, 7, 7]", "[2, 2]"],
+    );
+}
+
+#[test]
+fn case_bundle_not_a_bundle() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let model = t.path().join("empty_model");
+    std::fs::create_dir_all(&model).unwrap();
+    let out = t.path().join("p.csv");
+    fails(
+        &[
+            "predict",
+            "--model",
+            s(&model),
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+        ],
+        &["empty_model/manifest.json", "not a model bundle folder"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_bundle_manifest_truncated() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let model = t.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(
+        model.join("manifest.json"),
+        "{\"format\": \"dlrn-bundle\", \"format_ver",
+    )
+    .unwrap();
+    let out = t.path().join("assess");
+    fails(
+        &[
+            "assess",
+            "--model",
+            s(&model),
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+        ],
+        &["model/manifest.json", "not a valid bundle file"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_bundle_other_format_version() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let model = t.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(
+        model.join("manifest.json"),
+        "{\"format\": \"dlrn-model-bundle\", \"format_version\": 7, \"files\": {}}",
+    )
+    .unwrap();
+    let out = t.path().join("p.csv");
+    fails(
+        &[
+            "predict",
+            "--model",
+            s(&model),
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+        ],
+        &["model/manifest.json", "7"],
+        &[&out],
+    );
+}
+
+// ------------------------------------------------- contradictory arguments
+
+#[test]
+fn case_args_signature_and_model() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("s.csv");
+    fails(
+        &[
+            "score",
+            "--signature",
+            "a.csv",
+            "--model",
+            "m.json",
+            "--data",
+            "d.csv",
+            "--out",
+            s(&out),
+        ],
+        &["'--signature <SIG>' cannot be used with '--model <MODEL_JSON>'"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_args_cutoff_and_youden() {
+    fails(
+        &[
+            "evaluate", "--data", "d.csv", "--score", "a", "--cutoff", "0.5", "--youden",
+        ],
+        &["'--cutoff <X>' cannot be used with '--youden'"],
+        &[],
+    );
+}
+
+#[test]
+fn case_args_cohort_and_image() {
+    fails(
+        &[
+            "predict", "--model", "m", "--cohort", "c", "--image", "i.png", "--out", "p.csv",
+        ],
+        &["'--cohort <COHORT>' cannot be used with '--image <IMAGE>'"],
+        &[],
+    );
+}
+
+#[test]
+fn case_args_shard_out_of_range() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let out = t.path().join("hc.csv");
+    fails(
+        &[
+            "extract",
+            "handcrafted",
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+            "--shard",
+            "3/2",
+        ],
+        &["--shard", "3/2"],
+        &[&out],
+    );
+}
+
+#[test]
+fn case_args_frame_out_of_range() {
+    let t = tempfile::tempdir().unwrap();
+    let c = one(
+        t.path(),
+        (&formats("lesion/BUS02_grey.dcm"), "P1.dcm"),
+        (&formats("lesion/BUS02.nii.gz"), "P1.nii.gz"),
+    );
+    let out = t.path().join("hc.csv");
+    fails(
+        &[
+            "extract",
+            "handcrafted",
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+            "--frame",
+            "3",
+            "--strict",
+        ],
+        &["--frame 3 is out of range"],
+        &[],
+    );
+}
