@@ -5,6 +5,11 @@ use std::path::PathBuf;
 use anyhow::{Context, bail, ensure};
 use dlrn_report as report;
 use dlrn_study::bundle::Bundle;
+use dlrn_study::pipeline::{
+    Cohort, CohortPredictions, Cutoffs as PipelineCutoffs, EvaluationSettings, FeatureTable,
+    evaluate, predictions_table,
+};
+use dlrn_study::schema::{ClinicalData, ClinicalSchema};
 
 use super::extract_deep::Backend;
 use super::predict::{
@@ -17,7 +22,11 @@ use super::predict::{
 /// specificity, PPV, NPV with exact 95% CIs at the bundle's cut-offs; DeLong
 /// P against the DLRN), ROC curves, calibration (curves, and slope,
 /// calibration-in-the-large, Hosmer–Lemeshow and Brier as a table), decision
-/// curves, per-patient predictions and an index.html.
+/// curves, per-patient predictions and an index.html. The statistics are
+/// the study's own evaluation stage (dlrn-study `pipeline::evaluate`), so a
+/// cohort that was an external cohort of the study gets the same rows and
+/// text as the study's report; IDI/NRI against the DLRN, the signature by
+/// class and the confusion matrix come with them.
 ///
 /// The cohort folder needs images/, masks/ and clinical.csv with `id`,
 /// `ALN_status` (0/1) and the clinical variables the models use. Features
@@ -113,140 +122,69 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if unlabelled > 0 {
         eprintln!("{unlabelled} patient(s) without ALN_status left out of the statistics");
     }
+    // The study's own evaluation (stage 9) on the frozen predictions: the
+    // same rows, figures and text as the study's report.
+    let ids: Vec<String> = rows.iter().map(|(s, _)| s.id.clone()).collect();
     let y: Vec<u8> = rows.iter().map(|(_, l)| *l).collect();
     let pred = |f: fn(&dlrn_study::bundle::Prediction) -> f64| -> Vec<f64> {
         rows.iter()
             .map(|(s, _)| s.prediction.as_ref().map_or(f64::NAN, f))
             .collect()
     };
-    let models: [(&str, Vec<f64>, f64); 3] = [
-        ("Clinical", pred(|p| p.p_clinical), bundle.cutoffs.clinical),
-        (
-            "Signature",
-            pred(|p| p.p_signature),
-            bundle.cutoffs.signature,
-        ),
-        ("DLRN", pred(|p| p.p_dlrn), bundle.cutoffs.dlrn),
-    ];
-    let level = args.level;
-    let dlrn = &models[2].1;
+    let preds = CohortPredictions {
+        cohort: name.clone(),
+        ids: ids.clone(),
+        labels: y.clone(),
+        signature_score: pred(|p| p.signature_score),
+        clinical: pred(|p| p.p_clinical),
+        signature: pred(|p| p.p_signature),
+        dlrn: pred(|p| p.p_dlrn),
+    };
+    // No subgroup table: the cohort's clinical data enters only through the predictions.
+    let schema = ClinicalSchema {
+        outcome: Default::default(),
+        missing: Default::default(),
+        variables: vec![],
+    };
+    let cohort = Cohort {
+        name: name.clone(),
+        labels: y.clone(),
+        features: FeatureTable {
+            ids: ids.clone(),
+            labels: Some(y.clone()),
+            names: vec![],
+            columns: vec![],
+        },
+        clinical: ClinicalData {
+            path: args.cohort.join("clinical.csv"),
+            ids,
+            outcome: Some(y.iter().map(|&l| Some(l)).collect()),
+            columns: vec![],
+        },
+    };
     let n_steps = ((to - from) / step).round() as usize;
-    let thresholds: Vec<f64> = (0..=n_steps).map(|i| from + step * i as f64).collect();
-
-    let mut table2 = Vec::new();
-    let mut curves = Vec::new();
-    let mut dca = Vec::new();
-    let mut treat_all = Vec::new();
-    let mut cal_curves = Vec::new();
-    let mut cal_rows = Vec::new();
-    for (i, (model, p, cutoff)) in models.iter().enumerate() {
-        let delong_p = if i == 2 {
-            None
-        } else {
-            Some(
-                dlrn_stats::delong_paired(&y, p, dlrn, level)
-                    .with_context(|| format!("DeLong test of {model} against the DLRN on {name}"))?
-                    .p_value,
-            )
-        };
-        table2.push(report::table2_row(
-            &name, model, &y, p, *cutoff, level, delong_p,
-        )?);
-        curves.push(report::roc_curve(model, &y, p, level)?);
-        let dc = dlrn_stats::decision_curve(&y, p, &thresholds)
-            .with_context(|| format!("decision curve of {model} on {name}"))?;
-        if i == 0 {
-            treat_all = dc.points.iter().map(|q| q.treat_all).collect();
-        }
-        dca.push((
-            model.to_string(),
-            dc.points.iter().map(|q| q.net_benefit).collect(),
-        ));
-        // Probabilities at 0 or 1 (or a separated outcome) have no logistic
-        // recalibration: the row says so and the curve is left out.
-        let cal = dlrn_stats::calibration(&y, p);
-        let hl = dlrn_stats::hosmer_lemeshow(&y, p, args.hl_groups);
-        let brier = p
-            .iter()
-            .zip(&y)
-            .map(|(pi, &yi)| (pi - f64::from(yi)).powi(2))
-            .sum::<f64>()
-            / p.len() as f64;
-        let mut notes = Vec::new();
-        if let Err(e) = &cal {
-            notes.push(format!("calibration: {e}"));
-        }
-        if let Err(e) = &hl {
-            notes.push(format!("Hosmer–Lemeshow: {e}"));
-        }
-        let hl = hl.ok().map(|(t, _)| t);
-        cal_rows.push(report::CalibrationRow {
-            cohort: name.clone(),
-            model: model.to_string(),
-            n: y.len() as u64,
-            slope: cal.as_ref().ok().map(|c| c.slope),
-            citl: cal.as_ref().ok().map(|c| c.citl),
-            hl_statistic: hl.as_ref().map(|h| h.statistic),
-            hl_df: hl.as_ref().map(|h| h.df),
-            hl_p: hl.as_ref().map(|h| h.p_value),
-            hl_groups: args.hl_groups as u64,
-            brier: Some(brier),
-            note: notes.join("; "),
-        });
-        if let Ok(cal) = cal {
-            cal_curves.push(report::CalibrationCurve {
-                model: model.to_string(),
-                bins: cal
-                    .bins
-                    .iter()
-                    .map(|b| {
-                        let ci = dlrn_stats::binom_ci(b.events as u64, b.n as u64, level).ok();
-                        report::CalibrationBin {
-                            predicted: b.predicted,
-                            observed: b.observed,
-                            ci_low: ci.as_ref().map(|c| c.ci_low),
-                            ci_high: ci.as_ref().map(|c| c.ci_high),
-                        }
-                    })
-                    .collect(),
-                smooth: cal
-                    .smooth
-                    .x
-                    .iter()
-                    .copied()
-                    .zip(cal.smooth.y.iter().copied())
-                    .collect(),
-            });
-        }
+    let frozen = PipelineCutoffs {
+        clinical: bundle.cutoffs.clinical,
+        signature: bundle.cutoffs.signature,
+        dlrn: bundle.cutoffs.dlrn,
+    };
+    let eval = evaluate(
+        &schema,
+        &[(&cohort, &preds)],
+        &frozen,
+        &EvaluationSettings {
+            thresholds: (0..=n_steps).map(|i| from + step * i as f64).collect(),
+            hl_groups: args.hl_groups,
+            level: args.level,
+            subgroup: None,
+        },
+    )
+    .with_context(|| format!("evaluating the frozen models on {name}"))?;
+    for n in &eval.notes {
+        eprintln!("note: {n}");
     }
-    let predictions = report::Predictions::new(
-        rows.iter()
-            .filter_map(|(s, l)| {
-                s.prediction.as_ref().map(|p| report::PredictionRow {
-                    id: s.id.clone(),
-                    cohort: name.clone(),
-                    label: *l,
-                    signature_score: p.signature_score,
-                    clinical: p.p_clinical,
-                    signature: p.p_signature,
-                    dlrn: p.p_dlrn,
-                })
-            })
-            .collect(),
-    );
-    let cutoffs = report::Cutoffs::new(
-        models
-            .iter()
-            .map(|(m, _, c)| report::CutoffRow {
-                model: m.to_string(),
-                cutoff: *c,
-                method: format!(
-                    "frozen: Youden index on {}",
-                    bundle.provenance.training_cohort
-                ),
-            })
-            .collect(),
-    );
+    let predictions = predictions_table(std::slice::from_ref(&preds));
+    let cutoffs = frozen.table(&format!("{} (frozen)", bundle.provenance.training_cohort));
     let weights = match &bundle.cnn.weights {
         dlrn_study::bundle::CnnWeights::Random { seed } => {
             format!("random initialisation, seed {seed}")
@@ -286,32 +224,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             weights_hash: None,
         },
         table1: None,
-        table2: report::Table2::new(table2),
+        table2: report::Table2::new(eval.table2),
         table3: None,
         icc: None,
         selected_features: None,
-        comparisons: None,
+        comparisons: Some(report::Comparisons::new(eval.comparisons)),
         subtype_aucs: None,
         screen: None,
         cutoffs: Some(cutoffs),
-        calibration_stats: Some(report::CalibrationStats::new(cal_rows)),
+        calibration_stats: Some(eval.calibration_stats),
         predictions: Some(predictions),
-        roc: vec![report::RocFigure {
-            title: name.clone(),
-            curves,
-        }],
-        decision_curves: vec![report::DecisionCurveFigure {
-            title: name.clone(),
-            thresholds,
-            models: dca,
-            treat_all,
-        }],
-        calibration: vec![report::CalibrationFigure {
-            title: name.clone(),
-            curves: cal_curves,
-        }],
-        signature_by_class: None,
-        confusion: None,
+        roc: eval.roc,
+        decision_curves: eval.decision_curves,
+        calibration: eval.calibration,
+        signature_by_class: Some(report::BoxFigure {
+            y_label: "Signature score".into(),
+            panels: eval.box_panels,
+            seed: 0,
+        }),
+        confusion: Some(report::ConfusionFigure {
+            panels: eval.confusion,
+        }),
         nomogram: None,
         external_figures: vec![],
         png_scale: 2,
