@@ -883,3 +883,71 @@ pub fn predictions_table(preds: &[CohortPredictions]) -> report::Predictions {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cohort(dir: &Path, bmi: &[&str]) -> Cohort {
+        let path = dir.join("clinical.csv");
+        let mut text = String::from(
+            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n",
+        );
+        for (i, b) in bmi.iter().enumerate() {
+            text.push_str(&format!(
+                "P{i},{},{},{b},4B,UOQ,2,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1\n",
+                i % 2,
+                40 + i
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        let ids: Vec<String> = (0..bmi.len()).map(|i| format!("P{i}")).collect();
+        let features = FeatureTable {
+            labels: Some((0..bmi.len()).map(|i| (i % 2) as u8).collect()),
+            ids,
+            names: vec![],
+            columns: vec![],
+        };
+        load_cohort("EVC9", features, &path, &ClinicalSchema::paper()).unwrap()
+    }
+
+    #[test]
+    fn a_patient_without_a_prediction_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let train = cohort(
+            dir.path(),
+            &["20", "25", "30", "22", "27", "35", "24", "31"],
+        );
+        let vars = vec!["age".to_string(), "bmi".to_string()];
+        let score = [0.3, -0.2, 0.5, 0.1, -0.4, 0.2, 0.0, 0.6];
+        let d = model_design(&ClinicalSchema::paper(), &train, &vars, &score).unwrap();
+        let clinical =
+            FittedModel::fit(&d, &["age".to_string(), "bmi".to_string()], &train.labels).unwrap();
+        let dlrn = dlrn_stage(&d, &train.labels, &clinical).unwrap();
+        assert_eq!(dlrn.columns, ["signature", "age", "bmi"]);
+        let other = cohort(dir.path(), &["20", "NA", "30"]);
+        let s = [0.1, 0.2, 0.3];
+        let d2 = model_design(&ClinicalSchema::paper(), &other, &vars, &s).unwrap();
+        let e = predict(&other, &d2, &s, &clinical, &dlrn).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Clinical model has no prediction for EVC9 patient \"P1\" (a predictor value is missing)"
+        );
+    }
+
+    #[test]
+    fn a_clinical_row_missing_for_a_feature_row_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cohort(dir.path(), &["20", "25"]);
+        let features = FeatureTable {
+            ids: vec!["P0".into(), "P7".into()],
+            labels: Some(vec![0, 1]),
+            names: vec![],
+            columns: vec![],
+        };
+        let e = load_cohort("TC", features, &c.clinical.path, &ClinicalSchema::paper())
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("clinical.csv: no row for id \"P7\""), "{e}");
+    }
+}
