@@ -57,11 +57,15 @@ fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
-    cmd.current_dir(root)
-        .args(["build", "--quiet", "-p", "dlrn"]);
+    cmd.current_dir(root).args(["build", "-p", "dlrn"]);
     if backend != "flex" {
         cmd.args(["--features", backend]);
     }
+    // Not quiet: the first build of a fresh clone, or one with another
+    // backend, compiles for many minutes and cargo's progress shows it.
+    eprintln!(
+        "building dlrn (the first build compiles Burn and polars: about 20 minutes on 2 cores)"
+    );
     let st = cmd.status().context("running cargo build -p dlrn")?;
     ensure!(st.success(), "cargo build -p dlrn failed");
     let exe = std::env::current_exe().context("locating xtask")?;
