@@ -640,6 +640,16 @@ impl Bundle {
         // Every listed file must be unaltered, and every needed file listed.
         let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
         for (name, expected) in &manifest.files {
+            // Only files inside the bundle folder.
+            if !Path::new(name)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+            {
+                return Err(BundleError::Inconsistent {
+                    path: mpath,
+                    message: format!("{name:?} is not a path inside the bundle folder"),
+                });
+            }
             let path = dir.join(name);
             let bytes = std::fs::read(&path).map_err(|source| {
                 if source.kind() == std::io::ErrorKind::NotFound {

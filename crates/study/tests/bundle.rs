@@ -501,6 +501,11 @@ fn another_version_an_altered_or_missing_file_are_refused() {
     assert!(matches!(err, BundleError::FormatVersion { .. }), "{err}");
     assert!(err.to_string().contains("format version 2"), "{err}");
 
+    // A manifest pointing outside the bundle.
+    std::fs::write(&path, text.replacen("\"cnn.json\"", "\"../cnn.json\"", 1)).unwrap();
+    let err = Bundle::load(dir).unwrap_err().to_string();
+    assert!(err.contains("not a path inside the bundle folder"), "{err}");
+
     // Not a bundle at all.
     let err = Bundle::load(&dir.join("nothing")).unwrap_err();
     assert!(err.to_string().contains("manifest.json"), "{err}");
