@@ -27,6 +27,7 @@ pub mod icc;
 pub mod model;
 pub mod nomogram;
 pub mod pipeline;
+pub mod readers_report;
 pub mod schema;
 pub mod table1;
 
