@@ -174,23 +174,32 @@ fn shape_class(chain_o: &[(usize, usize)], chain_e: &[(usize, usize)], c: (f64, 
 /// sPD (§5.1): mean nearest-neighbour distances between the perimeter pixels
 /// of `Ω` and of `E`, both ways, over the equivalent-circle radius of `a(E)`.
 fn proportional_distance(omega: &Binary, e: &Binary) -> f64 {
-    let s1 = perimeter_pixels(omega).pixels();
-    let s2 = perimeter_pixels(e).pixels();
-    let mean_nearest = |a: &[(usize, usize)], b: &[(usize, usize)]| {
-        let total: f64 = a
-            .iter()
-            .map(|&(r, c)| {
-                b.iter()
-                    .map(|&(r2, c2)| {
-                        let dr = r as f64 - r2 as f64;
-                        let dc = c as f64 - c2 as f64;
-                        dr * dr + dc * dc
-                    })
-                    .fold(f64::INFINITY, f64::min)
-                    .sqrt()
-            })
-            .sum();
-        total / a.len() as f64
+    // Coordinates as f64 once (exact), in two arrays so the inner loop vectorises.
+    let split = |b: &Binary| -> (Vec<f64>, Vec<f64>) {
+        b.pixels()
+            .into_iter()
+            .map(|(r, c)| (r as f64, c as f64))
+            .unzip()
+    };
+    let s1 = split(&perimeter_pixels(omega));
+    let s2 = split(&perimeter_pixels(e));
+    let mean_nearest = |a: &(Vec<f64>, Vec<f64>), b: &(Vec<f64>, Vec<f64>)| {
+        let total: f64 =
+            a.0.iter()
+                .zip(&a.1)
+                .map(|(&r, &c)| {
+                    // The minimum of non-NaN squared distances: the same value
+                    // whatever the order it is taken in.
+                    let mut best = f64::INFINITY;
+                    for (&r2, &c2) in b.0.iter().zip(&b.1) {
+                        let (dr, dc) = (r - r2, c - c2);
+                        let d = dr * dr + dc * dc;
+                        best = if d < best { d } else { best };
+                    }
+                    best.sqrt()
+                })
+                .sum();
+        total / a.0.len() as f64
     };
     let d1 = mean_nearest(&s1, &s2);
     let d2 = mean_nearest(&s2, &s1);
@@ -261,10 +270,16 @@ fn spiculation(chain: &[(usize, usize)], c: (f64, f64)) -> f64 {
             break;
         }
         let (mut re, mut im) = (0.0, 0.0);
-        for (j, &v) in rho.iter().enumerate() {
-            let t = tw[(k * j) % n];
+        // Twiddle index k·j mod n, stepped (no division per term).
+        let mut kj = 0usize;
+        for &v in &rho {
+            let t = tw[kj];
             re += v * t.0;
             im += v * t.1;
+            kj += k;
+            if kj >= n {
+                kj -= n;
+            }
         }
         let mag = (re * re + im * im).sqrt();
         if w <= pi / 4.0 {
