@@ -15,16 +15,31 @@ fn round_half_away(x: f64) -> f64 {
 
 /// Median as MATLAB computes it (mean of the two middle values for an even
 /// count); NaN for no values.
-fn median(mut v: Vec<u8>) -> f64 {
+/// The order statistics come from a 256-bin count (8-bit values), not a sort.
+fn median(v: Vec<u8>) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
-    v.sort_unstable();
+    let mut hist = [0usize; 256];
+    for &x in &v {
+        hist[x as usize] += 1;
+    }
+    // The k-th smallest value (0-based), k < v.len().
+    let kth = |k: usize| {
+        let mut seen = 0usize;
+        for (level, &h) in hist.iter().enumerate() {
+            seen += h;
+            if seen > k {
+                return level as f64;
+            }
+        }
+        255.0
+    };
     let n = v.len();
     if n % 2 == 1 {
-        v[n / 2] as f64
+        kth(n / 2)
     } else {
-        (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
+        (kth(n / 2 - 1) + kth(n / 2)) / 2.0
     }
 }
 
@@ -119,6 +134,36 @@ pub fn compute(p: &Prepared) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_by_counting_equals_median_by_sorting() {
+        // MATLAB's median straight from its definition, on a sorted copy.
+        let by_sorting = |mut v: Vec<u8>| {
+            v.sort_unstable();
+            let n = v.len();
+            if n % 2 == 1 {
+                v[n / 2] as f64
+            } else {
+                (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
+            }
+        };
+        let mut x = 99u32;
+        for n in [1usize, 2, 3, 4, 7, 10, 255, 256, 1001] {
+            let v: Vec<u8> = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(1664525).wrapping_add(1013904223);
+                    (x >> 24) as u8
+                })
+                .collect();
+            assert_eq!(
+                median(v.clone()).to_bits(),
+                by_sorting(v).to_bits(),
+                "n {n}"
+            );
+        }
+        assert_eq!(median(vec![0, 255]), 127.5);
+        assert!(median(Vec::new()).is_nan());
+    }
 
     /// Lesion rows 2..=4, columns `c0..=c1` of a `w × h` image; `U` set by hand
     /// afterwards (the despeckled image is replaced so values are exact).
