@@ -92,7 +92,7 @@ pub struct IndexPage {
     pub sections: Vec<Section>,
 }
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 * { box-sizing: border-box; }
 body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1f2328; line-height: 1.5; background: #fff; }
 main { max-width: 1260px; margin: 0 auto; padding: 24px 24px 48px; }

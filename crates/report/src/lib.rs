@@ -43,6 +43,7 @@
 #![warn(missing_docs)]
 
 pub mod build;
+mod checklist;
 mod error;
 mod figures;
 pub mod format;
@@ -55,6 +56,10 @@ mod tables;
 use std::path::{Path, PathBuf};
 
 pub use build::{estimate, roc_curve, table2_row, undefined_estimate};
+pub use checklist::{
+    Artefact, Checklist, ChecklistFiles, Outputs, RQS_MAX, Rqs, RqsFacts, RqsRow, TripodRow,
+    TripodTable, Validation, rqs, tripod_ai,
+};
 pub use error::ReportError;
 pub use figures::{
     BoxFigure, BoxPanel, CalibrationBin, CalibrationCurve, CalibrationFigure, ConfusionFigure,
