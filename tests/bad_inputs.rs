@@ -505,6 +505,25 @@ fn case_dicom_truncated() {
     extract_fails(&c, "P1", &["P1.dcm"]);
 }
 
+/// Finding (crates/cohort/src/dicom.rs): an RLE Lossless DICOM cut short
+/// (BUS02_rle.dcm, 46862 bytes, kept to 26015) panics inside
+/// dicom-transfer-syntax-registry 0.10.1 (adapters/rle_lossless.rs:223,
+/// index out of bounds): `validate` and `extract handcrafted` exit 101.
+/// Found by crates/cohort/tests/fuzz.rs.
+#[test]
+#[ignore = "finding for crates/cohort/src/dicom.rs: truncated RLE DICOM panics (exit 101)"]
+fn case_dicom_rle_truncated() {
+    let t = tempfile::tempdir().unwrap();
+    let c = one(
+        t.path(),
+        (&formats("lesion/BUS02_rle.dcm"), "P1.dcm"),
+        (&formats("lesion/BUS02.nii.gz"), "P1.nii.gz"),
+    );
+    truncate(&c.join("images/P1.dcm"), 26015);
+    validate_fails(&c, &["P1.dcm"]);
+    extract_fails(&c, "P1", &["P1.dcm"]);
+}
+
 #[test]
 fn case_dicom_not_dicom() {
     let t = tempfile::tempdir().unwrap();
@@ -759,6 +778,36 @@ fn case_clinical_not_utf8() {
     bytes[at] = 0xe9; // Latin-1 'é'
     std::fs::write(c.join("clinical.csv"), bytes).unwrap();
     validate_fails(&c, &["clinical.csv", "utf-8"]);
+}
+
+/// Finding (crates/cohort/src/table.rs, every CSV read through polars):
+/// a file whose last byte is a `"` opening a field after the header —
+/// `id,ALN_status,a\nP1,1,0.5\n"` — aborts the process inside polars-io
+/// 0.55.2 (csv/read/parser.rs:1154, a failed `get_unchecked` precondition:
+/// SIGABRT in dev builds, undefined behaviour in release). Found by
+/// crates/cohort/tests/fuzz.rs. It should be exit 2 naming the file.
+#[test]
+#[ignore = "finding for crates/cohort/src/table.rs: polars aborts on a trailing lone quote"]
+fn case_table_lone_quote_at_end() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("scores.csv");
+    std::fs::write(&p, "id,ALN_status,a\nP1,1,0.5\nP2,0,0.1\n\"").unwrap();
+    fails(
+        &[
+            "evaluate",
+            "--data",
+            s(&p),
+            "--score",
+            "a",
+            "--cutoff",
+            "0.5",
+        ],
+        &["scores.csv"],
+        &[],
+    );
+    let c = cohort(t.path());
+    set_clinical(&c, &format!("{}\"", clinical_with(&three_rows())));
+    validate_fails(&c, &["clinical.csv"]);
 }
 
 #[test]
