@@ -55,18 +55,21 @@
 //! under 1% even at the study's 621 images.
 //!
 //! Before/after on the same 75-image cohort (`dlrn simulate --seed 3
-//! --scale 0.12`, TC), both binaries back to back in one run, 5 repetitions
-//! each, on the shared 2-core host while others compiled (load 5–6.5, so
-//! wall time is noisy and CPU time is the stable number):
+//! --scale 0.12`, TC), the binaries back to back in one run, 5 repetitions
+//! each, on the shared 2-core host while others compiled (load 4.4–4.8,
+//! about one core free, so wall time is noisy and CPU time is the stable
+//! number):
 //!
 //! | binary | CPU ms/image min / median | images/s (wall) best / median |
 //! | --- | ---: | ---: |
-//! | before (ISF as at 3bcb481) | 83.1 / 84.7 | 10.7 / 7.1 |
-//! | after (ad2d887) | 29.9 / 30.7 | 33.2 / 21.6 |
+//! | before (ISF as at 3bcb481) | 84.5 / 85.2 | 12.8 / 11.3 |
+//! | ISF fixed (ad2d887) | 30.4 / 30.5 | 33.3 / 33.3 |
+//! | + shape, posterior (7dcfae3) | 29.1 / 29.5 | 33.2 / 31.4 |
 //!
-//! With the workers 98–99% busy, 30.7 ms of CPU per image is about
-//! 64 images/s on 2 idle cores. The output CSV and `<out>.inputs.json` are
-//! byte-identical before and after (TC, EVC1–3), and the BUSAT oracle
+//! With the workers 98–99% busy, 29.5 ms of CPU per image is about
+//! 67 images/s on 2 idle cores. The output CSV and `<out>.inputs.json` are
+//! byte-identical before and after (TC, EVC1–3, TC with icc/reader2
+//! masks), and the BUSAT oracle
 //! tests (`tests/bus01.rs`, `tests/texture.rs`) are unchanged and pass.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
