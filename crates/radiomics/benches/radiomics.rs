@@ -68,9 +68,9 @@
 //!
 //! With the workers 98–99% busy, 29.5 ms of CPU per image is about
 //! 67 images/s on 2 idle cores. The output CSV and `<out>.inputs.json` are
-//! byte-identical before and after (TC, EVC1–3, TC with icc/reader2
-//! masks), and the BUSAT oracle
-//! tests (`tests/bus01.rs`, `tests/texture.rs`) are unchanged and pass.
+//! byte-identical before and after (TC, EVC1–3, and TC with the
+//! `icc/reader1_repeat` masks), and the BUSAT oracle tests
+//! (`tests/bus01.rs`, `tests/texture.rs`) are unchanged and pass.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dlrn_radiomics::{FAMILIES, Prepared, extract, extract_prepared};
