@@ -259,3 +259,25 @@ fn simulate_then_validate() {
         );
     }
 }
+
+#[test]
+fn readers_csv_is_checked_against_clinical_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cohort(dir.path());
+    let good = "id,reader,aln_call,birads,us_aln\nP1,A,1,4B,suspicious\nP2,A,0,4A,non-suspicious\nP3,A,1,5,suspicious\n";
+    std::fs::write(c.join("readers.csv"), good).unwrap();
+    let out = dlrn(&["validate", c.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["readers"], serde_json::json!([1, 3]));
+    std::fs::write(c.join("readers.csv"), good.replace("P3,A", "P9,A")).unwrap();
+    let err = fails(&c);
+    assert!(
+        err.contains("readers.csv") && err.contains("\"P9\" is not an id of clinical.csv"),
+        "{err}"
+    );
+}

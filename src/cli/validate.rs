@@ -91,6 +91,9 @@ fn print_summary(s: &CohortSummary) {
     for (reader, n) in &s.icc_readers {
         println!("  re-outlines icc/{reader}: {n}");
     }
+    if let Some((readers, reads)) = s.readers {
+        println!("  readers.csv: {readers} radiologist(s), {reads} reads");
+    }
     let grey: Vec<String> = s
         .grey_mappings
         .iter()

@@ -53,6 +53,8 @@ pub struct CohortSummary {
     pub mean_mask_fraction: f64,
     /// Re-outline folders under icc/ and how many masks each holds.
     pub icc_readers: BTreeMap<String, usize>,
+    /// readers.csv, when present: (radiologists, reads).
+    pub readers: Option<(usize, usize)>,
     /// How many images reached 8-bit grey each way (as stored, VOI window,
     /// min-max; MONOCHROME1 inverted), the per-image detail being
     /// [`crate::GreyMapping`].
@@ -151,7 +153,8 @@ fn check_mask(
 /// every problem: clinical.csv (optional) columns, vocabulary, ranges,
 /// duplicates; ids ↔ images ↔ masks; undecodable files; image/mask size
 /// mismatch; empty or whole-frame masks; icc/<reader>/ outlines without an
-/// image or of the wrong size. `tick` is called once per image checked.
+/// image or of the wrong size; readers.csv (optional) as [`crate::read_readers`]
+/// checks it, its ids against clinical.csv. `tick` is called once per image checked.
 pub fn validate_cohort(dir: &Path, tick: &(dyn Fn() + Sync)) -> Validation {
     validate_cohort_with(dir, &ImageOptions::default(), &MaskOptions::default(), tick)
 }
@@ -315,6 +318,19 @@ pub fn validate_cohort_with(
         }
     }
 
+    // Radiologists' reads (optional): readers.csv, ids checked against clinical.csv.
+    let readers_path = dir.join(crate::READERS_FILE);
+    let mut reads = None;
+    if readers_path.exists() {
+        let known: Option<Vec<String>> = clinical
+            .as_ref()
+            .map(|c| c.patients.iter().map(|p| p.id.clone()).collect());
+        match crate::read_readers(&readers_path, known.as_deref()) {
+            Ok(r) => reads = Some((r.readers.len(), r.reads.len())),
+            Err(p) => problems.extend(p),
+        }
+    }
+
     if !problems.is_empty() {
         return Validation {
             problems,
@@ -339,6 +355,7 @@ pub fn validate_cohort_with(
         mean_mask_fraction: geometry.values().map(|g| g.mask_fraction).sum::<f64>()
             / n.max(1) as f64,
         icc_readers,
+        readers: reads,
         grey_mappings: BTreeMap::new(),
         warnings: Vec::new(),
     };
