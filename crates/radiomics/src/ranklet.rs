@@ -123,10 +123,13 @@ fn ranklet_levels(
             match at {
                 Some(prev) if 2 * (bx - prev) <= side => {
                     for l in left0 + prev + 1..=left {
-                        for y in top..top + side {
-                            hist[padded[y * pw + l - 1] as usize] -= 1;
-                            let v = padded[y * pw + l + side - 1] as usize;
-                            hist[v] += 1;
+                        // Column l − 1 leaves the window, column l + side − 1
+                        // enters (wrapping: a count never leaves 0..=n).
+                        for row in padded[top * pw..(top + side) * pw].chunks_exact(pw) {
+                            let out = row[l - 1] as usize;
+                            hist[out] = hist[out].wrapping_sub(1);
+                            let v = row[l + side - 1] as usize;
+                            hist[v] = hist[v].wrapping_add(1);
                             lo = lo.min(v);
                             hi = hi.max(v);
                         }
@@ -137,7 +140,7 @@ fn ranklet_levels(
                     (lo, hi) = (255, 0);
                     for y in top..top + side {
                         for &v in &padded[y * pw + left..y * pw + left + side] {
-                            hist[v as usize] += 1;
+                            hist[v as usize] = hist[v as usize].wrapping_add(1);
                             lo = lo.min(v as usize);
                             hi = hi.max(v as usize);
                         }
