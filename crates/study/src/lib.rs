@@ -29,6 +29,7 @@ pub mod nomogram;
 pub mod pipeline;
 pub mod readers_report;
 pub mod schema;
+pub mod supplement;
 pub mod table1;
 
 pub use coding::{Design, Term, code, terms};

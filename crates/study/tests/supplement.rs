@@ -1,0 +1,254 @@
+//! The supplement written as the study driver writes it: Table 1 with tests,
+//! the radiologists' tables for the cohort with a readers.csv, the kappa
+//! table and the checklist page; every file named, the same bytes twice.
+
+use std::path::{Path, PathBuf};
+
+use dlrn_report::{Item, Outputs, RqsFacts, Validation};
+use dlrn_study::ClinicalSchema;
+use dlrn_study::supplement::{SupplementCohort, SupplementInputs, write_supplement};
+
+fn facts() -> RqsFacts {
+    RqsFacts {
+        protocol_documented: true,
+        protocol_public: true,
+        multiple_segmentations: true,
+        phantom_study: false,
+        multiple_time_points: false,
+        feature_reduction: true,
+        non_radiomic_features: true,
+        biological_correlates: false,
+        cut_off: true,
+        discrimination: true,
+        discrimination_resampling: true,
+        calibration: true,
+        calibration_resampling: false,
+        prospective_registered: false,
+        validation: Validation::External { institutes: 2 },
+        gold_standard: true,
+        decision_curve: true,
+        cost_effectiveness: false,
+        open_scans: false,
+        open_segmentations: false,
+        open_code: true,
+        open_features: false,
+    }
+}
+
+fn run(out: &Path, cohort_dirs: &[PathBuf]) -> Vec<(String, Vec<u8>)> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let schema = ClinicalSchema::paper();
+    let all = schema.read(&fixtures.join("clinical_glm.csv")).unwrap();
+    let parts: Vec<_> = [(0, 150), (150, 230), (230, 300)]
+        .map(|(a, b)| all.select(&(a..b).collect::<Vec<_>>()))
+        .to_vec();
+    let labels: Vec<Vec<u8>> = parts
+        .iter()
+        .map(|p| {
+            p.outcome
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|v| v.unwrap())
+                .collect()
+        })
+        .collect();
+    // A model that is right for 4 patients in 5.
+    let dlrn: Vec<Vec<f64>> = labels
+        .iter()
+        .map(|y| {
+            y.iter()
+                .enumerate()
+                .map(|(i, &l)| {
+                    let right = i % 5 != 0;
+                    if (l == 1) == right {
+                        0.6 + (i % 7) as f64 / 20.0
+                    } else {
+                        0.1 + (i % 3) as f64 / 10.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let names = ["TC", "EVC1", "EVC2"];
+    let cohorts: Vec<SupplementCohort<'_>> = (0..3)
+        .map(|i| SupplementCohort {
+            name: names[i],
+            dir: &cohort_dirs[i],
+            ids: &parts[i].ids,
+            labels: &labels[i],
+            clinical: &parts[i],
+            dlrn: &dlrn[i],
+        })
+        .collect();
+    // EVC1 is read by three radiologists (R1 twice for its first 20 patients).
+    let mut csv = String::from("id,reader,read,aln_call,birads,us_aln\n");
+    for (i, (id, &y)) in parts[1].ids.iter().zip(&labels[1]).enumerate() {
+        for (r, miss) in [("R1", 3), ("R2", 4), ("R3", 5)] {
+            let call = if i % miss == 0 { 1 - y } else { y };
+            let b = ["4A", "4B", "4C", "5"][(i + usize::from(y) * 2) % 4];
+            let us = if (i + miss) % 3 == 0 {
+                "suspicious"
+            } else {
+                "non-suspicious"
+            };
+            csv.push_str(&format!("{id},{r},1,{call},{b},{us}\n"));
+            if r == "R1" && i < 20 {
+                csv.push_str(&format!("{id},{r},2,{call},{b},{us}\n"));
+            }
+        }
+    }
+    std::fs::create_dir_all(&cohort_dirs[1]).unwrap();
+    std::fs::write(cohort_dirs[1].join("readers.csv"), csv).unwrap();
+    let vars: Vec<String> = schema.variables.iter().map(|v| v.name.clone()).collect();
+    let s = write_supplement(
+        out,
+        &SupplementInputs {
+            title: "Checklist".into(),
+            simulated: Some("Simulated.".into()),
+            schema: &schema,
+            cohorts,
+            variables: &vars,
+            dlrn_cutoff: 0.5,
+            level: 0.95,
+            rqs: facts(),
+            outputs: Outputs::new(),
+        },
+    )
+    .unwrap();
+    let titles: Vec<&str> = s.sections.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Table 1 with tests",
+            "Radiologists",
+            "Observer agreement",
+            "Reporting checklist"
+        ]
+    );
+    // 2 (protocol) + 1 (ICC) + 3 (reduction) + 1 (clinical) + 1 (cut-off) + 2 (AUC, CV)
+    // + 1 (calibration) + 4 (two centres) + 2 (radiologists) + 2 (DCA) + 1 (code) = 20.
+    assert_eq!(s.rqs_total, 20);
+    match &s.sections[3].items[0] {
+        Item::Link { href, text } => {
+            assert_eq!(href, "checklist.html");
+            assert!(text.contains("20 / 36"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut files: Vec<(String, Vec<u8>)> = s
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.strip_prefix(out).unwrap().to_string_lossy().to_string(),
+                std::fs::read(f).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn supplement_files_and_sections_are_reproducible() {
+    let d = tempfile::tempdir().unwrap();
+    let dirs: Vec<PathBuf> = ["TC", "EVC1", "EVC2"]
+        .map(|c| d.path().join("cohorts").join(c))
+        .to_vec();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let fa = run(&a, &dirs);
+    let fb = run(&b, &dirs);
+    let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "checklist.html",
+            "kappa_EVC1.csv",
+            "kappa_EVC1.md",
+            "rescue.csv",
+            "rescue.md",
+            "rqs.csv",
+            "rqs.md",
+            "supp_table4_radiologists.csv",
+            "supp_table4_radiologists.md",
+            "table1_tests.csv",
+            "table1_tests.md",
+            "table2_radiologists.csv",
+            "table2_radiologists.md",
+            "tripod_ai.csv",
+            "tripod_ai.md",
+        ]
+    );
+    assert_eq!(fa, fb);
+    let t2 = String::from_utf8(fa[11].1.clone()).unwrap();
+    assert!(t2.contains("EVC1,Pooled radiologists,"), "{t2}");
+    let html = String::from_utf8(fa[0].1.clone()).unwrap();
+    assert!(html.contains("href=\"table1_tests.csv\""), "{html}");
+    assert!(html.contains("href=\"table2_radiologists.csv\""));
+}
+
+#[test]
+fn a_bad_readers_csv_names_its_row() {
+    let d = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let schema = ClinicalSchema::paper();
+    let all = schema.read(&fixtures.join("clinical_glm.csv")).unwrap();
+    let tc = all.select(&(0..150).collect::<Vec<_>>());
+    let evc = all.select(&(150..300).collect::<Vec<_>>());
+    let y = |p: &dlrn_cohort::schema::ClinicalData| -> Vec<u8> {
+        p.outcome
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect()
+    };
+    let (ytc, yevc) = (y(&tc), y(&evc));
+    let ptc = vec![0.5; ytc.len()];
+    let pevc = vec![0.5; yevc.len()];
+    let dir = d.path().join("EVC");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("readers.csv"),
+        "id,reader,aln_call,birads,us_aln\nNOPE,A,1,4B,suspicious\n",
+    )
+    .unwrap();
+    let vars = vec!["age".to_string()];
+    let e = write_supplement(
+        d.path(),
+        &SupplementInputs {
+            title: "c".into(),
+            simulated: None,
+            schema: &schema,
+            cohorts: vec![
+                SupplementCohort {
+                    name: "TC",
+                    dir: d.path(),
+                    ids: &tc.ids,
+                    labels: &ytc,
+                    clinical: &tc,
+                    dlrn: &ptc,
+                },
+                SupplementCohort {
+                    name: "EVC",
+                    dir: &dir,
+                    ids: &evc.ids,
+                    labels: &yevc,
+                    clinical: &evc,
+                    dlrn: &pevc,
+                },
+            ],
+            variables: &vars,
+            dlrn_cutoff: 0.5,
+            level: 0.95,
+            rqs: facts(),
+            outputs: Outputs::new(),
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("readers.csv") && e.contains("\"NOPE\""), "{e}");
+}
