@@ -13,6 +13,7 @@ use anyhow::{Context, ensure};
 use dlrn_lasso::LambdaChoice;
 use dlrn_nomogram::{CalculatorOptions, FigureOptions, NomogramOptions};
 use dlrn_report as report;
+use dlrn_study::bundle::{Bundle, Cnn, Provenance as BundleProvenance, StudyParts, utc_date};
 use dlrn_study::nomogram::build_nomogram;
 use dlrn_study::pipeline::{
     ClinicalSettings, Cohort, CohortPredictions, EvaluationSettings, FeatureTable, LassoSettings,
@@ -45,6 +46,12 @@ pub struct Args {
     #[arg(long, requires = "slurm")]
     pub dry_run: bool,
 }
+
+/// The CNN input preprocessing `dlrn extract deep` applies (dlrn-deep's
+/// `PreprocessConfig` default: resize the lesion box's short side to 256, centre
+/// crop 224), recorded in the model bundle; xtask does not link dlrn-deep.
+const PREPROCESS_RESIZE: usize = 256;
+const PREPROCESS_CROP: usize = 224;
 
 /// Builds the `dlrn` binary with the same profile as xtask and returns its
 /// path; `DLRN_BIN` names an already built binary instead (tests, or a binary
@@ -606,6 +613,44 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         nopts,
         lp_range,
     )?;
+
+    // The frozen model bundle (`dlrn predict` / `dlrn assess` read it).
+    let (cnn, cnn_weights) = Cnn::resnet50(
+        weights_arg.as_deref(),
+        cfg.cnn.seed,
+        &cfg.cnn.backend,
+        PREPROCESS_RESIZE,
+        PREPROCESS_CROP,
+    )?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut bundle = Bundle::from_study(StudyParts {
+        provenance: &BundleProvenance {
+            dlrn_version: version.to_string(),
+            config_sha256: sha256_file(&config_path)?,
+            training_cohort: training.clone(),
+            training_cohort_sha256: cohort_keys[&training].clone(),
+            date: utc_date(now),
+        },
+        cnn: &cnn,
+        cnn_weights_path: cnn_weights.as_deref(),
+        icc: &icc,
+        signature,
+        schema: &schema,
+        clinical: clinical_model,
+        dlrn: &dlrn_model,
+        cutoffs: &cutoffs,
+        nomogram: &nomogram,
+        training: &cohorts[0],
+        training_scores: designs[0].column(SIGNATURE_COLUMN)?,
+    })?;
+    let model_dir = out.join("model");
+    bundle.write_keeping_date(&model_dir)?;
+    runner.note(&format!(
+        "[done]   model bundle: {} (dlrn predict / dlrn assess --model)",
+        model_dir.display()
+    ));
 
     // Reports.
     let simulated = cfg.cohorts.simulated.then(|| {

@@ -255,6 +255,11 @@ fn tiny_study_writes_every_output_and_reruns_from_cache() {
         "manifest.json lacks the config hash"
     );
 
+    // The frozen model bundle carries the study to new patients with nothing
+    // refitted: `dlrn predict` reproduces every cohort's probabilities and
+    // `dlrn assess` an external cohort's Table 2 rows.
+    check_bundle(tmp.path(), &out, &preds, &rows);
+
     // Second run: every expensive stage cached, the same bytes.
     let before = files(&out);
     let log = run_paper(&config, &out);
@@ -281,5 +286,89 @@ fn tiny_study_writes_every_output_and_reruns_from_cache() {
             continue;
         }
         assert!(after.get(path) == Some(bytes), "{name} changed on rerun");
+    }
+}
+
+/// Runs `dlrn` with `args`, asserting success.
+fn dlrn_ok(args: &[&std::ffi::OsStr]) {
+    let output = Command::new(dlrn_bin())
+        .args(args)
+        .output()
+        .expect("running dlrn");
+    assert!(
+        output.status.success(),
+        "dlrn {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `dlrn predict` with the run's `model/` bundle gives every patient of every
+/// cohort the probabilities the run wrote to predictions.csv (to 1e-12), and
+/// `dlrn assess` on EVC1 writes the run's EVC1 rows of Table 2, cell for cell.
+fn check_bundle(
+    dir: &Path,
+    out: &Path,
+    preds: &[std::collections::BTreeMap<String, String>],
+    table2: &[std::collections::BTreeMap<String, String>],
+) {
+    let model = out.join("model");
+    assert!(model.join("manifest.json").is_file(), "no model bundle");
+    for cohort in ["TC", "EVC1", "EVC2", "EVC3"] {
+        let csv = dir.join(format!("predict_{cohort}.csv"));
+        dlrn_ok(&[
+            "predict".as_ref(),
+            "--model".as_ref(),
+            model.as_os_str(),
+            "--cohort".as_ref(),
+            dir.join("sim").join(cohort).as_os_str(),
+            "--out".as_ref(),
+            csv.as_os_str(),
+        ]);
+        // Quoted cells (the warnings column), so the csv crate reads it.
+        let got: Vec<std::collections::BTreeMap<String, String>> = csv::Reader::from_path(&csv)
+            .expect("predictions")
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .expect("predictions rows");
+        let want: Vec<_> = preds.iter().filter(|r| r["cohort"] == cohort).collect();
+        assert_eq!(got.len(), want.len(), "{cohort}: patients predicted");
+        for w in want {
+            let g = got
+                .iter()
+                .find(|g| g["id"] == w["id"])
+                .unwrap_or_else(|| panic!("{cohort} {}: not predicted", w["id"]));
+            for k in ["signature_score", "p_clinical", "p_signature", "p_dlrn"] {
+                let (a, b) = (num(g, k), num(w, k));
+                assert!(
+                    (a - b).abs() <= 1e-12,
+                    "{cohort} {} {k}: predict {a} vs study {b}",
+                    w["id"]
+                );
+            }
+        }
+    }
+    let assessed = dir.join("assess_EVC1");
+    dlrn_ok(&[
+        "assess".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--cohort".as_ref(),
+        dir.join("sim/EVC1").as_os_str(),
+        "--name".as_ref(),
+        "EVC1".as_ref(),
+        "--hl-groups".as_ref(),
+        "8".as_ref(),
+        "--out".as_ref(),
+        assessed.as_os_str(),
+    ]);
+    let (_, rows) = read_csv(&assessed.join("table2.csv"));
+    let study: Vec<_> = table2.iter().filter(|r| r["cohort"] == "EVC1").collect();
+    assert_eq!(rows.len(), study.len(), "assess rows: {rows:?}");
+    for r in &rows {
+        let s = study
+            .iter()
+            .find(|s| s["model"] == r["model"])
+            .unwrap_or_else(|| panic!("the study has no EVC1 {} row", r["model"]));
+        assert_eq!(&r, s, "EVC1 {}: assess differs from the study", r["model"]);
     }
 }

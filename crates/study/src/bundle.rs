@@ -557,6 +557,22 @@ impl Bundle {
         ])
     }
 
+    /// Writes the bundle like [`Bundle::write`], but keeps the date of a
+    /// bundle already in `dir` that holds the same models: rerunning a study
+    /// with nothing changed rewrites identical bytes, and the date stays the
+    /// day the models were first fitted.
+    pub fn write_keeping_date(&mut self, dir: &Path) -> Result<Manifest> {
+        if let Ok(old) = Bundle::load(dir) {
+            let mut same = old.clone();
+            same.provenance.date.clone_from(&self.provenance.date);
+            same.cnn_weights_path.clone_from(&self.cnn_weights_path);
+            if same == *self {
+                self.provenance.date = old.provenance.date;
+            }
+        }
+        self.write(dir)
+    }
+
     /// Writes the bundle to `dir` (created if needed; files of an earlier
     /// bundle there are replaced) and returns its manifest. Checks first that
     /// the parts fit together ([`Bundle::check`]).
