@@ -56,7 +56,8 @@ pub struct SupplementInputs<'a> {
     pub dlrn_cutoff: f64,
     /// Confidence level.
     pub level: f64,
-    /// What the run did, for the RQS.
+    /// What the run did, for the RQS (`gold_standard` is set from whether
+    /// any cohort has a readers.csv).
     pub rqs: RqsFacts,
     /// The study report's own outputs, for the checklist's links ([`study_outputs`]).
     pub outputs: Outputs,
@@ -328,7 +329,12 @@ pub fn write_supplement(dir: &Path, inp: &SupplementInputs<'_>) -> Result<Supple
     }
 
     // The checklist page.
-    let checklist = Checklist::new(&inp.title, inp.simulated.clone(), &outputs, &inp.rqs);
+    // RQS 13: the comparison with the radiologists exists only where they read.
+    let facts = RqsFacts {
+        gold_standard: !read.is_empty(),
+        ..inp.rqs.clone()
+    };
+    let checklist = Checklist::new(&inp.title, inp.simulated.clone(), &outputs, &facts);
     let files = checklist.write(dir)?;
     out.files.extend([
         files.html,

@@ -25,7 +25,8 @@ fn facts() -> RqsFacts {
         calibration_resampling: false,
         prospective_registered: false,
         validation: Validation::External { institutes: 2 },
-        gold_standard: true,
+        // Set by write_supplement from whether any cohort has a readers.csv.
+        gold_standard: false,
         decision_curve: true,
         cost_effectiveness: false,
         open_scans: false,
