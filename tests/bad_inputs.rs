@@ -1386,6 +1386,48 @@ fn case_weights_mpk_garbage() {
     deep_fails(t.path(), &w, &["net.mpk: Burn record"]);
 }
 
+/// Writes a Burn record of a tiny 2-class ResNet (the .mpk layout `dlrn
+/// finetune` writes) through the library.
+struct TinyRecord(PathBuf);
+
+impl dlrn_deep::InferenceJob for TinyRecord {
+    type Output = dlrn_deep::Result<()>;
+    fn run<B: dlrn_deep::backend::Backend>(
+        self,
+        device: B::Device,
+        _: dlrn_deep::BackendKind,
+    ) -> Self::Output {
+        let cfg = dlrn_deep::ResNetConfig {
+            base_width: 2,
+            blocks: [1, 1, 1, 1],
+            num_classes: Some(2),
+        };
+        dlrn_deep::weights::save_record(&cfg.init::<B>(1, &device), &self.0)
+    }
+}
+
+#[test]
+fn case_weights_mpk_altered_param_id() {
+    // burn-core 0.21 panicked ("Invalid id.", module/param/id.rs:55) on a
+    // record whose parameter id is not base32: exit 101 before the fix.
+    let t = tempfile::tempdir().unwrap();
+    let w = t.path().join("net.mpk");
+    dlrn_deep::run_inference(dlrn_deep::BackendKind::Flex, TinyRecord(w.clone()))
+        .unwrap()
+        .unwrap();
+    let mut b = std::fs::read(&w).unwrap();
+    // Parameter ids are 13-character base32 strings (MessagePack fixstr 0xad);
+    // a '!' in the first one is not base32.
+    let at = b
+        .windows(1)
+        .position(|x| x[0] == 0xad)
+        .expect("a 13-character string")
+        + 1;
+    b[at] = b'!';
+    std::fs::write(&w, b).unwrap();
+    deep_fails(t.path(), &w, &["net.mpk", "corrupt record"]);
+}
+
 #[test]
 fn case_weights_pth_zero_bytes() {
     let t = tempfile::tempdir().unwrap();

@@ -198,12 +198,42 @@ pub fn load_record<B: Backend>(
     device: &B::Device,
 ) -> Result<ResNet<B>> {
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    model
-        .load_file(path.to_path_buf(), &recorder, device)
-        .map_err(|e| DeepError::Record {
+    // burn-core 0.21 panics on some corrupt records instead of returning an
+    // error (`ParamId::deserialize` expects "Invalid id." on an altered
+    // parameter id, module/param/id.rs:55): turn that panic into the typed
+    // error a user can act on. The model is consumed either way, so no
+    // broken state outlives the unwind.
+    // The default hook would print the decoder's panic and a backtrace before
+    // the typed error; it is silenced for the load and restored after.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        model.load_file(path.to_path_buf(), &recorder, device)
+    }));
+    std::panic::set_hook(hook);
+    match loaded {
+        Ok(Ok(model)) => Ok(model),
+        Ok(Err(e)) => Err(DeepError::Record {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })
+        }),
+        Err(panic) => Err(DeepError::Record {
+            path: path.to_path_buf(),
+            message: format!(
+                "corrupt record ({}); rewrite it with `dlrn finetune`",
+                panic_message(panic.as_ref())
+            ),
+        }),
+    }
+}
+
+/// The text of a caught panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the decoder panicked".into())
 }
 
 /// The ResNet50 architecture that reads `weights`: a `.mpk` written by
