@@ -155,20 +155,48 @@ pub fn distance_to(width: usize, height: usize, feature: &[bool]) -> Vec<f64> {
     let (mut v, mut z) = (vec![0usize; n + 1], vec![0.0f64; n + 2]);
     let mut f = vec![0.0f64; n];
     let mut d = vec![0.0f64; n];
-    let mut g = vec![0.0f64; width * height];
-    for c in 0..width {
-        for r in 0..height {
-            f[r] = if feature[r * width + c] {
-                0.0
+    // Columns: on a binary input the 1-D transform is the squared distance
+    // to the nearest feature pixel of the column, found by a downward and an
+    // upward sweep over whole rows (exact small integers, so the same values
+    // as the parabola envelope; u32::MAX = no feature yet).
+    let mut run = vec![u32::MAX; width * height];
+    for r in 0..height {
+        let (done, rest) = run.split_at_mut(r * width);
+        let above = if r > 0 {
+            &done[(r - 1) * width..]
+        } else {
+            &[][..]
+        };
+        let row = &mut rest[..width];
+        let feat = &feature[r * width..(r + 1) * width];
+        for c in 0..width {
+            row[c] = if feat[c] {
+                0
+            } else if r > 0 {
+                above[c].saturating_add(1)
             } else {
-                f64::INFINITY
+                u32::MAX
             };
         }
-        edt_1d(&f[..height], &mut d[..height], &mut v, &mut z);
-        for r in 0..height {
-            g[r * width + c] = d[r];
+    }
+    for r in (0..height.saturating_sub(1)).rev() {
+        let (head, below) = run.split_at_mut((r + 1) * width);
+        let row = &mut head[r * width..];
+        for (x, &b) in row.iter_mut().zip(&below[..width]) {
+            *x = (*x).min(b.saturating_add(1));
         }
     }
+    let mut g: Vec<f64> = run
+        .iter()
+        .map(|&k| {
+            if k == u32::MAX {
+                f64::INFINITY
+            } else {
+                let k = k as f64;
+                k * k
+            }
+        })
+        .collect();
     for r in 0..height {
         f[..width].copy_from_slice(&g[r * width..(r + 1) * width]);
         edt_1d(&f[..width], &mut d[..width], &mut v, &mut z);
@@ -872,6 +900,46 @@ mod tests {
         assert!((perimeter(&bin(&["###"])) - 3.92).abs() < 1e-12);
         // Diagonal pair: 2 diagonal steps, no corner: 1.406·2.
         assert!((perimeter(&bin(&["#.", ".#"])) - 2.812).abs() < 1e-12);
+    }
+
+    #[test]
+    fn distance_transform_matches_brute_force_on_random_masks() {
+        // Sparse masks leave columns without a feature pixel; thin grids and
+        // an empty mask exercise the edges. Exact equality: every value is
+        // the square root of the same small integer.
+        let mut x = 2024u32;
+        for (w, h, per_mille) in [
+            (23, 17, 20),
+            (23, 17, 400),
+            (1, 9, 300),
+            (9, 1, 300),
+            (6, 5, 0),
+        ] {
+            let data: Vec<bool> = (0..w * h)
+                .map(|_| {
+                    x = x.wrapping_mul(1664525).wrapping_add(1013904223);
+                    (x >> 16) % 1000 < per_mille
+                })
+                .collect();
+            let b = Binary {
+                width: w,
+                height: h,
+                data,
+            };
+            let d = distance_outside(&b);
+            let set = b.pixels();
+            for r in 0..h {
+                for c in 0..w {
+                    let want = set
+                        .iter()
+                        .map(|&(r2, c2)| {
+                            ((r as f64 - r2 as f64).powi(2) + (c as f64 - c2 as f64).powi(2)).sqrt()
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                    assert_eq!(d[r * w + c], want, "{w}×{h} ({r},{c})");
+                }
+            }
+        }
     }
 
     #[test]
