@@ -1203,6 +1203,63 @@ fn case_evaluate_infinite_cutoff() {
     );
 }
 
+/// Scores where `a` separates the classes perfectly (every positive above
+/// every negative, values outside (0, 1)).
+fn separating_scores(dir: &Path) -> PathBuf {
+    scores(dir, "sep.csv", |rows| {
+        for (i, r) in rows.iter_mut().enumerate() {
+            r[2] = format!("{:.3}", (i % 2) as f64 + i as f64 / 100.0 + 0.5);
+        }
+    })
+}
+
+#[test]
+fn case_evaluate_perfect_separation() {
+    // AUC 1 with DeLong variance 0 (CI [1, 1], as pROC gives); exact
+    // Clopper-Pearson lower bounds by hand: 0.025^(1/40) = 0.911903 for
+    // 40/40 and 0.025^(1/20) = 0.831567 for 20/20.
+    let t = tempfile::tempdir().unwrap();
+    let p = separating_scores(t.path());
+    let out = succeeds(&[
+        "evaluate",
+        "--data",
+        s(&p),
+        "--score",
+        "a",
+        "--youden",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["auc"], 1.0);
+    assert_eq!(v["auc_ci_low"], 1.0);
+    assert_eq!((v["tp"].as_u64(), v["fp"].as_u64()), (Some(20), Some(0)));
+    let lo = |k: &str| v[k]["ci_low"].as_f64().unwrap();
+    assert!(
+        (lo("accuracy") - 0.025f64.powf(1.0 / 40.0)).abs() < 1e-9,
+        "{v}"
+    );
+    assert!(
+        (lo("sensitivity") - 0.025f64.powf(1.0 / 20.0)).abs() < 1e-9,
+        "{v}"
+    );
+}
+
+#[test]
+fn case_compare_perfect_separation() {
+    // Scores outside (0, 1) are recalibrated by a univariate logistic fit,
+    // which has no maximum-likelihood estimate under separation.
+    let t = tempfile::tempdir().unwrap();
+    let p = separating_scores(t.path());
+    fails(
+        &["compare", "--data", s(&p), "--score", "b", "--score", "a"],
+        &[
+            "turning `a` into a probability",
+            "complete separation by `a`",
+        ],
+        &[],
+    );
+}
+
 #[test]
 fn case_compare_one_score() {
     let t = tempfile::tempdir().unwrap();
@@ -1321,6 +1378,55 @@ fn case_icc_one_reading() {
         &["give at least two --reads tables, found 1"],
         &[&out],
     );
+}
+
+/// Reads an icc output row by feature name: (icc, n_subjects, kept).
+fn icc_row(out: &Path, feature: &str) -> (String, String, String) {
+    let t = std::fs::read_to_string(out).unwrap();
+    let header: Vec<&str> = t.lines().next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let line = t
+        .lines()
+        .find(|l| l.starts_with(&format!("{feature},")))
+        .unwrap();
+    let cells: Vec<&str> = line.split(',').collect();
+    (
+        cells[col("icc")].to_string(),
+        cells[col("n_subjects")].to_string(),
+        cells[col("kept")].to_string(),
+    )
+}
+
+#[test]
+fn case_icc_non_finite_reading_drops_that_patient() {
+    // A NaN in one reading and an Inf in another leave those patients out of
+    // that feature's ICC only, and the count says so (40 - 1 per feature).
+    let t = tempfile::tempdir().unwrap();
+    let a = feature_file(t.path(), "r1.csv", |r| r[1][6] = "NaN".into());
+    let b = feature_file(t.path(), "r2.csv", |r| r[5][2] = "inf".into());
+    let out = t.path().join("icc.csv");
+    succeeds(&["icc", "--reads", s(&a), "--reads", s(&b), "--out", s(&out)]);
+    assert_eq!(icc_row(&out, "f5").1, "39");
+    assert_eq!(icc_row(&out, "f1").1, "39");
+    assert_eq!(icc_row(&out, "f2").1, "40");
+}
+
+#[test]
+fn case_icc_constant_feature_is_not_kept() {
+    // Zero between-patient variance: the ICC is undefined (NA) and the
+    // feature is dropped, never kept as reproducible.
+    let t = tempfile::tempdir().unwrap();
+    let constant = |rows: &mut Vec<Vec<String>>| {
+        for r in rows {
+            r[6] = "2.5".into();
+        }
+    };
+    let a = feature_file(t.path(), "r1.csv", constant);
+    let b = feature_file(t.path(), "r2.csv", constant);
+    let out = t.path().join("icc.csv");
+    succeeds(&["icc", "--reads", s(&a), "--reads", s(&b), "--out", s(&out)]);
+    let (icc, n, kept) = icc_row(&out, "f5");
+    assert_eq!((icc.as_str(), n.as_str(), kept.as_str()), ("NA", "40", "0"));
 }
 
 /// Finding (src/cli/icc.rs): `--threshold 1.5` is accepted although an ICC
