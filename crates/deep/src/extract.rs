@@ -61,6 +61,7 @@ pub fn features<B: Backend, N: FeatureNet<B>>(
     }
     let out = model.pooled(batch_tensor(inputs, side, device));
     let [n, d] = out.dims();
+    // Invariant: `convert::<f32>` makes the data f32, so `into_vec::<f32>` cannot fail.
     let flat: Vec<f32> = out
         .into_data()
         .convert::<f32>()

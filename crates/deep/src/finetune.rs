@@ -217,6 +217,7 @@ fn loss_and_correct<B: Backend>(
         ),
         device,
     );
+    // Invariant: `convert::<i64>` makes the data i64, so `into_vec::<i64>` cannot fail.
     let pred: Vec<i64> = logits
         .clone()
         .argmax(1)
@@ -236,6 +237,7 @@ fn loss_and_correct<B: Backend>(
 }
 
 fn scalar<B: Backend>(t: Tensor<B, 1>) -> f64 {
+    // Invariant: the data is converted to f64 and a loss/metric tensor holds one value.
     t.into_data()
         .convert::<f64>()
         .into_vec::<f64>()

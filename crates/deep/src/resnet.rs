@@ -266,6 +266,7 @@ fn conv<B: Backend>(
         .init(device);
     // kaiming_normal_(mode="fan_out", nonlinearity="relu"): std = sqrt(2 / fan_out).
     let std = (2.0 / (cout * k * k) as f64).sqrt() as f32;
+    // Invariant: cout, k >= 1 in every layer built here, so std is finite and positive.
     let normal = Normal::new(0.0f32, std).expect("finite positive std");
     let values: Vec<f32> = (0..cout * cin * k * k)
         .map(|_| normal.sample(rng))
