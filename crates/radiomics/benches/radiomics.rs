@@ -24,29 +24,29 @@
 //! and BUS02 on one thread, `examples/stages.rs`). That, not decode,
 //! hashing, writing or scheduling, was the CLI's gap: by callgrind on the
 //! cohort below, ISF took 1573 of the CLI's 2040 M instructions per image
-//! (77%) before, 87 of 555 M after.
+//! (77%) before, 87 of 516 M after.
 //!
 //! Where the CLI's time goes now (callgrind instruction counts, which the
-//! machine's load does not change; `dlrn extract handcrafted` at ad2d887
-//! with one worker thread on 20 simulated 480×360 TC images, 555 M
+//! machine's load does not change; `dlrn extract handcrafted` at fbcba6f
+//! with one worker thread on 20 simulated 480×360 TC images, 516 M
 //! instructions per image; `DLRN_TIMINGS=1` prints the same stages in ms):
 //!
 //! | stage | M instr/image | share |
 //! | --- | ---: | ---: |
-//! | plan: scan, SHA-256 of image + mask (inputs.json) | 6.0 | 1.1% |
-//! | decode image + mask (PNG) | 23.7 | 4.3% |
-//! | prepare: mask clean-up, one-region check | 14.4 | 2.6% |
-//! | prepare: ISF despeckle | 87.0 | 15.7% |
-//! | ranklet | 120.8 | 21.8% |
-//! | shape (with the lesion skeleton, shared with margin) | 83.3 | 15.0% |
-//! | laws | 50.0 | 9.0% |
-//! | boundary | 36.3 | 6.5% |
-//! | margin | 34.2 | 6.2% |
-//! | posterior | 23.1 | 4.2% |
-//! | average_mass | 21.1 | 3.8% |
-//! | glcm | 17.4 | 3.1% |
-//! | autocorr | 13.4 | 2.4% |
-//! | histogram, fractal, lbp, complexity, orientation | 21.2 | 3.8% |
+//! | plan: scan, SHA-256 of image + mask (inputs.json) | 6.0 | 1.2% |
+//! | decode image + mask (PNG) | 23.7 | 4.6% |
+//! | prepare: mask clean-up, one-region check | 14.5 | 2.8% |
+//! | prepare: ISF despeckle | 87.0 | 16.8% |
+//! | ranklet | 115.5 | 22.4% |
+//! | shape (with the lesion skeleton, shared with margin) | 76.4 | 14.8% |
+//! | laws | 50.0 | 9.7% |
+//! | boundary | 28.7 | 5.6% |
+//! | margin | 25.5 | 4.9% |
+//! | average_mass | 21.1 | 4.1% |
+//! | glcm | 17.4 | 3.4% |
+//! | autocorr | 13.4 | 2.6% |
+//! | posterior | 13.1 | 2.5% |
+//! | histogram, fractal, lbp, complexity, orientation | 21.2 | 4.1% |
 //! | write table (polars CSV, every 64 images) | 0.6 | 0.1% |
 //!
 //! Thread scheduling: in the parallel sections both workers are busy 98–99%
@@ -56,18 +56,18 @@
 //!
 //! Before/after on the same 75-image cohort (`dlrn simulate --seed 3
 //! --scale 0.12`, TC), the binaries back to back in one run, 5 repetitions
-//! each, on the shared 2-core host while others compiled (load 4.4–4.8,
+//! each, on the shared 2-core host while others compiled (load 3.2–3.7,
 //! about one core free, so wall time is noisy and CPU time is the stable
 //! number):
 //!
 //! | binary | CPU ms/image min / median | images/s (wall) best / median |
 //! | --- | ---: | ---: |
-//! | before (ISF as at 3bcb481) | 84.5 / 85.2 | 12.8 / 11.3 |
-//! | ISF fixed (ad2d887) | 30.4 / 30.5 | 33.3 / 33.3 |
-//! | + shape, posterior (7dcfae3) | 29.1 / 29.5 | 33.2 / 31.4 |
+//! | before (ISF as at 3bcb481) | 81.2 / 82.1 | 13.2 / 12.3 |
+//! | ISF fixed (ad2d887) | 29.2 / 29.3 | 33.2 / 31.9 |
+//! | + shape, posterior, ranklet, distance maps (fbcba6f) | 27.2 / 27.2 | 36.6 / 35.5 |
 //!
-//! With the workers 98–99% busy, 29.5 ms of CPU per image is about
-//! 67 images/s on 2 idle cores. The output CSV and `<out>.inputs.json` are
+//! With the workers 98–99% busy, 27.2 ms of CPU per image is about
+//! 72 images/s on 2 idle cores. The output CSV and `<out>.inputs.json` are
 //! byte-identical before and after (TC, EVC1–3, and TC with the
 //! `icc/reader1_repeat` masks), and the BUSAT oracle tests
 //! (`tests/bus01.rs`, `tests/texture.rs`) are unchanged and pass.
