@@ -10,15 +10,21 @@ use dlrn_lasso::{
     SignatureModel, auc, cross_validate, fit_path,
 };
 use proptest::prelude::*;
-use proptest::test_runner::Config;
+use proptest::test_runner::{Config, RngSeed};
 
 fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64);
+    // A fixed seed (PROPTEST_RNG_SEED overrides it) so every run tries the same inputs.
+    let seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_261_130);
     Config {
         cases,
+        rng_seed: RngSeed::Fixed(seed),
         max_shrink_iters: 64,
         failure_persistence: None,
         ..Config::default()
@@ -115,15 +121,26 @@ proptest! {
     fn path_and_cv_on_arbitrary_data(
         n in 0usize..24,
         p in 1usize..4,
-        cells in prop::collection::vec(value(), 96),
-        labels in prop::collection::vec(0u8..3, 0..26),
+        cells in prop::collection::vec(-3.0f64..3.0, 96),
+        poison in prop::option::of((any::<usize>(), value())),
+        labels in prop::collection::vec(prop_oneof![9 => 0u8..2, 1 => 2u8..4], 26),
+        extra in prop::option::weighted(0.1, 0usize..3),
         k in 0usize..8,
         measure in prop::sample::select(vec![Measure::Deviance, Measure::Mse, Measure::Class, Measure::Auc]),
     ) {
-        let data = &cells[..n * p];
-        let Ok(x) = Design::column_major(data, n, p) else { return Ok(()); };
+        // Mostly finite data (so the fits run); sometimes one odd cell.
+        let mut data = cells[..n * p].to_vec();
+        if let Some((at, v)) = poison
+            && !data.is_empty()
+        {
+            let len = data.len();
+            data[at % len] = v;
+        }
+        let Ok(x) = Design::column_major(&data, n, p) else { return Ok(()); };
         let opts = PathOptions { nlambda: 8, ..PathOptions::default() };
-        let _ = fit_path(&x, &labels, &opts);
-        let _ = cross_validate(&x, &labels, &Folds::Seeded { k, seed: 1 }, measure, &opts);
+        // One label per row, or (sometimes) a few too many.
+        let labels = &labels[..(n + extra.unwrap_or(0)).min(labels.len())];
+        let _ = fit_path(&x, labels, &opts);
+        let _ = cross_validate(&x, labels, &Folds::Seeded { k, seed: 1 }, measure, &opts);
     }
 }
