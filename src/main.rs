@@ -5,7 +5,24 @@ mod cli;
 
 use clap::Parser;
 
+/// Third-party code that panics on malformed input where it should return an
+/// error; dlrn catches those panics (`catch_unwind`) and reports a typed error
+/// naming the file, so their panic message would only add noise before it:
+/// dicom-transfer-syntax-registry 0.10's RLE reader on truncated fragments,
+/// burn-core 0.21's record loader on a corrupt parameter id.
+const CAUGHT_PANIC_SOURCES: &[&str] = &["dicom-transfer-syntax-registry-", "burn-core-"];
+
 fn main() {
+    // Every other panic (a bug in dlrn) is printed as usual.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let caught = info
+            .location()
+            .is_some_and(|l| CAUGHT_PANIC_SOURCES.iter().any(|s| l.file().contains(s)));
+        if !caught {
+            default_hook(info);
+        }
+    }));
     let cli = cli::Cli::parse();
     if let Err(err) = cli::run(cli) {
         eprintln!("error: {err:#}");

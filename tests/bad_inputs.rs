@@ -164,7 +164,6 @@ fn extract_fails(c: &Path, bad: &str, needles: &[&str]) {
 /// it looks like a finished table. It should stay under a temporary name
 /// until the run succeeds.
 #[test]
-#[ignore = "finding for src/cli/extract.rs: a failed --strict run leaves --out in place"]
 fn case_strict_failure_leaves_no_table() {
     let t = tempfile::tempdir().unwrap();
     let c = cohort(t.path());
@@ -396,7 +395,6 @@ fn case_mask_whole_frame() {
 /// handcrafted --strict` extracts all 3 rows from it with exit 0 (features of
 /// the whole image, silently). It should fail as validate does.
 #[test]
-#[ignore = "finding for src/cli/extract_handcrafted.rs: a whole-frame mask is extracted"]
 fn case_mask_whole_frame_extract() {
     let t = tempfile::tempdir().unwrap();
     let c = cohort(t.path());
@@ -511,7 +509,6 @@ fn case_dicom_truncated() {
 /// index out of bounds): `validate` and `extract handcrafted` exit 101.
 /// Found by crates/cohort/tests/fuzz.rs.
 #[test]
-#[ignore = "finding for crates/cohort/src/dicom.rs: truncated RLE DICOM panics (exit 101)"]
 fn case_dicom_rle_truncated() {
     let t = tempfile::tempdir().unwrap();
     let c = one(
@@ -620,7 +617,6 @@ fn case_clinical_extra_column_is_ignored() {
 /// from its first copy and the second silently ignored; it should be an error
 /// naming the column.
 #[test]
-#[ignore = "finding for crates/cohort: a duplicated column is accepted silently"]
 fn case_clinical_duplicated_column() {
     let t = tempfile::tempdir().unwrap();
     let c = cohort(t.path());
@@ -787,7 +783,6 @@ fn case_clinical_not_utf8() {
 /// SIGABRT in dev builds, undefined behaviour in release). Found by
 /// crates/cohort/tests/fuzz.rs. It should be exit 2 naming the file.
 #[test]
-#[ignore = "finding for crates/cohort/src/table.rs: polars aborts on a trailing lone quote"]
 fn case_table_lone_quote_at_end() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path().join("scores.csv");
@@ -1105,7 +1100,6 @@ fn case_score_signature_not_a_number() {
 /// signature table is summed twice (here f1 counts 1 + 2 = 3 times) with no
 /// message; it should be an error naming the row.
 #[test]
-#[ignore = "finding for src/cli/score.rs: a duplicated signature feature is accepted"]
 fn case_score_signature_duplicate_feature() {
     let t = tempfile::tempdir().unwrap();
     let f = feature_file(t.path(), "d.csv", |_| {});
@@ -1433,7 +1427,6 @@ fn case_icc_constant_feature_is_not_kept() {
 /// never exceeds 1, so every feature is dropped with exit 0; it should be an
 /// error naming the option and its range.
 #[test]
-#[ignore = "finding for src/cli/icc.rs: --threshold outside [0, 1] is accepted"]
 fn case_icc_threshold_out_of_range() {
     let t = tempfile::tempdir().unwrap();
     let a = feature_file(t.path(), "r1.csv", |_| {});

@@ -93,12 +93,75 @@ pub fn keep_unchanged(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    std::fs::write(&path, serde_json::to_string_pretty(inputs)? + "\n")
-        .with_context(|| format!("writing {}", path.display()))
+    write_atomic(&path, &(serde_json::to_string_pretty(inputs)? + "\n"))
+}
+
+/// Where an unfinished extraction keeps the rows done so far
+/// (`<stem>.partial.<ext>` beside `out`): the table at `out` appears only
+/// when the run is complete, so a killed or failed run never leaves a file
+/// that looks finished, and a rerun resumes from this one.
+pub fn partial_path(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match out.extension() {
+        Some(ext) => out.with_file_name(format!("{stem}.partial.{}", ext.to_string_lossy())),
+        None => out.with_file_name(format!("{stem}.partial")),
+    }
+}
+
+/// Adds the rows of an earlier output at `path` (when it exists) to `done`;
+/// its columns must be exactly id, [ALN_status], `names`.
+fn read_done(
+    path: &Path,
+    names: &[String],
+    done: &mut BTreeMap<String, Vec<f64>>,
+) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let table = Table::read(path)
+        .with_context(|| format!("reading the existing output {}", path.display()))?;
+    let expected: Vec<String> = table
+        .column_names()
+        .into_iter()
+        .filter(|c| c != "id" && c != "ALN_status")
+        .collect();
+    if expected != names {
+        anyhow::bail!(
+            "{} exists but its columns are not this extraction's ({} feature columns, expected {}); \
+             delete it or choose another --out",
+            path.display(),
+            expected.len(),
+            names.len()
+        );
+    }
+    let ids = table.ids()?;
+    let columns: Vec<Vec<f64>> = names
+        .iter()
+        .map(|n| table.f64_column(n))
+        .collect::<Result<_, _>>()?;
+    for (i, id) in ids.into_iter().enumerate() {
+        done.insert(id, columns.iter().map(|c| c[i]).collect());
+    }
+    Ok(())
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so a killed
+/// run leaves either the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".partial-{name}"));
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("moving {} into place", tmp.display()))
 }
 
 /// Pairs images with masks and reads what an earlier run already wrote to
-/// `out` (its columns must be exactly id, [ALN_status], `names`).
+/// `out` or left in [`partial_path`] (columns exactly id, [ALN_status], `names`).
 /// With `shard`, only that shard's cases (see `merge::select`).
 pub fn plan(
     cohort: &Path,
@@ -110,32 +173,9 @@ pub fn plan(
     let cases = super::merge::select(scan_cases(cohort, masks)?, shard)?;
     let labels = read_labels(cohort)?;
     let mut done = BTreeMap::new();
-    if out.exists() {
-        let table = Table::read(out)
-            .with_context(|| format!("reading the existing output {}", out.display()))?;
-        let expected: Vec<String> = table
-            .column_names()
-            .into_iter()
-            .filter(|c| c != "id" && c != "ALN_status")
-            .collect();
-        if expected != names {
-            anyhow::bail!(
-                "{} exists but its columns are not this extraction's ({} feature columns, expected {}); \
-                 delete it or choose another --out",
-                out.display(),
-                expected.len(),
-                names.len()
-            );
-        }
-        let ids = table.ids()?;
-        let columns: Vec<Vec<f64>> = names
-            .iter()
-            .map(|n| table.f64_column(n))
-            .collect::<Result<_, _>>()?;
-        for (i, id) in ids.into_iter().enumerate() {
-            done.insert(id, columns.iter().map(|c| c[i]).collect());
-        }
-    }
+    // A finished table, then the rows an interrupted run left in progress.
+    read_done(out, names, &mut done)?;
+    read_done(&partial_path(out), names, &mut done)?;
     let inputs = fingerprints(&cases)?;
     keep_unchanged(out, &mut done, &inputs)?;
     let todo = cases

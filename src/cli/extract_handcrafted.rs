@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use dlrn_cohort::GreyMapping;
 use rayon::prelude::*;
 
-use super::extract::{finish, plan, write_rows};
+use super::extract::{finish, partial_path, plan, write_atomic, write_rows};
 use super::util::{progress_bar, sidecar};
 
 /// The 544 handcrafted features (BUSAT, docs/handcrafted-features.md) of
@@ -16,8 +16,10 @@ use super::util::{progress_bar, sidecar};
 /// Needs only images/ and masks/ (clinical.csv optional: when present its
 /// ALN_status is carried into the output). Images are processed in parallel;
 /// the run resumes (rows already in --out are kept while their image and mask
-/// are unchanged, per `<out>.inputs.json`) and writes partial
-/// results every 64 images. `<out>.grey.json` records, per row, how its image
+/// are unchanged, per `<out>.inputs.json`). Finished rows are saved every 64
+/// images to `<stem>.partial.<ext>` beside --out; the table appears at --out
+/// only when the run is complete, so a killed run resumes from the partial
+/// table and never leaves one that looks finished. `<out>.grey.json` records, per row, how its image
 /// reached 8-bit grey (DICOM transfer syntax, rescale, VOI window or min–max,
 /// frame). Per-image failures (unreadable file, size
 /// mismatch, empty mask, several lesion regions) are reported together at
@@ -69,6 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
     grey.retain(|id, _| rows.contains_key(id));
+    let partial = partial_path(&args.out);
     let mut failures = Vec::new();
     let t_all = Instant::now();
     if !plan.todo.is_empty() {
@@ -95,21 +98,41 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     Err(msg) => failures.push((id, msg)),
                 }
             }
+            // Progress goes to the partial table (and its grey levels with
+            // it), never to --out: a killed run resumes from there.
             let t_write = Instant::now();
-            write_rows(&args.out, &names, plan.labels.as_ref(), &rows)?;
+            write_rows(&partial, &names, plan.labels.as_ref(), &rows)?;
+            write_atomic(&grey_path, &(serde_json::to_string_pretty(&grey)? + "\n"))?;
             timings.add_serial("write table", t_write.elapsed());
         }
         bar.finish_and_clear();
-    } else if !args.out.exists() {
-        write_rows(&args.out, &names, plan.labels.as_ref(), &BTreeMap::new())?;
     }
     // DLRN_TIMINGS=1: where the time went, on stderr (each stage summed over
     // the worker threads; the serial stages in wall time).
     if std::env::var_os("DLRN_TIMINGS").is_some_and(|v| v != "0") {
         timings.print(plan.todo.len(), t_plan.elapsed(), t_all.elapsed());
     }
-    std::fs::write(&grey_path, serde_json::to_string_pretty(&grey)? + "\n")
-        .map_err(|e| anyhow::anyhow!("writing {}: {e}", grey_path.display()))?;
+    write_atomic(&grey_path, &(serde_json::to_string_pretty(&grey)? + "\n"))?;
+    if failures.is_empty() || !args.strict {
+        // Complete: the table appears at --out, the partial one goes.
+        write_rows(&args.out, &names, plan.labels.as_ref(), &rows)?;
+        if partial.exists() {
+            std::fs::remove_file(&partial)
+                .map_err(|e| anyhow::anyhow!("removing {}: {e}", partial.display()))?;
+        }
+    } else if partial.exists() {
+        // The partial table holds every finished row, an earlier --out's too:
+        // no table that looks complete stays at --out.
+        if args.out.exists() {
+            std::fs::remove_file(&args.out)
+                .map_err(|e| anyhow::anyhow!("removing {}: {e}", args.out.display()))?;
+        }
+        eprintln!(
+            "the {} finished row(s) are kept in {}; a rerun after fixing the inputs resumes from there",
+            rows.len(),
+            partial.display()
+        );
+    }
     finish(&args.out, &names, &rows, &failures, args.strict)?;
     if let Some(shard) = args.shard {
         let settings = serde_json::json!({
@@ -156,6 +179,13 @@ fn extract_one(
             m.height,
             img.width,
             img.height
+        ));
+    }
+    // As `dlrn validate`: a mask with no background pixel is no outline.
+    if m.area() == m.width * m.height {
+        return Err(format!(
+            "{}: mask covers the whole frame (no background pixel)",
+            mask.display()
         ));
     }
     let t0 = Instant::now();

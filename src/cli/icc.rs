@@ -139,6 +139,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.reads.len()
         );
     }
+    // An ICC lies in [-1, 1]: a threshold outside it keeps every feature or none.
+    if !(-1.0..=1.0).contains(&args.threshold) {
+        bail!(
+            "--threshold {} is outside [-1, 1], the range of an ICC",
+            args.threshold
+        );
+    }
     let tables = args
         .reads
         .iter()

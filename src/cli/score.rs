@@ -87,6 +87,12 @@ pub fn read_signature_table(path: &Path) -> anyhow::Result<Signature> {
         }
         if name.eq_ignore_ascii_case("intercept") || name == "(Intercept)" {
             intercept = c;
+        } else if terms.iter().any(|(n, _)| *n == name) {
+            bail!(
+                "{}: row {}, column `feature`: {name:?} is listed twice (each feature takes one coefficient)",
+                path.display(),
+                i + 1
+            );
         } else {
             terms.push((name, c));
         }

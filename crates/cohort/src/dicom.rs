@@ -325,14 +325,28 @@ pub(crate) fn load_dicom(path: &Path, opts: &ImageOptions) -> Result<LoadedImage
         )
     };
     // Native data: every frame as stored; encapsulated: the chosen frame only.
-    let (data, offset_frames): (Vec<u8>, usize) = if encapsulated {
-        let d = obj
-            .decode_pixel_data_frame(frame as u32 - 1)
-            .map_err(|e| undecodable(&e))?;
-        (d.into_data(), 0)
-    } else {
-        let d = obj.decode_pixel_data().map_err(|e| undecodable(&e))?;
-        (d.into_data(), frame - 1)
+    // dicom-transfer-syntax-registry 0.10 panics (index out of bounds) on some
+    // truncated RLE fragments instead of returning an error, so the decoder
+    // runs under catch_unwind and a panic becomes this file's error.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if encapsulated {
+            obj.decode_pixel_data_frame(frame as u32 - 1)
+                .map(|d| (d.into_data(), 0))
+        } else {
+            obj.decode_pixel_data().map(|d| (d.into_data(), frame - 1))
+        }
+    }));
+    let (data, offset_frames): (Vec<u8>, usize) = match decoded {
+        Ok(result) => result.map_err(|e| undecodable(&e))?,
+        Err(_) => {
+            return Err(bad(
+                path,
+                format!(
+                    "cannot decode the pixel data of transfer syntax {ts}: the compressed \
+                     data are truncated or corrupt (the decoder failed)"
+                ),
+            ));
+        }
     };
     let pixels_n = l.rows * l.cols;
     let bytes = l.bits_allocated / 8;

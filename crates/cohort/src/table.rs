@@ -53,6 +53,50 @@ fn table_err(path: &Path, e: impl std::fmt::Display) -> CohortError {
     }
 }
 
+/// Checks a CSV file for what the parser would get wrong rather than refuse:
+/// an unbalanced double quote (polars-io 0.55 aborts the process on a quote
+/// opening a field at the very end of the file) and a column name given twice
+/// in the header (polars renames the second copy and the first is read
+/// silently).
+fn check_csv_text(path: &Path) -> Result<(), CohortError> {
+    let bytes = std::fs::read(path).map_err(|e| CohortError::io(path, e))?;
+    let quotes = bytes.iter().filter(|&&b| b == b'"').count();
+    if quotes % 2 == 1 {
+        let line = 1 + bytes
+            .iter()
+            .take(bytes.iter().rposition(|&b| b == b'"').unwrap_or(0))
+            .filter(|&&b| b == b'\n')
+            .count();
+        return Err(table_err(
+            path,
+            format!("unbalanced double quote: a quoted field opened on line {line} never closes"),
+        ));
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let header = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
+    let names: Vec<&str> = header
+        .split(',')
+        .map(|n| n.trim().trim_matches('"'))
+        .collect();
+    for (j, name) in names.iter().enumerate() {
+        if let Some(k) = names[..j].iter().position(|n| n == name) {
+            return Err(table_err(
+                path,
+                format!(
+                    "column `{name}` appears twice in the header (columns {} and {})",
+                    k + 1,
+                    j + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Table {
     /// Reads a `.csv` or `.parquet` table. CSV schemas are inferred from all rows.
     pub fn read(path: &Path) -> Result<Table, CohortError> {
@@ -65,6 +109,7 @@ impl Table {
         }
         let df = match format {
             TableFormat::Csv => {
+                check_csv_text(path)?;
                 let parse = CsvParseOptions::default()
                     .with_null_values(Some(NullValues::AllColumns(vec!["NA".into(), "".into()])));
                 CsvReadOptions::default()

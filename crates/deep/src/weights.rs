@@ -203,14 +203,11 @@ pub fn load_record<B: Backend>(
     // parameter id, module/param/id.rs:55): turn that panic into the typed
     // error a user can act on. The model is consumed either way, so no
     // broken state outlives the unwind.
-    // The default hook would print the decoder's panic and a backtrace before
-    // the typed error; it is silenced for the load and restored after.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    // (The `dlrn` binary's panic hook keeps burn-core's message off stderr;
+    // a library must not swap the process-wide hook, other threads may be running.)
     let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         model.load_file(path.to_path_buf(), &recorder, device)
     }));
-    std::panic::set_hook(hook);
     match loaded {
         Ok(Ok(model)) => Ok(model),
         Ok(Err(e)) => Err(DeepError::Record {
