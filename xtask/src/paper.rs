@@ -22,6 +22,7 @@ use dlrn_study::pipeline::{
     youden_cutoffs,
 };
 use dlrn_study::schema::schema_to_toml;
+use dlrn_study::supplement::{SupplementCohort, SupplementInputs, study_outputs, write_supplement};
 use dlrn_study::table1::{CohortClinical, table1};
 use dlrn_study::{ClinicalSchema, Design, StudyError, read_schema};
 
@@ -756,7 +757,67 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ],
         png_scale: 2,
     };
-    let manifest = study.write(&out)?;
+    // Table 1 with tests, the radiologists, observer agreement and the
+    // TRIPOD+AI / RQS checklist (dlrn-study's supplement), linked from index.html.
+    let cohort_dirs: Vec<PathBuf> = cohorts.iter().map(|c| cohorts_dir.join(&c.name)).collect();
+    let supplement = write_supplement(
+        &out,
+        &SupplementInputs {
+            title: format!("Reporting checklist — {config_name}"),
+            simulated: study.simulated.clone(),
+            schema: &schema,
+            cohorts: cohorts
+                .iter()
+                .zip(&preds)
+                .zip(&cohort_dirs)
+                .map(|((c, p), dir)| SupplementCohort {
+                    name: &c.name,
+                    dir,
+                    ids: c.ids(),
+                    labels: &c.labels,
+                    clinical: &c.clinical,
+                    dlrn: &p.dlrn,
+                })
+                .collect(),
+            variables: candidates,
+            dlrn_cutoff: cutoffs.dlrn,
+            level,
+            rqs: report::RqsFacts {
+                protocol_documented: cfg.cohorts.simulated,
+                protocol_public: cfg.cohorts.simulated,
+                multiple_segmentations: icc.n_subjects > 0,
+                phantom_study: false,
+                multiple_time_points: false,
+                feature_reduction: true,
+                non_radiomic_features: dlrn_model.fit.coefficients.len() > 2,
+                biological_correlates: false,
+                cut_off: true,
+                discrimination: true,
+                discrimination_resampling: true,
+                calibration: true,
+                calibration_resampling: false,
+                prospective_registered: false,
+                validation: report::Validation::External {
+                    institutes: cfg.cohorts.validation.len(),
+                },
+                gold_standard: false,
+                decision_curve: true,
+                cost_effectiveness: false,
+                open_scans: false,
+                open_segmentations: false,
+                open_code: true,
+                open_features: false,
+            },
+            outputs: study_outputs(&study, Some("model/")),
+        },
+    )?;
+    runner.note(&format!(
+        "[done]   supplement: {} files, RQS {} / {}",
+        supplement.files.len(),
+        supplement.rqs_total,
+        report::RQS_MAX
+    ));
+    let manifest = study.write_with(&out, &supplement.sections, &supplement.files)?;
     runner.note(&format!(
         "[done]   report: {} ({} files)",
         out.join("index.html").display(),

@@ -163,6 +163,17 @@ impl StudyReport {
     /// Writes every part into `dir` (created if needed) plus index.html and
     /// manifest.json, and returns the manifest. Same report, same bytes.
     pub fn write(&self, dir: &Path) -> Result<Manifest, ReportError> {
+        self.write_with(dir, &[], &[])
+    }
+
+    /// [`StudyReport::write`] with `extra` sections at the end of index.html
+    /// and `extra_files` (already written under `dir`) in the manifest.
+    pub fn write_with(
+        &self,
+        dir: &Path,
+        extra: &[Section],
+        extra_files: &[PathBuf],
+    ) -> Result<Manifest, ReportError> {
         std::fs::create_dir_all(dir.join("figures")).map_err(io(dir))?;
         let mut w = Writer {
             dir,
@@ -360,6 +371,8 @@ impl StudyReport {
             }
         }
         sections.extend(external);
+        sections.extend(extra.iter().cloned());
+        w.outputs.extend(extra_files.iter().cloned());
 
         let page = IndexPage {
             title: self.title.clone(),
