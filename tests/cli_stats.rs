@@ -676,7 +676,11 @@ fn bad_input_fails_with_a_clear_message() {
     // A signature of three released feature names (hand-written; the
     // coefficients do not matter here).
     let sig = dir.join("sig.csv");
-    std::fs::write(&sig, "feature,coefficient\nLBP_38,-1.5\nLBP_172,2.0\nf_135,0.5\n").unwrap();
+    std::fs::write(
+        &sig,
+        "feature,coefficient\nLBP_38,-1.5\nLBP_172,2.0\nf_135,0.5\n",
+    )
+    .unwrap();
     // Missing feature columns are listed together.
     let few = dir.join("few.csv");
     write_csv(

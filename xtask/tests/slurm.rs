@@ -345,9 +345,17 @@ fn assert_same_as_baseline(b: &Baseline) {
         "not written on the cluster: {missing:?}"
     );
     for (path, bytes) in &b.files {
+        let theirs = got.get(path).map(Vec::as_slice).unwrap_or_default();
+        // The first differing line, so a failure says what differs.
+        let first = String::from_utf8_lossy(bytes)
+            .lines()
+            .zip(String::from_utf8_lossy(theirs).lines())
+            .find(|(a, b)| a != b)
+            .map(|(a, b)| format!("\n single machine: {a}\n cluster:        {b}"))
+            .unwrap_or_default();
         assert!(
-            got.get(path) == Some(bytes),
-            "{} differs from the single-machine run",
+            theirs == bytes.as_slice(),
+            "{} differs from the single-machine run{first}",
             path.display()
         );
     }

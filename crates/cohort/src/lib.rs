@@ -14,13 +14,13 @@ use serde::Serialize;
 mod cases;
 pub mod clinical;
 mod dicom;
-pub mod schema;
-mod readers;
 mod error;
 mod images;
 mod masks;
 pub mod nifti;
+mod readers;
 pub mod roi;
+pub mod schema;
 pub mod table;
 mod validate;
 
@@ -32,8 +32,8 @@ pub use images::{
     Rescale, Voi, load_grey, load_image,
 };
 pub use masks::{
-    MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_pair, load_raster_mask,
-    split_name,
+    MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_pair,
+    load_raster_mask, split_name,
 };
 pub use readers::{READERS_FILE, Read, Readers, read_readers};
 pub use table::{Table, feature_frame, write_table};
