@@ -26,7 +26,7 @@ use dlrn_study::supplement::{SupplementCohort, SupplementInputs, study_outputs, 
 use dlrn_study::table1::{CohortClinical, table1};
 use dlrn_study::{ClinicalSchema, Design, StudyError, read_schema};
 
-use crate::cache::{Key, Runner, sha256_file};
+use crate::cache::{Key, Runner, hash_dir, sha256_file};
 use crate::config::Config;
 use crate::workspace_root;
 
@@ -57,11 +57,12 @@ const PREPROCESS_CROP: usize = 224;
 /// Builds the `dlrn` binary with the same profile as xtask and returns its
 /// path; `DLRN_BIN` names an already built binary instead (tests, or a binary
 /// built with other features).
-fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> {
     if let Some(bin) = std::env::var_os("DLRN_BIN") {
         let bin = PathBuf::from(bin);
         ensure!(bin.is_file(), "DLRN_BIN={} is not a file", bin.display());
-        return Ok(bin);
+        // Absolute, so it also serves scripts that run in other folders (Slurm jobs).
+        return Ok(std::path::absolute(&bin)?);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
@@ -83,12 +84,14 @@ fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> {
     Ok(dlrn)
 }
 
-fn run_dlrn(dlrn: &Path, args: &[&str]) -> anyhow::Result<()> {
+/// Runs `dlrn` with `args`, failing with the command line when it fails.
+pub(crate) fn run_dlrn<S: AsRef<std::ffi::OsStr>>(dlrn: &Path, args: &[S]) -> anyhow::Result<()> {
     let st = Command::new(dlrn)
         .args(args)
         .status()
         .with_context(|| format!("starting {}", dlrn.display()))?;
-    ensure!(st.success(), "dlrn {} failed ({st})", args.join(" "));
+    let line: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
+    ensure!(st.success(), "dlrn {} failed ({st})", line.join(" "));
     Ok(())
 }
 
@@ -98,27 +101,6 @@ fn sidecar(out: &Path, suffix: &str) -> PathBuf {
     name.push(".");
     name.push(suffix);
     out.with_file_name(name)
-}
-
-/// Hashes every file of a folder (recursively, sorted) into a key.
-fn hash_dir(key: &mut Key, dir: &Path) -> anyhow::Result<()> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("listing {}", d.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    for f in files {
-        key.file(&f)?;
-    }
-    Ok(())
 }
 
 /// Runs the study.

@@ -29,9 +29,10 @@ use std::process::Command;
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{Key, Runner, sha256_file};
+use crate::cache::{Key, Runner, hash_dir, sha256_file};
 use crate::cluster::Cluster;
 use crate::config::Config;
+use crate::paper::{build_dlrn, run_dlrn};
 use crate::workspace_root;
 
 /// One extraction stage as the cluster runs it.
@@ -435,58 +436,6 @@ fn done_shards(dir: &Path, n: usize) -> Vec<usize> {
             f.is_file() && Path::new(&m).is_file()
         })
         .collect()
-}
-
-/// Builds `dlrn` as paper.rs does (or takes `DLRN_BIN`).
-fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> {
-    if let Some(bin) = std::env::var_os("DLRN_BIN") {
-        let bin = PathBuf::from(bin);
-        ensure!(bin.is_file(), "DLRN_BIN={} is not a file", bin.display());
-        return Ok(std::path::absolute(&bin)?);
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(&cargo);
-    cmd.current_dir(root)
-        .args(["build", "--quiet", "-p", "dlrn"]);
-    if backend != "flex" {
-        cmd.args(["--features", backend]);
-    }
-    let st = cmd.status().context("running cargo build -p dlrn")?;
-    ensure!(st.success(), "cargo build -p dlrn failed");
-    let exe = std::env::current_exe().context("locating xtask")?;
-    let dlrn = exe.with_file_name(format!("dlrn{}", std::env::consts::EXE_SUFFIX));
-    ensure!(dlrn.exists(), "{} was not built", dlrn.display());
-    Ok(dlrn)
-}
-
-fn run_dlrn(dlrn: &Path, args: &[String]) -> anyhow::Result<()> {
-    let st = Command::new(dlrn)
-        .args(args)
-        .status()
-        .with_context(|| format!("starting {}", dlrn.display()))?;
-    ensure!(st.success(), "dlrn {} failed ({st})", args.join(" "));
-    Ok(())
-}
-
-/// Hashes every file of a folder (recursively, sorted) into a key, as paper.rs does.
-fn hash_dir(key: &mut Key, dir: &Path) -> anyhow::Result<()> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("listing {}", d.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    for f in files {
-        key.file(&f)?;
-    }
-    Ok(())
 }
 
 /// Writes the study's scripts under `<out>/work/slurm/` and, unless
