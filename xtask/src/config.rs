@@ -71,10 +71,58 @@ pub struct Cnn {
     /// Validation cohort that picks the best fine-tuning epoch (needed when fine-tuning).
     #[serde(default)]
     pub finetune_val: Option<String>,
-    /// Burn backend name as `dlrn --backend` takes it (flex, ndarray, wgpu, cuda).
-    pub backend: String,
+    /// Burn backend as `dlrn --backend` takes it.
+    pub backend: Backend,
     /// Images per forward batch during extraction.
     pub batch: usize,
+}
+
+/// The Burn backends `dlrn --backend` takes (the binary is built with the
+/// matching cargo feature).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Burn flex, the default CPU backend.
+    Flex,
+    /// burn-ndarray CPU backend.
+    Ndarray,
+    /// burn-wgpu GPU backend.
+    Wgpu,
+    /// burn-cuda NVIDIA backend.
+    Cuda,
+}
+
+impl Backend {
+    /// The name `dlrn --backend` and the cargo feature use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Flex => "flex",
+            Backend::Ndarray => "ndarray",
+            Backend::Wgpu => "wgpu",
+            Backend::Cuda => "cuda",
+        }
+    }
+}
+
+/// Which lambda of the cross-validated path makes the signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lambda {
+    /// cv.glmnet's lambda.min.
+    #[serde(rename = "min")]
+    Min,
+    /// cv.glmnet's lambda.1se.
+    #[serde(rename = "1se")]
+    OneSe,
+}
+
+impl Lambda {
+    /// The name the config and the figure captions use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lambda::Min => "min",
+            Lambda::OneSe => "1se",
+        }
+    }
 }
 
 /// ICC filter settings.
@@ -84,7 +132,7 @@ pub struct Icc {
     /// Re-outline folders under <training>/icc/.
     pub readers: Vec<String>,
     /// ICC form (psych::ICC naming): ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k.
-    pub form: String,
+    pub form: dlrn_stats::IccForm,
     /// Keep features whose ICC is above this.
     pub threshold: f64,
 }
@@ -96,13 +144,13 @@ pub struct Lasso {
     /// Elastic-net mixing (1 = LASSO).
     pub alpha: f64,
     /// cv.glmnet type.measure: deviance, mse, class, auc.
-    pub measure: String,
+    pub measure: dlrn_lasso::Measure,
     /// Cross-validation folds.
     pub folds: usize,
     /// Seed of the fold assignment.
     pub seed: u64,
     /// Which lambda: "min" or "1se".
-    pub lambda: String,
+    pub lambda: Lambda,
 }
 
 /// Clinical model settings.
@@ -140,17 +188,232 @@ impl Config {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let cfg: Config =
             toml::from_str(&text).with_context(|| format!("{}: invalid config", path.display()))?;
-        anyhow::ensure!(
-            matches!(cfg.lasso.lambda.as_str(), "min" | "1se"),
-            "{}: lasso.lambda must be \"min\" or \"1se\", found {:?}",
-            path.display(),
-            cfg.lasso.lambda
-        );
-        anyhow::ensure!(
-            cfg.simulate.scale > 0.0,
-            "{}: simulate.scale must be positive",
-            path.display()
-        );
+        let problems = cfg.problems();
+        if !problems.is_empty() {
+            anyhow::bail!(
+                "{}: invalid config:\n  {}",
+                path.display(),
+                problems.join("\n  ")
+            );
+        }
         Ok(cfg)
+    }
+
+    /// Every value outside its range and every contradiction between keys,
+    /// each naming its key (checked at load time, before any stage runs).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut need = |ok: bool, msg: String| {
+            if !ok {
+                out.push(msg);
+            }
+        };
+        let c = &self.cohorts;
+        need(
+            !c.training.is_empty(),
+            "cohorts.training: empty cohort name".into(),
+        );
+        need(
+            !c.validation.contains(&c.training),
+            format!(
+                "cohorts.validation: lists the training cohort {:?}, which would not be external",
+                c.training
+            ),
+        );
+        for (i, v) in c.validation.iter().enumerate() {
+            need(
+                !c.validation[..i].contains(v),
+                format!("cohorts.validation: {v:?} is listed twice"),
+            );
+        }
+        need(
+            self.simulate.scale > 0.0 && self.simulate.scale.is_finite(),
+            format!(
+                "simulate.scale: {} is not a positive number",
+                self.simulate.scale
+            ),
+        );
+        let n = &self.cnn;
+        need(n.batch >= 1, "cnn.batch: must be at least 1".into());
+        need(
+            n.finetune_batch >= 1,
+            "cnn.finetune_batch: must be at least 1".into(),
+        );
+        match &n.finetune_val {
+            None => need(
+                n.finetune_epochs == 0,
+                format!(
+                    "cnn.finetune_val: needed when fine-tuning (cnn.finetune_epochs = {}); one of {}",
+                    n.finetune_epochs,
+                    c.validation.join(", ")
+                ),
+            ),
+            Some(v) => need(
+                c.validation.contains(v),
+                format!(
+                    "cnn.finetune_val: {v:?} is not a validation cohort (one of {})",
+                    c.validation.join(", ")
+                ),
+            ),
+        }
+        need(
+            (-1.0..=1.0).contains(&self.icc.threshold),
+            format!(
+                "icc.threshold: {} is outside [-1, 1], the range of an ICC",
+                self.icc.threshold
+            ),
+        );
+        let l = &self.lasso;
+        need(
+            l.alpha > 0.0 && l.alpha <= 1.0,
+            format!("lasso.alpha: {} is outside (0, 1]", l.alpha),
+        );
+        need(
+            l.folds >= 3,
+            format!("lasso.folds: {} (cv.glmnet needs at least 3)", l.folds),
+        );
+        let k = &self.clinical;
+        for (key, p) in [
+            ("clinical.screen_p", k.screen_p),
+            ("clinical.keep_p", k.keep_p),
+        ] {
+            need(p > 0.0 && p <= 1.0, format!("{key}: {p} is outside (0, 1]"));
+        }
+        need(
+            !k.candidates.is_empty(),
+            "clinical.candidates: no clinical factor to screen".into(),
+        );
+        let e = &self.evaluation;
+        let [from, to, step] = e.decision_thresholds;
+        need(
+            (0.0..1.0).contains(&from) && from < to && to < 1.0 && step > 0.0 && step <= to - from,
+            format!(
+                "evaluation.decision_thresholds: [{from}, {to}, {step}] must be [from, to, step] \
+                 with 0 <= from < to < 1 and 0 < step <= to - from"
+            ),
+        );
+        need(
+            e.hl_groups >= 3,
+            format!(
+                "evaluation.hl_groups: {} (Hosmer–Lemeshow needs at least 3)",
+                e.hl_groups
+            ),
+        );
+        need(
+            e.level > 0.0 && e.level < 1.0,
+            format!("evaluation.level: {} is outside (0, 1)", e.level),
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn configs_dir() -> PathBuf {
+        crate::workspace_root().join("configs")
+    }
+
+    /// configs/paper.toml with `old` replaced by `new`, written to a temporary file and read.
+    fn read_with(old: &str, new: &str) -> String {
+        let text = std::fs::read_to_string(configs_dir().join("paper.toml")).unwrap();
+        assert!(text.contains(old), "paper.toml has no {old:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text.replacen(old, new, 1)).unwrap();
+        format!("{:#}", Config::read(&path).unwrap_err())
+    }
+
+    #[test]
+    fn shipped_configs_are_valid() {
+        let mut n = 0;
+        for e in std::fs::read_dir(configs_dir()).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                Config::read(&p).unwrap_or_else(|e| panic!("{}: {e:#}", p.display()));
+                n += 1;
+            }
+        }
+        assert!(n >= 3, "only {n} configs found");
+    }
+
+    #[test]
+    fn closed_sets_name_the_key_and_the_allowed_values() {
+        for (old, new, needles) in [
+            (
+                "measure = \"mse\"",
+                "measure = \"rmse\"",
+                &["measure", "rmse", "deviance", "auc"][..],
+            ),
+            (
+                "lambda = \"min\"",
+                "lambda = \"max\"",
+                &["lambda", "1se"][..],
+            ),
+            (
+                "backend = \"flex\"",
+                "backend = \"metal\"",
+                &["backend", "cuda"][..],
+            ),
+            ("form = \"ICC2\"", "form = \"ICC4\"", &["form", "ICC3k"][..]),
+        ] {
+            let err = read_with(old, new);
+            for n in needles {
+                assert!(err.contains(n), "{new}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn ranges_and_contradictions_name_their_key() {
+        for (old, new, needle) in [
+            (
+                "decision_thresholds = [0.0, 0.99, 0.01]",
+                "decision_thresholds = [0.0, 0.99, 0.0]",
+                "evaluation.decision_thresholds",
+            ),
+            (
+                "decision_thresholds = [0.0, 0.99, 0.01]",
+                "decision_thresholds = [0.0, 0.99, -0.01]",
+                "evaluation.decision_thresholds",
+            ),
+            (
+                "decision_thresholds = [0.0, 0.99, 0.01]",
+                "decision_thresholds = [0.5, 0.2, 0.01]",
+                "evaluation.decision_thresholds",
+            ),
+            ("threshold = 0.80", "threshold = 1.5", "icc.threshold"),
+            ("folds = 10", "folds = 2", "lasso.folds"),
+            ("alpha = 1.0", "alpha = 0.0", "lasso.alpha"),
+            ("hl_groups = 10", "hl_groups = 2", "evaluation.hl_groups"),
+            ("level = 0.95", "level = 95", "evaluation.level"),
+            ("scale = 1.0", "scale = 0.0", "simulate.scale"),
+            ("batch = 16", "batch = 0", "cnn.batch"),
+            (
+                "validation = [\"EVC1\", \"EVC2\", \"EVC3\"]",
+                "validation = [\"TC\", \"EVC2\"]",
+                "cohorts.validation",
+            ),
+            (
+                "finetune_epochs = 0",
+                "finetune_epochs = 5\nfinetune_val = \"EVC9\"",
+                "cnn.finetune_val: \"EVC9\" is not a validation cohort",
+            ),
+            (
+                "finetune_epochs = 0",
+                "finetune_epochs = 5",
+                "cnn.finetune_val: needed when fine-tuning",
+            ),
+        ] {
+            let err = read_with(old, new);
+            assert!(err.contains(needle), "{new}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = read_with("[lasso]", "[lasso]\nlamda = \"min\"");
+        assert!(err.contains("lamda"), "{err}");
     }
 }

@@ -27,7 +27,7 @@ use dlrn_study::table1::{CohortClinical, table1};
 use dlrn_study::{ClinicalSchema, Design, StudyError, read_schema};
 
 use crate::cache::{Key, Runner, hash_dir, sha256_file};
-use crate::config::Config;
+use crate::config::{Config, Lambda};
 use crate::workspace_root;
 
 /// Run the whole study as the paper did and write the report.
@@ -133,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         config_path.display(),
         out.display()
     ));
-    let dlrn = build_dlrn(&root, &cfg.cnn.backend)?;
+    let dlrn = build_dlrn(&root, cfg.cnn.backend.as_str())?;
     let version = env!("CARGO_PKG_VERSION");
 
     // 1. Cohorts: simulate when asked and absent.
@@ -230,7 +230,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "--checkpoint".into(),
             ckpt.display().to_string(),
             "--backend".into(),
-            cfg.cnn.backend.clone(),
+            cfg.cnn.backend.as_str().to_string(),
         ];
         if let Some(w) = &weights_arg {
             a.push("--init".into());
@@ -321,7 +321,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "--batch",
             &batch,
             "--backend",
-            &cfg.cnn.backend,
+            cfg.cnn.backend.as_str(),
         ];
         let wstr = weights_arg.as_ref().map(|w| w.display().to_string());
         if let Some(w) = &wstr {
@@ -396,14 +396,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let icc = icc_stage(&cohorts[0], &reads, &cfg.icc.form, cfg.icc.threshold, level)?;
+    let icc = icc_stage(
+        &cohorts[0],
+        &reads,
+        cfg.icc.form.name(),
+        cfg.icc.threshold,
+        level,
+    )?;
     std::fs::write(out.join("icc.csv"), icc.to_csv())?;
     let kept = icc.kept();
     runner.note(&format!(
         "         {} of {} features have {} > {}",
         kept.len(),
         icc.features.len(),
-        cfg.icc.form,
+        cfg.icc.form.name(),
         cfg.icc.threshold
     ));
     let failed = icc.failed();
@@ -419,19 +425,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // 6. LASSO on the training cohort's kept features.
     let settings = LassoSettings {
         alpha: cfg.lasso.alpha,
-        measure: serde_json::from_value(serde_json::Value::String(cfg.lasso.measure.clone()))
-            .with_context(|| {
-                format!(
-                    "lasso.measure: {:?} is not one of deviance, mse, class, auc",
-                    cfg.lasso.measure
-                )
-            })?,
+        measure: cfg.lasso.measure,
         folds: cfg.lasso.folds,
         seed: cfg.lasso.seed,
-        lambda: if cfg.lasso.lambda == "1se" {
-            LambdaChoice::OneSe
-        } else {
-            LambdaChoice::Min
+        lambda: match cfg.lasso.lambda {
+            Lambda::Min => LambdaChoice::Min,
+            Lambda::OneSe => LambdaChoice::OneSe,
         },
     };
     runner.note(&format!(
@@ -601,7 +600,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (cnn, cnn_weights) = Cnn::resnet50(
         weights_arg.as_deref(),
         cfg.cnn.seed,
-        &cfg.cnn.backend,
+        cfg.cnn.backend.as_str(),
         PREPROCESS_RESIZE,
         PREPROCESS_CROP,
     )?;
@@ -722,7 +721,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 caption: format!(
                     "Coefficient paths (standardised coefficients) against log(λ); the {} features kept at λ.{} in colour",
                     signature.features.len(),
-                    cfg.lasso.lambda
+                    cfg.lasso.lambda.name()
                 ),
                 svg: "figures/lasso_path.svg".into(),
                 png: Some("figures/lasso_path.png".into()),
@@ -731,7 +730,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 section: "LASSO".into(),
                 caption: format!(
                     "{}-fold cross-validation curve ({}), λ.min and λ.1se marked",
-                    cfg.lasso.folds, cfg.lasso.measure
+                    cfg.lasso.folds,
+                    cfg.lasso.measure.name()
                 ),
                 svg: "figures/lasso_cv.svg".into(),
                 png: Some("figures/lasso_cv.png".into()),

@@ -478,7 +478,7 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
         config_path.display(),
         out.display()
     ));
-    let dlrn = build_dlrn(&root, &cfg.cnn.backend)?;
+    let dlrn = build_dlrn(&root, cfg.cnn.backend.as_str())?;
     let xtask = std::env::current_exe().context("locating xtask")?;
     let version = env!("CARGO_PKG_VERSION");
     let ctx = Ctx {
@@ -638,7 +638,7 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
             "--batch".into(),
             cfg.cnn.batch.to_string(),
             "--backend".into(),
-            cfg.cnn.backend.clone(),
+            cfg.cnn.backend.as_str().to_string(),
         ];
         if let Some(w) = &weights_arg {
             extra.extend(["--weights".into(), w.display().to_string()]);
@@ -876,7 +876,7 @@ fn submit_finetune(
         cfg.cnn.finetune_batch,
         cfg.cnn.seed,
         shp(&cnn.join("checkpoint")),
-        sh(&cfg.cnn.backend)
+        sh(cfg.cnn.backend.as_str())
     );
     if let Some(w) = init {
         let _ = write!(s, " --init {}", shp(w));

@@ -1,14 +1,14 @@
 //! Intraclass correlation (Shrout & Fleiss 1979; McGraw & Wong 1996) from a
 //! subjects × raters matrix, = `psych::ICC(x, lmer = FALSE)`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::check;
 use crate::dist::{pf_upper, qf};
 use crate::error::{Result, StatsError};
 
 /// The six Shrout–Fleiss forms, named as psych prints them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IccForm {
     /// One-way random, single rater.
     #[serde(rename = "ICC1")]
