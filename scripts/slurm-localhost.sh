@@ -99,7 +99,9 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 fi
 
 stop
-slurmctld
+# A test cluster starts clean (-c): no job records of an earlier session's
+# daemons, which a machine restart or a killed session leaves behind.
+slurmctld -c
 slurmd
 
 for _ in $(seq 1 120); do
