@@ -281,3 +281,79 @@ fn readers_csv_is_checked_against_clinical_ids() {
         "{err}"
     );
 }
+
+/// A schema declaring a variable the paper did not use (LVI) and leaving out
+/// two it did (BMI, Ki-67): validate checks clinical.csv against it, counts
+/// the new variable's levels, and names a level it does not declare.
+#[test]
+fn schema_toml_declares_the_clinical_variables() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let csv = "id,ALN_status,age,birads,lvi\nP1,1,54,4B,yes\nP2,0,61,4A,no\nP3,1,47,5,no\n";
+    std::fs::write(c.join("clinical.csv"), csv).unwrap();
+    // Without a schema the paper's 13 columns are required.
+    let err = fails(&c);
+    assert!(err.contains("bmi"), "{err}");
+
+    std::fs::write(
+        c.join("schema.toml"),
+        r#"
+[[variable]]
+name = "age"
+label = "Age"
+kind = "numeric"
+range = [18, 100]
+
+[[variable]]
+name = "birads"
+label = "BI-RADS"
+kind = "ordinal"
+levels = ["4A", "4B", "4C", "5"]
+
+[[variable]]
+name = "lvi"
+label = "Lymphovascular invasion"
+kind = "binary"
+levels = ["no", "yes"]
+positive = "yes"
+"#,
+    )
+    .unwrap();
+    let out = dlrn(&["validate", c.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["summary"];
+    assert_eq!(s["positives"], 2);
+    assert_eq!(s["categorical"]["lvi"]["yes"], 1);
+    assert_eq!(s["categorical"]["lvi"]["no"], 2);
+    assert_eq!(s["numeric"]["age"]["n"], 3);
+    assert!(s["categorical"].get("ki67").is_none(), "{s}");
+
+    // A level the schema does not declare: row and column named.
+    set_clinical_row(&c, 3, "P3,1,47,5,maybe");
+    let err = fails(&c);
+    assert!(
+        err.contains("row 3") && err.contains("lvi") && err.contains("maybe"),
+        "{err}"
+    );
+
+    // --schema names another file explicitly.
+    let elsewhere = t.path().join("other.toml");
+    std::fs::rename(c.join("schema.toml"), &elsewhere).unwrap();
+    set_clinical_row(&c, 3, "P3,1,47,5,no");
+    let out = dlrn(&[
+        "validate",
+        c.to_str().unwrap(),
+        "--schema",
+        elsewhere.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use dlrn_cohort::{CohortSummary, validate_cohort_with};
+use dlrn_cohort::{CohortSummary, validate_cohort_schema};
+use dlrn_study::schema::read_schema;
 
 use super::util::{print_json, progress_bar};
 
@@ -13,7 +14,10 @@ use super::util::{print_json, progress_bar};
 /// mask the same size; mask neither empty nor the whole frame; ALN_status 0/1
 /// (or empty); categories from the documented vocabulary; age 18–100, BMI
 /// 10–70, us_size_cm 0.1–15; duplicate ids; re-outlines under icc/<reader>/.
-/// clinical.csv may be absent (image-only stages). Exit status 2 on problems.
+/// clinical.csv may be absent (image-only stages). With a clinical schema
+/// (--schema, or `schema.toml` in the cohort folder), clinical.csv is checked
+/// against its declared variables, levels, ranges and outcome instead of the
+/// paper's 13. Exit status 2 on problems.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The cohort folder.
@@ -21,6 +25,10 @@ pub struct Args {
     /// Print the result as one JSON value on stdout ({"problems": [...], "summary": {...}}).
     #[arg(long)]
     pub json: bool,
+    /// Clinical schema (schema.toml) to check clinical.csv against
+    /// [default: <DIR>/schema.toml when present, else the paper's 13 variables].
+    #[arg(long, value_name = "TOML")]
+    pub schema: Option<PathBuf>,
     /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
     #[command(flatten)]
     pub inputs: super::inputs::InputArgs,
@@ -31,11 +39,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let n_images = std::fs::read_dir(args.dir.join("images"))
         .map(|d| d.count())
         .unwrap_or(0);
+    let beside = args.dir.join("schema.toml");
+    let schema_path = args
+        .schema
+        .clone()
+        .or_else(|| beside.is_file().then_some(beside));
+    let schema = schema_path.as_deref().map(read_schema).transpose()?;
     let bar = progress_bar(n_images as u64, "checking images");
-    let validation = validate_cohort_with(
+    let validation = validate_cohort_schema(
         &args.dir,
         &args.inputs.image_options(),
         &args.inputs.mask_options(),
+        schema.as_ref(),
         &|| bar.inc(1),
     );
     bar.finish_and_clear();

@@ -38,7 +38,8 @@ pub use masks::{
 pub use readers::{READERS_FILE, Read, Readers, read_readers};
 pub use table::{Table, feature_frame, write_table};
 pub use validate::{
-    CohortSummary, NumericSummary, Validation, validate_cohort, validate_cohort_with,
+    CohortSummary, NumericSummary, Validation, validate_cohort, validate_cohort_schema,
+    validate_cohort_with,
 };
 
 /// One problem found in a cohort: where (file, 1-based row, column) and what.

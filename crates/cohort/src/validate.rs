@@ -12,6 +12,7 @@ use crate::cases::list_images;
 use crate::clinical::{Clinical, RANGES, VOCABULARY, read_clinical};
 use crate::images::{ImageOptions, Voi, load_image};
 use crate::masks::{MaskOptions, list_masks, load_mask_for};
+use crate::schema::{ClinicalData, ClinicalSchema, VariableColumn};
 
 /// Summary statistics of one numeric clinical column.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -167,6 +168,101 @@ pub fn validate_cohort_with(
     mask_opts: &MaskOptions,
     tick: &(dyn Fn() + Sync),
 ) -> Validation {
+    validate_cohort_schema(dir, image_opts, mask_opts, None, tick)
+}
+
+/// What validation takes from clinical.csv, read either by the paper's fixed
+/// contract ([`read_clinical`]) or by a declared [`ClinicalSchema`].
+struct ClinicalFacts {
+    ids: Vec<String>,
+    positives: Option<usize>,
+    numeric: BTreeMap<String, NumericSummary>,
+    categorical: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+impl ClinicalFacts {
+    fn paper(c: &Clinical) -> ClinicalFacts {
+        let positives = c.has_label.then(|| {
+            c.patients
+                .iter()
+                .filter(|p| p.aln_status == Some(1))
+                .count()
+        });
+        let mut numeric = BTreeMap::new();
+        for (col, _, _) in RANGES {
+            let values: Vec<Option<f64>> = c
+                .patients
+                .iter()
+                .map(|p| match *col {
+                    "age" => Some(p.age),
+                    "bmi" => p.bmi,
+                    _ => Some(p.us_size_cm),
+                })
+                .collect();
+            numeric.insert(col.to_string(), numeric_summary(&values));
+        }
+        let mut categorical = BTreeMap::new();
+        for (col, levels) in VOCABULARY {
+            let mut counts: BTreeMap<String, usize> =
+                levels.iter().map(|l| (l.to_string(), 0)).collect();
+            for p in &c.patients {
+                if let Some(v) = p.category(col) {
+                    *counts.entry(v.to_string()).or_default() += 1;
+                }
+            }
+            categorical.insert(col.to_string(), counts);
+        }
+        ClinicalFacts {
+            ids: c.patients.iter().map(|p| p.id.clone()).collect(),
+            positives,
+            numeric,
+            categorical,
+        }
+    }
+
+    fn schema(schema: &ClinicalSchema, d: &ClinicalData) -> ClinicalFacts {
+        let mut numeric = BTreeMap::new();
+        let mut categorical = BTreeMap::new();
+        for (v, col) in schema.variables.iter().zip(&d.columns) {
+            match col {
+                VariableColumn::Numbers(values) => {
+                    numeric.insert(v.name.clone(), numeric_summary(values));
+                }
+                VariableColumn::Levels(idx) => {
+                    let levels = v.levels();
+                    let mut counts: BTreeMap<String, usize> =
+                        levels.iter().map(|l| (l.clone(), 0)).collect();
+                    for &i in idx.iter().flatten() {
+                        if let Some(l) = levels.get(i) {
+                            *counts.entry(l.clone()).or_default() += 1;
+                        }
+                    }
+                    categorical.insert(v.name.clone(), counts);
+                }
+            }
+        }
+        ClinicalFacts {
+            ids: d.ids.clone(),
+            positives: d
+                .outcome
+                .as_ref()
+                .map(|o| o.iter().filter(|&&y| y == Some(1)).count()),
+            numeric,
+            categorical,
+        }
+    }
+}
+
+/// [`validate_cohort_with`] checking clinical.csv against a declared schema
+/// (its variables, levels, ranges and outcome) instead of the paper's fixed
+/// 13 variables when `schema` is given.
+pub fn validate_cohort_schema(
+    dir: &Path,
+    image_opts: &ImageOptions,
+    mask_opts: &MaskOptions,
+    schema: Option<&ClinicalSchema>,
+    tick: &(dyn Fn() + Sync),
+) -> Validation {
     let opts = (image_opts.clone(), mask_opts.clone());
     let mut problems = Vec::new();
     if !dir.is_dir() {
@@ -177,8 +273,12 @@ pub fn validate_cohort_with(
         };
     }
     let clinical_path = dir.join("clinical.csv");
-    let clinical: Option<Clinical> = if clinical_path.exists() {
-        match read_clinical(&clinical_path) {
+    let clinical: Option<ClinicalFacts> = if clinical_path.exists() {
+        let read = match schema {
+            Some(s) => s.read(&clinical_path).map(|d| ClinicalFacts::schema(s, &d)),
+            None => read_clinical(&clinical_path).map(|c| ClinicalFacts::paper(&c)),
+        };
+        match read {
             Ok(c) => Some(c),
             Err(p) => {
                 problems.extend(p);
@@ -219,14 +319,14 @@ pub fn validate_cohort_with(
         }
     }
     if let Some(c) = &clinical {
-        let ids: BTreeSet<&str> = c.patients.iter().map(|p| p.id.as_str()).collect();
-        for (row, p) in c.patients.iter().enumerate() {
-            if !images.contains_key(&p.id) {
+        let ids: BTreeSet<&str> = c.ids.iter().map(String::as_str).collect();
+        for (row, id) in c.ids.iter().enumerate() {
+            if !images.contains_key(id) {
                 problems.push(Problem::new(
                     &clinical_path,
                     Some(row + 1),
                     Some("id"),
-                    format!("no image for id {:?} in images/", p.id),
+                    format!("no image for id {id:?} in images/"),
                 ));
             }
         }
@@ -322,9 +422,7 @@ pub fn validate_cohort_with(
     let readers_path = dir.join(crate::READERS_FILE);
     let mut reads = None;
     if readers_path.exists() {
-        let known: Option<Vec<String>> = clinical
-            .as_ref()
-            .map(|c| c.patients.iter().map(|p| p.id.clone()).collect());
+        let known: Option<Vec<String>> = clinical.as_ref().map(|c| c.ids.clone());
         match crate::read_readers(&readers_path, known.as_deref()) {
             Ok(r) => reads = Some((r.readers.len(), r.reads.len())),
             Err(p) => problems.extend(p),
@@ -367,38 +465,9 @@ pub fn validate_cohort_with(
         summary.image_size_min = (0, 0);
     }
     if let Some(c) = clinical {
-        if c.has_label {
-            summary.positives = Some(
-                c.patients
-                    .iter()
-                    .filter(|p| p.aln_status == Some(1))
-                    .count(),
-            );
-        }
-        for (col, _, _) in RANGES {
-            let values: Vec<Option<f64>> = c
-                .patients
-                .iter()
-                .map(|p| match *col {
-                    "age" => Some(p.age),
-                    "bmi" => p.bmi,
-                    _ => Some(p.us_size_cm),
-                })
-                .collect();
-            summary
-                .numeric
-                .insert(col.to_string(), numeric_summary(&values));
-        }
-        for (col, levels) in VOCABULARY {
-            let mut counts: BTreeMap<String, usize> =
-                levels.iter().map(|l| (l.to_string(), 0)).collect();
-            for p in &c.patients {
-                if let Some(v) = p.category(col) {
-                    *counts.entry(v.to_string()).or_default() += 1;
-                }
-            }
-            summary.categorical.insert(col.to_string(), counts);
-        }
+        summary.positives = c.positives;
+        summary.numeric = c.numeric;
+        summary.categorical = c.categorical;
     }
     Validation {
         problems,
