@@ -14,6 +14,7 @@ use dlrn_lasso::LambdaChoice;
 use dlrn_nomogram::{CalculatorOptions, FigureOptions, NomogramOptions};
 use dlrn_report as report;
 use dlrn_study::bundle::{Bundle, Cnn, Provenance as BundleProvenance, StudyParts, utc_date};
+use dlrn_study::icc::IccFilter;
 use dlrn_study::nomogram::build_nomogram;
 use dlrn_study::pipeline::{
     ClinicalSettings, Cohort, CohortPredictions, EvaluationSettings, FeatureTable, LassoSettings,
@@ -82,6 +83,25 @@ pub(crate) fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> 
     let dlrn = dir.join(format!("dlrn{}", std::env::consts::EXE_SUFFIX));
     ensure!(dlrn.exists(), "{} was not built", dlrn.display());
     Ok(dlrn)
+}
+
+/// The re-outline folders the ICC filter uses: `icc.readers` when the
+/// training cohort has them all under `icc/`, none when it has none of them
+/// (a cohort without re-outlines: the filter is skipped and the report says
+/// so); an error naming the missing folder when it has only some.
+pub(crate) fn icc_readers(cfg: &Config, cohorts_dir: &Path) -> anyhow::Result<Vec<String>> {
+    let icc = cohorts_dir.join(&cfg.cohorts.training).join("icc");
+    let (present, missing): (Vec<&String>, Vec<&String>) =
+        cfg.icc.readers.iter().partition(|r| icc.join(r).is_dir());
+    if present.is_empty() {
+        return Ok(Vec::new());
+    }
+    ensure!(
+        missing.is_empty(),
+        "icc.readers: {} is missing (the other re-outline folders are there)",
+        icc.join(missing[0]).display()
+    );
+    Ok(cfg.icc.readers.clone())
 }
 
 /// Runs `dlrn` with `args`, failing with the command line when it fails.
@@ -261,7 +281,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .iter()
         .map(|c| (c.clone(), "masks".to_string(), c.clone()))
         .collect();
-    for r in &cfg.icc.readers {
+    let readers = icc_readers(&cfg, &cohorts_dir)?;
+    for r in &readers {
         jobs.push((
             training.clone(),
             format!("icc/{r}"),
@@ -379,11 +400,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let level = cfg.evaluation.level;
 
-    // 5. ICC filter on the re-outlined subset.
-    runner.note("[run]    icc filter");
-    let reads = cfg
-        .icc
-        .readers
+    // 5. ICC filter on the re-outlined subset (skipped without re-outlines).
+    if readers.is_empty() {
+        runner.note(&format!(
+            "[skip]   icc filter: no re-outlines under {training}/icc/; every feature goes to the LASSO"
+        ));
+    } else {
+        runner.note("[run]    icc filter");
+    }
+    let reads = readers
         .iter()
         .map(|r| {
             Ok((
@@ -396,22 +421,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let icc = icc_stage(
-        &cohorts[0],
-        &reads,
-        cfg.icc.form.name(),
-        cfg.icc.threshold,
-        level,
-    )?;
+    let icc = if readers.is_empty() {
+        IccFilter::skipped(
+            cfg.icc.form.name(),
+            cfg.icc.threshold,
+            &cohorts[0].features.names,
+        )
+    } else {
+        icc_stage(
+            &cohorts[0],
+            &reads,
+            cfg.icc.form.name(),
+            cfg.icc.threshold,
+            level,
+        )?
+    };
     std::fs::write(out.join("icc.csv"), icc.to_csv())?;
     let kept = icc.kept();
-    runner.note(&format!(
-        "         {} of {} features have {} > {}",
-        kept.len(),
-        icc.features.len(),
-        cfg.icc.form.name(),
-        cfg.icc.threshold
-    ));
+    if icc.ran() {
+        runner.note(&format!(
+            "         {} of {} features have {} > {}",
+            kept.len(),
+            icc.features.len(),
+            cfg.icc.form.name(),
+            cfg.icc.threshold
+        ));
+    }
     let failed = icc.failed();
     if !failed.is_empty() {
         runner.note(&format!(
@@ -675,7 +710,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         table1: Some(table1),
         table2: report::Table2::new(eval.table2),
         table3: Some(table3),
-        icc: Some(icc.by_family(family_of)),
+        icc: icc.ran().then(|| icc.by_family(family_of)),
         selected_features: Some(selected),
         comparisons: Some(report::Comparisons {
             rows: eval.comparisons,
@@ -799,7 +834,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         supplement.rqs_total,
         report::RQS_MAX
     ));
-    let manifest = study.write_with(&out, &supplement.sections, &supplement.files)?;
+    let mut sections = supplement.sections.clone();
+    if !icc.ran() {
+        sections.insert(
+            0,
+            report::Section {
+                title: "Feature reproducibility (ICC)".into(),
+                items: vec![report::Item::Text {
+                    text: format!(
+                        "Not assessed: the training cohort {training} has no re-outlines \
+                         (icc/<reader>/ folders), so the ICC filter was skipped and all {} \
+                         features went to the LASSO.",
+                        icc.features.len()
+                    ),
+                }],
+            },
+        );
+    }
+    let manifest = study.write_with(&out, &sections, &supplement.files)?;
     runner.note(&format!(
         "[done]   report: {} ({} files)",
         out.join("index.html").display(),

@@ -602,7 +602,7 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
         .iter()
         .map(|c| (c.clone(), "masks".to_string(), c.clone()))
         .collect();
-    for r in &cfg.icc.readers {
+    for r in &crate::paper::icc_readers(&cfg, &cohorts_dir)? {
         jobs.push((
             training.clone(),
             format!("icc/{r}"),

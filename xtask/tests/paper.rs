@@ -372,3 +372,40 @@ fn check_bundle(
         assert_eq!(&r, s, "EVC1 {}: assess differs from the study", r["model"]);
     }
 }
+
+/// A training cohort without re-outlines (here: `icc.readers` names folders
+/// that do not exist) runs the whole study with the ICC filter skipped: every
+/// feature goes on to the LASSO, icc.csv and the report say why.
+#[test]
+fn study_without_reoutlines_skips_the_icc_filter() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let config = tiny_config(tmp.path());
+    let text = std::fs::read_to_string(&config).expect("the config");
+    let readers = text
+        .lines()
+        .find(|l| l.starts_with("readers ="))
+        .expect("an icc.readers line")
+        .to_string();
+    std::fs::write(&config, text.replace(&readers, r#"readers = ["nobody"]"#))
+        .expect("writing the config");
+    let out = tmp.path().join("report");
+    let log = run_paper(&config, &out);
+    assert!(log.contains("[skip]   icc filter"), "{log}");
+    let icc = std::fs::read_to_string(out.join("icc.csv")).expect("icc.csv");
+    let rows: Vec<&str> = icc.lines().skip(1).collect();
+    assert_eq!(rows.len(), 544 + 2048, "one row per feature");
+    assert!(
+        rows.iter()
+            .all(|r| r.ends_with(",NA,1,not computed (no re-outlines)")),
+        "{}",
+        rows[0]
+    );
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    assert!(
+        index.contains("ICC filter was skipped"),
+        "index.html says nothing"
+    );
+    let (_, t2) = read_csv(&out.join("table2.csv"));
+    assert_eq!(t2.len(), 12);
+    assert!(out.join("model/manifest.json").is_file());
+}

@@ -35,6 +35,9 @@ pub enum IccOutcome {
         /// The statistics error, as text.
         reason: String,
     },
+    /// Not computed: the study has no re-outlines, so the filter was skipped
+    /// and every feature goes on to the LASSO.
+    Skipped,
 }
 
 /// One feature's ICC and whether it is kept.
@@ -62,6 +65,30 @@ pub struct IccFilter {
 }
 
 impl IccFilter {
+    /// The filter of a study without re-outlines: nothing computed, every
+    /// feature kept (`n_subjects` 0, which the report and the RQS read as
+    /// "no reproducibility analysis").
+    pub fn skipped(form: &str, threshold: f64, features: &[String]) -> IccFilter {
+        IccFilter {
+            form: form.to_string(),
+            threshold,
+            n_subjects: 0,
+            features: features
+                .iter()
+                .map(|f| IccFeature {
+                    feature: f.clone(),
+                    outcome: IccOutcome::Skipped,
+                    kept: true,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether the filter ran (the study had re-outlines).
+    pub fn ran(&self) -> bool {
+        self.n_subjects > 0
+    }
+
     /// Names of the kept features, in table order.
     pub fn kept(&self) -> Vec<String> {
         self.features
@@ -77,7 +104,7 @@ impl IccFilter {
             .iter()
             .filter_map(|f| match &f.outcome {
                 IccOutcome::Failed { reason } => Some((f.feature.as_str(), reason.as_str())),
-                IccOutcome::Value { .. } => None,
+                IccOutcome::Value { .. } | IccOutcome::Skipped => None,
             })
             .collect()
     }
@@ -111,6 +138,7 @@ impl IccFilter {
             let (icc, note) = match &f.outcome {
                 IccOutcome::Value { icc } => (icc.to_string(), String::new()),
                 IccOutcome::Failed { reason } => ("NA".to_string(), csv_quote(reason)),
+                IccOutcome::Skipped => ("NA".to_string(), "not computed (no re-outlines)".into()),
             };
             text.push_str(&format!(
                 "{},{icc},{},{note}\n",
@@ -198,6 +226,20 @@ pub fn icc_filter(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn skipped_filter_keeps_every_feature_and_says_why() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let f = IccFilter::skipped("ICC2", 0.8, &names);
+        assert!(!f.ran());
+        assert_eq!(f.kept(), names);
+        assert!(f.failed().is_empty());
+        assert_eq!(
+            f.to_csv(),
+            "feature,icc,kept,note\na,NA,1,not computed (no re-outlines)\nb,NA,1,not computed (no re-outlines)\n"
+        );
+    }
+
     use super::*;
 
     #[test]
