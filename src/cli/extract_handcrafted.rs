@@ -98,11 +98,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     Err(msg) => failures.push((id, msg)),
                 }
             }
-            // Progress goes to the partial table (and its grey levels with
-            // it), never to --out: a killed run resumes from there.
+            // Progress goes to the partial table, never to --out: a killed
+            // run resumes from there. The grey levels are written first, so
+            // every row the partial table holds has its entry.
             let t_write = Instant::now();
-            write_rows(&partial, &names, plan.labels.as_ref(), &rows)?;
             write_atomic(&grey_path, &(serde_json::to_string_pretty(&grey)? + "\n"))?;
+            write_rows(&partial, &names, plan.labels.as_ref(), &rows)?;
             timings.add_serial("write table", t_write.elapsed());
         }
         bar.finish_and_clear();
