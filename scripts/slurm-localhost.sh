@@ -99,8 +99,8 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 fi
 
 stop
-# A test cluster starts clean (-c): no job records of an earlier session's
-# daemons, which a machine restart or a killed session leaves behind.
+# A test cluster starts clean (-c): no job records left by earlier
+# daemons (a machine restart or killed daemons leave them behind).
 slurmctld -c
 slurmd
 
