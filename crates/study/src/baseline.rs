@@ -16,8 +16,9 @@ use dlrn_stats::{
 };
 use serde::Serialize;
 
+use crate::coding::declared_variable;
 use crate::error::{Result, StudyError};
-use crate::table1::CohortClinical;
+use crate::table1::{CohortClinical, cohort_columns};
 
 /// One P of the table: the comparison, or why there is none.
 #[derive(Debug, Clone, Serialize)]
@@ -232,29 +233,8 @@ pub fn baseline_table(
         ps: Some(ps(&[], &outcome, &["negative", "positive"], &names, false)),
     });
     for name in variables {
-        let (j, var) = schema
-            .variables
-            .iter()
-            .enumerate()
-            .find(|(_, v)| v.name == *name)
-            .ok_or_else(|| StudyError::UnknownVariable {
-                variable: name.clone(),
-                declared: schema
-                    .variables
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let columns: Vec<&VariableColumn> = cohorts
-            .iter()
-            .map(|c| {
-                c.clinical.columns.get(j).ok_or_else(|| StudyError::Coding {
-                    variable: name.clone(),
-                    message: format!("cohort {} has no column for it", c.name),
-                })
-            })
-            .collect::<Result<_>>()?;
+        let (j, var) = declared_variable(schema, name)?;
+        let columns = cohort_columns(cohorts, j, name)?;
         if var.is_numeric() {
             let vals: Vec<Vec<f64>> = columns
                 .iter()

@@ -139,25 +139,34 @@ impl Design {
     }
 }
 
+/// The declared variable `name` and its index in the schema; an unknown name
+/// is an error naming it and the declared variables.
+pub fn declared_variable<'s>(
+    schema: &'s ClinicalSchema,
+    name: &str,
+) -> Result<(usize, &'s Variable)> {
+    schema
+        .variables
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.name == name)
+        .ok_or_else(|| StudyError::UnknownVariable {
+            variable: name.to_string(),
+            declared: schema
+                .variables
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
 /// Codes the variables `names` of a clinical table into a [`Design`];
 /// an unknown name is an error naming it and the declared variables.
 pub fn code(schema: &ClinicalSchema, data: &ClinicalData, names: &[String]) -> Result<Design> {
     let mut d = Design::new(data.ids.len());
     for name in names {
-        let (j, v) = schema
-            .variables
-            .iter()
-            .enumerate()
-            .find(|(_, v)| v.name == *name)
-            .ok_or_else(|| StudyError::UnknownVariable {
-                variable: name.clone(),
-                declared: schema
-                    .variables
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
+        let (j, v) = declared_variable(schema, name)?;
         let col = data.columns.get(j).ok_or_else(|| StudyError::Coding {
             variable: name.clone(),
             message: "the table has no column for it".into(),

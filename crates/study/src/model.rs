@@ -107,17 +107,7 @@ impl Screen {
 }
 
 fn variable_terms(schema: &ClinicalSchema, name: &str) -> Result<Vec<String>> {
-    let v = schema
-        .variable(name)
-        .ok_or_else(|| StudyError::UnknownVariable {
-            variable: name.to_string(),
-            declared: schema
-                .variables
-                .iter()
-                .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+    let (_, v) = crate::coding::declared_variable(schema, name)?;
     Ok(terms(v).into_iter().map(|t| t.name).collect())
 }
 

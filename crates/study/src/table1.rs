@@ -4,6 +4,7 @@
 use dlrn_cohort::schema::{ClinicalData, ClinicalSchema, VariableColumn};
 use dlrn_report as report;
 
+use crate::coding::declared_variable;
 use crate::error::{Result, StudyError};
 
 /// One cohort's outcome and clinical table, for Table 1.
@@ -15,6 +16,23 @@ pub struct CohortClinical<'a> {
     pub labels: &'a [u8],
     /// The clinical table, rows aligned with `labels`.
     pub clinical: &'a ClinicalData,
+}
+
+/// Each cohort's column of the schema's variable `j` (named `name` in errors).
+pub(crate) fn cohort_columns<'c>(
+    cohorts: &'c [CohortClinical<'_>],
+    j: usize,
+    name: &str,
+) -> Result<Vec<&'c VariableColumn>> {
+    cohorts
+        .iter()
+        .map(|c| {
+            c.clinical.columns.get(j).ok_or_else(|| StudyError::Coding {
+                variable: name.to_string(),
+                message: format!("cohort {} has no column for it", c.name),
+            })
+        })
+        .collect()
 }
 
 /// Table 1 over `variables` (in that order): the outcome row, then per
@@ -46,29 +64,8 @@ pub fn table1(
         test: String::new(),
     }];
     for name in variables {
-        let (j, var) = schema
-            .variables
-            .iter()
-            .enumerate()
-            .find(|(_, v)| v.name == *name)
-            .ok_or_else(|| StudyError::UnknownVariable {
-                variable: name.clone(),
-                declared: schema
-                    .variables
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let columns: Vec<&VariableColumn> = cohorts
-            .iter()
-            .map(|c| {
-                c.clinical.columns.get(j).ok_or_else(|| StudyError::Coding {
-                    variable: name.clone(),
-                    message: format!("cohort {} has no column for it", c.name),
-                })
-            })
-            .collect::<Result<_>>()?;
+        let (j, var) = declared_variable(schema, name)?;
+        let columns = cohort_columns(cohorts, j, name)?;
         if var.is_numeric() {
             let vals: Vec<Vec<f64>> = columns
                 .iter()
