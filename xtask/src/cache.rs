@@ -154,6 +154,69 @@ pub fn hash_dir(key: &mut Key, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The stage keys of the study, one recipe per stage, shared by the
+/// single-machine run (paper.rs) and the Slurm scripts (slurm.rs) so both
+/// agree on what is cached.
+pub mod keys {
+    use std::path::Path;
+
+    use super::{Key, hash_dir};
+    use crate::config::Config;
+
+    /// The simulated cohorts: the simulate section, the version and the
+    /// generating parameters (a params file, else the defaults), so new
+    /// defaults or a new params file make new cohorts.
+    pub fn simulate(cfg: &Config, root: &Path, version: &str) -> anyhow::Result<String> {
+        let mut key = Key::new("simulate");
+        key.text(&serde_json::to_string(&cfg.simulate)?)
+            .text(version);
+        match &cfg.simulate.params {
+            Some(p) => key.file(&root.join(p))?,
+            None => key.text(&serde_json::to_string(&dlrn_simulate::SimParams::default())?),
+        };
+        Ok(key.finish())
+    }
+
+    /// One cohort folder: every file in it.
+    pub fn cohort(dir: &Path) -> anyhow::Result<String> {
+        let mut key = Key::new("cohort");
+        hash_dir(&mut key, dir)?;
+        Ok(key.finish())
+    }
+
+    /// Fine-tuning: the cnn section and the training and validation cohorts.
+    pub fn finetune(cfg: &Config, training: &str, val: &str) -> anyhow::Result<String> {
+        let mut key = Key::new("finetune");
+        key.text(&serde_json::to_string(&cfg.cnn)?)
+            .text(training)
+            .text(val);
+        Ok(key.finish())
+    }
+
+    /// Handcrafted features of one cohort read with one masks folder.
+    pub fn handcrafted(cohort: &str, masks: &str, version: &str) -> String {
+        let mut key = Key::new("handcrafted");
+        key.text(cohort).text(masks).text(version);
+        key.finish()
+    }
+
+    /// Deep features: as handcrafted, plus the weights (description and hash).
+    pub fn deep(
+        cohort: &str,
+        masks: &str,
+        version: &str,
+        weights: &str,
+        weights_hash: Option<&str>,
+    ) -> String {
+        let mut key = Key::new("deep");
+        key.text(cohort).text(masks).text(version).text(weights);
+        if let Some(h) = weights_hash {
+            key.text(h);
+        }
+        key.finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,7 @@ use dlrn_study::supplement::{SupplementCohort, SupplementInputs, study_outputs, 
 use dlrn_study::table1::{CohortClinical, table1};
 use dlrn_study::{ClinicalSchema, Design, StudyError, read_schema};
 
-use crate::cache::{Key, Runner, hash_dir, sha256_file};
+use crate::cache::{Runner, keys, sha256_file};
 use crate::config::{Config, Lambda};
 use crate::workspace_root;
 
@@ -163,17 +163,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .chain(cfg.cohorts.validation.iter().cloned())
         .collect();
     if cfg.cohorts.simulated {
-        // The generating parameters are part of the key: new defaults or a
-        // new params file make new cohorts.
-        let mut key = Key::new("simulate");
-        key.text(&serde_json::to_string(&cfg.simulate)?)
-            .text(version);
+        let k = keys::simulate(&cfg, &root, version)?;
         let params = cfg.simulate.params.as_ref().map(|p| root.join(p));
-        match &params {
-            Some(p) => key.file(p)?,
-            None => key.text(&serde_json::to_string(&dlrn_simulate::SimParams::default())?),
-        };
-        let k = key.finish();
         let marker = cohorts_dir.join("simulate.json");
         let dir = cohorts_dir.display().to_string();
         let (seed, scale) = (
@@ -201,9 +192,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for c in &all {
         let d = cohorts_dir.join(c);
         ensure!(d.is_dir(), "cohort folder {} is missing", d.display());
-        let mut key = Key::new("cohort");
-        hash_dir(&mut key, &d)?;
-        let k = key.finish();
+        let k = keys::cohort(&d)?;
         data_hashes.push((c.clone(), k.clone()));
         cohort_keys.insert(c.clone(), k);
     }
@@ -222,10 +211,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .clone()
             .context("cnn.finetune_val is needed when fine-tuning")?;
         let mpk = work.join("cnn").join("finetuned.mpk");
-        let mut key = Key::new("finetune");
-        key.text(&serde_json::to_string(&cfg.cnn)?)
-            .text(&cohort_keys[&training])
-            .text(&cohort_keys[&val]);
+        let key = keys::finetune(&cfg, &cohort_keys[&training], &cohort_keys[&val])?;
         let (tc, vc) = (cohorts_dir.join(&training), cohorts_dir.join(&val));
         let (epochs, batch, seed) = (
             cfg.cnn.finetune_epochs.to_string(),
@@ -258,7 +244,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         runner.stage(
             "finetune",
-            &key.finish(),
+            &key,
             std::slice::from_ref(&mpk),
             &[mpk.clone(), ckpt.clone()],
             || {
@@ -292,12 +278,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (cohort, masks, tag) in &jobs {
         let cdir = cohorts_dir.join(cohort).display().to_string();
         let hc = feat_dir.join(format!("{tag}_handcrafted.parquet"));
-        let mut key = Key::new("handcrafted");
-        key.text(&cohort_keys[cohort]).text(masks).text(version);
+        let key = keys::handcrafted(&cohort_keys[cohort], masks, version);
         let hcs = hc.display().to_string();
         runner.stage(
             &format!("handcrafted/{tag}"),
-            &key.finish(),
+            &key,
             std::slice::from_ref(&hc),
             std::slice::from_ref(&hc),
             || {
@@ -318,14 +303,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             },
         )?;
         let deep = feat_dir.join(format!("{tag}_deep.parquet"));
-        let mut key = Key::new("deep");
-        key.text(&cohort_keys[cohort])
-            .text(masks)
-            .text(version)
-            .text(&weights_desc);
-        if let Some(h) = &weights_hash {
-            key.text(h);
-        }
+        let key = keys::deep(
+            &cohort_keys[cohort],
+            masks,
+            version,
+            &weights_desc,
+            weights_hash.as_deref(),
+        );
         let deeps = deep.display().to_string();
         let (seed, batch) = (cfg.cnn.seed.to_string(), cfg.cnn.batch.to_string());
         let mut a: Vec<&str> = vec![
@@ -356,7 +340,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ];
         runner.stage(
             &format!("deep/{tag}"),
-            &key.finish(),
+            &key,
             std::slice::from_ref(&deep),
             &partial,
             || run_dlrn(&dlrn, &a),

@@ -29,7 +29,7 @@ use std::process::Command;
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{Key, Runner, hash_dir, sha256_file};
+use crate::cache::{Runner, keys, sha256_file};
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::paper::{build_dlrn, run_dlrn};
@@ -517,14 +517,8 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
         .chain(cfg.cohorts.validation.iter().cloned())
         .collect();
     if cfg.cohorts.simulated {
-        let mut key = Key::new("simulate");
-        key.text(&serde_json::to_string(&cfg.simulate)?)
-            .text(version);
+        let k = keys::simulate(&cfg, &root, version)?;
         let params = cfg.simulate.params.as_ref().map(|p| root.join(p));
-        match &params {
-            Some(p) => key.file(p)?,
-            None => key.text(&serde_json::to_string(&dlrn_simulate::SimParams::default())?),
-        };
         let mut a: Vec<String> = vec![
             "simulate".into(),
             "--out".into(),
@@ -538,17 +532,13 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
             a.extend(["--params".into(), p.display().to_string()]);
         }
         let marker = cohorts_dir.join("simulate.json");
-        runner.stage("simulate", &key.finish(), &[marker], &[], || {
-            run_dlrn(&dlrn, &a)
-        })?;
+        runner.stage("simulate", &k, &[marker], &[], || run_dlrn(&dlrn, &a))?;
     }
     let mut cohort_keys = BTreeMap::new();
     for c in &all {
         let d = cohorts_dir.join(c);
         ensure!(d.is_dir(), "cohort folder {} is missing", d.display());
-        let mut key = Key::new("cohort");
-        hash_dir(&mut key, &d)?;
-        cohort_keys.insert(c.clone(), key.finish());
+        cohort_keys.insert(c.clone(), keys::cohort(&d)?);
     }
 
     // 2. Weights: fine-tuning is one GPU job, then a job that submits the rest.
@@ -563,11 +553,7 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
             .clone()
             .context("cnn.finetune_val is needed when fine-tuning")?;
         let mpk = work.join("cnn").join("finetuned.mpk");
-        let mut key = Key::new("finetune");
-        key.text(&serde_json::to_string(&cfg.cnn)?)
-            .text(&cohort_keys[&training])
-            .text(&cohort_keys[&val]);
-        let key = key.finish();
+        let key = keys::finetune(&cfg, &cohort_keys[&training], &cohort_keys[&val])?;
         let fresh = std::fs::read_to_string(ctx.stamp("finetune")).is_ok_and(|s| s.trim() == key)
             && mpk.exists();
         if !fresh {
@@ -612,26 +598,23 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
     let gpu_backend = matches!(cfg.cnn.backend.as_str(), "cuda" | "wgpu");
     let mut stages = Vec::new();
     for (cohort, masks, tag) in &jobs {
-        let mut key = Key::new("handcrafted");
-        key.text(&cohort_keys[cohort]).text(masks).text(version);
         stages.push(Stage {
             name: format!("handcrafted/{tag}"),
             kind: "handcrafted",
-            key: key.finish(),
+            key: keys::handcrafted(&cohort_keys[cohort], masks, version),
             output: feat_dir.join(format!("{tag}_handcrafted.parquet")),
             cohort: cohorts_dir.join(cohort),
             masks: masks.clone(),
             extra: Vec::new(),
             gpu: false,
         });
-        let mut key = Key::new("deep");
-        key.text(&cohort_keys[cohort])
-            .text(masks)
-            .text(version)
-            .text(&weights_desc);
-        if let Some(h) = &weights_hash {
-            key.text(h);
-        }
+        let deep_key = keys::deep(
+            &cohort_keys[cohort],
+            masks,
+            version,
+            &weights_desc,
+            weights_hash.as_deref(),
+        );
         let mut extra: Vec<String> = vec![
             "--seed".into(),
             cfg.cnn.seed.to_string(),
@@ -646,7 +629,7 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
         stages.push(Stage {
             name: format!("deep/{tag}"),
             kind: "deep",
-            key: key.finish(),
+            key: deep_key,
             output: feat_dir.join(format!("{tag}_deep.parquet")),
             cohort: cohorts_dir.join(cohort),
             masks: masks.clone(),
