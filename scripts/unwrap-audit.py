@@ -3,9 +3,9 @@
 xtask/src) that no comment justifies.
 
 A use is justified when a `//` comment on its line, anywhere in its
-statement, or on the lines just above the statement says why it cannot fail. The `#[cfg(test)] mod` at the end of a
-file is skipped. Exit status 1 when any
-unjustified use remains, so the audit can run in CI.
+statement, or on the lines just above the statement says why it cannot
+fail. The `#[cfg(test)] mod` at the end of a file is skipped. Exit status 1
+when any unjustified use remains, so the audit can run in CI.
 """
 import pathlib
 import re
