@@ -244,6 +244,39 @@ fn scalar<B: Backend>(t: Tensor<B, 1>) -> f64 {
         .expect("f64")[0]
 }
 
+/// What one optimisation step returns.
+pub struct StepOutput<B: AutodiffBackend> {
+    /// The network after the update.
+    pub model: ResNet<B>,
+    /// Mean cross-entropy of the batch before the update.
+    pub loss: f64,
+    /// Correct argmax predictions in the batch before the update.
+    pub correct: usize,
+}
+
+/// One optimisation step, as [`finetune`] runs it: forward in training mode
+/// (BatchNorm on batch statistics), cross-entropy against `labels`
+/// (`torch.nn.CrossEntropyLoss`), backward, and `optim`'s update with
+/// learning rate `lr` (`loss.backward(); optimizer.step()`).
+pub fn train_step<B: AutodiffBackend, O: Optimizer<ResNet<B>, B>>(
+    model: ResNet<B>,
+    optim: &mut O,
+    input: Tensor<B, 4>,
+    labels: &[u8],
+    lr: f64,
+) -> StepOutput<B> {
+    let device = input.device();
+    let logits = model.forward(input);
+    let (loss, correct) = loss_and_correct(logits, labels, &device);
+    let loss_value = scalar(loss.clone().inner());
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    StepOutput {
+        model: optim.step(lr, model, grads),
+        loss: loss_value,
+        correct,
+    }
+}
+
 /// Mean cross-entropy and accuracy of `model` on `samples` in eval mode
 /// (centre crop, no augmentation).
 pub fn evaluate<B: Backend>(
@@ -368,11 +401,15 @@ pub fn finetune<B: AutodiffBackend>(
                 })
                 .collect();
             let labels: Vec<u8> = idx.iter().map(|&i| train[i].label).collect();
-            let logits = model.forward(batch_tensor(&inputs, cfg.crop, device));
-            let (loss, c) = loss_and_correct(logits, &labels, device);
-            let loss_value = scalar(loss.clone().inner());
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(cfg.lr, model, grads);
+            let step = train_step(
+                model,
+                &mut optim,
+                batch_tensor(&inputs, cfg.crop, device),
+                &labels,
+                cfg.lr,
+            );
+            model = step.model;
+            let (loss_value, c) = (step.loss, step.correct);
             loss_sum += loss_value * idx.len() as f64;
             correct += c;
             seen += idx.len();

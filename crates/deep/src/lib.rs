@@ -7,6 +7,8 @@
 
 pub mod augment;
 pub mod backend;
+pub mod batchnorm;
+pub mod conv;
 pub mod error;
 pub mod extract;
 pub mod finetune;

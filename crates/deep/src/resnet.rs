@@ -16,6 +16,9 @@ use burn::tensor::backend::Backend;
 use burn::tensor::module::max_pool2d;
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
+
+use crate::batchnorm::batch_norm;
+use crate::conv::conv2d;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
@@ -179,12 +182,12 @@ impl<B: Backend> Bottleneck<B> {
     /// Forward pass of one block, `[N, C, H, W]` in and out.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let identity = match &self.downsample {
-            Some(d) => d.bn.forward(d.conv.forward(x.clone())),
+            Some(d) => batch_norm(&d.bn, conv2d(&d.conv, x.clone())),
             None => x.clone(),
         };
-        let out = relu(self.bn1.forward(self.conv1.forward(x)));
-        let out = relu(self.bn2.forward(self.conv2.forward(out)));
-        let out = self.bn3.forward(self.conv3.forward(out));
+        let out = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
+        let out = relu(batch_norm(&self.bn2, conv2d(&self.conv2, out)));
+        let out = batch_norm(&self.bn3, conv2d(&self.conv3, out));
         relu(out + identity)
     }
 }
@@ -193,7 +196,7 @@ impl<B: Backend> ResNet<B> {
     /// Global-average-pool features `[N, feature_dim]` of a batch `[N, 3, H, W]`
     /// (torchvision: everything up to and including `avgpool` + `flatten`).
     pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = relu(self.bn1.forward(self.conv1.forward(x)));
+        let x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
         let x = max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], false);
         let mut x = x;
         for block in self
