@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod study;
+
 /// table2.csv's columns as issue 7 names them.
 pub const COLUMNS: [&str; 21] = [
     "cohort",
