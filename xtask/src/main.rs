@@ -6,6 +6,7 @@ mod bench;
 mod cache;
 mod cluster;
 mod config;
+mod fuzz;
 mod paper;
 mod published;
 mod slurm;
@@ -44,6 +45,9 @@ enum Task {
     /// Score the published signature on the released feature tables (Table 2's
     /// signature rows) and validate a hold-out LASSO on each table in turn.
     Published(published::Args),
+    /// Run the proptest fuzz targets with many cases (default 2000 per
+    /// property) and print each target's case count and wall time.
+    Fuzz(fuzz::Args),
 }
 
 fn main() {
@@ -53,6 +57,7 @@ fn main() {
         Task::Paper(args) => paper::run(args),
         Task::VerifyTorch { dir, backend } => bench::verify_torch(&dir, &backend),
         Task::Published(args) => published::run(args),
+        Task::Fuzz(args) => fuzz::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
