@@ -81,19 +81,14 @@ fn extract_deep_writes_2048_features_with_provenance_and_resumes() {
     assert_eq!(meta["weights"]["source"], "random");
     assert_eq!(meta["weights"]["seed"], 3);
 
-    // Resume: a partial file from an interrupted run with the same weights is kept.
+    // Resume: the partial table of an interrupted run with the same settings is kept.
     let first = std::fs::read_to_string(&out).unwrap();
+    let settings = std::fs::read_to_string(tmp.path().join("deep.csv.meta.json")).unwrap();
     std::fs::remove_file(&out).unwrap();
-    let line: String = std::iter::once("P1".to_string())
-        .chain(rows[0][2..].iter().cloned())
-        .collect::<Vec<_>>()
-        .join("\t");
-    std::fs::write(tmp.path().join("deep.csv.partial"), line + "\n").unwrap();
-    std::fs::write(
-        tmp.path().join("deep.csv.partial.json"),
-        r#"{"source":"random","seed":3}"#,
-    )
-    .unwrap();
+    let mut lines = first.lines();
+    let partial = format!("{}\n{}\n", lines.next().unwrap(), lines.next().unwrap());
+    std::fs::write(tmp.path().join("deep.partial.csv"), partial).unwrap();
+    std::fs::write(tmp.path().join("deep.csv.partial.json"), settings).unwrap();
     let output = dlrn()
         .args(["extract", "deep", "--json", "--cohort"])
         .arg(&c)

@@ -106,23 +106,19 @@ fn deep_partial_rows_of_an_edited_mask_are_recomputed() {
     cohort(&c);
     let out = tmp.path().join("deep.csv");
     extract("deep", &c, &out);
-    // An interrupted run left P1's row in the partial file; then P1 was re-outlined.
+    // An interrupted run left P1's row in the partial table; then P1 was re-outlined.
     let text = std::fs::read_to_string(&out).unwrap();
-    let p1: Vec<&str> = text
-        .lines()
-        .find(|l| l.starts_with("P1,"))
-        .unwrap()
-        .split(',')
-        .collect();
-    let line = std::iter::once("P1")
-        .chain(p1[2..].iter().copied())
-        .collect::<Vec<_>>()
-        .join("\t");
+    let header = text.lines().next().unwrap();
+    let p1 = text.lines().find(|l| l.starts_with("P1,")).unwrap();
     std::fs::remove_file(&out).unwrap();
-    std::fs::write(tmp.path().join("deep.csv.partial"), line + "\n").unwrap();
     std::fs::write(
+        tmp.path().join("deep.partial.csv"),
+        format!("{header}\n{p1}\n"),
+    )
+    .unwrap();
+    std::fs::copy(
+        tmp.path().join("deep.csv.meta.json"),
         tmp.path().join("deep.csv.partial.json"),
-        r#"{"source":"random","seed":3}"#,
     )
     .unwrap();
     edit_p1_mask(&c);

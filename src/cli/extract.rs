@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use dlrn_cohort::{Case, Table, feature_frame, scan_cases, write_table};
+use dlrn_cohort::{Case, GreyMapping, Table, feature_frame, scan_cases, write_table};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -50,6 +50,8 @@ pub struct Plan {
     pub done: BTreeMap<String, Vec<f64>>,
     /// ALN_status by id, when the cohort has a labelled clinical.csv.
     pub labels: Option<HashMap<String, Option<u8>>>,
+    /// `<out>.inputs.json`, holding the rows of `done`.
+    pub inputs: InputsRecord,
 }
 
 /// SHA-256 over each case's image bytes then mask bytes, by id (hex).
@@ -66,34 +68,122 @@ pub fn fingerprints(cases: &[Case]) -> anyhow::Result<BTreeMap<String, String>> 
         .collect()
 }
 
-/// Keeps the rows of `done` whose recorded fingerprint (in `<out>.inputs.json`)
-/// equals the current one, says how many were dropped, and records the
-/// current fingerprints for the rows to come.
-pub fn keep_unchanged(
-    out: &Path,
-    done: &mut BTreeMap<String, Vec<f64>>,
-    inputs: &BTreeMap<String, String>,
-) -> anyhow::Result<()> {
-    let path = sidecar(out, "inputs.json");
-    let recorded: BTreeMap<String, String> = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    let before = done.len();
-    done.retain(|id, _| matches!((recorded.get(id), inputs.get(id)), (Some(a), Some(b)) if a == b));
-    if done.len() < before {
-        eprintln!(
-            "{}: {} earlier row(s) not reused (image or mask changed, removed, or not recorded in {})",
-            out.display(),
-            before - done.len(),
-            path.display()
+/// `<out>.inputs.json`: the SHA-256 of the image and mask each row of the
+/// output (or of the partial table) was computed from, by id.
+///
+/// While a run is in progress the file lists only rows already written, each
+/// added after its row is on disk; a row whose image or mask changed stays
+/// out of it until recomputed. So a run killed at any point never makes a
+/// stale row (of an edited outline, say) look current to the next run.
+pub struct InputsRecord {
+    path: PathBuf,
+    current: BTreeMap<String, String>,
+    recorded: BTreeMap<String, String>,
+}
+
+impl InputsRecord {
+    /// Reads what `<out>.inputs.json` recorded (nothing when absent or
+    /// unreadable) beside the current fingerprints of the cases.
+    pub fn open(out: &Path, current: BTreeMap<String, String>) -> Self {
+        let path = sidecar(out, "inputs.json");
+        let recorded = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        Self {
+            path,
+            current,
+            recorded,
+        }
+    }
+
+    /// Keeps the rows of `done` whose recorded fingerprint equals the current
+    /// one, says how many were dropped, and rewrites the record to hold
+    /// exactly the kept rows.
+    pub fn keep_unchanged(
+        &mut self,
+        out: &Path,
+        done: &mut BTreeMap<String, Vec<f64>>,
+    ) -> anyhow::Result<()> {
+        let before = done.len();
+        let (recorded, current) = (&self.recorded, &self.current);
+        done.retain(
+            |id, _| matches!((recorded.get(id), current.get(id)), (Some(a), Some(b)) if a == b),
         );
+        if done.len() < before {
+            eprintln!(
+                "{}: {} earlier row(s) not reused (image or mask changed, removed, or not recorded in {})",
+                out.display(),
+                before - done.len(),
+                self.path.display()
+            );
+        }
+        self.recorded.retain(|id, _| done.contains_key(id));
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        self.save()
     }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+
+    /// Records the current fingerprints of `ids`, whose rows are now on disk.
+    pub fn add<'a>(&mut self, ids: impl IntoIterator<Item = &'a String>) -> anyhow::Result<()> {
+        for id in ids {
+            if let Some(f) = self.current.get(id) {
+                self.recorded.insert(id.clone(), f.clone());
+            }
+        }
+        self.save()
     }
-    write_atomic(&path, &(serde_json::to_string_pretty(inputs)? + "\n"))
+
+    /// Records every case's current fingerprint: the run is complete.
+    pub fn complete(&mut self) -> anyhow::Result<()> {
+        self.recorded = self.current.clone();
+        self.save()
+    }
+
+    fn save(&self) -> anyhow::Result<()> {
+        write_atomic(
+            &self.path,
+            &(serde_json::to_string_pretty(&self.recorded)? + "\n"),
+        )
+    }
+}
+
+/// `<out>.grey.json`: how each row's image reached 8-bit grey (DICOM
+/// transfer syntax, rescale, VOI window or min–max, frame), by id. Written
+/// before the rows it describes, so every row on disk has its entry.
+pub struct GreyRecord {
+    path: PathBuf,
+    map: BTreeMap<String, serde_json::Value>,
+}
+
+impl GreyRecord {
+    /// Reads what `<out>.grey.json` recorded for the rows of `done` (rows
+    /// resumed from an earlier run keep their entries).
+    pub fn open(out: &Path, done: &BTreeMap<String, Vec<f64>>) -> Self {
+        let path = sidecar(out, "grey.json");
+        let mut map: BTreeMap<String, serde_json::Value> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        map.retain(|id, _| done.contains_key(id));
+        Self { path, map }
+    }
+
+    /// Records how the image of row `id` was read.
+    pub fn insert(&mut self, id: String, mapping: &GreyMapping) -> anyhow::Result<()> {
+        self.map.insert(id, serde_json::to_value(mapping)?);
+        Ok(())
+    }
+
+    /// Writes the record (atomically).
+    pub fn save(&self) -> anyhow::Result<()> {
+        write_atomic(
+            &self.path,
+            &(serde_json::to_string_pretty(&self.map)? + "\n"),
+        )
+    }
 }
 
 /// Where an unfinished extraction keeps the rows done so far
@@ -172,17 +262,60 @@ pub fn plan(
 ) -> anyhow::Result<Plan> {
     let cases = super::merge::select(scan_cases(cohort, masks)?, shard)?;
     let labels = read_labels(cohort)?;
+    let (todo, done, inputs) = resume(cases, out, names, Reuse::BOTH)?;
+    Ok(Plan {
+        todo,
+        done,
+        labels,
+        inputs,
+    })
+}
+
+/// Which earlier tables a run may take rows from.
+#[derive(Debug, Clone, Copy)]
+pub struct Reuse {
+    /// A finished table at `out`.
+    pub out: bool,
+    /// The partial table an interrupted run left ([`partial_path`]).
+    pub partial: bool,
+}
+
+impl Reuse {
+    /// Both tables.
+    pub const BOTH: Reuse = Reuse {
+        out: true,
+        partial: true,
+    };
+}
+
+/// The cases still to compute, the rows an earlier run wrote by id, and the
+/// inputs record holding those rows.
+pub type Resumed = (Vec<Case>, BTreeMap<String, Vec<f64>>, InputsRecord);
+
+/// Splits `cases` into those still to compute and the rows an earlier run
+/// wrote (`reuse` says to which tables it may look) from the same image and
+/// mask; returns them with the inputs record holding those rows.
+pub fn resume(
+    cases: Vec<Case>,
+    out: &Path,
+    names: &[String],
+    reuse: Reuse,
+) -> anyhow::Result<Resumed> {
     let mut done = BTreeMap::new();
     // A finished table, then the rows an interrupted run left in progress.
-    read_done(out, names, &mut done)?;
-    read_done(&partial_path(out), names, &mut done)?;
-    let inputs = fingerprints(&cases)?;
-    keep_unchanged(out, &mut done, &inputs)?;
+    if reuse.out {
+        read_done(out, names, &mut done)?;
+    }
+    if reuse.partial {
+        read_done(&partial_path(out), names, &mut done)?;
+    }
+    let mut inputs = InputsRecord::open(out, fingerprints(&cases)?);
+    inputs.keep_unchanged(out, &mut done)?;
     let todo = cases
         .into_iter()
         .filter(|c| !done.contains_key(&c.id))
         .collect();
-    Ok(Plan { todo, done, labels })
+    Ok((todo, done, inputs))
 }
 
 fn read_labels(cohort: &Path) -> anyhow::Result<Option<HashMap<String, Option<u8>>>> {

@@ -1,11 +1,10 @@
 //! `dlrn extract deep`: the 2048 ResNet50 features of every case of a cohort.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use dlrn_cohort::{Case, Table, feature_frame, scan_cases, write_table};
+use dlrn_cohort::{Case, GreyMapping, Table, scan_cases};
 use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
 use dlrn_deep::{
     BackendKind, FusedResNet, InferenceJob, WeightsInfo, feature_names, features, load_weights,
@@ -14,7 +13,8 @@ use dlrn_deep::{
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{fingerprints, keep_unchanged};
+use super::extract::{GreyRecord, Reuse, partial_path, resume, write_atomic, write_rows};
+use super::inputs::InputArgs;
 use super::util::{print_json, progress_bar, sidecar};
 
 /// Backends selectable on the command line.
@@ -56,8 +56,16 @@ impl From<Backend> for BackendKind {
 /// random initialisation from `--seed`, and the metadata says so.
 /// `<out>.meta.json` records the weights (path + SHA-256, or "random, seed
 /// N"), backend and preprocessing, `<out>.inputs.json` the SHA-256 of each
-/// case's image and mask. An interrupted run resumes: finished cases are kept
-/// in `<out>.partial` and not recomputed unless their image or mask changed.
+/// case's image and mask, `<out>.grey.json` how each image reached 8-bit grey
+/// (DICOM transfer syntax, rescale, VOI window or min–max, frame).
+///
+/// Finished rows are saved after every batch to `<stem>.partial.<ext>` beside
+/// --out (the settings they were computed with in `<out>.partial.json`); the
+/// table appears at --out only when the run is complete, so a killed run
+/// never leaves a table that looks finished. Running the same command again
+/// resumes: rows of the partial table, or of a finished --out, computed with
+/// the same weights, backend, preprocessing and reading options from an
+/// unchanged image and mask are kept, the others computed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The cohort folder (needs images/ and the masks folder; clinical.csv optional).
@@ -112,6 +120,29 @@ pub struct DeepMeta {
     pub cases: usize,
     /// dlrn version.
     pub version: String,
+    /// How images and masks were read (DICOM frame, mask label, RoiSet entry).
+    #[serde(default)]
+    pub reading: InputArgs,
+}
+
+impl DeepMeta {
+    /// Whether rows computed under `self` are what `other`'s settings would
+    /// compute (same weights, backend, preprocessing, masks and reading).
+    fn same_settings(&self, other: &DeepMeta) -> bool {
+        self.weights == other.weights
+            && self.backend == other.backend
+            && self.masks == other.masks
+            && self.resize == other.resize
+            && self.crop == other.crop
+            && self.reading == other.reading
+    }
+
+    /// Reads a `DeepMeta` file; `None` when absent or not one.
+    fn read(path: &Path) -> Option<DeepMeta> {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+    }
 }
 
 /// What a run did (the `--json` output).
@@ -160,15 +191,16 @@ pub(crate) fn read_labels(cohort: &Path) -> anyhow::Result<Option<BTreeMap<Strin
 /// The lesion's bounding-box crop of one case, as 8-bit grey (images and
 /// masks read with the default options).
 pub(crate) fn load_lesion(case: &Case) -> anyhow::Result<Grey> {
-    load_lesion_with(case, &super::inputs::InputArgs::default())
+    load_lesion_with(case, &super::inputs::InputArgs::default()).map(|(g, _)| g)
 }
 
-/// [`load_lesion`] reading the image and mask as `inputs` says.
+/// [`load_lesion`] reading the image and mask as `inputs` says; also how
+/// the image reached 8-bit grey.
 pub(crate) fn load_lesion_with(
     case: &Case,
     inputs: &super::inputs::InputArgs,
-) -> anyhow::Result<Grey> {
-    let (img, mask) = inputs.load(&case.image, &case.mask)?;
+) -> anyhow::Result<(Grey, GreyMapping)> {
+    let (img, mask, mapping) = inputs.load_recorded(&case.image, &case.mask)?;
     let grey = Grey::new(img.width, img.height, img.pixels)
         .with_context(|| case.image.display().to_string())?;
     if (mask.width, mask.height) != (img.width, img.height) {
@@ -182,11 +214,8 @@ pub(crate) fn load_lesion_with(
             img.height
         );
     }
-    Ok(lesion_crop(
-        &grey,
-        &mask.pixels,
-        &case.mask.display().to_string(),
-    )?)
+    let crop = lesion_crop(&grey, &mask.pixels, &case.mask.display().to_string())?;
+    Ok((crop, mapping))
 }
 
 /// Runs the extraction and writes the table and its metadata.
@@ -219,52 +248,20 @@ pub fn extract(args: &Args) -> anyhow::Result<ExtractSummary> {
     if cases.is_empty() {
         bail!("{}: no cases in images/", args.cohort.display());
     }
-    let labels = read_labels(&args.cohort)?;
+    let labels: Option<HashMap<String, Option<u8>>> =
+        read_labels(&args.cohort)?.map(|l| l.into_iter().collect());
     let kind: BackendKind = args.backend.into();
     let job = ExtractJob {
         args,
-        cases: &cases,
+        cases,
+        labels: labels.as_ref(),
+        kind,
     };
-    let (rows, resumed, weights) = run_inference(kind, job)??;
-    let ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
-    let label_col: Option<Vec<Option<u8>>> = labels
-        .as_ref()
-        .map(|l| ids.iter().map(|id| l.get(id).copied().flatten()).collect());
-    let names = feature_names(rows.first().map_or(2048, Vec::len));
-    let mut df = feature_frame(&ids, label_col.as_deref(), &names, &rows)?;
-    write_table(&mut df, &args.out)?;
-    let cfg = PreprocessConfig::default();
-    let meta = DeepMeta {
-        weights,
-        backend: kind.name().into(),
-        cohort: args.cohort.clone(),
-        masks: args.masks.clone(),
-        resize: cfg.resize,
-        crop: cfg.crop,
-        cases: ids.len(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    };
-    let meta_path = sidecar(&args.out, "meta.json");
-    std::fs::write(&meta_path, serde_json::to_string_pretty(&meta)? + "\n")
-        .with_context(|| format!("writing {}", meta_path.display()))?;
-    for suffix in ["partial", "partial.json"] {
-        let p = sidecar(&args.out, suffix);
-        if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
-        }
-    }
+    let (meta, resumed) = run_inference(kind, job)??;
     if let Some(shard) = args.shard {
         let mut settings = serde_json::to_value(&meta)?;
         if let Some(m) = settings.as_object_mut() {
             m.remove("cases");
-            m.insert(
-                "reading".into(),
-                serde_json::json!({
-                    "frame": args.inputs.frame,
-                    "mask_label": args.inputs.mask_label,
-                    "roi": args.inputs.roi,
-                }),
-            );
         }
         super::merge::write_manifest(
             &args.out,
@@ -277,7 +274,7 @@ pub fn extract(args: &Args) -> anyhow::Result<ExtractSummary> {
     }
     Ok(ExtractSummary {
         out: args.out.clone(),
-        cases: ids.len(),
+        cases: meta.cases,
         resumed,
         meta,
     })
@@ -285,10 +282,13 @@ pub fn extract(args: &Args) -> anyhow::Result<ExtractSummary> {
 
 struct ExtractJob<'a> {
     args: &'a Args,
-    cases: &'a [Case],
+    cases: Vec<Case>,
+    labels: Option<&'a HashMap<String, Option<u8>>>,
+    kind: BackendKind,
 }
 
-type JobOutput = anyhow::Result<(Vec<Vec<f64>>, usize, WeightsInfo)>;
+/// The provenance written and the number of rows taken from an earlier run.
+type JobOutput = anyhow::Result<(DeepMeta, usize)>;
 
 impl InferenceJob for ExtractJob<'_> {
     type Output = JobOutput;
@@ -303,89 +303,95 @@ impl InferenceJob for ExtractJob<'_> {
         let config = resnet50_for(args.weights.as_deref());
         let (model, weights) =
             load_weights::<B>(config, args.weights.as_deref(), args.seed, &device)?;
-        let dim = config.feature_dim();
+        let names = feature_names(config.feature_dim());
         // Inference with each BatchNorm folded into its convolution: the same
         // features (4e-7 relative, verify_torch) at 2.7× the speed on flex.
         let fused = FusedResNet::new(&model);
-
-        // Resume: the partial file holds finished rows of a run with the same weights.
-        let partial = sidecar(&args.out, "partial");
-        let partial_meta = sidecar(&args.out, "partial.json");
-        let mut done: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        let weights_json = serde_json::to_string(&weights)?;
-        let same_run = std::fs::read_to_string(&partial_meta).is_ok_and(|s| s == weights_json);
-        if same_run && partial.exists() {
-            let file = std::fs::File::open(&partial)
-                .with_context(|| format!("opening {}", partial.display()))?;
-            for line in std::io::BufReader::new(file).lines() {
-                let line = line?;
-                let mut parts = line.split('\t');
-                let Some(id) = parts.next() else { continue };
-                // Written from f32 in shortest round-trip form: parse as f32.
-                let values: Result<Vec<f64>, _> =
-                    parts.map(|p| p.parse::<f32>().map(f64::from)).collect();
-                // A torn last line (killed mid-write) is simply recomputed.
-                if let Ok(v) = values
-                    && v.len() == dim
-                {
-                    done.insert(id.to_string(), v);
-                }
-            }
-        } else {
-            if let Some(parent) = partial.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(&partial_meta, &weights_json)?;
-            std::fs::write(&partial, "")?;
-        }
-        // Rows of other images or masks (edited since, or unknown) are recomputed.
-        keep_unchanged(&args.out, &mut done, &fingerprints(self.cases)?)?;
-        let resumed = done.len();
-        let todo: Vec<&Case> = self
-            .cases
-            .iter()
-            .filter(|c| !done.contains_key(&c.id))
-            .collect();
-        let mut writer = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&partial)
-            .with_context(|| format!("opening {}", partial.display()))?;
         let cfg = PreprocessConfig::default();
-        let bar = progress_bar(self.cases.len() as u64, "deep features");
+        let n_cases = self.cases.len();
+        let meta = DeepMeta {
+            weights,
+            backend: self.kind.name().into(),
+            cohort: args.cohort.clone(),
+            masks: args.masks.clone(),
+            resize: cfg.resize,
+            crop: cfg.crop,
+            cases: n_cases,
+            version: env!("CARGO_PKG_VERSION").into(),
+            reading: args.inputs.clone(),
+        };
+
+        // Resume: rows of an earlier table count only when they were
+        // computed with these settings (and, per row, the same inputs).
+        let partial = partial_path(&args.out);
+        let partial_meta = sidecar(&args.out, "partial.json");
+        let same = |p: &Path| DeepMeta::read(p).is_some_and(|m| m.same_settings(&meta));
+        let reuse = Reuse {
+            out: args.out.exists() && same(&sidecar(&args.out, "meta.json")),
+            partial: partial.exists() && same(&partial_meta),
+        };
+        let (todo, mut done, mut inputs) = resume(self.cases, &args.out, &names, reuse)?;
+        let resumed = done.len();
+        let mut grey = GreyRecord::open(&args.out, &done);
+        if !todo.is_empty() {
+            if !reuse.partial && partial.exists() {
+                // Rows of other settings: not to be mixed with this run's.
+                std::fs::remove_file(&partial)
+                    .with_context(|| format!("removing {}", partial.display()))?;
+            }
+            write_atomic(
+                &partial_meta,
+                &(serde_json::to_string_pretty(&meta)? + "\n"),
+            )?;
+        }
+        let bar = progress_bar(n_cases as u64, "deep features");
         bar.set_position(resumed as u64);
         for chunk in todo.chunks(args.batch) {
-            let inputs: Vec<Vec<f32>> = chunk
+            let loaded: Vec<(Vec<f32>, GreyMapping)> = chunk
                 .par_iter()
                 .map(|case| {
-                    let lesion = load_lesion_with(case, &args.inputs)?;
-                    Ok(normalise(
-                        &lesion.resize_shorter(cfg.resize).center_crop(cfg.crop),
-                    ))
+                    let (lesion, mapping) = load_lesion_with(case, &args.inputs)?;
+                    let input = normalise(&lesion.resize_shorter(cfg.resize).center_crop(cfg.crop));
+                    Ok((input, mapping))
                 })
                 .collect::<anyhow::Result<_>>()?;
-            let feats = features(&fused, &inputs, cfg.crop, &device);
-            let mut text = String::new();
-            for (case, f) in chunk.iter().zip(&feats) {
-                text.push_str(&case.id);
-                for v in f {
-                    text.push('\t');
-                    text.push_str(&v.to_string());
-                }
-                text.push('\n');
-                done.insert(case.id.clone(), f.iter().map(|&v| v as f64).collect());
+            let (batch, mappings): (Vec<Vec<f32>>, Vec<GreyMapping>) = loaded.into_iter().unzip();
+            let feats = features(&fused, &batch, cfg.crop, &device);
+            let mut ids = Vec::with_capacity(chunk.len());
+            for ((case, f), mapping) in chunk.iter().zip(&feats).zip(&mappings) {
+                done.insert(case.id.clone(), f.iter().map(|&v| f64::from(v)).collect());
+                grey.insert(case.id.clone(), mapping)?;
+                ids.push(case.id.clone());
             }
-            writer
-                .write_all(text.as_bytes())
-                .and_then(|_| writer.flush())
-                .with_context(|| format!("writing {}", partial.display()))?;
+            // As `extract handcrafted`: grey levels, then the rows (to the
+            // partial table, never to --out), then their input fingerprints.
+            grey.save()?;
+            write_rows(&partial, &names, self.labels, &done)?;
+            inputs.add(&ids)?;
             bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
-        let rows = self
-            .cases
-            .iter()
-            .map(|c| done.remove(&c.id).expect("every case computed"))
-            .collect();
-        Ok((rows, resumed, weights))
+        if done.len() != n_cases {
+            bail!(
+                "{}: {} of {n_cases} cases computed (the rest neither resumed nor extracted)",
+                args.out.display(),
+                done.len()
+            );
+        }
+        // Complete: the table, then its provenance; then the partial files go.
+        grey.save()?;
+        write_rows(&args.out, &names, self.labels, &done)?;
+        inputs.complete()?;
+        write_atomic(
+            &sidecar(&args.out, "meta.json"),
+            &(serde_json::to_string_pretty(&meta)? + "\n"),
+        )?;
+        // `<out>.partial` is where earlier versions kept their rows.
+        for p in [partial, partial_meta, sidecar(&args.out, "partial")] {
+            if p.exists() {
+                std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+            }
+        }
+        Ok((meta, resumed))
     }
 }

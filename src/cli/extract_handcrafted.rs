@@ -1,14 +1,13 @@
 //! `dlrn extract handcrafted`: the 544 BUSAT features of every image.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dlrn_cohort::GreyMapping;
 use rayon::prelude::*;
 
-use super::extract::{finish, partial_path, plan, write_atomic, write_rows};
-use super::util::{progress_bar, sidecar};
+use super::extract::{GreyRecord, finish, partial_path, plan, write_rows};
+use super::util::progress_bar;
 
 /// The 544 handcrafted features (BUSAT, docs/handcrafted-features.md) of
 /// every image of a cohort folder, with the released tables' column names.
@@ -59,18 +58,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         super::merge::clear_manifest(&args.out)?;
     }
     let t_plan = Instant::now();
-    let plan = plan(&args.cohort, &args.masks, &args.out, &names, args.shard)?;
+    let mut plan = plan(&args.cohort, &args.masks, &args.out, &names, args.shard)?;
     let mut timings = Timings::default();
     timings.add_serial("plan (scan, SHA-256 of inputs, resume)", t_plan.elapsed());
-    let mut rows = plan.done;
+    let mut rows = std::mem::take(&mut plan.done);
     // How each row's image reached 8-bit grey (`<out>.grey.json`): resumed
     // rows keep what was recorded for them.
-    let grey_path = sidecar(&args.out, "grey.json");
-    let mut grey: BTreeMap<String, serde_json::Value> = std::fs::read_to_string(&grey_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    grey.retain(|id, _| rows.contains_key(id));
+    let mut grey = GreyRecord::open(&args.out, &rows);
     let partial = partial_path(&args.out);
     let mut failures = Vec::new();
     let t_all = Instant::now();
@@ -88,22 +82,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 })
                 .collect();
             timings.add_serial("parallel extraction (wall)", t_par.elapsed());
+            let mut finished = Vec::with_capacity(results.len());
             for (id, r, t) in results {
                 timings.merge(&t);
                 match r {
                     Ok((values, mapping)) => {
-                        grey.insert(id.clone(), serde_json::to_value(mapping)?);
-                        rows.insert(id, values);
+                        grey.insert(id.clone(), &mapping)?;
+                        rows.insert(id.clone(), values);
+                        finished.push(id);
                     }
                     Err(msg) => failures.push((id, msg)),
                 }
             }
             // Progress goes to the partial table, never to --out: a killed
             // run resumes from there. The grey levels are written first, so
-            // every row the partial table holds has its entry.
+            // every row the partial table holds has its entry; the rows'
+            // input fingerprints last, so a row is reused only once on disk.
             let t_write = Instant::now();
-            write_atomic(&grey_path, &(serde_json::to_string_pretty(&grey)? + "\n"))?;
+            grey.save()?;
             write_rows(&partial, &names, plan.labels.as_ref(), &rows)?;
+            plan.inputs.add(&finished)?;
             timings.add_serial("write table", t_write.elapsed());
         }
         bar.finish_and_clear();
@@ -113,10 +111,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if std::env::var_os("DLRN_TIMINGS").is_some_and(|v| v != "0") {
         timings.print(plan.todo.len(), t_plan.elapsed(), t_all.elapsed());
     }
-    write_atomic(&grey_path, &(serde_json::to_string_pretty(&grey)? + "\n"))?;
+    grey.save()?;
     if failures.is_empty() || !args.strict {
         // Complete: the table appears at --out, the partial one goes.
         write_rows(&args.out, &names, plan.labels.as_ref(), &rows)?;
+        plan.inputs.complete()?;
         if partial.exists() {
             std::fs::remove_file(&partial)
                 .map_err(|e| anyhow::anyhow!("removing {}: {e}", partial.display()))?;

@@ -8,8 +8,11 @@ use dlrn_cohort::{
     CohortError, GreyImage, GreyMapping, ImageOptions, Mask, MaskOptions, load_pair,
 };
 
-/// Flags that say how to read images and masks.
-#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+/// Flags that say how to read images and masks (recorded in the
+/// extractions' provenance as `{"frame", "mask_label", "roi"}`).
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, clap::Args, serde::Serialize, serde::Deserialize,
+)]
 pub struct InputArgs {
     /// Frame of multi-frame DICOM images, and slice of 3-D NIfTI masks (1-based).
     ///
@@ -49,13 +52,8 @@ impl InputArgs {
     }
 
     /// Loads a case's image (8-bit grey) and its mask on the same grid,
-    /// printing the loader's warnings (e.g. an unchosen frame) to stderr.
-    pub fn load(&self, image: &Path, mask: &Path) -> Result<(GreyImage, Mask), CohortError> {
-        self.load_recorded(image, mask).map(|(i, m, _)| (i, m))
-    }
-
-    /// [`InputArgs::load`], also returning how the image reached 8-bit grey
-    /// (for the output's provenance).
+    /// printing the loader's warnings (e.g. an unchosen frame) to stderr;
+    /// also returns how the image reached 8-bit grey (for the provenance).
     pub fn load_recorded(
         &self,
         image: &Path,
