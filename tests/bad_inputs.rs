@@ -1731,3 +1731,112 @@ fn case_args_frame_out_of_range() {
         &[],
     );
 }
+
+// ------------------------------------------------ simulate and assess ranges
+
+/// The generating parameters of a small simulation (its simulate.json's
+/// `params`), to edit into bad ones.
+fn sim_params(dir: &Path) -> serde_json::Value {
+    let out = dir.join("sim");
+    succeeds(&["simulate", "--out", s(&out), "--scale", "0.01"]);
+    let text = std::fs::read_to_string(out.join("simulate.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["params"].take()
+}
+
+/// Runs `dlrn simulate` on `params` edited by `edit`; it must fail naming
+/// `needles` and write nothing.
+#[track_caller]
+fn simulate_refuses(edit: impl FnOnce(&mut serde_json::Value), needles: &[&str]) {
+    let t = tempfile::tempdir().unwrap();
+    let mut p = sim_params(t.path());
+    edit(&mut p);
+    let file = t.path().join("params.json");
+    std::fs::write(&file, p.to_string()).unwrap();
+    let out = t.path().join("new");
+    fails(
+        &[
+            "simulate",
+            "--out",
+            s(&out),
+            "--scale",
+            "0.01",
+            "--params",
+            s(&file),
+        ],
+        needles,
+        &[&out],
+    );
+}
+
+/// A size SD so far from the mean that the gamma's shape (mean/SD)²
+/// underflows to 0 (it used to panic building the distribution).
+#[test]
+fn case_simulate_size_sd_underflows_the_gamma_shape() {
+    simulate_refuses(
+        |p| p["cohorts"][0]["table1"]["size_sd"] = 1e200.into(),
+        &["cohorts[0].table1.size_sd", "1e200", "gamma shape"],
+    );
+}
+
+/// A display blur of 1e18 px (its kernel would not fit in memory).
+#[test]
+fn case_simulate_scanner_blur_out_of_range() {
+    simulate_refuses(
+        |p| p["cohorts"][1]["scanner"]["blur_px"] = 1e18.into(),
+        &["cohorts[1].scanner.blur_px", "blur_px [0, 50]"],
+    );
+}
+
+/// An image of 100000 × 100000 pixels per patient.
+#[test]
+fn case_simulate_scanner_huge_image() {
+    simulate_refuses(
+        |p| {
+            p["cohorts"][2]["scanner"]["width"] = 100_000.into();
+            p["cohorts"][2]["scanner"]["height"] = 100_000.into();
+        },
+        &["cohorts[2].scanner.width/height", "at most 4096x4096"],
+    );
+}
+
+/// A decision-curve step that would make 10^12 thresholds.
+#[test]
+fn case_assess_threshold_step_too_small() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let out = t.path().join("assessment");
+    fails(
+        &[
+            "assess",
+            "--model",
+            s(&t.path().join("model")),
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+            "--thresholds",
+            "0.01,0.99,1e-12",
+        ],
+        &["--thresholds 0.01,0.99,0.000000000001", "at most 100000"],
+        &[&out],
+    );
+    // Two numbers, or four, are not a from,to,step triple.
+    for bad in ["0.1,0.9", "0.1,0.2,0.3,0.4"] {
+        fails(
+            &[
+                "assess",
+                "--model",
+                s(&t.path().join("model")),
+                "--cohort",
+                s(&c),
+                "--out",
+                s(&out),
+                "--thresholds",
+                bad,
+            ],
+            &["--thresholds needs three numbers"],
+            &[&out],
+        );
+    }
+}

@@ -53,8 +53,8 @@ pub struct Args {
     /// Hosmer–Lemeshow groups.
     #[arg(long, default_value_t = 10)]
     pub hl_groups: usize,
-    /// Decision-curve thresholds: from, to, step.
-    #[arg(long, num_args = 3, value_delimiter = ',', default_values_t = [0.01, 0.99, 0.01])]
+    /// Decision-curve thresholds: from,to,step (three numbers, comma-separated).
+    #[arg(long, value_name = "FROM,TO,STEP", value_delimiter = ',', default_values_t = [0.01, 0.99, 0.01])]
     pub thresholds: Vec<f64>,
     /// Burn backend of the deep features.
     #[arg(long, value_enum, default_value = "flex")]
@@ -63,6 +63,9 @@ pub struct Args {
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
 }
+
+/// The most decision-curve steps `--thresholds` may ask for.
+const MAX_THRESHOLDS: usize = 100_000;
 
 /// Runs the assessment.
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -77,6 +80,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     ensure!(
         step > 0.0 && from > 0.0 && to < 1.0 && from <= to,
         "--thresholds {from},{to},{step}: need 0 < from <= to < 1 and step > 0"
+    );
+    // Each threshold is a decision-curve row: a step that makes millions of
+    // them would only exhaust memory.
+    ensure!(
+        (to - from) / step <= MAX_THRESHOLDS as f64,
+        "--thresholds {from},{to},{step}: {:.0} steps, at most {MAX_THRESHOLDS} (a larger step)",
+        ((to - from) / step).ceil()
     );
     let bundle = Bundle::load(&args.model)
         .with_context(|| format!("loading the model bundle {}", args.model.display()))?;

@@ -214,11 +214,12 @@ fn load(args: &Args) -> anyhow::Result<Stacked> {
         .filter(|&j| first_na[j].is_some())
         .collect();
     if !na.is_empty() && !args.drop_na_columns {
-        let list: Vec<String> = na
+        let list: Vec<String> = names
             .iter()
-            .map(|&j| {
-                let (p, r) = first_na[j].as_ref().expect("checked");
-                format!("`{}` (first at {} row {r})", names[j], p.display())
+            .zip(&first_na)
+            .filter_map(|(name, first)| {
+                let (p, r) = first.as_ref()?;
+                Some(format!("`{name}` (first at {} row {r})", p.display()))
             })
             .collect();
         bail!(

@@ -28,6 +28,7 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
 pub fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
+        // A constant template, parsed by every run (and by the tests).
         indicatif::ProgressStyle::with_template(
             "{msg:>18} [{bar:40.cyan/blue}] {pos}/{len} ({per_sec}, eta {eta})",
         )

@@ -99,6 +99,7 @@ fn kth_smallest_lanes(pad: &[u8], base: usize, offsets: &[usize], k: u8) -> [u8;
         }
         let mut cnt = [0u8; LANES];
         for &o in offsets {
+            // The slice is base + o .. base + o + LANES: exactly LANES bytes.
             let s: &[u8; LANES] = pad[base + o..base + o + LANES]
                 .try_into()
                 .expect("LANES bytes");

@@ -208,6 +208,29 @@ pub fn draw_exact_labels<R: Rng>(rng: &mut R, p: &[f64], k: usize) -> Vec<bool> 
     out
 }
 
+/// The age distribution of a cohort: normal with Table 1's mean and SD;
+/// `None` when they are not finite (or the SD is negative).
+pub(crate) fn age_normal(t: &crate::params::Table1) -> Option<Normal<f64>> {
+    if !(t.age_mean.is_finite() && t.age_sd.is_finite() && t.age_sd >= 0.0) {
+        return None;
+    }
+    Normal::new(t.age_mean, t.age_sd).ok()
+}
+
+/// The ultrasound size distribution of a cohort: gamma with Table 1's mean
+/// and SD (shape (mean/SD)², scale SD²/mean); `None` when the shape or the
+/// scale is not a finite number > 0 (e.g. a mean and SD far apart enough
+/// for them to overflow or underflow).
+pub(crate) fn size_gamma(t: &crate::params::Table1) -> Option<Gamma<f64>> {
+    let shape = (t.size_mean / t.size_sd).powi(2);
+    let scale = t.size_sd * t.size_sd / t.size_mean;
+    let ok = |v: f64| v.is_finite() && v > 0.0;
+    if !(ok(shape) && ok(scale) && ok(1.0 / scale)) {
+        return None;
+    }
+    Gamma::new(shape, scale).ok()
+}
+
 /// Formats patient number `i` (0-based) of a cohort of `n` as an id.
 pub fn patient_id(prefix: &str, i: usize, n: usize) -> String {
     let width = n.to_string().len().max(3);
@@ -252,10 +275,10 @@ fn sample_cohort(
     let subtype = categorical(&mut rng, n, &t.subtype_pct);
     let us_aln = binary(&mut rng, n, t.us_aln_suspicious_pct);
 
-    let age_dist = Normal::new(t.age_mean, t.age_sd).expect("checked: age_sd > 0");
-    let shape = (t.size_mean / t.size_sd).powi(2);
-    let size_dist =
-        Gamma::new(shape, t.size_sd * t.size_sd / t.size_mean).expect("checked: size mean, sd > 0");
+    // check_params (run by sample_study) refused the parameters for which
+    // either distribution cannot be built.
+    let age_dist = age_normal(t).expect("check_params: age_mean, age_sd finite");
+    let size_dist = size_gamma(t).expect("check_params: gamma shape and scale > 0");
     let mut patients: Vec<Patient> = (0..n)
         .map(|i| {
             let mut r = stream(seed, c, Purpose::Patient, i);
@@ -371,8 +394,10 @@ pub fn clinical_csv(cohort: &CohortDraw) -> Vec<u8> {
             .to_string(),
             format!("{:.1}", p.us_size_cm),
         ];
+        // Writing to a Vec cannot fail, and every row has the header's 15 fields.
         w.write_record(&row).expect("in-memory CSV");
     }
+    // Flushing into the Vec cannot fail either.
     w.into_inner().expect("in-memory CSV")
 }
 

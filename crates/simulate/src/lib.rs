@@ -133,6 +133,12 @@ struct Manifest<'a> {
     params: &'a SimParams,
 }
 
+/// The scanner ranges `check_params` enforces, as its messages give them.
+const SCANNER_RANGES: &str = "a finite number in its range: fov_width_mm (0, 1000], \
+     dynamic_range_db (0, 200], gain_db [-200, 200], psf_lateral_mm and psf_axial_mm \
+     [0, fov_width_mm], blur_px [0, 50], attenuation_db_per_mm [0, 100], \
+     tgc_compensation [0, 1], noise_floor [0, 100]";
+
 /// Checks the scale and the parameters the sampler relies on.
 pub(crate) fn check_params(params: &SimParams, scale: f64) -> Result<(), SimError> {
     if !(scale.is_finite() && scale > 0.0) {
@@ -197,6 +203,20 @@ pub(crate) fn check_params(params: &SimParams, scale: f64) -> Result<(), SimErro
                 );
             }
         }
+        if clinical::age_normal(t).is_none() {
+            return bad(
+                format!("cohorts[{i}].table1.age_mean"),
+                t.age_mean.to_string(),
+                "a finite number",
+            );
+        }
+        if clinical::size_gamma(t).is_none() {
+            return bad(
+                format!("cohorts[{i}].table1.size_sd"),
+                format!("{:?} (size_mean {:?})", t.size_sd, t.size_mean),
+                "a size SD and mean whose gamma shape (mean/SD)² and scale SD²/mean are finite and > 0",
+            );
+        }
         let pcts: [(&str, &[f64]); 6] = [
             ("bmi_pct", &t.bmi_pct),
             ("birads_pct", &t.birads_pct),
@@ -230,11 +250,11 @@ pub(crate) fn check_params(params: &SimParams, scale: f64) -> Result<(), SimErro
             }
         }
         let s = &c.scanner;
-        if s.width < 64 || s.height < 64 {
+        if !((64..=4096).contains(&s.width) && (64..=4096).contains(&s.height)) {
             return bad(
                 format!("cohorts[{i}].scanner.width/height"),
                 format!("{}x{}", s.width, s.height),
-                "at least 64x64",
+                "at least 64x64 and at most 4096x4096",
             );
         }
         if !(s.fov_width_mm > 0.0 && s.dynamic_range_db > 0.0) {
@@ -242,6 +262,42 @@ pub(crate) fn check_params(params: &SimParams, scale: f64) -> Result<(), SimErro
                 format!("cohorts[{i}].scanner"),
                 format!("{s:?}"),
                 "fov_width_mm > 0 and dynamic_range_db > 0",
+            );
+        }
+        // Bounds that keep the renderer's filters and loops finite: a blur
+        // or point spread wider than the field of view, or thousands of
+        // compounding looks, would only exhaust memory or time.
+        let fov = s.fov_width_mm;
+        let finite: [(&str, f64, f64, f64); 9] = [
+            ("fov_width_mm", fov, f64::MIN_POSITIVE, 1000.0),
+            (
+                "dynamic_range_db",
+                s.dynamic_range_db,
+                f64::MIN_POSITIVE,
+                200.0,
+            ),
+            ("gain_db", s.gain_db, -200.0, 200.0),
+            ("psf_lateral_mm", s.psf_lateral_mm, 0.0, fov),
+            ("psf_axial_mm", s.psf_axial_mm, 0.0, fov),
+            ("blur_px", s.blur_px, 0.0, 50.0),
+            ("attenuation_db_per_mm", s.attenuation_db_per_mm, 0.0, 100.0),
+            ("tgc_compensation", s.tgc_compensation, 0.0, 1.0),
+            ("noise_floor", s.noise_floor, 0.0, 100.0),
+        ];
+        for (name, v, lo, hi) in finite {
+            if !(v.is_finite() && (lo..=hi).contains(&v)) {
+                return bad(
+                    format!("cohorts[{i}].scanner.{name}"),
+                    format!("{v:?}"),
+                    SCANNER_RANGES,
+                );
+            }
+        }
+        if !(1..=64).contains(&s.compounding) {
+            return bad(
+                format!("cohorts[{i}].scanner.compounding"),
+                s.compounding.to_string(),
+                "1..=64 looks",
             );
         }
     }
