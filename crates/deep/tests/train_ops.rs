@@ -5,6 +5,7 @@
 //! `Autodiff<Flex>` (outputs, every parameter's gradient, running statistics
 //! after the step) and in eval mode.
 
+use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
 use burn::backend::{Autodiff, Flex};
 use burn::module::AutodiffModule;
 use burn::nn::BatchNorm;
@@ -17,7 +18,11 @@ use dlrn_deep::resnet::{Bottleneck, ResNet, ResNetConfig, global_avg_pool};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// The training backend with dlrn's fused BatchNorm and conv weight gradient.
 type A = Autodiff<Flex>;
+/// The same arithmetic under another type: takes the generic tensor-op paths
+/// of [`dlrn_deep::batchnorm`] and `Conv2d::forward`.
+type Generic = Autodiff<Flex, BalancedCheckpointing>;
 
 /// Burn's modules composed as torchvision's Bottleneck.
 fn reference_block<B: Backend>(b: &Bottleneck<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
@@ -81,13 +86,11 @@ fn rel_diff(a: &[f32], b: &[f32]) -> f64 {
         / scale
 }
 
-type Grads = <A as AutodiffBackend>::Gradients;
-
-fn conv_grads(c: &Conv2d<A>, g: &Grads) -> Vec<f32> {
+fn conv_grads<A: AutodiffBackend>(c: &Conv2d<A>, g: &A::Gradients) -> Vec<f32> {
     values(c.weight.grad(g).expect("conv weight gradient"))
 }
 
-fn bn_state(b: &BatchNorm<A>, g: &Grads) -> Vec<Vec<f32>> {
+fn bn_state<A: AutodiffBackend>(b: &BatchNorm<A>, g: &A::Gradients) -> Vec<Vec<f32>> {
     vec![
         values(b.gamma.grad(g).expect("gamma gradient")),
         values(b.beta.grad(g).expect("beta gradient")),
@@ -98,7 +101,7 @@ fn bn_state(b: &BatchNorm<A>, g: &Grads) -> Vec<Vec<f32>> {
 
 /// Every conv weight gradient, BatchNorm γ/β gradient and running statistic,
 /// in module order.
-fn collect(m: &ResNet<A>, g: &Grads) -> Vec<(String, Vec<f32>)> {
+fn collect<A: AutodiffBackend>(m: &ResNet<A>, g: &A::Gradients) -> Vec<(String, Vec<f32>)> {
     let mut out = vec![("conv1".to_string(), conv_grads(&m.conv1, g))];
     for (i, v) in bn_state(&m.bn1, g).into_iter().enumerate() {
         out.push((format!("bn1[{i}]"), v));
@@ -134,6 +137,11 @@ fn collect(m: &ResNet<A>, g: &Grads) -> Vec<(String, Vec<f32>)> {
 
 #[test]
 fn training_forward_and_gradients_match_burns_modules() {
+    check_training::<A>();
+    check_training::<Generic>();
+}
+
+fn check_training<A: AutodiffBackend>() {
     let device = Default::default();
     // Batch 4 so the per-channel statistics span several images; 40 px so
     // layer4 still has a 2×2 map.
