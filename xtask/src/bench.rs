@@ -17,7 +17,7 @@ pub enum Area {
     Lasso,
     /// The 544 handcrafted features per image (vs PyRadiomics where installed).
     Radiomics,
-    /// ResNet50 forward images/s (vs torchvision CPU).
+    /// ResNet50 inference and training images/s (vs torchvision CPU).
     Deep,
     /// Simulation images/s.
     Simulate,
@@ -84,31 +84,167 @@ fn throughput(rows: &[serde_json::Value], implementation: &str) -> Vec<(u64, f64
         .collect()
 }
 
-/// `cargo xtask bench deep`: Burn (BatchNorm folded, as extraction runs it)
-/// and PyTorch on the same machine in one run, and their ratio per batch size.
+/// Repetitions of `cargo xtask bench deep` (each one runs every Burn and
+/// PyTorch measurement once, back to back): `DLRN_BENCH_REPEATS`, default 3.
+fn deep_repeats() -> usize {
+    std::env::var("DLRN_BENCH_REPEATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(3)
+}
+
+/// min / median / max of `v` (not empty).
+fn spread(v: &[f64]) -> (f64, f64, f64) {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    (s[0], s[s.len() / 2], s[s.len() - 1])
+}
+
+/// One measured quantity of `bench deep`: what, batch size, Burn's and
+/// PyTorch's images/s in each repetition.
+struct Pair {
+    what: &'static str,
+    batch: u64,
+    burn: Vec<f64>,
+    torch: Vec<f64>,
+}
+
+/// The machine's one-minute load average (Linux), to print beside the ratios.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(String::from))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `cargo xtask bench deep`: ResNet50 on flex against torchvision on the
+/// same machine, same thread count (`RAYON_NUM_THREADS`, default all cores),
+/// in one run: inference (BatchNorm folded, as extraction runs it) at batch
+/// 1 and 16, and training (forward + backward + Adam, no augmentation) at
+/// batch 8 and 16. Each of `DLRN_BENCH_REPEATS` repetitions runs the four
+/// Burn measurements and then the four PyTorch ones, so both sides of a
+/// ratio see the same machine load; prints min/median/max of each side and
+/// of the per-repetition ratios. `python3` must import torch and torchvision.
 fn deep(root: &std::path::Path, cargo: &str) -> anyhow::Result<()> {
-    let burn =
-        json_lines(
-            Command::new(cargo)
-                .current_dir(root)
-                .args(["bench", "-p", "dlrn-deep"]),
-        )?;
-    let script = root.join("crates/deep/benches/bench_torch.py");
-    let torch = match json_lines(Command::new("python3").current_dir(root).arg(&script)) {
-        Ok(rows) => rows,
-        Err(e) => {
-            eprintln!("the PyTorch reference did not run ({e:#}): no ratio");
-            return Ok(());
-        }
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads_arg = threads.to_string();
+    // The dev profile: its dependencies are fully optimised, and it is the
+    // build every other command already has (the bench profile would compile
+    // Burn a second time).
+    let bench = |name: &str, args: &[&str]| {
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(root)
+            .env("RAYON_NUM_THREADS", &threads_arg)
+            .args([
+                "bench",
+                "-p",
+                "dlrn-deep",
+                "--profile",
+                "dev",
+                "--bench",
+                name,
+                "--",
+            ])
+            .args(args);
+        json_lines(&mut cmd)
     };
-    let torch = throughput(&torch, "pytorch-eager");
-    for (batch, ours) in throughput(&burn, "burn-fused-bn") {
-        if let Some((_, theirs)) = torch.iter().find(|(b, _)| *b == batch) {
-            println!(
-                "batch {batch}: Burn {ours:.2} images/s, PyTorch {theirs:.2} images/s, ratio {:.2}",
-                ours / theirs
-            );
+    let script = root.join("crates/deep/benches/bench_torch.py");
+    let torch = |args: &[&str]| {
+        json_lines(
+            Command::new("python3")
+                .current_dir(root)
+                .arg(&script)
+                .args(["--threads", &threads_arg])
+                .args(args),
+        )
+    };
+    let mut pairs = vec![
+        Pair {
+            what: "inference",
+            batch: 1,
+            burn: vec![],
+            torch: vec![],
+        },
+        Pair {
+            what: "inference",
+            batch: 16,
+            burn: vec![],
+            torch: vec![],
+        },
+        Pair {
+            what: "training",
+            batch: 8,
+            burn: vec![],
+            torch: vec![],
+        },
+        Pair {
+            what: "training",
+            batch: 16,
+            burn: vec![],
+            torch: vec![],
+        },
+    ];
+    let mut loads = Vec::new();
+    let repeats = deep_repeats();
+    for rep in 1..=repeats {
+        eprintln!(
+            "repetition {rep}/{repeats} (load average {})",
+            load_average()
+        );
+        loads.push(load_average());
+        let inference = ["--batches", "1,16", "--secs", "4"];
+        let training = ["--batches", "8,16", "--runs", "1", "--steps", "2"];
+        let burn_inf = bench(
+            "resnet50",
+            &[&inference[..], &["--variants", "fused"]].concat(),
+        )?;
+        let burn_train = bench("resnet50_train", &training)?;
+        let torch_inf = match torch(&inference) {
+            Ok(rows) => rows,
+            Err(e) => {
+                eprintln!("the PyTorch reference did not run ({e:#}): no ratio");
+                return Ok(());
+            }
+        };
+        let torch_train = torch(&[&["--train"][..], &training].concat())?;
+        for p in &mut pairs {
+            let (ours, theirs) = match p.what {
+                "inference" => (
+                    throughput(&burn_inf, "burn-fused-bn"),
+                    throughput(&torch_inf, "pytorch-eager"),
+                ),
+                _ => (
+                    throughput(&burn_train, "burn-train"),
+                    throughput(&torch_train, "pytorch-train"),
+                ),
+            };
+            let find = |v: &[(u64, f64)]| v.iter().find(|(b, _)| *b == p.batch).map(|x| x.1);
+            if let (Some(a), Some(b)) = (find(&ours), find(&theirs)) {
+                p.burn.push(a);
+                p.torch.push(b);
+            }
         }
+    }
+    println!(
+        "ResNet50, {threads} threads, {repeats} repetitions, images/s min/median/max (load average per repetition: {})",
+        loads.join(", ")
+    );
+    for p in &pairs {
+        if p.burn.is_empty() {
+            continue;
+        }
+        let ratios: Vec<f64> = p.burn.iter().zip(&p.torch).map(|(a, b)| a / b).collect();
+        let (a0, a1, a2) = spread(&p.burn);
+        let (b0, b1, b2) = spread(&p.torch);
+        let (r0, r1, r2) = spread(&ratios);
+        println!(
+            "{:<9} batch {:>2}: Burn {a0:.2}/{a1:.2}/{a2:.2}, PyTorch {b0:.2}/{b1:.2}/{b2:.2}, ratio {r0:.2}/{r1:.2}/{r2:.2}",
+            p.what, p.batch
+        );
     }
     Ok(())
 }
