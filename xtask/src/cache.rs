@@ -51,10 +51,36 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
-/// Runs stages with stamps under `work/.stamps/` and appends to a run log.
+/// How a stage went in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageStatus {
+    /// Ran from the start.
+    Run,
+    /// Its outputs were up to date: nothing ran.
+    Cached,
+    /// Resumed from an interrupted run under the same key.
+    Resumed,
+}
+
+/// One stage's name, status and wall time in seconds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StageTiming {
+    /// Stage name (`deep/TC`, `lasso`).
+    pub name: String,
+    /// Run, cached or resumed.
+    pub status: StageStatus,
+    /// Wall-clock seconds (0 for a cached stage's check, rounded to ms).
+    pub seconds: f64,
+}
+
+/// Runs stages with stamps under `work/.stamps/`, appends to a run log and
+/// records each stage's time.
 pub struct Runner {
     stamps: PathBuf,
     log: std::fs::File,
+    timings: Vec<StageTiming>,
+    started: Instant,
 }
 
 impl Runner {
@@ -69,7 +95,39 @@ impl Runner {
             .append(true)
             .open(&log_path)
             .with_context(|| format!("opening {}", log_path.display()))?;
-        Ok(Runner { stamps, log })
+        Ok(Runner {
+            stamps,
+            log,
+            timings: Vec::new(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Records a stage run in-process (not through [`Runner::stage`]).
+    pub fn record(&mut self, name: &str, status: StageStatus, seconds: f64) {
+        self.timings.push(StageTiming {
+            name: name.to_string(),
+            status,
+            seconds: (seconds * 1000.0).round() / 1000.0,
+        });
+    }
+
+    /// Writes `path` (timings.json): every stage's name, status and
+    /// seconds, and the run's total seconds. It changes on every run, so it
+    /// is kept apart from manifest.json, which must stay byte-identical.
+    pub fn write_timings(&self, path: &Path) -> anyhow::Result<()> {
+        #[derive(serde::Serialize)]
+        struct Timings<'a> {
+            total_seconds: f64,
+            stages: &'a [StageTiming],
+        }
+        let total = (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+        let mut text = serde_json::to_string_pretty(&Timings {
+            total_seconds: total,
+            stages: &self.timings,
+        })?;
+        text.push('\n');
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
     }
 
     /// Writes one line to stderr and the run log.
@@ -97,6 +155,7 @@ impl Runner {
             && outputs.iter().all(|p| p.exists());
         if fresh {
             self.note(&format!("[cached] {name}"));
+            self.record(name, StageStatus::Cached, 0.0);
             return Ok(());
         }
         let _ = std::fs::remove_file(&stamp);
@@ -125,10 +184,14 @@ impl Runner {
         f().with_context(|| format!("stage {name}"))?;
         std::fs::write(&stamp, key).with_context(|| format!("writing {}", stamp.display()))?;
         let _ = std::fs::remove_file(&pending);
-        self.note(&format!(
-            "[done]   {name} ({:.1} s)",
-            t.elapsed().as_secs_f64()
-        ));
+        let seconds = t.elapsed().as_secs_f64();
+        self.note(&format!("[done]   {name} ({seconds:.1} s)"));
+        let status = if resumable {
+            StageStatus::Resumed
+        } else {
+            StageStatus::Run
+        };
+        self.record(name, status, seconds);
         Ok(())
     }
 }

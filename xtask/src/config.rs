@@ -68,13 +68,47 @@ pub struct Cnn {
     pub finetune_epochs: usize,
     /// Fine-tuning batch size.
     pub finetune_batch: usize,
-    /// Validation cohort that picks the best fine-tuning epoch (needed when fine-tuning).
+    /// What picks the best fine-tuning epoch (needed when fine-tuning): a
+    /// validation cohort's name, or "internal" for a seeded split of the
+    /// training cohort stratified by the outcome, so every EVC stays external.
     #[serde(default)]
     pub finetune_val: Option<String>,
+    /// With `finetune_val = "internal"`: the training cohort's share held out
+    /// for validation, in (0, 0.5] (default 0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finetune_val_fraction: Option<f64>,
     /// Burn backend as `dlrn --backend` takes it.
     pub backend: Backend,
     /// Images per forward batch during extraction.
     pub batch: usize,
+}
+
+/// The `cnn.finetune_val` value that asks for an internal split.
+pub const INTERNAL_VAL: &str = "internal";
+
+/// The internal split's default validation share.
+pub const DEFAULT_VAL_FRACTION: f64 = 0.2;
+
+/// What validates fine-tuning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FinetuneVal<'a> {
+    /// A validation cohort, by folder name (`dlrn finetune --val DIR`).
+    Cohort(&'a str),
+    /// A seeded, stratified split of the training cohort holding out this
+    /// share (`dlrn finetune --val-fraction F`).
+    Internal(f64),
+}
+
+impl Cnn {
+    /// What validates fine-tuning, `None` when `cnn.finetune_val` is unset.
+    pub fn finetune_validation(&self) -> Option<FinetuneVal<'_>> {
+        match self.finetune_val.as_deref()? {
+            INTERNAL_VAL => Some(FinetuneVal::Internal(
+                self.finetune_val_fraction.unwrap_or(DEFAULT_VAL_FRACTION),
+            )),
+            c => Some(FinetuneVal::Cohort(c)),
+        }
+    }
 }
 
 /// The Burn backends `dlrn --backend` takes (the binary is built with the
@@ -129,8 +163,12 @@ impl Lambda {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Icc {
-    /// Re-outline folders under <training>/icc/.
-    pub readers: Vec<String>,
+    /// Intra-observer re-outline folders under <training>/icc/ (the reader
+    /// of masks/ again): ICC against masks/.
+    pub intra: Vec<String>,
+    /// Inter-observer re-outline folders under <training>/icc/ (other
+    /// readers): ICC against masks/.
+    pub inter: Vec<String>,
     /// ICC form (psych::ICC naming): ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k.
     pub form: dlrn_stats::IccForm,
     /// Keep features whose ICC is above this.
@@ -179,6 +217,13 @@ pub struct Evaluation {
     pub hl_groups: usize,
     /// Confidence level of every interval.
     pub level: f64,
+}
+
+impl Icc {
+    /// Every re-outline folder, intra first.
+    pub fn readers(&self) -> Vec<String> {
+        self.intra.iter().chain(&self.inter).cloned().collect()
+    }
 }
 
 impl Config {
@@ -248,13 +293,44 @@ impl Config {
                     c.validation.join(", ")
                 ),
             ),
+            Some(v) if v == INTERNAL_VAL => need(
+                !c.validation.iter().any(|x| x == INTERNAL_VAL),
+                format!(
+                    "cnn.finetune_val: {INTERNAL_VAL:?} is ambiguous: a validation cohort has that name"
+                ),
+            ),
             Some(v) => need(
                 c.validation.contains(v),
                 format!(
-                    "cnn.finetune_val: {v:?} is not a validation cohort (one of {})",
+                    "cnn.finetune_val: {v:?} is not a validation cohort (one of {}) nor {INTERNAL_VAL:?}",
                     c.validation.join(", ")
                 ),
             ),
+        }
+        if let Some(f) = n.finetune_val_fraction {
+            need(
+                f > 0.0 && f <= 0.5,
+                format!("cnn.finetune_val_fraction: {f} is outside (0, 0.5]"),
+            );
+            need(
+                n.finetune_val.as_deref() == Some(INTERNAL_VAL),
+                format!(
+                    "cnn.finetune_val_fraction: only used with cnn.finetune_val = {INTERNAL_VAL:?} \
+                     (found {:?})",
+                    n.finetune_val.as_deref().unwrap_or("none")
+                ),
+            );
+        }
+        let readers = self.icc.readers();
+        for (i, r) in readers.iter().enumerate() {
+            need(
+                !readers[..i].contains(r),
+                format!("icc.intra/icc.inter: {r:?} is listed twice (a folder has one role)"),
+            );
+            need(
+                !r.is_empty() && !r.contains(['/', '\\']) && r != "..",
+                format!("icc.intra/icc.inter: {r:?} is not a folder name under <training>/icc/"),
+            );
         }
         need(
             (-1.0..=1.0).contains(&self.icc.threshold),
@@ -384,6 +460,16 @@ mod tests {
                 "evaluation.decision_thresholds",
             ),
             ("threshold = 0.80", "threshold = 1.5", "icc.threshold"),
+            (
+                "inter = [\"reader2\"]",
+                "inter = [\"reader1_repeat\"]",
+                "icc.intra/icc.inter: \"reader1_repeat\" is listed twice",
+            ),
+            (
+                "inter = [\"reader2\"]",
+                "inter = [\"../reader2\"]",
+                "is not a folder name",
+            ),
             ("folds = 10", "folds = 2", "lasso.folds"),
             ("alpha = 1.0", "alpha = 0.0", "lasso.alpha"),
             ("hl_groups = 10", "hl_groups = 2", "evaluation.hl_groups"),
@@ -405,10 +491,54 @@ mod tests {
                 "finetune_epochs = 5",
                 "cnn.finetune_val: needed when fine-tuning",
             ),
+            (
+                "finetune_epochs = 0",
+                "finetune_epochs = 5\nfinetune_val = \"internal\"\nfinetune_val_fraction = 0.6",
+                "cnn.finetune_val_fraction: 0.6 is outside (0, 0.5]",
+            ),
+            (
+                "finetune_epochs = 0",
+                "finetune_epochs = 5\nfinetune_val = \"internal\"\nfinetune_val_fraction = 0.0",
+                "cnn.finetune_val_fraction: 0 is outside (0, 0.5]",
+            ),
+            (
+                "finetune_epochs = 0",
+                "finetune_epochs = 5\nfinetune_val = \"EVC1\"\nfinetune_val_fraction = 0.2",
+                "cnn.finetune_val_fraction: only used with cnn.finetune_val = \"internal\"",
+            ),
         ] {
             let err = read_with(old, new);
             assert!(err.contains(needle), "{new}: {err}");
         }
+    }
+
+    #[test]
+    fn internal_finetune_validation_defaults_to_a_fifth() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(configs_dir().join("paper.toml")).unwrap();
+        for (extra, want) in [
+            ("finetune_val = \"internal\"", FinetuneVal::Internal(0.2)),
+            (
+                "finetune_val = \"internal\"\nfinetune_val_fraction = 0.5",
+                FinetuneVal::Internal(0.5),
+            ),
+            ("finetune_val = \"EVC2\"", FinetuneVal::Cohort("EVC2")),
+        ] {
+            let path = dir.path().join("c.toml");
+            let new = format!("finetune_epochs = 3\n{extra}");
+            std::fs::write(&path, text.replacen("finetune_epochs = 0", &new, 1)).unwrap();
+            let cfg = Config::read(&path).unwrap_or_else(|e| panic!("{extra}: {e:#}"));
+            assert_eq!(cfg.cnn.finetune_validation(), Some(want));
+        }
+    }
+
+    #[test]
+    fn the_old_pooled_readers_key_is_refused_by_name() {
+        let err = read_with(
+            "intra = [\"reader1_repeat\"]",
+            "readers = [\"reader1_repeat\"]",
+        );
+        assert!(err.contains("readers"), "{err}");
     }
 
     #[test]

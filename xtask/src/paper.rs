@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{Context, ensure};
 use dlrn_lasso::LambdaChoice;
@@ -18,17 +19,18 @@ use dlrn_study::icc::IccFilter;
 use dlrn_study::nomogram::build_nomogram;
 use dlrn_study::pipeline::{
     ClinicalSettings, Cohort, CohortPredictions, EvaluationSettings, FeatureTable, LassoSettings,
-    SIGNATURE_COLUMN, clinical_stage, dlrn_stage, evaluate, icc_stage, lasso_stage, load_cohort,
-    model_design, predict, predictions_table, screen_table, signature_scores, table3,
-    youden_cutoffs,
+    SIGNATURE_COLUMN, clinical_by_cohort, clinical_stage, dlrn_stage, evaluate, icc_stage,
+    lasso_stage, load_cohort, model_design, predict, predictions_table, reoutline_cohort,
+    screen_table, signature_scores, subset_cohort, table3, youden_cutoffs,
 };
+use dlrn_study::reproducibility::{QUANTITIES, dlrn_reproducibility};
 use dlrn_study::schema::schema_to_toml;
 use dlrn_study::supplement::{SupplementCohort, SupplementInputs, study_outputs, write_supplement};
 use dlrn_study::table1::{CohortClinical, table1};
 use dlrn_study::{ClinicalSchema, Design, StudyError, read_schema};
 
-use crate::cache::{Runner, keys, sha256_file};
-use crate::config::{Config, Lambda};
+use crate::cache::{Runner, StageStatus, keys, sha256_file};
+use crate::config::{Config, FinetuneVal, Lambda};
 use crate::workspace_root;
 
 /// Run the whole study as the paper did and write the report.
@@ -54,6 +56,15 @@ pub struct Args {
 /// crop 224), recorded in the model bundle; xtask does not link dlrn-deep.
 const PREPROCESS_RESIZE: usize = 256;
 const PREPROCESS_CROP: usize = 224;
+
+/// The run's stage times, beside manifest.json.
+pub const TIMINGS: &str = "timings.json";
+
+/// Records the in-process stage that ran since `*since` and restarts the clock.
+fn lap(runner: &mut Runner, name: &str, since: &mut Instant) {
+    runner.record(name, StageStatus::Run, since.elapsed().as_secs_f64());
+    *since = Instant::now();
+}
 
 /// Builds the `dlrn` binary with the same profile as xtask and returns its
 /// path; `DLRN_BIN` names an already built binary instead (tests, or a binary
@@ -85,23 +96,53 @@ pub(crate) fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> 
     Ok(dlrn)
 }
 
-/// The re-outline folders the ICC filter uses: `icc.readers` when the
-/// training cohort has them all under `icc/`, none when it has none of them
-/// (a cohort without re-outlines: the filter is skipped and the report says
-/// so); an error naming the missing folder when it has only some.
+/// The re-outline folders the ICC filter uses (`icc.intra` then
+/// `icc.inter`): all of them when the training cohort has them all under
+/// `icc/`, none when it has none of them (a cohort without re-outlines: the
+/// filter is skipped and the report says so); an error naming the missing
+/// folder when it has only some.
 pub(crate) fn icc_readers(cfg: &Config, cohorts_dir: &Path) -> anyhow::Result<Vec<String>> {
     let icc = cohorts_dir.join(&cfg.cohorts.training).join("icc");
+    let readers = cfg.icc.readers();
     let (present, missing): (Vec<&String>, Vec<&String>) =
-        cfg.icc.readers.iter().partition(|r| icc.join(r).is_dir());
+        readers.iter().partition(|r| icc.join(r).is_dir());
     if present.is_empty() {
         return Ok(Vec::new());
     }
     ensure!(
         missing.is_empty(),
-        "icc.readers: {} is missing (the other re-outline folders are there)",
+        "icc.intra/icc.inter: {} is missing (the other re-outline folders are there)",
         icc.join(missing[0]).display()
     );
-    Ok(cfg.icc.readers.clone())
+    Ok(readers)
+}
+
+/// `dlrn finetune`'s validation arguments (`--val DIR` for a validation
+/// cohort, `--val-fraction F` for the internal split of the training
+/// cohort) and what the fine-tuning stage's cache key takes for them (the
+/// cohort's key, or the split's fraction).
+pub(crate) fn finetune_val_args(
+    cfg: &Config,
+    cohorts_dir: &Path,
+    cohort_keys: &BTreeMap<String, String>,
+) -> anyhow::Result<(Vec<String>, String)> {
+    match cfg
+        .cnn
+        .finetune_validation()
+        .context("cnn.finetune_val is needed when fine-tuning")?
+    {
+        FinetuneVal::Cohort(v) => Ok((
+            vec!["--val".into(), cohorts_dir.join(v).display().to_string()],
+            cohort_keys
+                .get(v)
+                .with_context(|| format!("cnn.finetune_val: {v:?} is not a study cohort"))?
+                .clone(),
+        )),
+        FinetuneVal::Internal(f) => Ok((
+            vec!["--val-fraction".into(), f.to_string()],
+            format!("internal split, fraction {f}"),
+        )),
+    }
 }
 
 /// Runs `dlrn` with `args`, failing with the command line when it fails.
@@ -205,14 +246,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         w => Some(root.join(w)),
     };
     if cfg.cnn.finetune_epochs > 0 {
-        let val = cfg
-            .cnn
-            .finetune_val
-            .clone()
-            .context("cnn.finetune_val is needed when fine-tuning")?;
+        let (val_args, val_key) = finetune_val_args(&cfg, &cohorts_dir, &cohort_keys)?;
         let mpk = work.join("cnn").join("finetuned.mpk");
-        let key = keys::finetune(&cfg, &cohort_keys[&training], &cohort_keys[&val])?;
-        let (tc, vc) = (cohorts_dir.join(&training), cohorts_dir.join(&val));
+        let key = keys::finetune(&cfg, &cohort_keys[&training], &val_key)?;
+        let tc = cohorts_dir.join(&training);
         let (epochs, batch, seed) = (
             cfg.cnn.finetune_epochs.to_string(),
             cfg.cnn.finetune_batch.to_string(),
@@ -223,8 +260,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "finetune".into(),
             "--cohort".into(),
             tc.display().to_string(),
-            "--val".into(),
-            vc.display().to_string(),
+        ];
+        a.extend(val_args);
+        a.extend([
             "--out".into(),
             mpk.display().to_string(),
             "--epochs".into(),
@@ -237,7 +275,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ckpt.display().to_string(),
             "--backend".into(),
             cfg.cnn.backend.as_str().to_string(),
-        ];
+        ]);
         if let Some(w) = &weights_arg {
             a.push("--init".into());
             a.push(w.display().to_string());
@@ -384,6 +422,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let level = cfg.evaluation.level;
 
+    let mut clock = Instant::now();
     // 5. ICC filter on the re-outlined subset (skipped without re-outlines).
     if readers.is_empty() {
         runner.note(&format!(
@@ -392,19 +431,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         runner.note("[run]    icc filter");
     }
-    let reads = readers
-        .iter()
-        .map(|r| {
-            Ok((
-                r.clone(),
-                feature_table(
-                    &feat_dir,
-                    &format!("{training}_{r}"),
-                    &schema.outcome.column,
-                )?,
-            ))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let reads = |role: &[String]| -> anyhow::Result<Vec<(String, FeatureTable)>> {
+        role.iter()
+            .map(|r| {
+                Ok((
+                    r.clone(),
+                    feature_table(
+                        &feat_dir,
+                        &format!("{training}_{r}"),
+                        &schema.outcome.column,
+                    )?,
+                ))
+            })
+            .collect()
+    };
+    let (intra_reads, inter_reads) = if readers.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (reads(&cfg.icc.intra)?, reads(&cfg.icc.inter)?)
+    };
     let icc = if readers.is_empty() {
         IccFilter::skipped(
             cfg.icc.form.name(),
@@ -414,7 +459,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         icc_stage(
             &cohorts[0],
-            &reads,
+            &intra_reads,
+            &inter_reads,
             cfg.icc.form.name(),
             cfg.icc.threshold,
             level,
@@ -424,7 +470,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let kept = icc.kept();
     if icc.ran() {
         runner.note(&format!(
-            "         {} of {} features have {} > {}",
+            "         {} of {} features have intra- and inter-observer {} > {}",
             kept.len(),
             icc.features.len(),
             cfg.icc.form.name(),
@@ -440,6 +486,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             failed[0].1
         ));
     }
+
+    lap(&mut runner, "icc filter", &mut clock);
 
     // 6. LASSO on the training cohort's kept features.
     let settings = LassoSettings {
@@ -490,6 +538,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         signature.features.len(),
         signature.lambda
     ));
+
+    lap(&mut runner, "lasso", &mut clock);
 
     // 7. Clinical model: univariate screen, then backward elimination.
     let candidates = &cfg.clinical.candidates;
@@ -543,6 +593,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ));
     }
 
+    lap(&mut runner, "clinical model", &mut clock);
+
     // 8. DLRN: signature + the kept clinical variables.
     let dlrn_model = dlrn_stage(&designs[0], &cohorts[0].labels, clinical_model)?;
 
@@ -560,6 +612,62 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )
         })
         .collect::<Result<_, StudyError>>()?;
+    // The clinical model's terms refitted in every cohort (the paper's text
+    // on the clinical factors in each validation cohort).
+    let by_cohort = clinical_by_cohort(
+        &schema,
+        clinical_model,
+        &cohorts
+            .iter()
+            .zip(&designs)
+            .map(|(c, d)| (c.name.as_str(), d, c.labels.as_slice()))
+            .collect::<Vec<_>>(),
+    );
+    for r in by_cohort.rows.iter().filter(|r| !r.note.is_empty()) {
+        runner.note(&format!(
+            "         clinical model in {}: {}",
+            r.cohort, r.note
+        ));
+    }
+
+    lap(
+        &mut runner,
+        "dlrn and the clinical model per cohort",
+        &mut clock,
+    );
+
+    // Supplementary Table 6: the frozen signature and DLRN on every outline
+    // of the re-outlined subset, and their ICC across the outlines.
+    let reproducibility = match intra_reads.iter().chain(&inter_reads).next() {
+        None => report::Reproducibility::not_computed(cfg.icc.form.name(), level, &QUANTITIES),
+        Some((_, first)) => {
+            let mut outlines = vec![subset_cohort(&cohorts[0], &first.ids, "masks")?];
+            for (r, t) in intra_reads.iter().chain(&inter_reads) {
+                outlines.push(reoutline_cohort(&cohorts[0], r, t.clone())?);
+            }
+            dlrn_reproducibility(
+                &schema,
+                signature,
+                candidates,
+                &dlrn_model,
+                &outlines,
+                cfg.icc.form.name(),
+                level,
+            )?
+        }
+    };
+    for r in &reproducibility.rows {
+        runner.note(&format!(
+            "         reproducibility, {}: {} {}",
+            r.quantity,
+            r.form,
+            match r.icc {
+                Some(v) => format!("{v:.3} (n = {})", r.n),
+                None => r.note.clone(),
+            }
+        ));
+    }
+    lap(&mut runner, "dlrn reproducibility", &mut clock);
     let cutoffs = youden_cutoffs(&preds[0])?;
     runner.note(&format!(
         "         Youden cut-off on {training}: DLRN probability {:.3}",
@@ -596,6 +704,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         candidates,
     )?;
     let table3 = table3(&schema, clinical_model);
+
+    lap(&mut runner, "evaluation", &mut clock);
 
     // The nomogram of the DLRN.
     let tc_lp = dlrn_model.linear_predictor(&designs[0])?;
@@ -652,6 +762,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "[done]   model bundle: {} (dlrn predict / dlrn assess --model)",
         model_dir.display()
     ));
+
+    lap(&mut runner, "nomogram and model bundle", &mut clock);
 
     // Reports.
     let simulated = cfg.cohorts.simulated.then(|| {
@@ -810,6 +922,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 open_features: false,
             },
             outputs: study_outputs(&study, Some("model/")),
+            reproducibility: Some(&reproducibility),
+            clinical_by_cohort: Some(&by_cohort),
         },
     )?;
     runner.note(&format!(
@@ -819,7 +933,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         report::RQS_MAX
     ));
     let mut sections = supplement.sections.clone();
-    if !icc.ran() {
+    let mut extra_files = supplement.files.clone();
+    if icc.ran() {
+        extra_files.push(out.join("icc.csv"));
+        sections.insert(
+            0,
+            report::Section {
+                title: "Feature reproducibility (ICC)".into(),
+                items: vec![
+                    report::Item::Text {
+                        text: format!(
+                            "The paper's rule: {}. {} of {} features kept.",
+                            icc.rule(),
+                            kept.len(),
+                            icc.features.len()
+                        ),
+                    },
+                    report::Item::Link {
+                        text:
+                            "Per feature: intra- and inter-observer ICC, kept, and the reason (CSV)"
+                                .into(),
+                        href: "icc.csv".into(),
+                    },
+                ],
+            },
+        );
+    } else {
         sections.insert(
             0,
             report::Section {
@@ -835,7 +974,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             },
         );
     }
-    let manifest = study.write_with(&out, &sections, &supplement.files)?;
+    // Stage times go to timings.json, apart from manifest.json (which lists
+    // its name only, so a rerun leaves the manifest byte-identical).
+    sections.push(report::Section {
+        title: "Run provenance".into(),
+        items: vec![
+            report::Item::Text {
+                text: "manifest.json lists every output with the config and input hashes; it is \
+                       the same bytes on a rerun. Each stage's name, status (run, cached or \
+                       resumed) and seconds are in timings.json, which changes with every run."
+                    .into(),
+            },
+            report::Item::Link {
+                text: "Stage times (JSON)".into(),
+                href: TIMINGS.into(),
+            },
+        ],
+    });
+    extra_files.push(out.join(TIMINGS));
+    let manifest = study.write_with(&out, &sections, &extra_files)?;
+    lap(&mut runner, "report", &mut clock);
+    runner.write_timings(&out.join(TIMINGS))?;
     runner.note(&format!(
         "[done]   report: {} ({} files)",
         out.join("index.html").display(),

@@ -547,13 +547,10 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
         w => Some(root.join(w)),
     };
     if cfg.cnn.finetune_epochs > 0 {
-        let val = cfg
-            .cnn
-            .finetune_val
-            .clone()
-            .context("cnn.finetune_val is needed when fine-tuning")?;
+        let (val_args, val_key) =
+            crate::paper::finetune_val_args(&cfg, &cohorts_dir, &cohort_keys)?;
         let mpk = work.join("cnn").join("finetuned.mpk");
-        let key = keys::finetune(&cfg, &cohort_keys[&training], &cohort_keys[&val])?;
+        let key = keys::finetune(&cfg, &cohort_keys[&training], &val_key)?;
         let fresh = std::fs::read_to_string(ctx.stamp("finetune")).is_ok_and(|s| s.trim() == key)
             && mpk.exists();
         if !fresh {
@@ -564,7 +561,7 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
                 &mpk,
                 &weights_arg,
                 &cohorts_dir,
-                &val,
+                &val_args,
                 dry_run,
                 &jobs_path,
             );
@@ -823,7 +820,7 @@ fn submit_finetune(
     mpk: &Path,
     init: &Option<PathBuf>,
     cohorts_dir: &Path,
-    val: &str,
+    val_args: &[String],
     dry_run: bool,
     jobs_path: &Path,
 ) -> anyhow::Result<()> {
@@ -850,10 +847,10 @@ fn submit_finetune(
     );
     let _ = write!(
         s,
-        "{} finetune --cohort {} --val {} --out {} \\\n    --epochs {} --batch {} --seed {} --checkpoint {} --backend {}",
+        "{} finetune --cohort {} {} --out {} \\\n    --epochs {} --batch {} --seed {} --checkpoint {} --backend {}",
         shp(ctx.dlrn),
         shp(&cohorts_dir.join(&cfg.cohorts.training)),
-        shp(&cohorts_dir.join(val)),
+        val_args.iter().map(|a| sh(a)).collect::<Vec<_>>().join(" "),
         shp(mpk),
         cfg.cnn.finetune_epochs,
         cfg.cnn.finetune_batch,

@@ -158,6 +158,91 @@ fn tiny_study_writes_every_output_and_reruns_from_cache() {
     let factors: Vec<&str> = t3.iter().map(|r| r["factor"].as_str()).collect();
     assert_eq!(factors, ["Age", "BI-RADS", "Nuclear grade", "US-ALN"]);
 
+    // The ICC filter with the paper's rule: an intra- and an inter-observer
+    // ICC per feature, kept exactly when both exceed icc.threshold (0.80).
+    let icc = quoted_csv(&out.join("icc.csv"));
+    assert_eq!(
+        icc[0],
+        ["feature", "icc_intra", "icc_inter", "kept", "reason"]
+    );
+    assert_eq!(icc.len() - 1, 544 + 2048, "one row per feature");
+    let above = |v: &str| v.parse::<f64>().is_ok_and(|x| x > 0.80);
+    let mut n_kept = 0;
+    for r in &icc[1..] {
+        let kept = r[3] == "1";
+        n_kept += usize::from(kept);
+        assert_eq!(kept, above(&r[1]) && above(&r[2]), "{r:?}");
+        assert!(
+            r[4].starts_with(if kept { "kept: " } else { "dropped: " }),
+            "{r:?}"
+        );
+    }
+    assert!(n_kept > 0, "no feature kept");
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    assert!(index.contains("both its intra-observer and its inter-observer ICC2 exceed 0.8"));
+
+    // Supplementary Table 6: the signature score and the DLRN probability
+    // from each outline of the re-outlined subset, with their ICC and CI.
+    let t6 = quoted_csv(&out.join("supp_table6_reproducibility.csv"));
+    assert_eq!(
+        t6[0],
+        [
+            "quantity", "outlines", "n", "form", "icc", "ci_low", "ci_high", "level", "note"
+        ]
+    );
+    assert_eq!(t6.len(), 3, "{t6:?}");
+    for r in &t6[1..] {
+        assert_eq!(r[1], "masks+reader1_repeat+reader2", "{r:?}");
+        let n: usize = r[2].parse().expect("n");
+        assert!(n >= 2, "{r:?}");
+        let (icc, lo, hi) = (num_of(&r[4]), num_of(&r[5]), num_of(&r[6]));
+        assert!(lo <= icc && icc <= hi && icc <= 1.0, "{r:?}");
+    }
+
+    // The clinical model refitted in each cohort: the training row equals
+    // Table 3's; every cohort has its four factors or a noted row.
+    let by = quoted_csv(&out.join("table_clinical_by_cohort.csv"));
+    assert_eq!(
+        by[0],
+        [
+            "cohort",
+            "term",
+            "n",
+            "odds_ratio",
+            "or_ci_low",
+            "or_ci_high",
+            "p_value",
+            "note"
+        ]
+    );
+    for cohort in ["TC", "EVC1", "EVC2", "EVC3"] {
+        let rows: Vec<&Vec<String>> = by[1..].iter().filter(|r| r[0] == cohort).collect();
+        assert!(
+            rows.len() == 4 || (rows.len() == 1 && !rows[0][7].is_empty()),
+            "{cohort}: {rows:?}"
+        );
+    }
+    for (r, t) in by[1..].iter().filter(|r| r[0] == "TC").zip(&t3) {
+        assert_eq!(r[1], t["factor"]);
+        let (a, b) = (num_of(&r[3]), num(t, "odds_ratio"));
+        assert!((a - b).abs() <= 1e-12 * b.abs(), "{}: {a} vs {b}", r[1]);
+    }
+
+    // Stage times beside the manifest: every stage with its status and seconds.
+    let timings: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("timings.json")).expect("timings.json"),
+    )
+    .expect("timings.json is JSON");
+    let stages = timings["stages"].as_array().expect("stages");
+    for name in ["simulate", "deep/TC_reader2", "lasso", "report"] {
+        let st = stages
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("timings.json has no {name}: {timings}"));
+        assert_eq!(st["status"], "run", "{st}");
+        assert!(st["seconds"].as_f64().is_some_and(|s| s >= 0.0), "{st}");
+    }
+
     // Per-patient predictions of every cohort, cut-offs, calibration with the
     // configured Hosmer–Lemeshow groups, the univariate screen, the schema used.
     let (header, preds) = read_csv(&out.join("predictions.csv"));
@@ -279,14 +364,54 @@ fn tiny_study_writes_every_output_and_reruns_from_cache() {
         !log.contains("[run]    deep"),
         "a deep stage ran again:\n{log}"
     );
+    let timings = std::fs::read_to_string(out.join("timings.json")).expect("timings.json");
+    assert!(
+        timings.contains("\"status\": \"cached\""),
+        "the rerun's timings.json has no cached stage:\n{timings}"
+    );
     let after = files(&out);
     for (path, bytes) in &before {
         let name = path.to_string_lossy();
-        if name.starts_with("work") {
+        // work/ holds stamps and logs; timings.json holds this run's stage
+        // times, which differ on every run by design (manifest.json lists its
+        // name only, so the manifest itself stays the same bytes).
+        if name.starts_with("work") || name == "timings.json" {
             continue;
         }
         assert!(after.get(path) == Some(bytes), "{name} changed on rerun");
     }
+}
+
+/// A CSV file as rows of cells, honouring double-quoted cells (the
+/// reasons and notes may hold commas); the header is row 0.
+fn quoted_csv(path: &Path) -> Vec<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    text.lines()
+        .map(|l| {
+            let (mut cells, mut cell, mut quoted) = (Vec::new(), String::new(), false);
+            let mut chars = l.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (c, quoted) {
+                    ('"', true) if chars.peek() == Some(&'"') => {
+                        cell.push('"');
+                        chars.next();
+                    }
+                    ('"', _) => quoted = !quoted,
+                    (',', false) => cells.push(std::mem::take(&mut cell)),
+                    _ => cell.push(c),
+                }
+            }
+            cells.push(cell);
+            cells
+        })
+        .collect()
+}
+
+/// A cell as a number, failing with the cell.
+fn num_of(cell: &str) -> f64 {
+    cell.parse()
+        .unwrap_or_else(|_| panic!("{cell:?} is not a number"))
 }
 
 /// Runs `dlrn` with `args`, asserting success.
@@ -373,7 +498,7 @@ fn check_bundle(
     }
 }
 
-/// A training cohort without re-outlines (here: `icc.readers` names folders
+/// A training cohort without re-outlines (here: `icc.intra`/`icc.inter` name folders
 /// that do not exist) runs the whole study with the ICC filter skipped: every
 /// feature goes on to the LASSO, icc.csv and the report say why.
 #[test]
@@ -381,13 +506,19 @@ fn study_without_reoutlines_skips_the_icc_filter() {
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let config = tiny_config(tmp.path());
     let text = std::fs::read_to_string(&config).expect("the config");
-    let readers = text
-        .lines()
-        .find(|l| l.starts_with("readers ="))
-        .expect("an icc.readers line")
-        .to_string();
-    std::fs::write(&config, text.replace(&readers, r#"readers = ["nobody"]"#))
-        .expect("writing the config");
+    let mut text = text;
+    for (key, none) in [
+        ("intra =", r#"intra = ["nobody"]"#),
+        ("inter =", r#"inter = ["nobody2"]"#),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("an icc {key} line"))
+            .to_string();
+        text = text.replace(&line, none);
+    }
+    std::fs::write(&config, text).expect("writing the config");
     let out = tmp.path().join("report");
     let log = run_paper(&config, &out);
     assert!(log.contains("[skip]   icc filter"), "{log}");
@@ -396,7 +527,7 @@ fn study_without_reoutlines_skips_the_icc_filter() {
     assert_eq!(rows.len(), 544 + 2048, "one row per feature");
     assert!(
         rows.iter()
-            .all(|r| r.ends_with(",NA,1,not computed (no re-outlines)")),
+            .all(|r| r.ends_with(",NA,NA,1,not computed (no re-outlines)")),
         "{}",
         rows[0]
     );

@@ -70,8 +70,8 @@ pub use html::{IndexPage, Item, Provenance, Section, escape};
 pub use manifest::Manifest;
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
 pub use supplementary::{
-    CalibrationRow, CalibrationStats, CutoffRow, Cutoffs, PredictionRow, Predictions, ScreenTable,
-    ScreenTableRow,
+    CalibrationRow, CalibrationStats, ClinicalByCohort, ClinicalByCohortRow, CutoffRow, Cutoffs,
+    PredictionRow, Predictions, Reproducibility, ReproducibilityRow, ScreenTable, ScreenTableRow,
 };
 pub use tables::{
     ComparisonRow, Comparisons, Estimate, IccKeptRow, IccTable, ReportTable, SelectedFeatureRow,

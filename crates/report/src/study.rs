@@ -255,7 +255,14 @@ impl StudyReport {
             )?);
         }
         if let Some(t) = &self.icc {
-            supp.push(w.table(t, "supp_icc", "Features kept by the ICC filter, per family")?);
+            supp.push(w.table(
+                t,
+                "supp_icc",
+                "Features kept by the ICC filter, per family: intra- and inter-observer ICC above the threshold, and kept (both)",
+            )?);
+            supp.push(Item::Text {
+                text: format!("ICC rule: {}.", t.rule),
+            });
         }
         if let Some(t) = &self.selected_features {
             supp.push(w.table(

@@ -379,3 +379,203 @@ impl ReportTable for ScreenTable {
         }
     }
 }
+
+/// Supplementary Table 6: one quantity's reproducibility across the
+/// re-outlines (`psych::ICC` over the outlines), or why it has none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReproducibilityRow {
+    /// What is compared (`DLRN probability`, `Signature score`).
+    pub quantity: String,
+    /// The outlines compared, `+`-joined (`masks+reader1_repeat+reader2`).
+    pub outlines: String,
+    /// Patients with the quantity from every outline.
+    pub n: u64,
+    /// ICC form (psych::ICC naming).
+    pub form: String,
+    /// The ICC, `None` when not computed.
+    pub icc: Option<f64>,
+    /// Its lower confidence bound.
+    pub ci_low: Option<f64>,
+    /// Its upper confidence bound.
+    pub ci_high: Option<f64>,
+    /// Why there is no ICC, or what was dropped; empty otherwise.
+    pub note: String,
+}
+
+/// Supplementary Table 6: the DLRN's reproducibility on the re-outlined subset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reproducibility {
+    /// Confidence level of the intervals.
+    pub level: f64,
+    /// The rows, in the caller's order.
+    pub rows: Vec<ReproducibilityRow>,
+}
+
+impl Reproducibility {
+    /// The table of a study without re-outlines: each quantity noted "not
+    /// computed (no re-outlines)".
+    pub fn not_computed(form: &str, level: f64, quantities: &[&str]) -> Self {
+        Reproducibility {
+            level,
+            rows: quantities
+                .iter()
+                .map(|q| ReproducibilityRow {
+                    quantity: q.to_string(),
+                    outlines: String::new(),
+                    n: 0,
+                    form: form.to_string(),
+                    icc: None,
+                    ci_low: None,
+                    ci_high: None,
+                    note: "not computed (no re-outlines)".into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl ReportTable for Reproducibility {
+    fn csv_header(&self) -> Vec<String> {
+        strings(&[
+            "quantity", "outlines", "n", "form", "icc", "ci_low", "ci_high", "level", "note",
+        ])
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.quantity.clone(),
+                    r.outlines.clone(),
+                    r.n.to_string(),
+                    r.form.clone(),
+                    full(r.icc),
+                    full(r.ci_low),
+                    full(r.ci_high),
+                    full(Some(self.level)),
+                    r.note.clone(),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: vec![
+                "Quantity".into(),
+                "Outlines".into(),
+                "n".into(),
+                "Form".into(),
+                format!("ICC ({}% CI)", fixed(self.level * 100.0, 0)),
+                "Note".into(),
+            ],
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    let icc = match (r.icc, r.ci_low, r.ci_high) {
+                        (Some(v), Some(lo), Some(hi)) => {
+                            format!("{} ({}–{})", fixed(v, 3), fixed(lo, 3), fixed(hi, 3))
+                        }
+                        (Some(v), ..) => fixed(v, 3),
+                        _ => "—".into(),
+                    };
+                    vec![
+                        r.quantity.clone(),
+                        r.outlines.replace('+', ", "),
+                        r.n.to_string(),
+                        r.form.clone(),
+                        icc,
+                        r.note.clone(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One term of the clinical model refitted in one cohort, or a noted row
+/// for a cohort where the model could not be fitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClinicalByCohortRow {
+    /// Cohort name.
+    pub cohort: String,
+    /// Term label (`Age (years)`, `Molecular subtype: luminal B`); empty on a noted row.
+    pub term: String,
+    /// Patients used (complete cases).
+    pub n: u64,
+    /// Odds ratio exp(β).
+    pub odds_ratio: Option<f64>,
+    /// OR CI lower bound.
+    pub or_ci_low: Option<f64>,
+    /// OR CI upper bound.
+    pub or_ci_high: Option<f64>,
+    /// Wald P value.
+    pub p_value: Option<f64>,
+    /// Why there is no estimate (separation, non-convergence); empty otherwise.
+    pub note: String,
+}
+
+/// The clinical logistic model refitted in each cohort (the paper's text
+/// on the multivariable clinical factors in each validation cohort).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClinicalByCohort {
+    /// How the variables were chosen (shown under the table).
+    pub note: String,
+    /// The rows, cohorts in the caller's order, terms in model order.
+    pub rows: Vec<ClinicalByCohortRow>,
+}
+
+impl ReportTable for ClinicalByCohort {
+    fn csv_header(&self) -> Vec<String> {
+        strings(&[
+            "cohort",
+            "term",
+            "n",
+            "odds_ratio",
+            "or_ci_low",
+            "or_ci_high",
+            "p_value",
+            "note",
+        ])
+    }
+    fn csv_records(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.cohort.clone(),
+                    r.term.clone(),
+                    r.n.to_string(),
+                    full(r.odds_ratio),
+                    full(r.or_ci_low),
+                    full(r.or_ci_high),
+                    full(r.p_value),
+                    r.note.clone(),
+                ]
+            })
+            .collect()
+    }
+    fn display(&self) -> TextTable {
+        TextTable {
+            header: strings(&["Cohort", "Factor", "n", "OR (95% CI)", "P", "Note"]),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    let or = match (r.odds_ratio, r.or_ci_low, r.or_ci_high) {
+                        (Some(v), Some(lo), Some(hi)) => or_ci(v, lo, hi),
+                        _ => "—".into(),
+                    };
+                    vec![
+                        r.cohort.clone(),
+                        r.term.clone(),
+                        r.n.to_string(),
+                        or,
+                        r.p_value.map_or_else(|| "—".into(), p_value),
+                        r.note.clone(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}

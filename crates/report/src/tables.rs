@@ -119,7 +119,11 @@ pub struct IccKeptRow {
     pub family: String,
     /// Features extracted.
     pub total: u64,
-    /// Features with ICC above the threshold.
+    /// Features with intra-observer ICC above the threshold.
+    pub intra_above: u64,
+    /// Features with inter-observer ICC above the threshold.
+    pub inter_above: u64,
+    /// Features kept (both ICCs above the threshold).
     pub kept: u64,
 }
 
@@ -630,13 +634,25 @@ impl ReportTable for Table3 {
 pub struct IccTable {
     /// ICC threshold used (0.80).
     pub threshold: f64,
+    /// ICC form (psych::ICC naming).
+    pub form: String,
+    /// The keep rule in words (shown under the table).
+    pub rule: String,
     /// One row per family.
     pub rows: Vec<IccKeptRow>,
 }
 
 impl ReportTable for IccTable {
     fn csv_header(&self) -> Vec<String> {
-        strings(&["family", "total", "kept", "threshold"])
+        strings(&[
+            "family",
+            "total",
+            "intra_above",
+            "inter_above",
+            "kept",
+            "form",
+            "threshold",
+        ])
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
         self.rows
@@ -645,23 +661,37 @@ impl ReportTable for IccTable {
                 vec![
                     r.family.clone(),
                     r.total.to_string(),
+                    r.intra_above.to_string(),
+                    r.inter_above.to_string(),
                     r.kept.to_string(),
+                    self.form.clone(),
                     full(Some(self.threshold)),
                 ]
             })
             .collect()
     }
     fn display(&self) -> TextTable {
+        let t = fixed(self.threshold, 2);
         TextTable {
             header: vec![
                 "Family".into(),
                 "Features".into(),
-                format!("Kept (ICC > {})", fixed(self.threshold, 2)),
+                format!("Intra-observer {} > {t}", self.form),
+                format!("Inter-observer {} > {t}", self.form),
+                "Kept (both)".into(),
             ],
             rows: self
                 .rows
                 .iter()
-                .map(|r| vec![r.family.clone(), r.total.to_string(), r.kept.to_string()])
+                .map(|r| {
+                    vec![
+                        r.family.clone(),
+                        r.total.to_string(),
+                        r.intra_above.to_string(),
+                        r.inter_above.to_string(),
+                        r.kept.to_string(),
+                    ]
+                })
                 .collect(),
         }
     }

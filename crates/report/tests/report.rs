@@ -488,7 +488,9 @@ fn sample_report() -> StudyReport {
         }),
         icc: Some(IccTable {
             threshold: 0.8,
-            rows: vec![IccKeptRow { family: "LBP".into(), total: 256, kept: 250 }, IccKeptRow { family: "deep".into(), total: 2048, kept: 1847 }],
+            form: "ICC2".into(),
+            rule: "a feature is kept when both its intra-observer and its inter-observer ICC2 exceed 0.8".into(),
+            rows: vec![IccKeptRow { family: "LBP".into(), total: 256, intra_above: 252, inter_above: 251, kept: 250 }, IccKeptRow { family: "deep".into(), total: 2048, intra_above: 1900, inter_above: 1880, kept: 1847 }],
         }),
         selected_features: None,
         comparisons: None,
@@ -722,14 +724,18 @@ fn supplementary_tables_sort_and_print() {
     );
     let icc = IccTable {
         threshold: 0.8,
+        form: "ICC2".into(),
+        rule: "both".into(),
         rows: vec![IccKeptRow {
             family: "deep".into(),
             total: 2048,
+            intra_above: 1900,
+            inter_above: 1880,
             kept: 1847,
         }],
     };
     assert!(icc.display().to_markdown().starts_with(
-        "| Family | Features | Kept (ICC > 0.80) |\n| --- | --- | --- |\n| deep | 2048 | 1847 |\n"
+        "| Family | Features | Intra-observer ICC2 > 0.80 | Inter-observer ICC2 > 0.80 | Kept (both) |\n| --- | --- | --- | --- | --- |\n| deep | 2048 | 1900 | 1880 | 1847 |\n"
     ));
 }
 

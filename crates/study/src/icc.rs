@@ -1,8 +1,11 @@
-//! The reproducibility (ICC) filter: per feature, the ICC of the first
-//! outline against each re-outline on the re-outlined subset
-//! (= `psych::ICC(cbind(r1, r2, …))`), kept when above the threshold. A
-//! feature whose ICC cannot be computed is a reported outcome with its
-//! reason, never a silent NaN.
+//! The reproducibility (ICC) filter, with the paper's rule: per feature, the
+//! intra-observer ICC (the first outline against the same reader's repeat
+//! outlines) and the inter-observer ICC (the first outline against the
+//! other readers' outlines), each = `psych::ICC(cbind(first, …))` on the
+//! re-outlined subset; a feature is kept when both exceed the threshold. A
+//! role without re-outlines is not assessed (the rule then rests on the
+//! other); a feature whose ICC cannot be computed is a reported outcome with
+//! its reason, never a silent NaN.
 
 use dlrn_stats::IccForm;
 use serde::Serialize;
@@ -21,7 +24,7 @@ pub fn icc_form(name: &str) -> Result<IccForm> {
         })
 }
 
-/// The ICC of one feature.
+/// One ICC of one feature (intra- or inter-observer).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum IccOutcome {
@@ -35,20 +38,85 @@ pub enum IccOutcome {
         /// The statistics error, as text.
         reason: String,
     },
-    /// Not computed: the study has no re-outlines, so the filter was skipped
-    /// and every feature goes on to the LASSO.
+    /// Not computed: no re-outlines for this role (or none at all, and the
+    /// filter was skipped).
     Skipped,
 }
 
-/// One feature's ICC and whether it is kept.
+impl IccOutcome {
+    /// Whether this outcome passes the rule: a value above `threshold`, or a
+    /// role not assessed (`Skipped`).
+    fn passes(&self, threshold: f64) -> bool {
+        match self {
+            IccOutcome::Value { icc } => *icc > threshold,
+            IccOutcome::Failed { .. } => false,
+            IccOutcome::Skipped => true,
+        }
+    }
+
+    /// The CSV cell: the value at full precision, else `NA`.
+    fn cell(&self) -> String {
+        match self {
+            IccOutcome::Value { icc } => icc.to_string(),
+            IccOutcome::Failed { .. } | IccOutcome::Skipped => "NA".into(),
+        }
+    }
+}
+
+/// One feature's intra- and inter-observer ICC and whether it is kept.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IccFeature {
     /// Feature name.
     pub feature: String,
-    /// Its ICC, or why there is none.
-    pub outcome: IccOutcome,
-    /// Kept: an ICC above the threshold (a failed feature is never kept).
+    /// Intra-observer ICC (first outline vs the same reader's repeat), or why there is none.
+    pub intra: IccOutcome,
+    /// Inter-observer ICC (first outline vs the other readers), or why there is none.
+    pub inter: IccOutcome,
+    /// Kept: both assessed ICCs above the threshold (a failed ICC is never kept).
     pub kept: bool,
+}
+
+impl IccFeature {
+    /// Why the feature is kept or dropped, in words (the `reason` column of icc.csv).
+    pub fn reason(&self, threshold: f64) -> String {
+        if matches!(
+            (&self.intra, &self.inter),
+            (IccOutcome::Skipped, IccOutcome::Skipped)
+        ) {
+            return "not computed (no re-outlines)".into();
+        }
+        let mut why = Vec::new();
+        for (role, o) in [("intra", &self.intra), ("inter", &self.inter)] {
+            match o {
+                IccOutcome::Value { icc } if *icc > threshold => {}
+                IccOutcome::Value { .. } => why.push(format!("{role} ICC <= {threshold}")),
+                IccOutcome::Failed { reason } => why.push(format!("{role} ICC failed: {reason}")),
+                IccOutcome::Skipped => {}
+            }
+        }
+        let assessed: Vec<&str> = [("intra", &self.intra), ("inter", &self.inter)]
+            .iter()
+            .filter(|(_, o)| !matches!(o, IccOutcome::Skipped))
+            .map(|(r, _)| *r)
+            .collect();
+        if why.is_empty() {
+            if assessed.len() == 2 {
+                format!("kept: intra and inter ICC > {threshold}")
+            } else {
+                format!(
+                    "kept: {} ICC > {threshold} (no {} re-outlines)",
+                    assessed[0],
+                    if assessed[0] == "intra" {
+                        "inter"
+                    } else {
+                        "intra"
+                    }
+                )
+            }
+        } else {
+            format!("dropped: {}", why.join("; "))
+        }
+    }
 }
 
 /// The ICC filter's result over every feature.
@@ -56,10 +124,14 @@ pub struct IccFeature {
 pub struct IccFilter {
     /// The form used.
     pub form: String,
-    /// The threshold (kept: ICC > threshold).
+    /// The threshold (kept: ICC > threshold, intra and inter).
     pub threshold: f64,
     /// Subjects in the re-outlined subset.
     pub n_subjects: usize,
+    /// Intra-observer re-outline folders (the first outline's reader again).
+    pub intra_readers: Vec<String>,
+    /// Inter-observer re-outline folders (other readers).
+    pub inter_readers: Vec<String>,
     /// One entry per feature, in table order.
     pub features: Vec<IccFeature>,
 }
@@ -73,11 +145,14 @@ impl IccFilter {
             form: form.to_string(),
             threshold,
             n_subjects: 0,
+            intra_readers: Vec::new(),
+            inter_readers: Vec::new(),
             features: features
                 .iter()
                 .map(|f| IccFeature {
                     feature: f.clone(),
-                    outcome: IccOutcome::Skipped,
+                    intra: IccOutcome::Skipped,
+                    inter: IccOutcome::Skipped,
                     kept: true,
                 })
                 .collect(),
@@ -89,6 +164,26 @@ impl IccFilter {
         self.n_subjects > 0
     }
 
+    /// The rule in words, for the report (names the readers of each role).
+    pub fn rule(&self) -> String {
+        let role = |readers: &[String], what: &str| {
+            if readers.is_empty() {
+                format!("{what}: not assessed (no re-outlines)")
+            } else {
+                format!("{what}: masks vs {}", readers.join(" + "))
+            }
+        };
+        format!(
+            "a feature is kept when both its intra-observer and its inter-observer {} exceed {} \
+             ({}; {}; n = {} re-outlined patients; psych::ICC)",
+            self.form,
+            self.threshold,
+            role(&self.intra_readers, "intra-observer"),
+            role(&self.inter_readers, "inter-observer"),
+            self.n_subjects
+        )
+    }
+
     /// Names of the kept features, in table order.
     pub fn kept(&self) -> Vec<String> {
         self.features
@@ -98,52 +193,62 @@ impl IccFilter {
             .collect()
     }
 
-    /// Features whose ICC failed, with the reason.
+    /// Features with an ICC that failed, with the reason (the intra one first).
     pub fn failed(&self) -> Vec<(&str, &str)> {
         self.features
             .iter()
-            .filter_map(|f| match &f.outcome {
-                IccOutcome::Failed { reason } => Some((f.feature.as_str(), reason.as_str())),
-                IccOutcome::Value { .. } | IccOutcome::Skipped => None,
+            .filter_map(|f| {
+                [&f.intra, &f.inter].into_iter().find_map(|o| match o {
+                    IccOutcome::Failed { reason } => Some((f.feature.as_str(), reason.as_str())),
+                    IccOutcome::Value { .. } | IccOutcome::Skipped => None,
+                })
             })
             .collect()
     }
 
-    /// Supplementary ICC table: features and kept features per family
-    /// (`family` names a feature's family), families sorted by name.
+    /// Supplementary ICC table: per family, the features, those with intra
+    /// and with inter ICC above the threshold, and those kept (both);
+    /// `family` names a feature's family, families sorted by name.
     pub fn by_family(&self, family: impl Fn(&str) -> String) -> dlrn_report::IccTable {
-        let mut rows: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        let mut rows: std::collections::BTreeMap<String, [u64; 4]> = Default::default();
         for f in &self.features {
             let e = rows.entry(family(&f.feature)).or_default();
-            e.0 += 1;
-            e.1 += u64::from(f.kept);
+            e[0] += 1;
+            e[1] += u64::from(matches!(f.intra, IccOutcome::Value { icc } if icc > self.threshold));
+            e[2] += u64::from(matches!(f.inter, IccOutcome::Value { icc } if icc > self.threshold));
+            e[3] += u64::from(f.kept);
         }
         dlrn_report::IccTable {
             threshold: self.threshold,
+            form: self.form.clone(),
+            rule: self.rule(),
             rows: rows
                 .into_iter()
-                .map(|(family, (total, kept))| dlrn_report::IccKeptRow {
-                    family,
-                    total,
-                    kept,
-                })
+                .map(
+                    |(family, [total, intra_above, inter_above, kept])| dlrn_report::IccKeptRow {
+                        family,
+                        total,
+                        intra_above,
+                        inter_above,
+                        kept,
+                    },
+                )
                 .collect(),
         }
     }
 
-    /// `feature,icc,kept,note` CSV (icc `NA` with the reason in `note` when it failed).
+    /// `feature,icc_intra,icc_inter,kept,reason` CSV (an ICC is `NA` when
+    /// it failed or was not assessed; `reason` says which and why).
     pub fn to_csv(&self) -> String {
-        let mut text = String::from("feature,icc,kept,note\n");
+        let mut text = String::from("feature,icc_intra,icc_inter,kept,reason\n");
         for f in &self.features {
-            let (icc, note) = match &f.outcome {
-                IccOutcome::Value { icc } => (icc.to_string(), String::new()),
-                IccOutcome::Failed { reason } => ("NA".to_string(), csv_quote(reason)),
-                IccOutcome::Skipped => ("NA".to_string(), "not computed (no re-outlines)".into()),
-            };
             text.push_str(&format!(
-                "{},{icc},{},{note}\n",
+                "{},{},{},{},{}\n",
                 f.feature,
-                u8::from(f.kept)
+                f.intra.cell(),
+                f.inter.cell(),
+                u8::from(f.kept),
+                csv_quote(&f.reason(self.threshold))
             ));
         }
         text
@@ -167,18 +272,52 @@ pub struct Reads {
     pub columns: Vec<Vec<f64>>,
 }
 
-/// Runs the ICC filter. `names` and `first` are the first outline's feature
-/// names and columns restricted to the subset rows (in subset order); each
-/// of `reads` holds the same columns from a re-outline.
+/// The ICC of one feature column over the first outline and `reads`'
+/// column `j` (`Skipped` when `reads` is empty).
+fn role_icc(first: &[f64], reads: &[Reads], j: usize, form: IccForm, level: f64) -> IccOutcome {
+    if reads.is_empty() {
+        return IccOutcome::Skipped;
+    }
+    let mut raters: Vec<&[f64]> = vec![first];
+    raters.extend(reads.iter().map(|r| r.columns[j].as_slice()));
+    match dlrn_stats::icc(&raters, level) {
+        Ok(t) => {
+            let icc = t.get(form).icc;
+            if icc.is_finite() {
+                IccOutcome::Value { icc }
+            } else {
+                // An ICC that came out NaN (a zero-variance feature) is a failure too.
+                IccOutcome::Failed {
+                    reason: format!("the ICC is {icc} (no between-subject variance)"),
+                }
+            }
+        }
+        Err(e) => IccOutcome::Failed {
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Runs the ICC filter with the paper's rule. `names` and `first` are the
+/// first outline's feature names and columns restricted to the subset rows
+/// (in subset order); `intra` holds the same reader's repeat outlines,
+/// `inter` the other readers' (each the same columns, same rows). A feature
+/// is kept when both its intra ICC = `psych::ICC(cbind(first, intra…))` and
+/// its inter ICC = `psych::ICC(cbind(first, inter…))` of `form` exceed
+/// `threshold`; an empty role is not assessed.
 pub fn icc_filter(
     names: &[String],
     first: &[Vec<f64>],
-    reads: &[Reads],
+    intra: &[Reads],
+    inter: &[Reads],
     form: IccForm,
     threshold: f64,
     level: f64,
 ) -> Result<IccFilter> {
-    for r in reads {
+    if intra.is_empty() && inter.is_empty() {
+        return Ok(IccFilter::skipped(form.name(), threshold, names));
+    }
+    for r in intra.iter().chain(inter) {
         if r.columns.len() != names.len() {
             return Err(StudyError::Shape {
                 what: format!("re-outline features of {}", r.reader),
@@ -186,32 +325,24 @@ pub fn icc_filter(
             });
         }
     }
+    if first.len() != names.len() {
+        return Err(StudyError::Shape {
+            what: "first outline's features".into(),
+            message: format!("{} columns, expected {}", first.len(), names.len()),
+        });
+    }
     let n_subjects = first.first().map_or(0, Vec::len);
     let features = names
         .iter()
         .enumerate()
         .map(|(j, name)| {
-            let mut raters: Vec<&[f64]> = vec![&first[j]];
-            raters.extend(reads.iter().map(|r| r.columns[j].as_slice()));
-            let outcome = match dlrn_stats::icc(&raters, level) {
-                Ok(t) => IccOutcome::Value {
-                    icc: t.get(form).icc,
-                },
-                Err(e) => IccOutcome::Failed {
-                    reason: e.to_string(),
-                },
-            };
-            // An ICC that came out NaN (a zero-variance feature) is a failure too.
-            let outcome = match outcome {
-                IccOutcome::Value { icc } if !icc.is_finite() => IccOutcome::Failed {
-                    reason: format!("the ICC is {icc} (no between-subject variance)"),
-                },
-                o => o,
-            };
-            let kept = matches!(outcome, IccOutcome::Value { icc } if icc > threshold);
+            let intra_icc = role_icc(&first[j], intra, j, form, level);
+            let inter_icc = role_icc(&first[j], inter, j, form, level);
+            let kept = intra_icc.passes(threshold) && inter_icc.passes(threshold);
             IccFeature {
                 feature: name.clone(),
-                outcome,
+                intra: intra_icc,
+                inter: inter_icc,
                 kept,
             }
         })
@@ -220,12 +351,15 @@ pub fn icc_filter(
         form: form.name().to_string(),
         threshold,
         n_subjects,
+        intra_readers: intra.iter().map(|r| r.reader.clone()).collect(),
+        inter_readers: inter.iter().map(|r| r.reader.clone()).collect(),
         features,
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn skipped_filter_keeps_every_feature_and_says_why() {
@@ -236,24 +370,53 @@ mod tests {
         assert!(f.failed().is_empty());
         assert_eq!(
             f.to_csv(),
-            "feature,icc,kept,note\na,NA,1,not computed (no re-outlines)\nb,NA,1,not computed (no re-outlines)\n"
+            "feature,icc_intra,icc_inter,kept,reason\na,NA,NA,1,not computed (no re-outlines)\nb,NA,NA,1,not computed (no re-outlines)\n"
         );
     }
-
-    use super::*;
 
     #[test]
     fn failures_are_reported_not_nan() {
         let names = vec!["a".to_string(), "flat".to_string()];
         let first = vec![vec![1.0, 2.0, 3.0, 4.0], vec![5.0; 4]];
-        let reads = vec![Reads {
-            reader: "r2".into(),
+        let reads = |name: &str| Reads {
+            reader: name.into(),
             columns: vec![vec![1.1, 2.0, 2.9, 4.2], vec![5.0; 4]],
-        }];
-        let f = icc_filter(&names, &first, &reads, IccForm::Icc2, 0.8, 0.95).unwrap();
+        };
+        let f = icc_filter(
+            &names,
+            &first,
+            &[reads("r1b")],
+            &[reads("r2")],
+            IccForm::Icc2,
+            0.8,
+            0.95,
+        )
+        .unwrap();
         assert_eq!(f.kept(), ["a"]);
         assert_eq!(f.failed().len(), 1);
         assert_eq!(f.failed()[0].0, "flat");
-        assert!(f.to_csv().contains("\nflat,NA,0,"));
+        assert!(
+            f.to_csv()
+                .contains("\nflat,NA,NA,0,dropped: intra ICC failed:")
+        );
+    }
+
+    #[test]
+    fn one_role_without_reoutlines_is_not_assessed() {
+        let names = vec!["a".to_string()];
+        let first = vec![vec![1.0, 2.0, 3.0, 4.0]];
+        let r2 = Reads {
+            reader: "r2".into(),
+            columns: vec![vec![1.1, 2.0, 2.9, 4.2]],
+        };
+        let f = icc_filter(&names, &first, &[], &[r2], IccForm::Icc2, 0.8, 0.95).unwrap();
+        assert!(f.ran());
+        assert_eq!(f.kept(), ["a"]);
+        assert_eq!(f.features[0].intra, IccOutcome::Skipped);
+        assert!(
+            f.to_csv()
+                .contains(",kept: inter ICC > 0.8 (no intra re-outlines)")
+        );
+        assert!(f.rule().contains("intra-observer: not assessed"));
     }
 }

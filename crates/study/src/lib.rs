@@ -10,13 +10,15 @@
 //! | stage | function | R equivalent |
 //! | --- | --- | --- |
 //! | coding | [`coding::code`] | `factor(x, levels)`, `relevel(ref = …)`, `contr.treatment` |
-//! | ICC filter | [`pipeline::icc_stage`] | `psych::ICC` per feature, kept if ICC > threshold |
+//! | ICC filter | [`pipeline::icc_stage`] | `psych::ICC` per feature, intra and inter; kept if both > threshold |
 //! | signature | [`pipeline::lasso_stage`] | `cv.glmnet(family = "binomial")` |
 //! | screen | [`model::univariate_screen`] | `glm(y ~ x, binomial)` per variable |
 //! | clinical model | [`model::backward_elimination`] | `glm` + drop the largest Wald p |
 //! | DLRN | [`pipeline::dlrn_stage`] | `glm(y ~ signature + …, binomial)` |
 //! | cut-offs | [`pipeline::youden_cutoffs`] | `pROC::coords(best.method = "youden")` |
 //! | nomogram | [`nomogram::build_nomogram`] | `rms::nomogram` |
+//! | DLRN reproducibility | [`reproducibility::dlrn_reproducibility`] | `psych::ICC` of the DLRN over the outlines |
+//! | clinical model per cohort | [`pipeline::clinical_by_cohort`] | `glm` per cohort |
 
 pub mod agreement;
 pub mod baseline;
@@ -28,6 +30,7 @@ pub mod model;
 pub mod nomogram;
 pub mod pipeline;
 pub mod readers_report;
+pub mod reproducibility;
 pub mod schema;
 pub mod supplement;
 pub mod table1;

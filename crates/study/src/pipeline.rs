@@ -151,19 +151,90 @@ pub fn load_cohort(
     })
 }
 
-/// Stage 5: the ICC filter on the training cohort's re-outlined subset.
-/// `reads` are the re-outline feature tables (reader name, table), which
-/// must hold the same ids and the training cohort's feature columns.
+/// The rows of `training` holding `ids`, in `ids` order; an id not in the
+/// cohort is an error naming it.
+fn rows_of(training: &Cohort, ids: &[String], what: &str) -> Result<Vec<usize>> {
+    let index: HashMap<&str, usize> = training
+        .ids()
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    ids.iter()
+        .map(|id| {
+            index
+                .get(id.as_str())
+                .copied()
+                .ok_or_else(|| StudyError::Shape {
+                    what: what.to_string(),
+                    message: format!("id {id:?} is not in {}", training.name),
+                })
+        })
+        .collect()
+}
+
+/// The patients `ids` of `training` (in `ids` order) with their features,
+/// labels and clinical rows.
+pub fn subset_cohort(training: &Cohort, ids: &[String], name: &str) -> Result<Cohort> {
+    let rows = rows_of(training, ids, name)?;
+    let pick = |c: &Vec<f64>| rows.iter().map(|&i| c[i]).collect::<Vec<f64>>();
+    Ok(Cohort {
+        name: name.to_string(),
+        labels: rows.iter().map(|&i| training.labels[i]).collect(),
+        features: FeatureTable {
+            ids: ids.to_vec(),
+            labels: training
+                .features
+                .labels
+                .as_ref()
+                .map(|l| rows.iter().map(|&i| l[i]).collect()),
+            names: training.features.names.clone(),
+            columns: training.features.columns.iter().map(pick).collect(),
+        },
+        clinical: training.clinical.select(&rows),
+    })
+}
+
+/// A re-outline of the training cohort's patients as a cohort: the
+/// re-outline's features (`features`, extracted from `icc/<reader>/`) with
+/// the labels and clinical rows of the same patients in `training`.
+pub fn reoutline_cohort(training: &Cohort, name: &str, features: FeatureTable) -> Result<Cohort> {
+    if features.names != training.features.names {
+        return Err(StudyError::Shape {
+            what: format!("re-outline {name}"),
+            message: format!("other feature columns than {}", training.name),
+        });
+    }
+    let rows = rows_of(training, &features.ids, &format!("re-outline {name}"))?;
+    Ok(Cohort {
+        name: name.to_string(),
+        labels: rows.iter().map(|&i| training.labels[i]).collect(),
+        clinical: training.clinical.select(&rows),
+        features,
+    })
+}
+
+/// Stage 5: the ICC filter on the training cohort's re-outlined subset,
+/// with the paper's rule (kept when both the intra- and the inter-observer
+/// ICC exceed `threshold`). `intra` are the first reader's repeat
+/// re-outlines, `inter` the other readers' (reader name, feature table);
+/// all must hold the same ids and the training cohort's feature columns.
 pub fn icc_stage(
     training: &Cohort,
-    reads: &[(String, FeatureTable)],
+    intra: &[(String, FeatureTable)],
+    inter: &[(String, FeatureTable)],
     form: &str,
     threshold: f64,
     level: f64,
 ) -> Result<IccFilter> {
     let form = crate::icc::icc_form(form)?;
-    let subset: Vec<String> = reads.first().map(|r| r.1.ids.clone()).unwrap_or_default();
-    for (reader, t) in reads {
+    let subset: Vec<String> = intra
+        .iter()
+        .chain(inter)
+        .next()
+        .map(|r| r.1.ids.clone())
+        .unwrap_or_default();
+    for (reader, t) in intra.iter().chain(inter) {
         if t.ids != subset {
             return Err(StudyError::Shape {
                 what: format!("re-outline {reader}"),
@@ -177,41 +248,22 @@ pub fn icc_stage(
             });
         }
     }
-    let index: HashMap<&str, usize> = training
-        .ids()
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    let rows: Vec<usize> = subset
-        .iter()
-        .map(|id| {
-            index
-                .get(id.as_str())
-                .copied()
-                .ok_or_else(|| StudyError::Shape {
-                    what: "re-outlines".into(),
-                    message: format!("id {id:?} is not in {}", training.name),
-                })
-        })
-        .collect::<Result<_>>()?;
-    let first: Vec<Vec<f64>> = training
+    let first = subset_cohort(training, &subset, "re-outlines")?
         .features
-        .columns
-        .iter()
-        .map(|c| rows.iter().map(|&i| c[i]).collect())
-        .collect();
-    let reads: Vec<Reads> = reads
-        .iter()
-        .map(|(reader, t)| Reads {
-            reader: reader.clone(),
-            columns: t.columns.clone(),
-        })
-        .collect();
+        .columns;
+    let reads = |r: &[(String, FeatureTable)]| -> Vec<Reads> {
+        r.iter()
+            .map(|(reader, t)| Reads {
+                reader: reader.clone(),
+                columns: t.columns.clone(),
+            })
+            .collect()
+    };
     icc_filter(
         &training.features.names,
         &first,
-        &reads,
+        &reads(intra),
+        &reads(inter),
         form,
         threshold,
         level,
@@ -882,6 +934,78 @@ pub fn predictions_table(preds: &[CohortPredictions]) -> report::Predictions {
             })
             .collect(),
     )
+}
+
+/// The clinical model refitted in each cohort on the training model's
+/// design columns (`glm(y ~ <the training model's terms>, binomial)` per
+/// cohort, complete cases), for the paper's text on the clinical factors in
+/// each validation cohort. A cohort where the fit does not exist
+/// (separation, non-convergence, a constant column) or gives a non-finite
+/// estimate is one noted row, never a crash or a bare NaN.
+pub fn clinical_by_cohort(
+    schema: &ClinicalSchema,
+    training_model: &FittedModel,
+    cohorts: &[(&str, &Design, &[u8])],
+) -> report::ClinicalByCohort {
+    let mut rows = Vec::new();
+    let noted = |cohort: &str, n: usize, note: String| report::ClinicalByCohortRow {
+        cohort: cohort.to_string(),
+        term: String::new(),
+        n: n as u64,
+        odds_ratio: None,
+        or_ci_low: None,
+        or_ci_high: None,
+        p_value: None,
+        note,
+    };
+    for (name, design, labels) in cohorts {
+        match FittedModel::fit(design, &training_model.columns, labels) {
+            Ok(m) => {
+                let coefs = &m.fit.coefficients[1..];
+                let bad = coefs.iter().find(|k| {
+                    ![k.odds_ratio, k.or_ci_low, k.or_ci_high, k.p_value]
+                        .iter()
+                        .all(|v| v.is_finite())
+                });
+                if let Some(k) = bad {
+                    rows.push(noted(
+                        name,
+                        m.fit.n,
+                        format!(
+                            "not estimable: {} has a non-finite estimate (quasi-separation)",
+                            term_label(schema, &k.name)
+                        ),
+                    ));
+                    continue;
+                }
+                rows.extend(coefs.iter().map(|k| report::ClinicalByCohortRow {
+                    cohort: name.to_string(),
+                    term: term_label(schema, &k.name),
+                    n: m.fit.n as u64,
+                    odds_ratio: Some(k.odds_ratio),
+                    or_ci_low: Some(k.or_ci_low),
+                    or_ci_high: Some(k.or_ci_high),
+                    p_value: Some(k.p_value),
+                    note: String::new(),
+                }));
+            }
+            Err(e) => rows.push(noted(name, labels.len(), format!("not fitted: {e}"))),
+        }
+    }
+    let terms: Vec<String> = training_model
+        .columns
+        .iter()
+        .map(|c| term_label(schema, c))
+        .collect();
+    report::ClinicalByCohort {
+        note: format!(
+            "The training cohort's clinical model terms ({}), refitted by logistic regression \
+             in each cohort on its complete cases (glm(y ~ …, binomial)); OR with Wald 95% CI \
+             and Wald P. The variables are the training model's selection, not reselected per cohort.",
+            terms.join(", ")
+        ),
+        rows,
+    }
 }
 
 #[cfg(test)]

@@ -61,6 +61,12 @@ pub struct SupplementInputs<'a> {
     pub rqs: RqsFacts,
     /// The study report's own outputs, for the checklist's links ([`study_outputs`]).
     pub outputs: Outputs,
+    /// Supplementary Table 6, the DLRN's reproducibility over the re-outlines
+    /// ([`crate::reproducibility::dlrn_reproducibility`]), when computed.
+    pub reproducibility: Option<&'a report::Reproducibility>,
+    /// The clinical model refitted in each cohort
+    /// ([`crate::pipeline::clinical_by_cohort`]), when computed.
+    pub clinical_by_cohort: Option<&'a report::ClinicalByCohort>,
 }
 
 /// What [`write_supplement`] wrote and the index sections linking it.
@@ -325,6 +331,44 @@ pub fn write_supplement(dir: &Path, inp: &SupplementInputs<'_>) -> Result<Supple
         sections.push(Section {
             title: "Observer agreement".into(),
             items: kappa_items,
+        });
+    }
+
+    // The DLRN's reproducibility and the clinical model in each cohort.
+    if let Some(t) = inp.reproducibility {
+        let mut items = vec![out.item(
+            t,
+            "supp_table6_reproducibility",
+            "Supplementary Table 6: reproducibility of the signature score and the DLRN probability \
+             across the outlines of the re-outlined subset (frozen models; psych::ICC with its CI)",
+        )?];
+        items.extend(
+            t.rows
+                .iter()
+                .filter(|r| !r.note.is_empty())
+                .map(|r| Item::Text {
+                    text: format!("{}: {}.", r.quantity, r.note),
+                }),
+        );
+        sections.push(Section {
+            title: "DLRN reproducibility".into(),
+            items,
+        });
+    }
+    if let Some(t) = inp.clinical_by_cohort {
+        let item = out.item(
+            t,
+            "table_clinical_by_cohort",
+            "The clinical model refitted in each cohort: odds ratio with 95% CI and Wald P per factor",
+        )?;
+        sections.push(Section {
+            title: "Clinical model in each cohort".into(),
+            items: vec![
+                item,
+                Item::Text {
+                    text: t.note.clone(),
+                },
+            ],
         });
     }
 

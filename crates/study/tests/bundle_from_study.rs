@@ -164,9 +164,12 @@ fn a_bundle_of_the_study_stages_reproduces_the_fit() {
         form: "ICC3".into(),
         threshold: 0.75,
         n_subjects: 30,
+        intra_readers: vec!["reader1_repeat".into()],
+        inter_readers: vec!["reader2".into()],
         features: vec![IccFeature {
             feature: "sNRV".into(),
-            outcome: IccOutcome::Value { icc: 0.9 },
+            intra: IccOutcome::Value { icc: 0.9 },
+            inter: IccOutcome::Value { icc: 0.85 },
             kept: true,
         }],
     };

@@ -114,6 +114,8 @@ fn run(out: &Path, cohort_dirs: &[PathBuf]) -> Vec<(String, Vec<u8>)> {
             level: 0.95,
             rqs: facts(),
             outputs: Outputs::new(),
+            reproducibility: None,
+            clinical_by_cohort: None,
         },
     )
     .unwrap();
@@ -247,6 +249,8 @@ fn a_bad_readers_csv_names_its_row() {
             level: 0.95,
             rqs: facts(),
             outputs: Outputs::new(),
+            reproducibility: None,
+            clinical_by_cohort: None,
         },
     )
     .unwrap_err()
