@@ -1,83 +1,226 @@
-//! The three vector kernels of the coordinate descent: dot product, weighted
-//! sum of squares and the naive residual update. Written with eight
-//! independent accumulators so the compiler vectorises them, and compiled a
-//! second time for AVX2 + FMA, chosen at run time on x86-64 (the default
-//! target only assumes SSE2). Hand-written because these three loops are the
+//! The vector kernels of the coordinate descent: dot product, weighted sum of
+//! squares (alone and fused with a dot product), the naive residual update and
+//! the 16-bit screening dot product. Hand-written because these loops are the
 //! whole cost of the solver; no crate offers them on plain slices without
 //! pulling in a BLAS.
+//!
+//! Each sum runs over 16 lanes (element i of each block of 16 goes to lane
+//! i mod 16), the leftover elements are added in order, and the lanes are
+//! combined in one fixed tree ([`reduce`]). On x86-64 with AVX2 the lanes are
+//! four 256-bit registers written with intrinsics (independent of the
+//! optimisation level, which left the earlier portable loops scalar); elsewhere
+//! the portable version does the same operations in the same order, without
+//! fused multiply-adds, so both give the same bits.
 
-macro_rules! kernels {
-    ($attr:meta, $dot:ident, $wss:ident, $axpy:ident) => {
-        #[$attr]
-        fn $dot(a: &[f64], b: &[f64]) -> f64 {
-            let n = a.len().min(b.len());
-            let (a, b) = (&a[..n], &b[..n]);
-            let mut s = [0.0f64; 8];
-            let ca = a.chunks_exact(8);
-            let cb = b.chunks_exact(8);
-            let (ra, rb) = (ca.remainder(), cb.remainder());
-            for (x, y) in ca.zip(cb) {
-                for l in 0..8 {
-                    s[l] += x[l] * y[l];
-                }
-            }
-            let mut tail = 0.0;
-            for (x, y) in ra.iter().zip(rb) {
-                tail += x * y;
-            }
-            ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + tail
-        }
+/// Lanes per block.
+const L: usize = 16;
 
-        #[$attr]
-        fn $wss(v: &[f64], x: &[f64]) -> f64 {
-            let n = v.len().min(x.len());
-            let (v, x) = (&v[..n], &x[..n]);
-            let mut s = [0.0f64; 8];
-            let cv = v.chunks_exact(8);
-            let cx = x.chunks_exact(8);
-            let (rv, rx) = (cv.remainder(), cx.remainder());
-            for (w, z) in cv.zip(cx) {
-                for l in 0..8 {
-                    s[l] += w[l] * z[l] * z[l];
-                }
-            }
-            let mut tail = 0.0;
-            for (w, z) in rv.iter().zip(rx) {
-                tail += w * z * z;
-            }
-            ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + tail
-        }
-
-        #[$attr]
-        fn $axpy(r: &mut [f64], d: f64, v: &[f64], x: &[f64]) {
-            for ((ri, &vi), &xi) in r.iter_mut().zip(v).zip(x) {
-                *ri -= d * vi * xi;
-            }
-        }
-    };
+/// The fixed combination of the 16 lanes and the tail: lanes `l`, `l + 8`
+/// first, then `+4`, then the four partial sums pairwise.
+#[inline(always)]
+fn reduce(acc: &[f64; L], tail: f64) -> f64 {
+    let t0: [f64; 4] = std::array::from_fn(|l| acc[l] + acc[8 + l]);
+    let t1: [f64; 4] = std::array::from_fn(|l| acc[4 + l] + acc[12 + l]);
+    let u: [f64; 4] = std::array::from_fn(|l| t0[l] + t1[l]);
+    finish(u, tail)
 }
 
-kernels!(inline, dot_base, wss_base, axpy_base);
+#[inline(always)]
+fn finish(u: [f64; 4], tail: f64) -> f64 {
+    ((u[0] + u[2]) + (u[1] + u[3])) + tail
+}
+
+mod portable {
+    use super::{L, reduce};
+
+    pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
+        let n = a.len().min(b.len());
+        let blocks = n / L * L;
+        let mut acc = [0.0f64; L];
+        for (x, y) in a[..blocks].chunks_exact(L).zip(b[..blocks].chunks_exact(L)) {
+            for l in 0..L {
+                acc[l] += x[l] * y[l];
+            }
+        }
+        let mut tail = 0.0;
+        for i in blocks..n {
+            tail += a[i] * b[i];
+        }
+        reduce(&acc, tail)
+    }
+
+    pub(super) fn dot_wss(r: &[f64], v: &[f64], x: &[f64]) -> (f64, f64) {
+        let n = r.len().min(v.len()).min(x.len());
+        let blocks = n / L * L;
+        let mut g = [0.0f64; L];
+        let mut s = [0.0f64; L];
+        for c in (0..blocks).step_by(L) {
+            for l in 0..L {
+                let i = c + l;
+                g[l] += r[i] * x[i];
+                s[l] += v[i] * x[i] * x[i];
+            }
+        }
+        let (mut tg, mut ts) = (0.0, 0.0);
+        for i in blocks..n {
+            tg += r[i] * x[i];
+            ts += v[i] * x[i] * x[i];
+        }
+        (reduce(&g, tg), reduce(&s, ts))
+    }
+
+    pub(super) fn axpy(r: &mut [f64], d: f64, v: &[f64], x: &[f64]) {
+        for ((ri, &vi), &xi) in r.iter_mut().zip(v).zip(x) {
+            *ri -= d * vi * xi;
+        }
+    }
+
+    pub(super) fn dot_i16(q: &[i16], r: &[f64]) -> (f64, f64) {
+        let n = q.len().min(r.len());
+        let blocks = n / L * L;
+        let mut s = [0.0f64; L];
+        let mut a = [0.0f64; L];
+        for c in (0..blocks).step_by(L) {
+            for l in 0..L {
+                s[l] += f64::from(q[c + l]) * r[c + l];
+                a[l] += r[c + l].abs();
+            }
+        }
+        let (mut ts, mut ta) = (0.0, 0.0);
+        for i in blocks..n {
+            ts += f64::from(q[i]) * r[i];
+            ta += r[i].abs();
+        }
+        (reduce(&s, ts), reduce(&a, ta))
+    }
+}
 
 #[cfg(target_arch = "x86_64")]
 mod avx {
-    kernels!(target_feature(enable = "avx2,fma"), dot, wss, axpy);
+    //! Loads and stores go through `as_chunks` and by-value transmutes of
+    //! `[f64; 4]` (a `__m256d` has the same size and every bit pattern is a
+    //! valid value of both), not through pointer intrinsics, whose debug-build
+    //! precondition checks cost more than the arithmetic.
+    use std::arch::x86_64::*;
+    use std::mem::transmute;
 
-    /// Safe wrappers: callers check `available()` first.
+    use super::{L, finish};
+
     pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        std::arch::is_x86_feature_detected!("avx2")
     }
-    pub(super) fn dot_checked(a: &[f64], b: &[f64]) -> f64 {
-        // SAFETY: only called after `available()` returned true.
-        unsafe { dot(a, b) }
+
+    #[inline(always)]
+    fn load4(a: [f64; 4]) -> __m256d {
+        // SAFETY: same size (32 bytes), every bit pattern valid for both.
+        unsafe { transmute::<[f64; 4], __m256d>(a) }
     }
-    pub(super) fn wss_checked(v: &[f64], x: &[f64]) -> f64 {
-        // SAFETY: only called after `available()` returned true.
-        unsafe { wss(v, x) }
+
+    #[inline(always)]
+    fn load16(a: &[f64; L]) -> [__m256d; 4] {
+        // SAFETY: same size (128 bytes), every bit pattern valid for both.
+        unsafe { transmute::<[f64; L], [__m256d; 4]>(*a) }
     }
-    pub(super) fn axpy_checked(r: &mut [f64], d: f64, v: &[f64], x: &[f64]) {
-        // SAFETY: only called after `available()` returned true.
-        unsafe { axpy(r, d, v, x) }
+
+    /// The tree of [`super::reduce`] on four registers.
+    #[target_feature(enable = "avx2")]
+    fn reduce4(a: [__m256d; 4], tail: f64) -> f64 {
+        let u = _mm256_add_pd(_mm256_add_pd(a[0], a[2]), _mm256_add_pd(a[1], a[3]));
+        // SAFETY: same size (32 bytes), every bit pattern valid for both.
+        finish(unsafe { transmute::<__m256d, [f64; 4]>(u) }, tail)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
+        let n = a.len().min(b.len());
+        let (ba, ta) = a[..n].as_chunks::<L>();
+        let (bb, tb) = b[..n].as_chunks::<L>();
+        let mut acc = [_mm256_setzero_pd(); 4];
+        for (x, y) in ba.iter().zip(bb) {
+            let (x, y) = (load16(x), load16(y));
+            for k in 0..4 {
+                acc[k] = _mm256_add_pd(acc[k], _mm256_mul_pd(x[k], y[k]));
+            }
+        }
+        let mut tail = 0.0;
+        for (x, y) in ta.iter().zip(tb) {
+            tail += x * y;
+        }
+        reduce4(acc, tail)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot_wss(r: &[f64], v: &[f64], x: &[f64]) -> (f64, f64) {
+        let n = r.len().min(v.len()).min(x.len());
+        let (br, tr) = r[..n].as_chunks::<L>();
+        let (bv, tv) = v[..n].as_chunks::<L>();
+        let (bx, tx) = x[..n].as_chunks::<L>();
+        let mut g = [_mm256_setzero_pd(); 4];
+        let mut s = [_mm256_setzero_pd(); 4];
+        for ((e, w), z) in br.iter().zip(bv).zip(bx) {
+            let (e, w, z) = (load16(e), load16(w), load16(z));
+            for k in 0..4 {
+                g[k] = _mm256_add_pd(g[k], _mm256_mul_pd(e[k], z[k]));
+                s[k] = _mm256_add_pd(s[k], _mm256_mul_pd(_mm256_mul_pd(w[k], z[k]), z[k]));
+            }
+        }
+        let (mut tg, mut ts) = (0.0, 0.0);
+        for ((e, w), z) in tr.iter().zip(tv).zip(tx) {
+            tg += e * z;
+            ts += w * z * z;
+        }
+        (reduce4(g, tg), reduce4(s, ts))
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn axpy(r: &mut [f64], d: f64, v: &[f64], x: &[f64]) {
+        let n = r.len().min(v.len()).min(x.len());
+        let (br, tr) = r[..n].as_chunks_mut::<4>();
+        let (bv, tv) = v[..n].as_chunks::<4>();
+        let (bx, tx) = x[..n].as_chunks::<4>();
+        let dd = _mm256_set1_pd(d);
+        for ((e, w), z) in br.iter_mut().zip(bv).zip(bx) {
+            let t = _mm256_mul_pd(_mm256_mul_pd(dd, load4(*w)), load4(*z));
+            let out = _mm256_sub_pd(load4(*e), t);
+            // SAFETY: same size (32 bytes), every bit pattern valid for both.
+            *e = unsafe { transmute::<__m256d, [f64; 4]>(out) };
+        }
+        for ((e, w), z) in tr.iter_mut().zip(tv).zip(tx) {
+            *e -= d * w * z;
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot_i16(q: &[i16], r: &[f64]) -> (f64, f64) {
+        let n = q.len().min(r.len());
+        let (bq, tq) = q[..n].as_chunks::<L>();
+        let (br, tr) = r[..n].as_chunks::<L>();
+        let mut s = [_mm256_setzero_pd(); 4];
+        let mut a = [_mm256_setzero_pd(); 4];
+        let mask = _mm256_set1_pd(f64::from_bits(!(1u64 << 63)));
+        for (z, e) in bq.iter().zip(br) {
+            // SAFETY: same size (32 bytes), every bit pattern valid for both.
+            let z = unsafe { transmute::<[i16; L], __m256i>(*z) };
+            let lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(z));
+            let hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(z));
+            let z = [
+                _mm256_cvtepi32_pd(_mm256_castsi256_si128(lo)),
+                _mm256_cvtepi32_pd(_mm256_extracti128_si256::<1>(lo)),
+                _mm256_cvtepi32_pd(_mm256_castsi256_si128(hi)),
+                _mm256_cvtepi32_pd(_mm256_extracti128_si256::<1>(hi)),
+            ];
+            let e = load16(e);
+            for k in 0..4 {
+                s[k] = _mm256_add_pd(s[k], _mm256_mul_pd(z[k], e[k]));
+                a[k] = _mm256_add_pd(a[k], _mm256_and_pd(e[k], mask));
+            }
+        }
+        let (mut ts, mut ta) = (0.0, 0.0);
+        for (&z, e) in tq.iter().zip(tr) {
+            ts += f64::from(z) * e;
+            ta += e.abs();
+        }
+        (reduce4(s, ts), reduce4(a, ta))
     }
 }
 
@@ -97,24 +240,35 @@ impl Kernels {
         }
     }
 
+    /// The portable kernels whatever the CPU (for tests).
+    #[cfg(test)]
+    fn portable() -> Self {
+        Kernels {
+            #[cfg(target_arch = "x86_64")]
+            avx: false,
+        }
+    }
+
     /// `sum_i a_i b_i`.
     #[inline]
     pub(crate) fn dot(self, a: &[f64], b: &[f64]) -> f64 {
         #[cfg(target_arch = "x86_64")]
         if self.avx {
-            return avx::dot_checked(a, b);
+            // SAFETY: `avx` is set only where the CPU has AVX2.
+            return unsafe { avx::dot(a, b) };
         }
-        dot_base(a, b)
+        portable::dot(a, b)
     }
 
-    /// `sum_i v_i x_i^2`.
+    /// `(sum_i r_i x_i, sum_i v_i x_i^2)` in one pass; the first is [`Kernels::dot`]`(r, x)` to the bit.
     #[inline]
-    pub(crate) fn weighted_ss(self, v: &[f64], x: &[f64]) -> f64 {
+    pub(crate) fn dot_wss(self, r: &[f64], v: &[f64], x: &[f64]) -> (f64, f64) {
         #[cfg(target_arch = "x86_64")]
         if self.avx {
-            return avx::wss_checked(v, x);
+            // SAFETY: `avx` is set only where the CPU has AVX2.
+            return unsafe { avx::dot_wss(r, v, x) };
         }
-        wss_base(v, x)
+        portable::dot_wss(r, v, x)
     }
 
     /// `r -= d * v * x` (glmnet's naive residual update).
@@ -122,9 +276,21 @@ impl Kernels {
     pub(crate) fn update_residual(self, r: &mut [f64], d: f64, v: &[f64], x: &[f64]) {
         #[cfg(target_arch = "x86_64")]
         if self.avx {
-            return avx::axpy_checked(r, d, v, x);
+            // SAFETY: `avx` is set only where the CPU has AVX2.
+            return unsafe { avx::axpy(r, d, v, x) };
         }
-        axpy_base(r, d, v, x)
+        portable::axpy(r, d, v, x)
+    }
+
+    /// `(sum_i q_i r_i, sum_i |r_i|)`: a 16-bit column against a residual.
+    #[inline]
+    pub(crate) fn dot_i16(self, q: &[i16], r: &[f64]) -> (f64, f64) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx {
+            // SAFETY: `avx` is set only where the CPU has AVX2.
+            return unsafe { avx::dot_i16(q, r) };
+        }
+        portable::dot_i16(q, r)
     }
 }
 
@@ -132,19 +298,58 @@ impl Kernels {
 mod tests {
     use super::*;
 
+    fn data(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<i16>) {
+        let a: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.11).cos() * 1e3).collect();
+        let v: Vec<f64> = (0..n).map(|i| 0.25 / (1.0 + i as f64)).collect();
+        let q: Vec<i16> = (0..n)
+            .map(|i| ((i as f64 * 0.7).sin() * 32767.0) as i16)
+            .collect();
+        (a, b, v, q)
+    }
+
     #[test]
     fn kernels_agree_with_plain_loops() {
-        let a: Vec<f64> = (0..37).map(|i| (i as f64 * 0.37).sin()).collect();
-        let b: Vec<f64> = (0..37).map(|i| (i as f64 * 0.11).cos()).collect();
-        let k = Kernels::detect();
-        let dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert!((k.dot(&a, &b) - dot).abs() < 1e-13);
-        let wss: f64 = a.iter().zip(&b).map(|(v, x)| v * x * x).sum();
-        assert!((k.weighted_ss(&a, &b) - wss).abs() < 1e-13);
-        let mut r = b.clone();
-        k.update_residual(&mut r, 0.5, &a, &b);
-        for i in 0..37 {
-            assert!((r[i] - (b[i] - 0.5 * a[i] * b[i])).abs() < 1e-15);
+        for n in [0, 1, 15, 16, 37, 559] {
+            let (a, b, v, q) = data(n);
+            for k in [Kernels::detect(), Kernels::portable()] {
+                let scale: f64 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum::<f64>() + 1.0;
+                let dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+                assert!((k.dot(&a, &b) - dot).abs() < 1e-13 * scale, "n {n}");
+                let wss: f64 = v.iter().zip(&b).map(|(w, x)| w * x * x).sum();
+                let (g, s) = k.dot_wss(&a, &v, &b);
+                assert!((s - wss).abs() < 1e-13 * wss.max(1.0));
+                assert!((g - dot).abs() < 1e-13 * scale);
+                let mut r = b.clone();
+                k.update_residual(&mut r, 0.5, &v, &a);
+                for i in 0..n {
+                    assert_eq!(r[i], b[i] - 0.5 * v[i] * a[i]);
+                }
+                let (s, l1) = k.dot_i16(&q, &a);
+                let want: f64 = q.iter().zip(&a).map(|(&x, y)| f64::from(x) * y).sum();
+                assert!((s - want).abs() < 1e-9 * (1.0 + want.abs()));
+                let l1_want: f64 = a.iter().map(|x| x.abs()).sum();
+                assert!((l1 - l1_want).abs() < 1e-12 * (1.0 + l1_want));
+            }
+        }
+    }
+
+    #[test]
+    fn every_cpu_path_gives_the_same_bits() {
+        for n in [3, 16, 100, 559, 621] {
+            let (a, b, v, q) = data(n);
+            let (k, p) = (Kernels::detect(), Kernels::portable());
+            assert_eq!(k.dot(&a, &b).to_bits(), p.dot(&a, &b).to_bits());
+            // The fused kernel's dot product is the plain one.
+            let (g, s) = k.dot_wss(&a, &v, &b);
+            assert_eq!(g.to_bits(), k.dot(&a, &b).to_bits());
+            let (pg, ps) = p.dot_wss(&a, &v, &b);
+            assert_eq!((g.to_bits(), s.to_bits()), (pg.to_bits(), ps.to_bits()));
+            let (mut r1, mut r2) = (b.clone(), b.clone());
+            k.update_residual(&mut r1, -1.5, &v, &a);
+            p.update_residual(&mut r2, -1.5, &v, &a);
+            assert_eq!(r1, r2);
+            assert_eq!(k.dot_i16(&q, &a), p.dot_i16(&q, &a));
         }
     }
 }
