@@ -25,7 +25,25 @@ fn main() {
     }));
     let cli = cli::Cli::parse();
     if let Err(err) = cli::run(cli) {
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", chain_text(&err));
         std::process::exit(2);
     }
+}
+
+/// The error and its causes joined by ": ", as anyhow's `{:#}`, except that
+/// a cause whose text already ends the message before it is not repeated
+/// (the libraries' `"{path}: {source}"` messages quote their cause).
+fn chain_text(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let msg = cause.to_string();
+        if !out.is_empty() && out.ends_with(&msg) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&msg);
+    }
+    out
 }

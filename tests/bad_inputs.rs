@@ -812,6 +812,215 @@ fn case_cohort_not_a_folder() {
     fails(&["validate", s(&missing)], &["nowhere: not a folder"], &[]);
 }
 
+/// A cohort folder whose images/ and masks/ are empty: an error, not an
+/// empty table that looks like a result.
+#[test]
+fn case_cohort_without_images() {
+    let t = tempfile::tempdir().unwrap();
+    let c = t.path().join("C");
+    std::fs::create_dir_all(c.join("images")).unwrap();
+    std::fs::create_dir_all(c.join("masks")).unwrap();
+    let out = t.path().join("hc.csv");
+    fails(
+        &[
+            "extract",
+            "handcrafted",
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+        ],
+        &["no cases in images/"],
+        &[&out],
+    );
+}
+
+/// A file that cannot be opened: its path and the OS's reason, once (the
+/// cause used to be printed twice, quoted by its message and again as the
+/// next link of the chain).
+#[test]
+fn case_io_error_is_printed_once() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("hc.csv");
+    let err = fails(
+        &[
+            "extract",
+            "handcrafted",
+            "--cohort",
+            s(&t.path().join("nowhere")),
+            "--out",
+            s(&out),
+        ],
+        &["nowhere/images", "No such file or directory"],
+        &[&out],
+    );
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+// -------------------------------------------------------------- readers.csv
+
+const READERS_HEADER: &str = "id,reader,aln_call,birads,us_aln";
+
+/// `dlrn validate` on the 3-patient cohort with `readers` as readers.csv.
+fn validate_readers(readers: &str, needles: &[&str]) {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::write(c.join("readers.csv"), readers).unwrap();
+    let err = fails(&["validate", s(&c)], needles, &[]);
+    assert!(err.contains("readers.csv"), "{err}");
+}
+
+#[test]
+fn case_readers_unknown_id() {
+    validate_readers(
+        &format!("{READERS_HEADER}\nP1,r1,1,4A,suspicious\nP9,r1,0,4B,suspicious\n"),
+        &["row 2, column `id`", "\"P9\" is not an id of clinical.csv"],
+    );
+}
+
+/// Reader r2 has not read P2, which r1 read: no consensus for P2.
+#[test]
+fn case_readers_reader_missing_reads() {
+    validate_readers(
+        &format!(
+            "{READERS_HEADER}\nP1,r1,1,4A,suspicious\nP2,r1,0,4A,non-suspicious\nP1,r2,1,4B,suspicious\n"
+        ),
+        &["column `reader`", "\"r2\"", "P2"],
+    );
+}
+
+#[test]
+fn case_readers_duplicate_read() {
+    validate_readers(
+        &format!("{READERS_HEADER}\nP1,r1,1,4A,suspicious\nP1,r1,0,4A,suspicious\n"),
+        &["row 2, column `id`", "appears twice (first in row 1)"],
+    );
+}
+
+#[test]
+fn case_readers_empty_cell() {
+    validate_readers(
+        &format!("{READERS_HEADER}\nP1,r1,,4A,suspicious\n"),
+        &["row 1, column `aln_call`", "is not 0 or 1"],
+    );
+}
+
+#[test]
+fn case_readers_unknown_birads() {
+    validate_readers(
+        &format!("{READERS_HEADER}\nP1,r1,1,4D,suspicious\n"),
+        &["row 1, column `birads`", "4D"],
+    );
+}
+
+#[test]
+fn case_readers_repeat_read_without_a_first() {
+    validate_readers(
+        "id,reader,read,aln_call,birads,us_aln\nP1,r1,2,1,4A,suspicious\n",
+        &["row 1, column `read`", "has no read 1 before it"],
+    );
+}
+
+/// One reader is enough for the reader rows (no kappa between readers).
+#[test]
+fn case_readers_single_reader_is_accepted() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::write(
+        c.join("readers.csv"),
+        format!("{READERS_HEADER}\nP1,r1,1,4A,suspicious\nP2,r1,0,4B,non-suspicious\n"),
+    )
+    .unwrap();
+    let summary = succeeds(&["validate", s(&c)]);
+    assert!(summary.contains("1 radiologist(s), 2 reads"), "{summary}");
+}
+
+// -------------------------------------------------------------- schema.toml
+
+/// `dlrn validate --schema` with `schema` as the schema file.
+fn validate_schema(schema: &str, needles: &[&str]) {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let file = t.path().join("schema.toml");
+    std::fs::write(&file, schema).unwrap();
+    fails(&["validate", s(&c), "--schema", s(&file)], needles, &[]);
+}
+
+const AGE: &str = "[[variable]]\nname = \"age\"\nlabel = \"Age\"\n";
+
+#[test]
+fn case_schema_unknown_kind() {
+    validate_schema(
+        &format!("{AGE}kind = \"numerical\"\n"),
+        &["schema.toml", "unknown variant `numerical`", "`numeric`"],
+    );
+}
+
+#[test]
+fn case_schema_toml_syntax() {
+    validate_schema(
+        "[[variable]\nname = \"age\"\n",
+        &["schema.toml", "line 1", "unclosed array table"],
+    );
+}
+
+#[test]
+fn case_schema_reference_not_a_level() {
+    validate_schema(
+        "[[variable]]\nname = \"subtype\"\nlabel = \"Subtype\"\nkind = \"nominal\"\n\
+         levels = [\"luminal_a\", \"luminal_b\", \"her2\", \"triple_negative\"]\n\
+         reference = \"basal\"\n",
+        &[
+            "schema.toml",
+            "variable `subtype`",
+            "reference level \"basal\"",
+        ],
+    );
+}
+
+#[test]
+fn case_schema_variable_declared_twice() {
+    validate_schema(
+        &format!("{AGE}kind = \"numeric\"\n{AGE}kind = \"numeric\"\n"),
+        &["schema.toml", "variable `age`: declared twice"],
+    );
+}
+
+#[test]
+fn case_schema_range_reversed() {
+    validate_schema(
+        &format!("{AGE}kind = \"numeric\"\nrange = [100, 18]\n"),
+        &["variable `age`", "range [100, 18] is not low ≤ high"],
+    );
+}
+
+/// A declared variable that clinical.csv lacks.
+#[test]
+fn case_schema_column_missing_from_clinical() {
+    validate_schema(
+        "[[variable]]\nname = \"lvi\"\nlabel = \"LVI\"\nkind = \"binary\"\n\
+         levels = [\"no\", \"yes\"]\npositive = \"yes\"\n",
+        &["clinical.csv", "column `lvi`: missing column"],
+    );
+}
+
+#[test]
+fn case_schema_file_missing() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let err = fails(
+        &[
+            "validate",
+            s(&c),
+            "--schema",
+            s(&t.path().join("none.toml")),
+        ],
+        &["none.toml", "No such file or directory"],
+        &[],
+    );
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
 // ----------------------------------------------------------- feature tables
 
 /// A deterministic 40-row feature table: id, ALN_status, f1..f5 (f1 and f2

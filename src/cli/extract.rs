@@ -261,6 +261,12 @@ pub fn plan(
     shard: Option<super::merge::Shard>,
 ) -> anyhow::Result<Plan> {
     let cases = super::merge::select(scan_cases(cohort, masks)?, shard)?;
+    if cases.is_empty() {
+        anyhow::bail!(
+            "{}: no cases in images/ (an image and its mask in {masks}/ with the same name)",
+            cohort.display()
+        );
+    }
     let labels = read_labels(cohort)?;
     let (todo, done, inputs) = resume(cases, out, names, Reuse::BOTH)?;
     Ok(Plan {
