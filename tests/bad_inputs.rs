@@ -1849,6 +1849,98 @@ fn case_bundle_other_format_version() {
     );
 }
 
+/// A manifest of the current format listing `files` (name → SHA-256).
+fn manifest(files: &str) -> String {
+    format!(
+        "{{\"format\": \"dlrn-model-bundle\", \"format_version\": 1, \
+         \"dlrn_version\": \"0.1.0\", \"config_sha256\": \"\", \"training_cohort\": \"TC\", \
+         \"training_cohort_sha256\": \"\", \"date\": \"2026-01-01\", \"files\": {{{files}}}}}"
+    )
+}
+
+/// A part cut short after the manifest was written (its SHA-256 no longer
+/// matches): predict names the file and says it was altered.
+#[test]
+fn case_bundle_part_truncated() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let model = t.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    let stamped = format!("\"cnn.json\": \"{}\"", "ab".repeat(32));
+    std::fs::write(model.join("manifest.json"), manifest(&stamped)).unwrap();
+    std::fs::write(model.join("cnn.json"), "{\"architecture\": \"resn").unwrap();
+    let out = t.path().join("p.csv");
+    fails(
+        &[
+            "predict",
+            "--model",
+            s(&model),
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+        ],
+        &["model/cnn.json", "differs from the manifest's", "altered"],
+        &[&out],
+    );
+}
+
+/// A part the manifest lists but the folder lacks.
+#[test]
+fn case_bundle_part_missing() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let model = t.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    let stamped = format!("\"signature.json\": \"{}\"", "cd".repeat(32));
+    std::fs::write(model.join("manifest.json"), manifest(&stamped)).unwrap();
+    let out = t.path().join("assessment");
+    fails(
+        &[
+            "assess",
+            "--model",
+            s(&model),
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+        ],
+        &[
+            "model/signature.json",
+            "listed in the manifest but not on disk",
+        ],
+        &[&out],
+    );
+}
+
+/// A manifest naming a file outside the bundle folder.
+#[test]
+fn case_bundle_part_outside_the_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let model = t.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    let stamped = format!("\"../clinical.csv\": \"{}\"", "ef".repeat(32));
+    std::fs::write(model.join("manifest.json"), manifest(&stamped)).unwrap();
+    let out = t.path().join("p.csv");
+    fails(
+        &[
+            "predict",
+            "--model",
+            s(&model),
+            "--cohort",
+            s(&c),
+            "--out",
+            s(&out),
+        ],
+        &[
+            "model/manifest.json",
+            "\"../clinical.csv\" is not a path inside the bundle folder",
+        ],
+        &[&out],
+    );
+}
+
 // ------------------------------------------------- contradictory arguments
 
 #[test]
@@ -2048,4 +2140,85 @@ fn case_assess_threshold_step_too_small() {
             &[&out],
         );
     }
+}
+
+// ------------------------------------------------------------------ merge
+
+/// `extract handcrafted --shard I/N` of cohort `c` into `dir/name`.
+fn shard(c: &Path, dir: &Path, name: &str, which: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let mut args = vec![
+        "extract",
+        "handcrafted",
+        "--strict",
+        "--cohort",
+        s(c),
+        "--out",
+        s(&out),
+        "--shard",
+        which,
+    ];
+    args.extend_from_slice(extra);
+    succeeds(&args);
+    out
+}
+
+/// Shard 0/2 of one cohort with shard 1/2 of another (a fourth patient).
+#[test]
+fn case_merge_shards_of_different_cohorts() {
+    let t = tempfile::tempdir().unwrap();
+    let a = cohort(t.path());
+    let b = t.path().join("B");
+    std::fs::create_dir_all(&b).unwrap();
+    for sub in ["images", "masks"] {
+        std::fs::create_dir_all(b.join(sub)).unwrap();
+        for id in ["P1", "P2", "P3", "P4"] {
+            std::fs::copy(
+                a.join(sub).join("P1.png"),
+                b.join(sub).join(format!("{id}.png")),
+            )
+            .unwrap();
+        }
+    }
+    let s0 = shard(&a, t.path(), "a-0.csv", "0/2", &[]);
+    let s1 = shard(&b, t.path(), "b-1.csv", "1/2", &[]);
+    let out = t.path().join("merged.csv");
+    fails(
+        &["merge", "--out", s(&out), s(&s0), s(&s1)],
+        &["b-1.csv", "does not belong with", "a-0.csv"],
+        &[&out],
+    );
+}
+
+/// Shards read with different options (`--mask-label`).
+#[test]
+fn case_merge_shards_of_different_settings() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let s0 = shard(&c, t.path(), "m-0.csv", "0/2", &[]);
+    let s1 = shard(&c, t.path(), "m-1.csv", "1/2", &["--mask-label", "255"]);
+    let out = t.path().join("merged.csv");
+    fails(
+        &["merge", "--out", s(&out), s(&s0), s(&s1)],
+        &["m-1.csv", "does not belong with", "m-0.csv"],
+        &[&out],
+    );
+}
+
+/// A shard table that lost its last row after it was written.
+#[test]
+fn case_merge_shard_table_truncated() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let s0 = shard(&c, t.path(), "t-0.csv", "0/2", &[]);
+    let s1 = shard(&c, t.path(), "t-1.csv", "1/2", &[]);
+    let text = std::fs::read_to_string(&s1).unwrap();
+    let kept: Vec<&str> = text.lines().collect();
+    std::fs::write(&s1, kept[..kept.len() - 1].join("\n") + "\n").unwrap();
+    let out = t.path().join("merged.csv");
+    fails(
+        &["merge", "--out", s(&out), s(&s0), s(&s1)],
+        &["t-1.csv", "ids its shard.json lists"],
+        &[&out],
+    );
 }
