@@ -1021,3 +1021,41 @@ fn family_of(feature: &str) -> String {
         .map(|f| f.name.to_string())
         .unwrap_or_else(|| "other".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_with(extra: &str) -> Config {
+        let text = std::fs::read_to_string(workspace_root().join("configs/paper.toml"))
+            .expect("paper.toml");
+        let text = text.replacen(
+            "finetune_epochs = 0",
+            &format!("finetune_epochs = 2\n{extra}"),
+            1,
+        );
+        toml::from_str(&text).expect("a valid config")
+    }
+
+    /// `dlrn finetune` gets `--val DIR` for a cohort and `--val-fraction F`
+    /// for the internal split, and the stage key changes with the fraction.
+    #[test]
+    fn finetune_validates_on_a_cohort_or_the_internal_split() {
+        let dir = Path::new("/cohorts");
+        let keys: BTreeMap<String, String> = [("EVC1".to_string(), "k1".to_string())].into();
+        let (a, k) =
+            finetune_val_args(&config_with("finetune_val = \"EVC1\""), dir, &keys).unwrap();
+        assert_eq!(a, ["--val", "/cohorts/EVC1"]);
+        assert_eq!(k, "k1");
+        let (a, k) =
+            finetune_val_args(&config_with("finetune_val = \"internal\""), dir, &keys).unwrap();
+        assert_eq!(a, ["--val-fraction", "0.2"]);
+        let cfg = config_with("finetune_val = \"internal\"\nfinetune_val_fraction = 0.3");
+        let (a, k3) = finetune_val_args(&cfg, dir, &keys).unwrap();
+        assert_eq!(a, ["--val-fraction", "0.3"]);
+        assert_ne!(
+            keys::finetune(&config_with("finetune_val = \"internal\""), "t", &k).unwrap(),
+            keys::finetune(&cfg, "t", &k3).unwrap()
+        );
+    }
+}

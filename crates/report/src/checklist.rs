@@ -66,6 +66,10 @@ pub enum Artefact {
     Predictions,
     /// The frozen model bundle (`dlrn predict` applies it).
     Bundle,
+    /// Supplementary Table 6: the DLRN's ICC over repeated outlines.
+    Reproducibility,
+    /// The clinical model refitted in each cohort.
+    ClinicalByCohort,
 }
 
 impl Artefact {
@@ -94,6 +98,8 @@ impl Artefact {
             Artefact::Calculator => "calculator",
             Artefact::Predictions => "predictions",
             Artefact::Bundle => "model bundle",
+            Artefact::Reproducibility => "DLRN reproducibility",
+            Artefact::ClinicalByCohort => "clinical model per cohort",
         }
     }
 }
@@ -278,8 +284,8 @@ const TRIPOD_AI: &[TripodItem] = &[
         number: "9c",
         topic: "Predictors",
         text: "If predictor measurement requires subjective interpretation, describe the qualifications and demographic characteristics of the predictor assessors.",
-        answered_by: &[A::Kappa, A::Icc],
-        note: "Observer agreement is tabulated; the assessors' qualifications are the authors'.",
+        answered_by: &[A::Kappa, A::Icc, A::Reproducibility],
+        note: "Observer agreement is tabulated, and the model's own reproducibility over re-outlines; the assessors' qualifications are the authors'.",
         authors: true,
     },
     TripodItem {
@@ -549,8 +555,8 @@ const TRIPOD_AI: &[TripodItem] = &[
         number: "23b",
         topic: "Model performance",
         text: "If examined, report results of any heterogeneity in model performance across clusters.",
-        answered_by: &[A::Table2],
-        note: "Per centre.",
+        answered_by: &[A::Table2, A::ClinicalByCohort],
+        note: "Per centre, and the clinical model refitted in each centre.",
         authors: false,
     },
     TripodItem {

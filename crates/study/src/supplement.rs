@@ -350,6 +350,10 @@ pub fn write_supplement(dir: &Path, inp: &SupplementInputs<'_>) -> Result<Supple
                     text: format!("{}: {}.", r.quantity, r.note),
                 }),
         );
+        outputs.insert(
+            Artefact::Reproducibility,
+            "supp_table6_reproducibility.csv".into(),
+        );
         sections.push(Section {
             title: "DLRN reproducibility".into(),
             items,
@@ -361,6 +365,10 @@ pub fn write_supplement(dir: &Path, inp: &SupplementInputs<'_>) -> Result<Supple
             "table_clinical_by_cohort",
             "The clinical model refitted in each cohort: odds ratio with 95% CI and Wald P per factor",
         )?;
+        outputs.insert(
+            Artefact::ClinicalByCohort,
+            "table_clinical_by_cohort.csv".into(),
+        );
         sections.push(Section {
             title: "Clinical model in each cohort".into(),
             items: vec![

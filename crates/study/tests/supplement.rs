@@ -37,6 +37,17 @@ fn facts() -> RqsFacts {
 }
 
 fn run(out: &Path, cohort_dirs: &[PathBuf]) -> Vec<(String, Vec<u8>)> {
+    run_with(out, cohort_dirs, None, None).0
+}
+
+/// [`run`] with Supplementary Table 6 and the per-cohort clinical table,
+/// returning the section titles too.
+fn run_with(
+    out: &Path,
+    cohort_dirs: &[PathBuf],
+    reproducibility: Option<&dlrn_report::Reproducibility>,
+    clinical_by_cohort: Option<&dlrn_report::ClinicalByCohort>,
+) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let schema = ClinicalSchema::paper();
     let all = schema.read(&fixtures.join("clinical_glm.csv")).unwrap();
@@ -114,12 +125,26 @@ fn run(out: &Path, cohort_dirs: &[PathBuf]) -> Vec<(String, Vec<u8>)> {
             level: 0.95,
             rqs: facts(),
             outputs: Outputs::new(),
-            reproducibility: None,
-            clinical_by_cohort: None,
+            reproducibility,
+            clinical_by_cohort,
         },
     )
     .unwrap();
     let titles: Vec<&str> = s.sections.iter().map(|s| s.title.as_str()).collect();
+    let all_titles: Vec<String> = titles.iter().map(|t| t.to_string()).collect();
+    if reproducibility.is_some() || clinical_by_cohort.is_some() {
+        let files = s
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.strip_prefix(out).unwrap().to_string_lossy().to_string(),
+                    std::fs::read(f).unwrap(),
+                )
+            })
+            .collect();
+        return (files, all_titles);
+    }
     assert_eq!(
         titles,
         [
@@ -150,7 +175,7 @@ fn run(out: &Path, cohort_dirs: &[PathBuf]) -> Vec<(String, Vec<u8>)> {
         })
         .collect();
     files.sort();
-    files
+    (files, all_titles)
 }
 
 #[test]
@@ -256,4 +281,72 @@ fn a_bad_readers_csv_names_its_row() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("readers.csv") && e.contains("\"NOPE\""), "{e}");
+}
+
+/// Supplementary Table 6 and the clinical model per cohort get their own
+/// sections (with the notes: a table not computed says why) and files, and
+/// the checklist links them.
+#[test]
+fn reproducibility_and_clinical_by_cohort_are_written_and_linked() {
+    let d = tempfile::tempdir().unwrap();
+    let dirs: Vec<PathBuf> = ["TC", "EVC1", "EVC2"]
+        .map(|c| d.path().join("cohorts").join(c))
+        .to_vec();
+    let out = d.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let t6 = dlrn_report::Reproducibility::not_computed(
+        "ICC2",
+        0.95,
+        &dlrn_study::reproducibility::QUANTITIES,
+    );
+    let by = dlrn_report::ClinicalByCohort {
+        note: "The training model's terms.".into(),
+        rows: vec![
+            dlrn_report::ClinicalByCohortRow {
+                cohort: "EVC1".into(),
+                term: "Age".into(),
+                n: 40,
+                odds_ratio: Some(1.02),
+                or_ci_low: Some(0.99),
+                or_ci_high: Some(1.05),
+                p_value: Some(0.2),
+                note: String::new(),
+            },
+            dlrn_report::ClinicalByCohortRow {
+                cohort: "EVC2".into(),
+                term: String::new(),
+                n: 12,
+                odds_ratio: None,
+                or_ci_low: None,
+                or_ci_high: None,
+                p_value: None,
+                note: "not fitted: separation".into(),
+            },
+        ],
+    };
+    let (files, titles) = run_with(&out, &dirs, Some(&t6), Some(&by));
+    for t in ["DLRN reproducibility", "Clinical model in each cohort"] {
+        assert!(titles.iter().any(|x| x == t), "{titles:?}");
+    }
+    let file = |name: &str| {
+        let (_, bytes) = files
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} not written"));
+        String::from_utf8(bytes.clone()).unwrap()
+    };
+    assert_eq!(
+        file("supp_table6_reproducibility.csv"),
+        "quantity,outlines,n,form,icc,ci_low,ci_high,level,note\n\
+         Signature score,,0,ICC2,,,,0.95,not computed (no re-outlines)\n\
+         DLRN probability,,0,ICC2,,,,0.95,not computed (no re-outlines)\n"
+    );
+    let by_csv = file("table_clinical_by_cohort.csv");
+    assert!(
+        by_csv.contains("\nEVC2,,12,,,,,not fitted: separation\n"),
+        "{by_csv}"
+    );
+    let checklist = file("checklist.html");
+    assert!(checklist.contains("supp_table6_reproducibility.csv"));
+    assert!(checklist.contains("table_clinical_by_cohort.csv"));
 }
