@@ -932,6 +932,56 @@ mod tests {
         assert_eq!(array_spec(&[0, 2, 3, 5]), "0,2-3,5");
     }
 
+    /// The fine-tuning job of `cnn.finetune_val = "internal"` validates on
+    /// the training cohort's split (`--val-fraction`), no EVC.
+    #[test]
+    fn finetune_script_passes_the_internal_split() {
+        let text = std::fs::read_to_string(
+            crate::workspace_root().join("configs/quick-slurm.toml"),
+        )
+        .unwrap()
+        .replacen(
+            "finetune_epochs = 0",
+            "finetune_epochs = 3\nfinetune_val = \"internal\"\nfinetune_val_fraction = 0.25",
+            1,
+        );
+        let cfg: Config = toml::from_str(&text).unwrap();
+        let cluster = cfg.cluster.clone().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path().join("work");
+        let ctx = Ctx {
+            cluster: &cluster,
+            config: Path::new("/c/quick-slurm.toml"),
+            dlrn: Path::new("/bin/dlrn"),
+            xtask: Path::new("/bin/xtask"),
+            out: tmp.path(),
+            work: &work,
+            slurm: work.join("slurm"),
+            logs: work.join("slurm/logs"),
+        };
+        std::fs::create_dir_all(&ctx.logs).unwrap();
+        let cohorts = Path::new("/data");
+        let (val, _) = crate::paper::finetune_val_args(&cfg, cohorts, &BTreeMap::new()).unwrap();
+        submit_finetune(
+            &ctx,
+            &cfg,
+            "k",
+            &work.join("cnn/finetuned.mpk"),
+            &None,
+            cohorts,
+            &val,
+            true,
+            &work.join("jobs.json"),
+        )
+        .unwrap();
+        let script = std::fs::read_to_string(ctx.slurm.join("finetune.sbatch")).unwrap();
+        assert!(
+            script.contains("finetune --cohort /data/TC --val-fraction 0.25 --out"),
+            "{script}"
+        );
+        assert!(!script.contains("--val /"), "{script}");
+    }
+
     #[test]
     fn shell_quoting() {
         assert_eq!(sh("/a/b.parquet"), "/a/b.parquet");
