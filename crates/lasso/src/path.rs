@@ -510,16 +510,28 @@ impl Standardised<'_> {
 /// `(n + 16) 2^-53 max_i |x_ij| |r|_1`). A test `|a| + e_j |r|_1 <= t` therefore
 /// proves `|g| <= t` without computing g: every comparison glmnet makes comes
 /// out the same, so the path is bit for bit the one without screening.
+///
+/// Where r is fixed for a whole sweep (KKT checks, strong rule) the sum runs
+/// in single precision against a single-precision copy of r ([`Screen::below32`]),
+/// which adds `(n / 16 + 22) 2^-24 1.01 max_i |x_ij| |r|_1` to the bound: the
+/// rounding of r, of each product and of at most n / 16 + 20 additions per
+/// term (16 lanes, their combination and a tail of at most 15), plus
+/// `(n + 1) 2^-149 max_i |x_ij|` for single-precision underflow.
 struct Screen {
     q: Vec<i16>,
     /// `s_j`, the value of one step of column j.
     scale: Vec<f64>,
     /// `e_j`, the bound on the error per unit of `|r|_1`.
     err: Vec<f64>,
+    /// The same for the single-precision sum, and the underflow term.
+    err32: Vec<f64>,
+    under32: Vec<f64>,
     /// Whether column j has a copy (non-constant, with a scale far from
     /// under- and overflow); other columns are always computed in full.
     ok: Vec<bool>,
     n: usize,
+    /// False for [`Screen::none`]: no bound of any kind is used.
+    enabled: bool,
 }
 
 impl Screen {
@@ -528,10 +540,21 @@ impl Screen {
         let mut q = vec![0i16; n * p];
         let mut scale = vec![0.0; p];
         let mut err = vec![0.0; p];
+        let mut err32 = vec![0.0; p];
+        let mut under32 = vec![0.0; p];
         let mut ok = vec![false; p];
         // Quantisation plus rounding of both sums, with a relative margin of 1e-6
         // for the rounding of |r|_1 and of the bound itself.
-        let rel = (0.5000001 / 32767.0 + (n as f64 + 16.0) * f64::EPSILON) * (1.0 + 1e-6);
+        let nf = n as f64;
+        let rel = (0.5000001 / 32767.0 + (nf + 16.0) * f64::EPSILON) * (1.0 + 1e-6);
+        // Single precision: also r, the products and the additions; the
+        // factor 1.01 bounds gamma_h = h u / (1 - h u) while h u < 0.0099.
+        let h = nf / 16.0 + 22.0;
+        let rel32 = if h * 2f64.powi(-24) < 0.0099 {
+            rel + h * 2f64.powi(-24) * 1.01 * (1.0 + 1e-6)
+        } else {
+            f64::INFINITY
+        };
         for j in 0..p {
             if !ju[j] {
                 continue;
@@ -542,20 +565,27 @@ impl Screen {
                 continue;
             }
             let s = amax / 32767.0;
+            let inv = 32767.0 / amax;
             for (qi, &v) in q[j * n..(j + 1) * n].iter_mut().zip(col) {
-                // |v / s| <= 32767 up to rounding; `as` saturates in any case.
-                *qi = (v / s).round() as i16;
+                // Rounded half away from zero (`as` truncates, and saturates):
+                // within 0.5 + 1e-11 of v / s, |v / s| <= 32767.
+                *qi = (v * inv + 0.5f64.copysign(v)) as i16;
             }
             scale[j] = s;
             err[j] = amax * rel;
+            err32[j] = amax * rel32;
+            under32[j] = amax * (nf + 1.0) * 2f64.powi(-149);
             ok[j] = true;
         }
         Screen {
             q,
             scale,
             err,
+            err32,
+            under32,
             ok,
             n,
+            enabled: true,
         }
     }
 
@@ -565,8 +595,11 @@ impl Screen {
             q: Vec::new(),
             scale: vec![0.0; p],
             err: vec![0.0; p],
+            err32: vec![0.0; p],
+            under32: vec![0.0; p],
             ok: vec![false; p],
             n: 0,
+            enabled: false,
         }
     }
 
@@ -581,6 +614,142 @@ impl Screen {
         let (a, l1) = kern.dot_i16(&self.q[j * self.n..(j + 1) * self.n], r);
         let bound = (self.scale[j] * a).abs() + self.err[j] * l1;
         (bound <= t).then_some(bound)
+    }
+
+    /// [`Screen::below`] against `r32`, the single-precision copy of r, whose
+    /// 1-norm (of r, in double precision) is `l1`.
+    #[inline]
+    fn below32(&self, kern: Kernels, j: usize, r32: &[f32], l1: f64, t: f64) -> Option<f64> {
+        if !self.ok[j] {
+            return None;
+        }
+        let a = f64::from(kern.dot_i16_f32(&self.q[j * self.n..(j + 1) * self.n], r32));
+        let bound = (self.scale[j] * a).abs() + self.err32[j] * l1 + self.under32[j];
+        (bound <= t).then_some(bound)
+    }
+}
+
+/// The gradients `|x_j' r|` of the variables outside the strong set, as far
+/// as glmnet's comparisons need them.
+///
+/// glmnet recomputes every one at each KKT check and compares it with lambda,
+/// then with the next lambda's strong-rule threshold. Here `ga[j]` is an upper
+/// bound of `|x_j' r|` at the residual of the KKT check where it was set (the
+/// exact value where `exact[j]`), and `drift` sums, over the KKT checks since,
+/// the Cauchy-Schwarz bound of the change: `|x_j' r_new| <= |x_j' r_old| +
+/// |x_j|_2 |r_new - r_old|_2` (plus the rounding of both dot products,
+/// `(n + 16) 2^-53 |x_j|_2 |r|_2` each). A gradient is computed again (16-bit
+/// bound first, then in full) only when its bound reaches the threshold, so
+/// every comparison has glmnet's outcome.
+struct Gradients {
+    ga: Vec<f64>,
+    exact: Vec<bool>,
+    /// `drift` when `ga[j]` was set.
+    at: Vec<f64>,
+    /// Accumulated bound on `|r_now - r_set|_2` (plus rounding), per unit of `|x_j|_2`.
+    drift: f64,
+    /// The residual of the last KKT check.
+    r_last: Vec<f64>,
+    /// It in single precision, when all of it is within 1e30 (else empty), and its 1-norm.
+    r32: Vec<f32>,
+    l1: f64,
+    /// `|x_j|_2` times `1 + 1e-6` (rounding), infinite where the bound is not used.
+    norm: Vec<f64>,
+    /// `(n + 16) 2^-53`: rounding of one dot product per unit of `|x|_2 |r|_2`.
+    round: f64,
+    /// Gradients decided without a full dot product.
+    saved: usize,
+}
+
+impl Gradients {
+    /// Every gradient at the starting residual, in full.
+    fn new(x: &Standardised, r: &[f64], ju: &[bool], kern: Kernels) -> Self {
+        let p = x.p;
+        let mut ga = vec![0.0; p];
+        for j in 0..p {
+            if ju[j] {
+                ga[j] = kern.dot(r, x.col(j)).abs();
+            }
+        }
+        let norm = (0..p)
+            .map(|j| {
+                if x.screen.enabled && ju[j] {
+                    kern.dot(x.col(j), x.col(j)).sqrt() * (1.0 + 1e-6)
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect();
+        let mut g = Gradients {
+            ga,
+            exact: vec![true; p],
+            at: vec![0.0; p],
+            drift: 0.0,
+            r_last: r.to_vec(),
+            r32: Vec::new(),
+            l1: 0.0,
+            norm,
+            round: (x.n as f64 + 16.0) * f64::EPSILON / 2.0,
+            saved: 0,
+        };
+        g.single(r);
+        g
+    }
+
+    /// The single-precision copy of r and its 1-norm.
+    fn single(&mut self, r: &[f64]) {
+        self.r32.clear();
+        if r.iter().all(|v| v.abs() < 1e30) {
+            self.r32.extend(r.iter().map(|&v| v as f32));
+        }
+        self.l1 = r.iter().map(|v| v.abs()).sum::<f64>() * (1.0 + 1e-6);
+    }
+
+    /// A KKT check at residual `r` begins: the drift grows by `|r - r_last|_2`.
+    fn new_residual(&mut self, r: &[f64], kern: Kernels) {
+        let mut d2 = 0.0;
+        for (a, b) in r.iter().zip(&self.r_last) {
+            d2 += (a - b) * (a - b);
+        }
+        let r2 = kern.dot(r, r).sqrt();
+        let last2 = kern.dot(&self.r_last, &self.r_last).sqrt();
+        self.drift += d2.sqrt() * (1.0 + 1e-6) + self.round * (r2 + last2) * (1.0 + 1e-6);
+        self.r_last.copy_from_slice(r);
+        self.single(r);
+    }
+
+    /// `|x_k' r|` in full, stored.
+    fn compute(&mut self, k: usize, r: &[f64], x: &Standardised, kern: Kernels) -> f64 {
+        self.ga[k] = kern.dot(r, x.col(k)).abs();
+        self.exact[k] = true;
+        self.at[k] = self.drift;
+        self.ga[k]
+    }
+
+    /// Whether `|x_k' r| > t` (r the residual of the last KKT check), the same
+    /// answer as computing it in full.
+    fn exceeds(&mut self, k: usize, t: f64, r: &[f64], x: &Standardised, kern: Kernels) -> bool {
+        let since = self.drift - self.at[k];
+        if self.exact[k] && since == 0.0 {
+            return self.ga[k] > t;
+        }
+        if self.ga[k] + self.norm[k] * since <= t {
+            self.saved += 1;
+            return false;
+        }
+        let screened = if self.r32.len() == r.len() {
+            x.screen.below32(kern, k, &self.r32, self.l1, t)
+        } else {
+            x.screen.below(kern, k, r, t)
+        };
+        if let Some(bound) = screened {
+            self.ga[k] = bound;
+            self.exact[k] = false;
+            self.at[k] = self.drift;
+            self.saved += 1;
+            return false;
+        }
+        self.compute(k, r, x, kern) > t
     }
 }
 
@@ -686,19 +855,11 @@ fn lognet2n(
     // when first needed: a strong variable that stays at zero never needs it).
     let mut xv_at = vec![0usize; p];
     let mut quad = 0usize;
-    // ga[j] is |x_j' r| at the last KKT check, or an upper bound of it proved
-    // from the 16-bit copy (ga_exact[j] false) when that was enough to decide.
-    let mut ga = vec![0.0; p];
-    let mut ga_exact = vec![true; p];
     let screen = x.screen;
+    let mut grad = Gradients::new(x, &r, ju, kern);
     let mut ixx = vec![false; p];
     let mut mm = vec![false; p];
     let mut m: Vec<usize> = Vec::new();
-    for j in 0..p {
-        if ju[j] {
-            ga[j] = dot(&r, x.col(j)).abs();
-        }
-    }
     let mut al = 0.0f64;
     let mut nlp = 0usize;
     let mut out = RawPath {
@@ -721,11 +882,10 @@ fn lognet2n(
         } else if ilm == 1 {
             al = control::BIG;
         } else {
+            // Exact: the first lambda's KKT check computes every gradient.
             al0 = 0.0;
-            for j in 0..p {
-                if ju[j] {
-                    al0 = al0.max(ga[j]);
-                }
+            for (&g, _) in grad.ga.iter().zip(ju).filter(|(_, u)| **u) {
+                al0 = al0.max(g);
             }
             al0 /= bta.max(1e-3);
             al = alf * al0;
@@ -733,16 +893,10 @@ fn lognet2n(
         let al2 = al * omb;
         let al1 = al * bta;
         let tlam = bta * (2.0 * al - al0);
+        // Sequential strong rule; r is still the residual of the last KKT check.
         for k in 0..p {
-            if !ixx[k] && ju[k] && ga[k] > tlam {
-                // r is still the residual of the last KKT check.
-                if !ga_exact[k] {
-                    ga[k] = dot(&r, x.col(k)).abs();
-                    ga_exact[k] = true;
-                }
-                if ga[k] > tlam {
-                    ixx[k] = true;
-                }
+            if !ixx[k] && ju[k] && grad.exceeds(k, tlam, &r, x, kern) {
+                ixx[k] = true;
             }
         }
         let mut too_many = false;
@@ -899,19 +1053,17 @@ fn lognet2n(
             // they are all computed in full.
             let mut ix = false;
             let full = ulam.is_none() && ilm == 1;
+            grad.new_residual(&r, kern);
             for k in 0..p {
                 if ixx[k] || !ju[k] {
                     continue;
                 }
-                if !full && let Some(bound) = screen.below(kern, k, &r, al1) {
-                    out.screened += 1;
-                    ga[k] = bound;
-                    ga_exact[k] = false;
-                    continue;
-                }
-                ga[k] = dot(&r, x.col(k)).abs();
-                ga_exact[k] = true;
-                if ga[k] > al1 {
+                let over = if full {
+                    grad.compute(k, &r, x, kern) > al1
+                } else {
+                    grad.exceeds(k, al1, &r, x, kern)
+                };
+                if over {
                     ixx[k] = true;
                     ix = true;
                 }
@@ -948,6 +1100,7 @@ fn lognet2n(
         }
     }
     out.nlp = nlp;
+    out.screened += grad.saved;
     Ok(out)
 }
 
