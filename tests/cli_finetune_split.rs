@@ -164,6 +164,25 @@ fn val_fraction_splits_the_cohort_stratified_and_reproducibly() {
         std::fs::read(sidecar(&again, "split.csv")).unwrap(),
         std::fs::read(sidecar(&out, "split.csv")).unwrap()
     );
+
+    // Another seed on the same --out: its checkpoint is of the other split.
+    let split = std::fs::read(sidecar(&out, "split.csv")).unwrap();
+    let err = refused(
+        finetune(&c, &out, &["--val-fraction", "0.4", "--seed", "6"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("w.mpk.ckpt") && err.contains("another validation set"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(sidecar(&out, "split.csv")).unwrap(), split);
+    // Nor is it resumed with --val.
+    let err = refused(finetune(&c, &out, &["--val"]).arg(&c).output().unwrap());
+    assert!(
+        err.contains("w.mpk.ckpt") && err.contains("trained on a split"),
+        "{err}"
+    );
 }
 
 fn refused(o: Output) -> String {

@@ -240,6 +240,13 @@ fn load_samples(cases: &[(Case, u8)], resize: usize) -> anyhow::Result<Vec<Sampl
         .collect()
 }
 
+/// Where the epochs are checkpointed (`--checkpoint`, default `<out>.ckpt`).
+fn checkpoint_dir(args: &Args) -> PathBuf {
+    args.checkpoint
+        .clone()
+        .unwrap_or_else(|| sidecar(&args.out, "ckpt"))
+}
+
 /// Cases with their ALN_status.
 type Labelled = Vec<(Case, u8)>;
 
@@ -269,18 +276,14 @@ fn split_cohort(
         counts[usize::from(*part == Part::Val)][usize::from(*label)] += 1;
     }
     let file = sidecar(&args.out, "split.csv");
-    // A checkpoint trained on another split must not be resumed on this one.
-    let ckpt = args
-        .checkpoint
-        .clone()
-        .unwrap_or_else(|| sidecar(&args.out, "ckpt"));
-    if ckpt.exists()
-        && let Ok(old) = std::fs::read_to_string(&file)
-        && old != text
-    {
+    // A checkpoint trained on another split (or with --val) must not be
+    // resumed on this one: the split is written before the first epoch, so
+    // a checkpoint of this split always has it beside it.
+    let ckpt = checkpoint_dir(args);
+    if ckpt.exists() && std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
         bail!(
-            "{}: the checkpoint in {} was trained on another split of the cohort \
-             (--val-fraction or --seed changed); delete it or choose another --out",
+            "{}: the checkpoint in {} was trained on another validation set \
+             (--val, --val-fraction or --seed changed); delete it or choose another --out",
             file.display(),
             ckpt.display()
         );
@@ -320,11 +323,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let pre = PreprocessConfig::default();
     let cases = labelled_cases(&args.cohort, &args.masks)?;
     let (train, val, validation) = match (&args.val, args.val_fraction) {
-        (Some(dir), None) => (
-            cases,
-            labelled_cases(dir, &args.masks)?,
-            Validation::Cohort { path: dir.clone() },
-        ),
+        (Some(dir), None) => {
+            // A split recorded beside --out belongs to a --val-fraction run:
+            // its checkpoint is not resumed, and the record goes.
+            let split = sidecar(&args.out, "split.csv");
+            if split.exists() {
+                let ckpt = checkpoint_dir(&args);
+                if ckpt.exists() {
+                    bail!(
+                        "{}: the checkpoint in {} was trained on a split of the cohort \
+                         ({}); delete it or choose another --out",
+                        args.out.display(),
+                        ckpt.display(),
+                        split.display()
+                    );
+                }
+                std::fs::remove_file(&split)
+                    .with_context(|| format!("removing {}", split.display()))?;
+            }
+            (
+                cases,
+                labelled_cases(dir, &args.masks)?,
+                Validation::Cohort { path: dir.clone() },
+            )
+        }
         (None, Some(f)) => split_cohort(&args, cases, f)?,
         // clap's `validation` group admits exactly one of the two.
         _ => bail!("give exactly one of --val DIR and --val-fraction F"),
@@ -410,10 +432,7 @@ impl TrainJob for Job<'_> {
         } else {
             model.with_new_head(2, args.seed.wrapping_add(1), &device)
         };
-        let ckpt = args
-            .checkpoint
-            .clone()
-            .unwrap_or_else(|| sidecar(&args.out, "ckpt"));
+        let ckpt = checkpoint_dir(args);
         let n_batches = self.train.len().div_ceil(self.cfg.batch_size.max(1));
         let bar = super::util::progress_bar((n_batches * self.cfg.epochs) as u64, "fine-tuning");
         let mut epoch = 0;
