@@ -168,8 +168,8 @@ pub struct CvResult {
 /// Cross-validates the binomial path as `cv.glmnet(x, y, family = "binomial",
 /// type.measure = measure, foldid = ...)`: the path on all rows fixes the
 /// lambdas, each fold's path is refitted on the other rows with its own
-/// automatic lambda sequence (folds in parallel, as glmnet does unless
-/// `lambda` is given), held-out rows are predicted at the full lambdas by
+/// automatic lambda sequence (as glmnet does unless `lambda` is given; the
+/// full fit and the K fold fits run in parallel), held-out rows are predicted at the full lambdas by
 /// glmnet's interpolation, and the per-fold mean
 /// losses are combined weighted by fold size. Results do not depend on the
 /// number of threads (each fold's work is independent; sums run in fold order).
@@ -203,33 +203,42 @@ pub fn cross_validate_measures(
         });
     }
     let foldid = folds.assign(n)?;
-    let fit = fit_path(x, y, opts)?;
-    let lambda = fit.lambda.clone();
-    let nlam = lambda.len();
     let k = foldid.iter().copied().max().unwrap_or(0);
     // cv.glmnet.raw passes its own `lambda` argument (NULL by default) to the
     // fold fits, so each fold computes its own sequence; buildPredmat then
     // predicts at the full-data lambdas by interpolation (alignment "lambda").
-    let fold_opts = opts.clone();
-
-    // Held-out probabilities per fold: (rows, probs[lambda][row]).
-    let per_fold: Vec<Result<HeldOut, LassoError>> = (1..=k)
+    // The fits are therefore independent: the full fit (job 0, the largest,
+    // first) and the K fold fits run in parallel, each on its own.
+    let mut paths = (0..=k)
         .into_par_iter()
         .map(|f| {
-            let train: Vec<usize> = (0..n).filter(|&i| foldid[i] != f).collect();
-            let test: Vec<usize> = (0..n).filter(|&i| foldid[i] == f).collect();
-            let path = fit_path_rows(x, y, &train, &fold_opts)?;
-            let link = path.predict_link_at(x, &test, &lambda);
-            let prob = link
-                .into_iter()
-                .map(|l| l.into_iter().map(|e| 1.0 / (1.0 + (-e).exp())).collect())
-                .collect();
-            Ok((test, prob))
+            if f == 0 {
+                fit_path(x, y, opts)
+            } else {
+                let train: Vec<usize> = (0..n).filter(|&i| foldid[i] != f).collect();
+                fit_path_rows(x, y, &train, opts)
+            }
         })
-        .collect();
-    let mut held_out = Vec::with_capacity(k);
-    for res in per_fold {
-        held_out.push(res?);
+        .collect::<Vec<Result<LassoPath, LassoError>>>()
+        .into_iter();
+    // The first error in job order, as a sequential run would report it.
+    let fit = paths.next().ok_or_else(|| LassoError::Folds {
+        message: "no fit on all rows".into(),
+    })??;
+    let lambda = fit.lambda.clone();
+    let nlam = lambda.len();
+
+    // Held-out probabilities per fold: (rows, probs[lambda][row]).
+    let mut held_out: Vec<HeldOut> = Vec::with_capacity(k);
+    for (f, path) in (1..=k).zip(paths) {
+        let path = path?;
+        let test: Vec<usize> = (0..n).filter(|&i| foldid[i] == f).collect();
+        let link = path.predict_link_at(x, &test, &lambda);
+        let prob = link
+            .into_iter()
+            .map(|l| l.into_iter().map(|e| 1.0 / (1.0 + (-e).exp())).collect())
+            .collect();
+        held_out.push((test, prob));
     }
 
     let mut results = Vec::with_capacity(measures.len());
@@ -426,6 +435,36 @@ mod tests {
         let auc = [0.5, 0.7, 0.8, 0.75];
         let sd = [0.05, 0.05, 0.06, 0.05];
         assert_eq!(optimal_indices(&auc, &sd, true), (2, 2));
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_number_of_threads() {
+        use rand::Rng;
+        let (n, p) = (120, 300);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let x: Vec<f64> = (0..n * p).map(|_| rng.random::<f64>() - 0.5).collect();
+        let y: Vec<u8> = (0..n)
+            .map(|i| u8::from(x[i] + x[n + i] + 0.3 * (rng.random::<f64>() - 0.5) > 0.0))
+            .collect();
+        let d = Design::column_major(&x, n, p).unwrap();
+        let folds = Folds::Seeded { k: 5, seed: 3 };
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    cross_validate(&d, &y, &folds, Measure::Deviance, &PathOptions::default())
+                        .unwrap()
+                })
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            let many = run(threads);
+            assert_eq!(many, one);
+            let bits = |v: &[f64]| v.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&many.cvm), bits(&one.cvm));
+        }
     }
 
     #[test]

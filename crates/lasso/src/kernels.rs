@@ -75,6 +75,12 @@ mod portable {
         }
     }
 
+    pub(super) fn add_scaled(e: &mut [f64], b: f64, x: &[f64]) {
+        for (ei, &xi) in e.iter_mut().zip(x) {
+            *ei += b * xi;
+        }
+    }
+
     pub(super) fn dot_i16(q: &[i16], r: &[f64]) -> (f64, f64) {
         let n = q.len().min(r.len());
         let blocks = n / L * L;
@@ -208,6 +214,22 @@ mod avx {
     }
 
     #[target_feature(enable = "avx2")]
+    pub(super) fn add_scaled(e: &mut [f64], b: f64, x: &[f64]) {
+        let n = e.len().min(x.len());
+        let (be, te) = e[..n].as_chunks_mut::<4>();
+        let (bx, tx) = x[..n].as_chunks::<4>();
+        let bb = _mm256_set1_pd(b);
+        for (ei, xi) in be.iter_mut().zip(bx) {
+            let out = _mm256_add_pd(load4(*ei), _mm256_mul_pd(bb, load4(*xi)));
+            // SAFETY: same size (32 bytes), every bit pattern valid for both.
+            *ei = unsafe { transmute::<__m256d, [f64; 4]>(out) };
+        }
+        for (ei, &xi) in te.iter_mut().zip(tx) {
+            *ei += b * xi;
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
     pub(super) fn dot_i16(q: &[i16], r: &[f64]) -> (f64, f64) {
         let n = q.len().min(r.len());
         let (bq, tq) = q[..n].as_chunks::<L>();
@@ -327,6 +349,17 @@ impl Kernels {
         portable::axpy(r, d, v, x)
     }
 
+    /// `e += b * x`.
+    #[inline]
+    pub(crate) fn add_scaled(self, e: &mut [f64], b: f64, x: &[f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx {
+            // SAFETY: `avx` is set only where the CPU has AVX2.
+            return unsafe { avx::add_scaled(e, b, x) };
+        }
+        portable::add_scaled(e, b, x)
+    }
+
     /// `sum_i q_i r_i` in single precision (16 lanes, at most n / 16 + 20
     /// additions per term).
     #[inline]
@@ -416,6 +449,13 @@ mod tests {
             k.update_residual(&mut r1, -1.5, &v, &a);
             p.update_residual(&mut r2, -1.5, &v, &a);
             assert_eq!(r1, r2);
+            k.add_scaled(&mut r1, 0.3, &a);
+            p.add_scaled(&mut r2, 0.3, &a);
+            assert_eq!(r1, r2);
+            assert_eq!(
+                r1[n - 1],
+                b[n - 1] - (-1.5 * v[n - 1]) * a[n - 1] + 0.3 * a[n - 1]
+            );
             assert_eq!(k.dot_i16(&q, &a), p.dot_i16(&q, &a));
             let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
             assert_eq!(

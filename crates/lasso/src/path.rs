@@ -333,6 +333,7 @@ fn fit_rows(
     let mut xm = vec![0.0; p];
     let mut xs = vec![1.0; p];
     let mut ju = vec![false; p];
+    let mut screen = Screen::new(n, p, screening);
     for j in 0..p {
         let src = x.column(j);
         let col = &mut xs_mat[j * n..(j + 1) * n];
@@ -344,23 +345,22 @@ fn fit_rows(
         if !ju[j] {
             continue;
         }
-        xm[j] = kern.dot(&w, col);
+        let mean = kern.dot(&w, col);
+        xm[j] = mean;
         for c in col.iter_mut() {
-            *c -= xm[j];
+            *c -= mean;
         }
         if opts.standardize {
             let ss: f64 = w.iter().zip(col.iter()).map(|(wi, c)| wi * c * c).sum();
-            xs[j] = ss.sqrt();
+            let sd = ss.sqrt();
+            xs[j] = sd;
             for c in col.iter_mut() {
-                *c /= xs[j];
+                *c /= sd;
             }
         }
+        // While the column is in cache.
+        screen.add(j, col, kern);
     }
-    let screen = if screening {
-        Screen::new(&xs_mat, n, &ju)
-    } else {
-        Screen::none(p)
-    };
 
     let ne = opts.dfmax.unwrap_or(p + 1);
     let nx = opts.pmax.unwrap_or_else(|| (2 * ne + 20).min(p));
@@ -526,23 +526,24 @@ struct Screen {
     /// The same for the single-precision sum, and the underflow term.
     err32: Vec<f64>,
     under32: Vec<f64>,
+    /// `|x_j|_2 (1 + 1e-6)` for the drift bound of [`Gradients`]; infinite
+    /// where no bound is used.
+    norm: Vec<f64>,
+    /// Per-unit errors common to all columns (see [`Screen::new`]).
+    rel: f64,
+    rel32: f64,
     /// Whether column j has a copy (non-constant, with a scale far from
     /// under- and overflow); other columns are always computed in full.
     ok: Vec<bool>,
     n: usize,
-    /// False for [`Screen::none`]: no bound of any kind is used.
+    /// False when no bound of any kind is used.
     enabled: bool,
 }
 
 impl Screen {
-    fn new(x: &[f64], n: usize, ju: &[bool]) -> Self {
-        let p = ju.len();
-        let mut q = vec![0i16; n * p];
-        let mut scale = vec![0.0; p];
-        let mut err = vec![0.0; p];
-        let mut err32 = vec![0.0; p];
-        let mut under32 = vec![0.0; p];
-        let mut ok = vec![false; p];
+    /// An empty copy for n rows and p columns, filled by [`Screen::add`];
+    /// with `enabled` false no bound is ever used (every gradient in full).
+    fn new(n: usize, p: usize, enabled: bool) -> Self {
         // Quantisation plus rounding of both sums, with a relative margin of 1e-6
         // for the rounding of |r|_1 and of the bound itself.
         let nf = n as f64;
@@ -555,52 +556,48 @@ impl Screen {
         } else {
             f64::INFINITY
         };
-        for j in 0..p {
-            if !ju[j] {
-                continue;
-            }
-            let col = &x[j * n..(j + 1) * n];
-            let amax = col.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            if !(1e-280..=1e280).contains(&amax) {
-                continue;
-            }
-            let s = amax / 32767.0;
-            let inv = 32767.0 / amax;
-            for (qi, &v) in q[j * n..(j + 1) * n].iter_mut().zip(col) {
-                // Rounded half away from zero (`as` truncates, and saturates):
-                // within 0.5 + 1e-11 of v / s, |v / s| <= 32767.
-                *qi = (v * inv + 0.5f64.copysign(v)) as i16;
-            }
-            scale[j] = s;
-            err[j] = amax * rel;
-            err32[j] = amax * rel32;
-            under32[j] = amax * (nf + 1.0) * 2f64.powi(-149);
-            ok[j] = true;
-        }
         Screen {
-            q,
-            scale,
-            err,
-            err32,
-            under32,
-            ok,
-            n,
-            enabled: true,
-        }
-    }
-
-    /// No copy: every gradient is computed in full.
-    fn none(p: usize) -> Self {
-        Screen {
-            q: Vec::new(),
+            q: if enabled {
+                vec![0i16; n * p]
+            } else {
+                Vec::new()
+            },
             scale: vec![0.0; p],
             err: vec![0.0; p],
             err32: vec![0.0; p],
             under32: vec![0.0; p],
+            norm: vec![f64::INFINITY; p],
+            rel,
+            rel32,
             ok: vec![false; p],
-            n: 0,
-            enabled: false,
+            n,
+            enabled,
         }
+    }
+
+    /// Quantises standardised column j (non-constant).
+    fn add(&mut self, j: usize, col: &[f64], kern: Kernels) {
+        if !self.enabled {
+            return;
+        }
+        let n = self.n;
+        self.norm[j] = kern.dot(col, col).sqrt() * (1.0 + 1e-6);
+        let amax = col.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        if !(1e-280..=1e280).contains(&amax) {
+            return;
+        }
+        let s = amax / 32767.0;
+        let inv = 32767.0 / amax;
+        for (qi, &v) in self.q[j * n..(j + 1) * n].iter_mut().zip(col) {
+            // Rounded half away from zero (`as` truncates, and saturates):
+            // within 0.5 + 1e-11 of v / s, |v / s| <= 32767.
+            *qi = (v * inv + 0.5f64.copysign(v)) as i16;
+        }
+        self.scale[j] = s;
+        self.err[j] = amax * self.rel;
+        self.err32[j] = amax * self.rel32;
+        self.under32[j] = amax * (n as f64 + 1.0) * 2f64.powi(-149);
+        self.ok[j] = true;
     }
 
     /// True when `|x_j' r| <= t` is proved from the 16-bit copy; false when
@@ -653,8 +650,6 @@ struct Gradients {
     /// It in single precision, when all of it is within 1e30 (else empty), and its 1-norm.
     r32: Vec<f32>,
     l1: f64,
-    /// `|x_j|_2` times `1 + 1e-6` (rounding), infinite where the bound is not used.
-    norm: Vec<f64>,
     /// `(n + 16) 2^-53`: rounding of one dot product per unit of `|x|_2 |r|_2`.
     round: f64,
     /// Gradients decided without a full dot product.
@@ -671,15 +666,6 @@ impl Gradients {
                 ga[j] = kern.dot(r, x.col(j)).abs();
             }
         }
-        let norm = (0..p)
-            .map(|j| {
-                if x.screen.enabled && ju[j] {
-                    kern.dot(x.col(j), x.col(j)).sqrt() * (1.0 + 1e-6)
-                } else {
-                    f64::INFINITY
-                }
-            })
-            .collect();
         let mut g = Gradients {
             ga,
             exact: vec![true; p],
@@ -688,7 +674,6 @@ impl Gradients {
             r_last: r.to_vec(),
             r32: Vec::new(),
             l1: 0.0,
-            norm,
             round: (x.n as f64 + 16.0) * f64::EPSILON / 2.0,
             saved: 0,
         };
@@ -728,15 +713,22 @@ impl Gradients {
 
     /// Whether `|x_k' r| > t` (r the residual of the last KKT check), the same
     /// answer as computing it in full.
+    #[inline]
     fn exceeds(&mut self, k: usize, t: f64, r: &[f64], x: &Standardised, kern: Kernels) -> bool {
         let since = self.drift - self.at[k];
         if self.exact[k] && since == 0.0 {
             return self.ga[k] > t;
         }
-        if self.ga[k] + self.norm[k] * since <= t {
+        if self.ga[k] + x.screen.norm[k] * since <= t {
             self.saved += 1;
             return false;
         }
+        self.recompute(k, t, r, x, kern)
+    }
+
+    /// [`Gradients::exceeds`] where the drift bound does not decide.
+    #[inline(never)]
+    fn recompute(&mut self, k: usize, t: f64, r: &[f64], x: &Standardised, kern: Kernels) -> bool {
         let screened = if self.r32.len() == r.len() {
             x.screen.below32(kern, k, &self.r32, self.l1, t)
         } else {
@@ -1017,9 +1009,7 @@ fn lognet2n(
             for &k in &m {
                 let bk = b[k + 1];
                 if bk != 0.0 {
-                    for (e, &xi) in eta.iter_mut().zip(x.col(k)) {
-                        *e += bk * xi;
-                    }
+                    kern.add_scaled(&mut eta, bk, x.col(k));
                 }
             }
             for (qi, &fi) in q.iter_mut().zip(&eta) {
