@@ -2222,3 +2222,45 @@ fn case_merge_shard_table_truncated() {
         &[&out],
     );
 }
+
+// ------------------------------------------------ thin lesions, both extractions
+
+/// A lesion one pixel wide (a 20-px vertical line) and one a pixel tall
+/// (a 35-px horizontal line): the deep crop is 1 px on a side before its
+/// resize to 256.
+#[test]
+fn case_mask_one_pixel_wide_lesion() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    rect(W, H, 10, 11, 5, 25)
+        .save(c.join("masks/P1.png"))
+        .unwrap();
+    rect(W, H, 3, 38, 12, 13)
+        .save(c.join("masks/P2.png"))
+        .unwrap();
+    // Deep: every crop resizes to the network's input; 2048 finite values.
+    let deep = t.path().join("deep.csv");
+    succeeds(&["extract", "deep", "--cohort", s(&c), "--out", s(&deep)]);
+    let text = std::fs::read_to_string(&deep).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    for line in text.lines().skip(1) {
+        let values: Vec<f64> = line
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(values.len(), 2048);
+        assert!(values.iter().all(|v| v.is_finite()), "{line}");
+    }
+    // Handcrafted: the rows are written; the features a line has no value
+    // for (texture inside it, its shape's axes) are NaN and reported.
+    let hc = t.path().join("hc.csv");
+    let out = dlrn(&["extract", "handcrafted", "--cohort", s(&c), "--out", s(&hc)]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("3 rows, 544 feature columns"), "{err}");
+    assert!(
+        err.contains("undefined values (NaN) in:") && err.contains("sAX_MN (2)"),
+        "{err}"
+    );
+}
