@@ -238,15 +238,23 @@ fn read_done(
     Ok(())
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so a killed
-/// run leaves either the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".partial-{name}"));
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+/// Writes `contents` to `path` through a temporary file and a rename, so a
+/// killed run leaves either the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    via_temp(path, |tmp| {
+        std::fs::write(tmp, contents.as_ref()).with_context(|| format!("writing {}", tmp.display()))
+    })
+}
+
+/// Has `write` write the file meant for `path` to a temporary name beside it
+/// (`.partial-<name>`, the extension kept last for writers that choose the
+/// format by it), then renames it into place.
+pub fn via_temp(
+    path: &Path,
+    write: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let tmp = temp_path(path);
+    write(&tmp)?;
     std::fs::rename(&tmp, path).with_context(|| format!("moving {} into place", tmp.display()))
 }
 
@@ -364,10 +372,7 @@ pub fn write_rows(
     let label_col: Option<Vec<Option<u8>>> =
         labels.map(|l| ids.iter().map(|id| l.get(id).copied().flatten()).collect());
     let mut df = feature_frame(&ids, label_col.as_deref(), names, &values)?;
-    let tmp = temp_path(out);
-    write_table(&mut df, &tmp)?;
-    std::fs::rename(&tmp, out).with_context(|| format!("moving {} into place", tmp.display()))?;
-    Ok(())
+    via_temp(out, |tmp| Ok(write_table(&mut df, tmp)?))
 }
 
 fn temp_path(out: &Path) -> PathBuf {

@@ -215,10 +215,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    let mut w = std::io::BufWriter::new(
-        std::fs::File::create(&args.out)
-            .with_context(|| format!("creating {}", args.out.display()))?,
-    );
+    // The table is built in memory and written atomically (a killed run
+    // leaves no half table).
+    let mut w: Vec<u8> = Vec::new();
     let csv_field = |s: &str| {
         if s.contains([',', '"', '\n']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -248,8 +247,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             r.kept as u8
         )?;
     }
-    w.flush()
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    super::extract::write_atomic(&args.out, &w)?;
     let kept: Vec<String> = rows
         .iter()
         .filter(|r| r.kept)

@@ -21,7 +21,7 @@ use dlrn_cohort::{Case, Table, scan_cases};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::extract::{fingerprints, write_rows};
+use super::extract::{fingerprints, write_atomic, write_rows};
 use super::extract_deep::DeepMeta;
 use super::util::sidecar;
 
@@ -135,8 +135,7 @@ pub fn write_manifest(
         ids,
     };
     let path = sidecar(out, "shard.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&manifest)? + "\n")
-        .with_context(|| format!("writing {}", path.display()))
+    write_atomic(&path, serde_json::to_string_pretty(&manifest)? + "\n")
 }
 
 /// Removes a `<out>.shard.json` left by an earlier run before a shard is
@@ -444,8 +443,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     )?;
     for (suffix, map) in &rows_json {
         let path = sidecar(&args.out, suffix);
-        std::fs::write(&path, serde_json::to_string_pretty(map)? + "\n")
-            .with_context(|| format!("writing {}", path.display()))?;
+        write_atomic(&path, serde_json::to_string_pretty(map)? + "\n")?;
     }
     if first.manifest.kind == "deep" {
         let shard_meta = sidecar(&first.path, "meta.json");
@@ -455,8 +453,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("{}: not a deep-feature meta.json", shard_meta.display()))?;
         meta.cases = rows.len();
         let meta_path = sidecar(&args.out, "meta.json");
-        std::fs::write(&meta_path, serde_json::to_string_pretty(&meta)? + "\n")
-            .with_context(|| format!("writing {}", meta_path.display()))?;
+        write_atomic(&meta_path, serde_json::to_string_pretty(&meta)? + "\n")?;
     }
     eprintln!(
         "{}: {} rows from {n} shard(s)",

@@ -462,5 +462,5 @@ pub(crate) fn write_predictions(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))
+    super::extract::write_atomic(out, text)
 }
