@@ -370,3 +370,74 @@ fn deep_extraction_reuses_only_rows_of_the_same_weights() {
     let left = partial_files(&out);
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Every file under `dir` (relative path → bytes), sorted.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn simulate(out: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dlrn"));
+    cmd.args(["simulate", "--seed", "3", "--scale", "0.01", "--out"])
+        .arg(out)
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// `dlrn simulate` killed midway leaves no simulate.json (the folder does
+/// not look finished), and a rerun into the same folder — refused before,
+/// as a non-empty folder that holds no simulation — replaces it with the
+/// same files as an uninterrupted run.
+#[test]
+fn killed_simulation_reruns_to_the_same_files() {
+    let t = tempfile::tempdir().unwrap();
+    let whole = t.path().join("whole");
+    let o = simulate(&whole).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let out = t.path().join("killed");
+    let mut child = simulate(&out).spawn().unwrap();
+    let images = out.join("TC/images");
+    let start = Instant::now();
+    while std::fs::read_dir(&images).map_or(0, |d| d.count()) < 3 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was caught"
+        );
+        assert!(start.elapsed() < Duration::from_secs(300));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        !out.join("simulate.json").exists(),
+        "a killed simulation left simulate.json"
+    );
+
+    let o = simulate(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (a, b) = (tree(&whole), tree(&out));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "different files"
+    );
+    for (name, bytes) in &a {
+        assert!(&b[name] == bytes, "{name} differs");
+    }
+}

@@ -322,16 +322,29 @@ fn mask_bytes(mask: &[bool]) -> Vec<u8> {
     mask.iter().map(|&m| if m { 255 } else { 0 }).collect()
 }
 
-/// Creates `out`, or clears a previous simulation there; refuses a non-empty
-/// folder that is not one.
+/// Marks a simulation in progress in its folder: written before anything
+/// else, removed once simulate.json is in place. A run killed midway leaves
+/// it (and no simulate.json, so the folder never looks finished); the next
+/// run may then replace the folder.
+const IN_PROGRESS: &str = ".simulate-in-progress";
+
+/// Creates `out`, or clears a previous (finished or interrupted) simulation
+/// there; refuses a non-empty folder that is neither.
 fn prepare_out(out: &Path, params: &SimParams) -> Result<(), SimError> {
+    let marker = out.join(IN_PROGRESS);
     if out.exists() {
         let non_empty = fs::read_dir(out).map_err(io_err(out))?.next().is_some();
         if non_empty {
-            if !out.join("simulate.json").is_file() {
+            let manifest = out.join("simulate.json");
+            if !manifest.is_file() && !marker.is_file() {
                 return Err(SimError::OutNotEmpty {
                     path: out.to_path_buf(),
                 });
+            }
+            // Marked first: from here on the folder is an unfinished run.
+            fs::write(&marker, VERSION).map_err(io_err(&marker))?;
+            if manifest.is_file() {
+                fs::remove_file(&manifest).map_err(io_err(&manifest))?;
             }
             for c in &params.cohorts {
                 let d = out.join(&c.name);
@@ -349,7 +362,8 @@ fn prepare_out(out: &Path, params: &SimParams) -> Result<(), SimError> {
             }
         }
     }
-    fs::create_dir_all(out.join("truth")).map_err(io_err(out))
+    fs::create_dir_all(out.join("truth")).map_err(io_err(out))?;
+    fs::write(&marker, VERSION).map_err(io_err(&marker))
 }
 
 /// Writes the hidden truth of a cohort: per patient the latent
@@ -596,7 +610,13 @@ pub fn simulate(
         path: jpath.clone(),
         source,
     })?;
-    fs::write(&jpath, text + "\n").map_err(io_err(&jpath))?;
+    // Through a temporary name, then the in-progress mark goes: the folder
+    // holds simulate.json only once every file is written.
+    let tmp = out.join(".simulate.json.partial");
+    fs::write(&tmp, text + "\n").map_err(io_err(&tmp))?;
+    fs::rename(&tmp, &jpath).map_err(io_err(&jpath))?;
+    let marker = out.join(IN_PROGRESS);
+    fs::remove_file(&marker).map_err(io_err(&marker))?;
 
     Ok(SimSummary {
         out: out.to_path_buf(),
