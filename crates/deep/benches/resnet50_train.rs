@@ -11,6 +11,19 @@
 //! Prints one JSON object per batch on stdout with the images/s of each run
 //! (a run = `--steps` timed steps after one warm-up step). `--phases` also
 //! times forward, backward and the optimiser step separately (stderr).
+//!
+//! Profile of one batch-8 step on 2 threads (perf, before the changes in
+//! `batchnorm.rs` and `conv.rs`): 0.65 images/s; forward 6.0 s, backward
+//! 11.1 s, Adam 0.4 s; 37% flex's scalar strided iterator (BatchNorm's
+//! `[1, C, 1, 1]` broadcasts, forward and every gradient), ~40% GEMM, much of
+//! it the thin per-input-channel GEMMs of Burn's convolution weight gradient.
+//! After: forward 1.4 s, backward 4.5–4.8 s, Adam 0.07–0.1 s (machine
+//! loaded by concurrent builds), GEMM micro-kernels ~60% of samples.
+//! `cargo xtask bench deep`, 2026-11-30, 2 threads, three repetitions at
+//! load average 5.0–6.9 on the 2 cores (min/median/max, images/s): batch 8
+//! Burn 0.91/0.97/1.26 vs PyTorch 0.55/0.72/0.76 (ratio 1.26/1.28/2.30),
+//! batch 16 Burn 1.02/1.13/1.17 vs PyTorch 1.09/1.57/2.53 (ratio
+//! 0.45/0.65/1.06). Under that load PyTorch's own numbers vary 2×.
 
 use std::time::Instant;
 

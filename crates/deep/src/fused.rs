@@ -18,6 +18,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::module::max_pool2d;
 
+use crate::conv::conv2d_infer;
 use crate::resnet::{Bottleneck, ResNet, global_avg_pool};
 
 /// One Bottleneck with folded BatchNorms.
@@ -63,12 +64,12 @@ impl<B: Backend> FusedBottleneck<B> {
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let identity = match &self.downsample {
-            Some(d) => d.forward(x.clone()),
+            Some(d) => conv2d_infer(d, x.clone()),
             None => x.clone(),
         };
-        let out = relu(self.conv1.forward(x));
-        let out = relu(self.conv2.forward(out));
-        relu(self.conv3.forward(out) + identity)
+        let out = relu(conv2d_infer(&self.conv1, x));
+        let out = relu(conv2d_infer(&self.conv2, out));
+        relu(conv2d_infer(&self.conv3, out) + identity)
     }
 }
 
@@ -90,7 +91,7 @@ impl<B: Backend> FusedResNet<B> {
 
     /// Pooled features `[N, feature_dim]`, as [`ResNet::features`] in eval mode.
     pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = relu(self.conv1.forward(x));
+        let x = relu(conv2d_infer(&self.conv1, x));
         let mut x = max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], false);
         for block in &self.blocks {
             x = block.forward(x);
