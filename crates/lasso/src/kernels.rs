@@ -81,6 +81,12 @@ mod portable {
         }
     }
 
+    pub(super) fn center_scale(x: &mut [f64], m: f64, s: f64) {
+        for xi in x.iter_mut() {
+            *xi = (*xi - m) / s;
+        }
+    }
+
     pub(super) fn dot_i16(q: &[i16], r: &[f64]) -> (f64, f64) {
         let n = q.len().min(r.len());
         let blocks = n / L * L;
@@ -230,6 +236,20 @@ mod avx {
     }
 
     #[target_feature(enable = "avx2")]
+    pub(super) fn center_scale(x: &mut [f64], m: f64, s: f64) {
+        let (bx, tx) = x.as_chunks_mut::<4>();
+        let (mm, ss) = (_mm256_set1_pd(m), _mm256_set1_pd(s));
+        for xi in bx.iter_mut() {
+            let out = _mm256_div_pd(_mm256_sub_pd(load4(*xi), mm), ss);
+            // SAFETY: same size (32 bytes), every bit pattern valid for both.
+            *xi = unsafe { transmute::<__m256d, [f64; 4]>(out) };
+        }
+        for xi in tx.iter_mut() {
+            *xi = (*xi - m) / s;
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
     pub(super) fn dot_i16(q: &[i16], r: &[f64]) -> (f64, f64) {
         let n = q.len().min(r.len());
         let (bq, tq) = q[..n].as_chunks::<L>();
@@ -360,6 +380,17 @@ impl Kernels {
         portable::add_scaled(e, b, x)
     }
 
+    /// `x = (x - m) / s`, elementwise.
+    #[inline]
+    pub(crate) fn center_scale(self, x: &mut [f64], m: f64, s: f64) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx {
+            // SAFETY: `avx` is set only where the CPU has AVX2.
+            return unsafe { avx::center_scale(x, m, s) };
+        }
+        portable::center_scale(x, m, s)
+    }
+
     /// `sum_i q_i r_i` in single precision (16 lanes, at most n / 16 + 20
     /// additions per term).
     #[inline]
@@ -456,6 +487,9 @@ mod tests {
                 r1[n - 1],
                 b[n - 1] - (-1.5 * v[n - 1]) * a[n - 1] + 0.3 * a[n - 1]
             );
+            k.center_scale(&mut r1, 0.7, 3.0);
+            p.center_scale(&mut r2, 0.7, 3.0);
+            assert_eq!(r1, r2);
             assert_eq!(k.dot_i16(&q, &a), p.dot_i16(&q, &a));
             let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
             assert_eq!(

@@ -347,16 +347,11 @@ fn fit_rows(
         }
         let mean = kern.dot(&w, col);
         xm[j] = mean;
-        for c in col.iter_mut() {
-            *c -= mean;
-        }
+        kern.center_scale(col, mean, 1.0);
         if opts.standardize {
-            let ss: f64 = w.iter().zip(col.iter()).map(|(wi, c)| wi * c * c).sum();
-            let sd = ss.sqrt();
+            let sd = kern.dot_wss(&w, &w, col).1.sqrt();
             xs[j] = sd;
-            for c in col.iter_mut() {
-                *c /= sd;
-            }
+            kern.center_scale(col, 0.0, sd);
         }
         // While the column is in cache.
         screen.add(j, col, kern);
@@ -849,7 +844,11 @@ fn lognet2n(
     let mut quad = 0usize;
     let screen = x.screen;
     let mut grad = Gradients::new(x, &r, ju, kern);
-    let mut ixx = vec![false; p];
+    // The strong set (glmnet's ixx) in increasing column order, the order of
+    // glmnet's passes, and the other non-constant columns.
+    let mut strong: Vec<usize> = Vec::new();
+    let mut outside: Vec<usize> = (0..p).filter(|&k| ju[k]).collect();
+    let mut joined: Vec<usize> = Vec::new();
     let mut mm = vec![false; p];
     let mut m: Vec<usize> = Vec::new();
     let mut al = 0.0f64;
@@ -886,10 +885,16 @@ fn lognet2n(
         let al1 = al * bta;
         let tlam = bta * (2.0 * al - al0);
         // Sequential strong rule; r is still the residual of the last KKT check.
-        for k in 0..p {
-            if !ixx[k] && ju[k] && grad.exceeds(k, tlam, &r, x, kern) {
-                ixx[k] = true;
+        outside.retain(|&k| {
+            let over = grad.exceeds(k, tlam, &r, x, kern);
+            if over {
+                joined.push(k);
             }
+            !over
+        });
+        if !joined.is_empty() {
+            strong.append(&mut joined);
+            strong.sort_unstable();
         }
         let mut too_many = false;
         // Outer (IRLS) loop.
@@ -903,10 +908,7 @@ fn lognet2n(
             loop {
                 nlp += 1;
                 let mut dlx = 0.0f64;
-                for k in 0..p {
-                    if !ixx[k] {
-                        continue;
-                    }
+                for &k in &strong {
                     let xk = x.col(k);
                     let bk = b[k + 1];
                     // At bk = 0 the update leaves 0 exactly when |gk| <= al1.
@@ -1041,26 +1043,24 @@ fn lognet2n(
             // KKT check over the variables outside the strong set. The
             // gradients of the first lambda give the second (lambda_max), so
             // they are all computed in full.
-            let mut ix = false;
             let full = ulam.is_none() && ilm == 1;
             grad.new_residual(&r, kern);
-            for k in 0..p {
-                if ixx[k] || !ju[k] {
-                    continue;
-                }
+            outside.retain(|&k| {
                 let over = if full {
                     grad.compute(k, &r, x, kern) > al1
                 } else {
                     grad.exceeds(k, al1, &r, x, kern)
                 };
                 if over {
-                    ixx[k] = true;
-                    ix = true;
+                    joined.push(k);
                 }
-            }
-            if !ix {
+                !over
+            });
+            if joined.is_empty() {
                 break;
             }
+            strong.append(&mut joined);
+            strong.sort_unstable();
         }
         if too_many {
             // glmnet: jerr = -10000 - ilm, the path so far is kept.
