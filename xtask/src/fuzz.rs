@@ -2,7 +2,7 @@
 //! test file with a `proptest!` block) run with many more cases than the
 //! default test run gives them.
 //!
-//! Each target reads its case count from `PROPTEST_CASES` (32–64 by default,
+//! Each target reads its case count from `PROPTEST_CASES` (16–64 by default,
 //! so `cargo test` stays fast) and its seed from `PROPTEST_RNG_SEED` (fixed by
 //! default, so every run tries the same inputs). This command sets both, runs
 //! each target as `cargo test -p <package> --test <file>` in the workspace's
@@ -20,7 +20,7 @@ use crate::workspace_root;
 /// Run the proptest fuzz targets with a larger case count.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Cases per property (`PROPTEST_CASES`); `cargo test` runs 32–64.
+    /// Cases per property (`PROPTEST_CASES`); `cargo test` runs 16–64.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
     pub cases: u32,
     /// Only this target: `<crate>/<file>` as listed by `--list` (e.g.
@@ -254,10 +254,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             passed + nfailed,
             cases,
             secs,
-            if ok {
-                "ok".to_string()
-            } else {
-                format!("FAILED ({nfailed} failed)")
+            match (ok, nfailed) {
+                (true, _) => "ok".to_string(),
+                (false, 0) => format!("FAILED (crashed before its summary; cargo {})", out.status),
+                (false, n) => format!("FAILED ({n} failed)"),
             }
         );
         if !ok {
