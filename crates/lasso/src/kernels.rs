@@ -87,6 +87,27 @@ mod portable {
         }
     }
 
+    // Lane l of block c is element c + l, as in the AVX2 registers.
+    #[allow(clippy::needless_range_loop)]
+    pub(super) fn update_dot(r: &mut [f64], d: f64, v: &[f64], xa: &[f64], xb: &[f64]) -> f64 {
+        let n = r.len().min(v.len()).min(xa.len()).min(xb.len());
+        let blocks = n / L * L;
+        let mut acc = [0.0f64; L];
+        for c in (0..blocks).step_by(L) {
+            for l in 0..L {
+                let i = c + l;
+                r[i] -= d * v[i] * xa[i];
+                acc[l] += r[i] * xb[i];
+            }
+        }
+        let mut tail = 0.0;
+        for i in blocks..n {
+            r[i] -= d * v[i] * xa[i];
+            tail += r[i] * xb[i];
+        }
+        reduce(&acc, tail)
+    }
+
     pub(super) fn dot_i16(q: &[i16], r: &[f64]) -> (f64, f64) {
         let n = q.len().min(r.len());
         let blocks = n / L * L;
@@ -236,6 +257,33 @@ mod avx {
     }
 
     #[target_feature(enable = "avx2")]
+    pub(super) fn update_dot(r: &mut [f64], d: f64, v: &[f64], xa: &[f64], xb: &[f64]) -> f64 {
+        let n = r.len().min(v.len()).min(xa.len()).min(xb.len());
+        let (br, tr) = r[..n].as_chunks_mut::<L>();
+        let (bv, tv) = v[..n].as_chunks::<L>();
+        let (ba, ta) = xa[..n].as_chunks::<L>();
+        let (bb, tb) = xb[..n].as_chunks::<L>();
+        let dd = _mm256_set1_pd(d);
+        let mut acc = [_mm256_setzero_pd(); 4];
+        for (((e, w), a), b) in br.iter_mut().zip(bv).zip(ba).zip(bb) {
+            let (ev, wv, av, bv) = (load16(e), load16(w), load16(a), load16(b));
+            let mut out = [_mm256_setzero_pd(); 4];
+            for k in 0..4 {
+                out[k] = _mm256_sub_pd(ev[k], _mm256_mul_pd(_mm256_mul_pd(dd, wv[k]), av[k]));
+                acc[k] = _mm256_add_pd(acc[k], _mm256_mul_pd(out[k], bv[k]));
+            }
+            // SAFETY: same size (128 bytes), every bit pattern valid for both.
+            *e = unsafe { transmute::<[__m256d; 4], [f64; L]>(out) };
+        }
+        let mut tail = 0.0;
+        for (((e, w), a), b) in tr.iter_mut().zip(tv).zip(ta).zip(tb) {
+            *e -= d * w * a;
+            tail += *e * b;
+        }
+        reduce4(acc, tail)
+    }
+
+    #[target_feature(enable = "avx2")]
     pub(super) fn center_scale(x: &mut [f64], m: f64, s: f64) {
         let (bx, tx) = x.as_chunks_mut::<4>();
         let (mm, ss) = (_mm256_set1_pd(m), _mm256_set1_pd(s));
@@ -380,6 +428,25 @@ impl Kernels {
         portable::add_scaled(e, b, x)
     }
 
+    /// `r -= d * v * xa`, then `sum_i r_i xb_i`: the same bits as
+    /// [`Kernels::update_residual`] followed by [`Kernels::dot`], in one pass.
+    #[inline]
+    pub(crate) fn update_dot(
+        self,
+        r: &mut [f64],
+        d: f64,
+        v: &[f64],
+        xa: &[f64],
+        xb: &[f64],
+    ) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx {
+            // SAFETY: `avx` is set only where the CPU has AVX2.
+            return unsafe { avx::update_dot(r, d, v, xa, xb) };
+        }
+        portable::update_dot(r, d, v, xa, xb)
+    }
+
     /// `x = (x - m) / s`, elementwise.
     #[inline]
     pub(crate) fn center_scale(self, x: &mut [f64], m: f64, s: f64) {
@@ -490,6 +557,15 @@ mod tests {
             k.center_scale(&mut r1, 0.7, 3.0);
             p.center_scale(&mut r2, 0.7, 3.0);
             assert_eq!(r1, r2);
+            // The fused update and dot product are the two separate calls.
+            let mut r3 = r1.clone();
+            k.update_residual(&mut r3, 0.9, &v, &a);
+            let g3 = k.dot(&r3, &b);
+            for kk in [k, p] {
+                let mut r4 = r1.clone();
+                let g4 = kk.update_dot(&mut r4, 0.9, &v, &a, &b);
+                assert_eq!((g4.to_bits(), &r4), (g3.to_bits(), &r3));
+            }
             assert_eq!(k.dot_i16(&q, &a), p.dot_i16(&q, &a));
             let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
             assert_eq!(

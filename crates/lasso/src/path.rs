@@ -764,6 +764,53 @@ fn cd_update(gk: f64, xv: f64, bk: f64, l1: f64, l2: f64) -> f64 {
     }
 }
 
+/// Applies a pending residual update `r -= d v x_j` (glmnet's naive update
+/// of the last coordinate moved).
+#[inline]
+fn flush(
+    kern: Kernels,
+    r: &mut [f64],
+    v: &[f64],
+    x: &Standardised,
+    pending: &mut Option<(f64, usize)>,
+) {
+    if let Some((d, j)) = pending.take() {
+        kern.update_residual(r, d, v, x.col(j));
+    }
+}
+
+/// The gradient `x_k' r` of a coordinate update after the pending residual
+/// update (fused with it when `xv[k]` is current), computing `xv[k] = sum_i
+/// v_i x_ik^2` alongside when it belongs to an earlier quadratic approximation.
+/// The same bits as applying the update, then [`Kernels::dot`].
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn gradient(
+    kern: Kernels,
+    r: &mut [f64],
+    v: &[f64],
+    x: &Standardised,
+    k: usize,
+    pending: &mut Option<(f64, usize)>,
+    quad: usize,
+    xv: &mut [f64],
+    xv_at: &mut [usize],
+) -> f64 {
+    let xk = x.col(k);
+    if xv_at[k] == quad {
+        match pending.take() {
+            Some((d, j)) => kern.update_dot(r, d, v, x.col(j), xk),
+            None => kern.dot(r, xk),
+        }
+    } else {
+        flush(kern, r, v, x, pending);
+        let (g, s) = kern.dot_wss(r, v, xk);
+        xv[k] = s;
+        xv_at[k] = quad;
+        g
+    }
+}
+
 /// glmnet's `dev2`: weighted binomial deviance / 2 with clamped probabilities.
 fn dev2(w: &[f64], y: &[f64], q: &[f64]) -> f64 {
     let pmax = 1.0 - control::PMIN;
@@ -793,8 +840,6 @@ fn lognet2n(
     let (n, p) = (x.n, x.p);
     let kern = Kernels::detect();
     let dot = |a: &[f64], b: &[f64]| kern.dot(a, b);
-    let update_residual =
-        |r: &mut [f64], d: f64, v: &[f64], x: &[f64]| kern.update_residual(r, d, v, x);
     let pmin = control::PMIN;
     let fmax = (1.0 / pmin - 1.0).ln();
     let fmin = -fmax;
@@ -908,29 +953,37 @@ fn lognet2n(
             loop {
                 nlp += 1;
                 let mut dlx = 0.0f64;
+                // The residual update of the last coordinate moved, applied when
+                // r is next read: fused with the next gradient where it can be.
+                let mut pending: Option<(f64, usize)> = None;
                 for &k in &strong {
-                    let xk = x.col(k);
                     let bk = b[k + 1];
                     // At bk = 0 the update leaves 0 exactly when |gk| <= al1.
-                    if bk == 0.0 && screen.below(kern, k, &r, al1).is_some() {
-                        out.screened += 1;
-                        continue;
+                    if bk == 0.0 {
+                        flush(kern, &mut r, &v, x, &mut pending);
+                        if screen.below(kern, k, &r, al1).is_some() {
+                            out.screened += 1;
+                            continue;
+                        }
                     }
-                    let gk = if xv_at[k] == quad {
-                        dot(&r, xk)
-                    } else {
-                        let (g, s) = kern.dot_wss(&r, &v, xk);
-                        xv[k] = s;
-                        xv_at[k] = quad;
-                        g
-                    };
+                    let gk = gradient(
+                        kern,
+                        &mut r,
+                        &v,
+                        x,
+                        k,
+                        &mut pending,
+                        quad,
+                        &mut xv,
+                        &mut xv_at,
+                    );
                     b[k + 1] = cd_update(gk, xv[k], bk, al1, al2);
                     let d = b[k + 1] - bk;
                     if d == 0.0 {
                         continue;
                     }
                     dlx = dlx.max(xv[k] * d * d);
-                    update_residual(&mut r, d, &v, xk);
+                    pending = Some((d, k));
                     if !mm[k] {
                         if m.len() + 1 > nx {
                             too_many = true;
@@ -940,6 +993,7 @@ fn lognet2n(
                         m.push(k);
                     }
                 }
+                flush(kern, &mut r, &v, x, &mut pending);
                 if too_many {
                     break 'outer;
                 }
@@ -964,29 +1018,36 @@ fn lognet2n(
                 loop {
                     nlp += 1;
                     let mut dlx = 0.0f64;
+                    let mut pending: Option<(f64, usize)> = None;
                     for &k in &m {
-                        let xk = x.col(k);
                         let bk = b[k + 1];
-                        if bk == 0.0 && screen.below(kern, k, &r, al1).is_some() {
-                            out.screened += 1;
-                            continue;
+                        if bk == 0.0 {
+                            flush(kern, &mut r, &v, x, &mut pending);
+                            if screen.below(kern, k, &r, al1).is_some() {
+                                out.screened += 1;
+                                continue;
+                            }
                         }
-                        let gk = if xv_at[k] == quad {
-                            dot(&r, xk)
-                        } else {
-                            let (g, s) = kern.dot_wss(&r, &v, xk);
-                            xv[k] = s;
-                            xv_at[k] = quad;
-                            g
-                        };
+                        let gk = gradient(
+                            kern,
+                            &mut r,
+                            &v,
+                            x,
+                            k,
+                            &mut pending,
+                            quad,
+                            &mut xv,
+                            &mut xv_at,
+                        );
                         b[k + 1] = cd_update(gk, xv[k], bk, al1, al2);
                         let d = b[k + 1] - bk;
                         if d == 0.0 {
                             continue;
                         }
                         dlx = dlx.max(xv[k] * d * d);
-                        update_residual(&mut r, d, &v, xk);
+                        pending = Some((d, k));
                     }
+                    flush(kern, &mut r, &v, x, &mut pending);
                     let d = r.iter().sum::<f64>() / xmz;
                     if d != 0.0 {
                         b[0] += d;
