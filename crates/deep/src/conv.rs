@@ -11,10 +11,11 @@
 //! `Autodiff<Flex>`, the weight gradient is the GEMM of cuDNN/PyTorch's CPU
 //! path: `dW = Σₙ dYₙ · colsₙᵀ` with `dYₙ = [C_out, L]` and
 //! `colsₙ = im2col(xₙ) = [C_in·k·k, L]` (for a 1×1 stride-1 convolution,
-//! `xₙ` itself), one batched matmul. The forward pass is flex's own; the
-//! input gradient is Burn's transposed convolution, or for 1×1 stride-1
-//! convolutions the 1×1 convolution with the transposed weight. Other backends and
-//! inference use `Conv2d::forward` unchanged.
+//! `xₙ` itself), one batched matmul. k×k convolutions (k > 1) run forward as
+//! `W · im2col(x)` ([`conv2d_infer`]) and their input gradient as
+//! `col2im(Wᵀ · dY)`, its adjoint; 1×1 convolutions forward are flex's direct
+//! GEMM and a stride-1 one's input gradient is the 1×1 convolution with the
+//! transposed weight. Other backends use `Conv2d::forward` unchanged.
 
 use std::any::{Any, TypeId};
 
@@ -30,6 +31,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::{ConvOptions, FloatTensor, ModuleOps};
 use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
 /// The training backend whose weight gradient is replaced.
@@ -204,14 +206,30 @@ fn flex_conv(
         OpsKind::Tracked(mut prep) => {
             let x_state = prep.checkpoint(&x);
             let weight_state = prep.checkpoint(&weight);
-            let y = Flex::conv2d(x.primitive, weight.primitive, None, options.clone());
+            let y = forward(x.primitive, weight.primitive, &options);
             prep.finish((x_state, weight_state, options), y)
         }
-        OpsKind::UnTracked(prep) => {
-            prep.finish(Flex::conv2d(x.primitive, weight.primitive, None, options))
-        }
+        OpsKind::UnTracked(prep) => prep.finish(forward(x.primitive, weight.primitive, &options)),
     };
     Tensor::from_primitive(TensorPrimitive::Float(out))
+}
+
+/// The bias-free forward convolution on flex: [`im2col_conv`] for k×k
+/// kernels (k > 1), flex's own (direct GEMM) for 1×1.
+fn forward(
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    options: &ConvOptions<2>,
+) -> FloatTensor<Flex> {
+    let w = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(weight));
+    let [_, _, k1, k2] = w.dims();
+    if k1 == 1 && k2 == 1 {
+        return Flex::conv2d(x, w.into_primitive().tensor(), None, options.clone());
+    }
+    let x = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(x));
+    im2col_conv(x, w, None, options.stride, options.padding)
+        .into_primitive()
+        .tensor()
 }
 
 /// `dX`: for a 1×1 stride-1 convolution the 1×1 convolution of `dY` with
@@ -233,8 +251,53 @@ fn input_grad(
         let wt = w.swap_dims(0, 1).into_primitive().tensor();
         Flex::conv2d(grad, wt, None, options.clone())
     } else {
-        Flex::conv2d_x_backward(x, weight, grad, options.clone())
+        col2im_grad(x, weight, grad, options)
     }
+}
+
+/// `dX = col2im(Wᵀ · dY)` per group of images: the transpose of
+/// [`im2col_conv`]'s GEMM, then each input pixel summed over the columns
+/// that read it.
+fn col2im_grad(
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    grad: FloatTensor<Flex>,
+    options: &ConvOptions<2>,
+) -> FloatTensor<Flex> {
+    let x = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(x));
+    let w = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(weight));
+    let dy = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(grad));
+    let [n, c_in, h, wd] = x.dims();
+    let [c_out, _, k1, k2] = w.dims();
+    let [_, _, ho, wo] = dy.dims();
+    let (rows, l) = (c_in * k1 * k2, ho * wo);
+    let geometry = Im2col {
+        channels: c_in,
+        height: h,
+        width: wd,
+        kernel: [k1, k2],
+        stride: options.stride,
+        padding: options.padding,
+        out: [ho, wo],
+    };
+    let wt = w.reshape([1, c_out, rows]).swap_dims(1, 2);
+    let dy = dy.reshape([n, c_out, l]);
+    let plane = h * wd;
+    let mut dx = vec![0.0f32; n * c_in * plane];
+    let group = (COLS_BYTES / (4 * rows * l).max(1)).clamp(1, n.max(1));
+    for start in (0..n).step_by(group) {
+        let nb = group.min(n - start);
+        let dcols = wt.clone().matmul(dy.clone().narrow(0, start, nb));
+        let dcols = dcols.into_primitive().tensor().to_contiguous();
+        // Invariant: f32 model, contiguous after `to_contiguous`.
+        let cols = dcols.as_slice::<f32>().expect("contiguous f32");
+        let block = k1 * k2 * l;
+        dx[start * c_in * plane..(start + nb) * c_in * plane]
+            .par_chunks_mut(plane)
+            .enumerate()
+            .for_each(|(p, out)| geometry.scatter(&cols[p * block..(p + 1) * block], out));
+    }
+    FlexTensor::from_data(TensorData::new(dx, [n, c_in, h, wd]))
 }
 
 /// `dW = Σₙ dYₙ · im2col(xₙ)ᵀ`, `[C_out, C_in, k₁, k₂]`.
@@ -302,6 +365,33 @@ impl Im2col {
             .enumerate()
             .for_each(|(nc, dst)| self.channel(&src[nc * plane..(nc + 1) * plane], dst));
         cols
+    }
+
+    /// Adds the `k₁·k₂` column rows of one input channel back onto its
+    /// plane (the adjoint of [`Im2col::channel`]).
+    fn scatter(&self, src: &[f32], plane: &mut [f32]) {
+        let [k1, k2] = self.kernel;
+        let [s1, s2] = self.stride;
+        let [p1, p2] = self.padding;
+        let [ho, wo] = self.out;
+        for i in 0..k1 {
+            for j in 0..k2 {
+                let row = &src[(i * k2 + j) * ho * wo..(i * k2 + j + 1) * ho * wo];
+                for oh in 0..ho {
+                    let ih = (oh * s1 + i) as isize - p1 as isize;
+                    if ih < 0 || ih as usize >= self.height {
+                        continue;
+                    }
+                    let line = &mut plane[ih as usize * self.width..(ih as usize + 1) * self.width];
+                    for (ow, v) in row[oh * wo..(oh + 1) * wo].iter().enumerate() {
+                        let iw = (ow * s2 + j) as isize - p2 as isize;
+                        if iw >= 0 && (iw as usize) < self.width {
+                            line[iw as usize] += v;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The `k₁·k₂` rows of one input channel.
