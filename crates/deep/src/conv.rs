@@ -8,8 +8,8 @@
 //! channel over the whole batch, re-reading the output gradient `C_in` times:
 //! 3–10× the time of the forward convolution (batch 8: 97 ms against 33 ms
 //! for layer1's 3×3, 116–136 ms against 19 ms for its 1×1s). Here, on
-//! `Autodiff<Flex>`, the weight gradient is the GEMM of cuDNN/PyTorch's CPU
-//! path: `dW = Σₙ dYₙ · colsₙᵀ` with `dYₙ = [C_out, L]` and
+//! `Autodiff<Flex>`, the weight gradient is the im2col GEMM (as PyTorch's
+//! `slow_conv2d_backward`): `dW = Σₙ dYₙ · colsₙᵀ` with `dYₙ = [C_out, L]` and
 //! `colsₙ = im2col(xₙ) = [C_in·k·k, L]` (for a 1×1 stride-1 convolution,
 //! `xₙ` itself), one batched matmul. k×k convolutions (k > 1) run forward as
 //! `W · im2col(x)` ([`conv2d_infer`]) and their input gradient as
@@ -314,27 +314,48 @@ fn weight_grad(
     let [_, c_out, ho, wo] = dy.dims();
     let [_, _, k1, k2] = w_dims;
     let dy = dy.reshape([n, c_out, ho * wo]);
-    let cols = if k1 == 1 && k2 == 1 && options.stride == [1, 1] && options.padding == [0, 0] {
-        x.reshape([n, c_in, h * w])
-    } else {
-        let device = x.device();
-        let geometry = Im2col {
-            channels: c_in,
-            height: h,
-            width: w,
-            kernel: [k1, k2],
-            stride: options.stride,
-            padding: options.padding,
-            out: [ho, wo],
-        };
-        // Invariant: a float tensor of Flex holds f32 here (the model is f32).
-        let data = x.into_data().convert::<f32>();
-        let src: &[f32] = data.as_slice().expect("f32 activations");
-        let cols = geometry.run(src, n);
-        Tensor::from_data(TensorData::new(cols, [n, c_in * k1 * k2, ho * wo]), &device)
+    if k1 == 1 && k2 == 1 && options.stride == [1, 1] && options.padding == [0, 0] {
+        let cols = x.reshape([n, c_in, h * w]);
+        return dy
+            .matmul(cols.swap_dims(1, 2))
+            .sum_dim(0)
+            .reshape(w_dims)
+            .into_primitive()
+            .tensor();
+    }
+    let device = x.device();
+    let geometry = Im2col {
+        channels: c_in,
+        height: h,
+        width: w,
+        kernel: [k1, k2],
+        stride: options.stride,
+        padding: options.padding,
+        out: [ho, wo],
     };
-    dy.matmul(cols.swap_dims(1, 2))
-        .sum_dim(0)
+    let (rows, l) = (c_in * k1 * k2, ho * wo);
+    let x = x.into_primitive().tensor().to_contiguous();
+    // Invariant: the model is f32, and `to_contiguous` makes the view a slice.
+    let src = x.as_slice::<f32>().expect("contiguous f32");
+    let per_image = c_in * h * w;
+    let group = (COLS_BYTES / (4 * rows * l).max(1)).clamp(1, n.max(1));
+    let mut dw: Option<Tensor<Flex, 3>> = None;
+    for start in (0..n).step_by(group) {
+        let nb = group.min(n - start);
+        let cols = geometry.run(&src[start * per_image..(start + nb) * per_image], nb);
+        let cols = Tensor::<Flex, 3>::from_data(TensorData::new(cols, [nb, rows, l]), &device);
+        let part = dy
+            .clone()
+            .narrow(0, start, nb)
+            .matmul(cols.swap_dims(1, 2))
+            .sum_dim(0);
+        dw = Some(match dw {
+            Some(acc) => acc + part,
+            None => part,
+        });
+    }
+    // Invariant: n >= 1 (a batch with no images never reaches the backward).
+    dw.expect("at least one image")
         .reshape(w_dims)
         .into_primitive()
         .tensor()
