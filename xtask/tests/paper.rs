@@ -540,3 +540,43 @@ fn study_without_reoutlines_skips_the_icc_filter() {
     assert_eq!(t2.len(), 12);
     assert!(out.join("model/manifest.json").is_file());
 }
+
+/// `cnn.finetune_val = "internal"`: fine-tuning validates on a seeded,
+/// stratified split of the training cohort (no EVC), the split is written
+/// beside the weights, and a new `cnn.finetune_val_fraction` re-runs the
+/// fine-tuning stage (its cache key holds the fraction).
+#[test]
+#[ignore = "slow: fine-tunes ResNet50 on CPU twice and re-extracts the deep features (about 6 minutes on 2 cores)"]
+fn internal_finetune_validation_keeps_every_evc_external() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let config = tiny_config(tmp.path());
+    let text = std::fs::read_to_string(&config).expect("the config");
+    let with = |fraction: &str| {
+        text.replacen(
+            "finetune_epochs = 0",
+            &format!(
+                "finetune_epochs = 1\nfinetune_val = \"internal\"\nfinetune_val_fraction = {fraction}"
+            ),
+            1,
+        )
+        .replacen("finetune_batch = 64", "finetune_batch = 8", 1)
+    };
+    std::fs::write(&config, with("0.2")).expect("writing the config");
+    let out = tmp.path().join("report");
+    let log = run_paper(&config, &out);
+    assert!(log.contains("[run]    finetune"), "{log}");
+    assert!(log.contains("validation split of the cohort"), "{log}");
+    let split = std::fs::read_to_string(out.join("work/cnn/finetuned.mpk.split.csv"))
+        .expect("the split beside the weights");
+    let rows: Vec<&str> = split.lines().skip(1).collect();
+    assert!(rows.iter().all(|r| r.starts_with("TC")), "only TC patients");
+    let val = rows.iter().filter(|r| r.ends_with(",val")).count();
+    assert!(val > 0 && val * 4 < rows.len(), "{val} of {}", rows.len());
+
+    std::fs::write(&config, with("0.3")).expect("writing the config");
+    let log = run_paper(&config, &out);
+    assert!(
+        log.contains("[run]    finetune"),
+        "a new fraction must fine-tune again:\n{log}"
+    );
+}
