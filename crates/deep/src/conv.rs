@@ -88,7 +88,8 @@ pub fn conv2d_infer<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 
 /// im2col buffers above this many bytes are split by image: glibc serves
 /// larger blocks with fresh mappings that page-fault on every call
 /// ([`crate::retain_freed_memory`]).
-const COLS_BYTES: usize = 32 << 20;
+/// (A few kilobytes in unit tests, so they cross the split.)
+const COLS_BYTES: usize = if cfg!(test) { 4 << 10 } else { 32 << 20 };
 
 fn im2col_conv(
     x: Tensor<Flex, 4>,
@@ -440,5 +441,98 @@ impl Im2col {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The image-split paths (unit tests shrink the split threshold to 4 KiB)
+    //! against Burn's convolution and its autodiff gradients.
+    use super::*;
+    use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::tensor::Distribution;
+    use burn::tensor::module::conv2d as burn_conv2d;
+
+    fn max_rel(a: Vec<f32>, b: Vec<f32>) -> f32 {
+        let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+            / scale
+    }
+
+    fn vals<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+        t.into_data().convert::<f32>().into_vec().unwrap()
+    }
+
+    #[test]
+    fn split_forward_and_gradients_match_burn() {
+        let device = Default::default();
+        for (k, stride, pad) in [(3, 1, 1), (3, 2, 1), (1, 2, 0), (7, 2, 3)] {
+            let x = Tensor::<Flex, 4>::random([3, 4, 11, 11], Distribution::Default, &device);
+            let conv = Conv2dConfig::new([4, 5], [k, k])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+                .init::<Flex>(&device);
+            let bias = conv.bias.as_ref().map(|b| b.val());
+            let ours = im2col_conv(
+                x.clone(),
+                conv.weight.val(),
+                bias.clone(),
+                conv.stride,
+                [pad, pad],
+            );
+            let theirs = burn_conv2d(
+                x.clone(),
+                conv.weight.val(),
+                bias,
+                ConvOptions::new([stride, stride], [pad, pad], [1, 1], 1),
+            );
+            let d = max_rel(vals(ours), vals(theirs));
+            assert!(d < 1e-5, "k{k} s{stride}: forward differs by {d:.2e}");
+
+            let mut conv = conv;
+            conv.bias = None;
+            let r = Tensor::<Flex, 4>::random(
+                burn_conv2d(
+                    x.clone(),
+                    conv.weight.val(),
+                    None,
+                    ConvOptions::new([stride, stride], [pad, pad], [1, 1], 1),
+                )
+                .dims(),
+                Distribution::Default,
+                &device,
+            );
+            let a = grads::<FlexAd>(&conv, x.clone(), r.clone());
+            let b = grads::<Autodiff<Flex, BalancedCheckpointing>>(&conv, x, r);
+            for (what, (u, v)) in ["dx", "dw"].iter().zip(a.into_iter().zip(b)) {
+                let d = max_rel(u, v);
+                assert!(d < 1e-5, "k{k} s{stride}: {what} differs by {d:.2e}");
+            }
+        }
+    }
+
+    /// `[dx, dw]` of `sum(conv(x) ⊙ r)` for a fixed `r`, on backend `A`.
+    fn grads<A: burn::tensor::backend::AutodiffBackend>(
+        conv: &Conv2d<Flex>,
+        x: Tensor<Flex, 4>,
+        r: Tensor<Flex, 4>,
+    ) -> Vec<Vec<f32>> {
+        let device = Default::default();
+        let x = Tensor::<A, 4>::from_data(x.into_data(), &device).require_grad();
+        let w = Tensor::<A, 4>::from_data(conv.weight.val().into_data(), &device).require_grad();
+        let mut c = Conv2dConfig::new([4, 5], conv.kernel_size)
+            .with_stride(conv.stride)
+            .with_padding(conv.padding.clone())
+            .with_bias(false)
+            .init::<A>(&device);
+        c.weight = burn::module::Param::from_tensor(w);
+        let y = crate::conv::conv2d(&c, x.clone());
+        let r = Tensor::<A, 4>::from_data(r.into_data(), &device);
+        let g = (y * r).sum().backward();
+        vec![vals(x.grad(&g).unwrap()), vals(c.weight.grad(&g).unwrap())]
     }
 }
