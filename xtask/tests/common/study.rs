@@ -28,8 +28,11 @@ pub fn dlrn_bin() -> PathBuf {
 /// perfectly separated and no logistic DLRN exists. The cohorts go to
 /// `dir/sim`, the config to `dir/tiny.toml`.
 pub fn tiny_config(dir: &Path) -> PathBuf {
-    tiny_config_with(dir, &["age", "birads", "nuclear_grade", "us_aln"], &[])
+    tiny_config_with(dir, &TINY_CANDIDATES, &[])
 }
+
+/// The clinical candidates of the tiny study.
+pub const TINY_CANDIDATES: [&str; 4] = ["age", "birads", "nuclear_grade", "us_aln"];
 
 /// As [`tiny_config`], with other clinical candidates and `(key, line)`
 /// replacements of whole config lines (`key` is the text before `=`; they
