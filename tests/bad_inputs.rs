@@ -805,6 +805,20 @@ fn case_table_lone_quote_at_end() {
     validate_fails(&c, &["clinical.csv"]);
 }
 
+/// Finding (crates/cohort/src/table.rs): a quote inside an unquoted field
+/// with an even number of quotes in the file — `x"` then a lone `"` — slips
+/// past a parity check and reads out of bounds in polars-io 0.55.2 (the same
+/// parser.rs:1154 abort). Found by `cargo xtask fuzz` at 1,000 cases. Every
+/// CSV is now checked against RFC 4180 quoting first.
+#[test]
+fn case_table_quote_inside_unquoted_field() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    // Header on line 1, three patients on lines 2–4, the stray quote on 5.
+    set_clinical(&c, &format!("{}x\"\n\"", clinical_with(&three_rows())));
+    validate_fails(&c, &["clinical.csv", "line 5, field 1", "double quote"]);
+}
+
 #[test]
 fn case_cohort_not_a_folder() {
     let t = tempfile::tempdir().unwrap();

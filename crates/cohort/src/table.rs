@@ -54,24 +54,14 @@ fn table_err(path: &Path, e: impl std::fmt::Display) -> CohortError {
 }
 
 /// Checks a CSV file for what the parser would get wrong rather than refuse:
-/// an unbalanced double quote (polars-io 0.55 aborts the process on a quote
-/// opening a field at the very end of the file) and a column name given twice
+/// quoting that breaks RFC 4180 (polars-io 0.55 aborts the process on a
+/// quote opening a field at the very end of the file, and reads out of
+/// bounds on a quote inside an unquoted field) and a column name given twice
 /// in the header (polars renames the second copy and the first is read
 /// silently).
 fn check_csv_text(path: &Path) -> Result<(), CohortError> {
     let bytes = std::fs::read(path).map_err(|e| CohortError::io(path, e))?;
-    let quotes = bytes.iter().filter(|&&b| b == b'"').count();
-    if quotes % 2 == 1 {
-        let line = 1 + bytes
-            .iter()
-            .take(bytes.iter().rposition(|&b| b == b'"').unwrap_or(0))
-            .filter(|&&b| b == b'\n')
-            .count();
-        return Err(table_err(
-            path,
-            format!("unbalanced double quote: a quoted field opened on line {line} never closes"),
-        ));
-    }
+    check_quoting(&bytes).map_err(|m| table_err(path, m))?;
     let text = String::from_utf8_lossy(&bytes);
     let header = text
         .trim_start_matches('\u{feff}')
@@ -95,6 +85,62 @@ fn check_csv_text(path: &Path) -> Result<(), CohortError> {
         }
     }
     Ok(())
+}
+
+/// RFC 4180 quoting: a field is either unquoted and free of `"`, or opens
+/// with `"`, doubles every `"` inside, and closes with `"` right before a
+/// comma or the end of its record. Returns what is wrong and where.
+fn check_quoting(bytes: &[u8]) -> Result<(), String> {
+    #[derive(Clone, Copy)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted { line: usize },
+        Closed { line: usize },
+    }
+    let (mut line, mut field) = (1usize, 1usize);
+    let mut state = State::FieldStart;
+    for &b in bytes {
+        state = match (state, b) {
+            (State::Quoted { line: l }, b'"') => State::Closed { line: l },
+            (State::Quoted { line: l }, c) => {
+                if c == b'\n' {
+                    line += 1;
+                }
+                State::Quoted { line: l }
+            }
+            (State::Closed { line: l }, b'"') => State::Quoted { line: l },
+            (State::FieldStart, b'"') => State::Quoted { line },
+            (State::Unquoted, b'"') => {
+                return Err(format!(
+                    "a double quote inside an unquoted field (line {line}, field {field}): \
+                     quote the whole field and double the quote (\"\")"
+                ));
+            }
+            (_, b',') => {
+                field += 1;
+                State::FieldStart
+            }
+            (_, b'\n') => {
+                line += 1;
+                field = 1;
+                State::FieldStart
+            }
+            (State::Closed { line: l }, b'\r') => State::Closed { line: l },
+            (State::Closed { .. }, _) => {
+                return Err(format!(
+                    "text after the closing double quote of a field (line {line}, field {field})"
+                ));
+            }
+            (State::FieldStart | State::Unquoted, _) => State::Unquoted,
+        };
+    }
+    match state {
+        State::Quoted { line } => Err(format!(
+            "unbalanced double quote: a quoted field opened on line {line} never closes"
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl Table {
@@ -411,6 +457,30 @@ mod tests {
             err.contains("row 3") && err.contains("expected 0 or 1"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn quoting_follows_rfc_4180() {
+        // Fine: quoted commas, doubled quotes, a quoted line break, CRLF.
+        for ok in [
+            "id,a\nP1,\"x, y\"\n",
+            "id,a\r\nP1,\"say \"\"hi\"\"\"\r\n",
+            "id,a\nP1,\"two\nlines\"\n",
+            "id,a\nP1,\"\"\n",
+        ] {
+            assert_eq!(check_quoting(ok.as_bytes()), Ok(()), "{ok:?}");
+        }
+        // The file polars-io 0.55 reads out of bounds on: an even number of
+        // quotes, one inside an unquoted field.
+        let e = check_quoting(b"id,ALN_status\nP1,1\nx\"\n\"").unwrap_err();
+        assert!(e.contains("unquoted field (line 3, field 1)"), "{e}");
+        let e = check_quoting(b"id,a\nP1,\"x\"y\n").unwrap_err();
+        assert!(
+            e.contains("after the closing double quote of a field (line 2, field 2)"),
+            "{e}"
+        );
+        let e = check_quoting(b"id,a\nP1,x\nP2,\"open\n").unwrap_err();
+        assert!(e.contains("opened on line 3 never closes"), "{e}");
     }
 
     #[test]
