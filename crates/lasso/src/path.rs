@@ -7,6 +7,16 @@
 //!
 //! Written here rather than taken from linfa because no linfa crate fits a
 //! binomial L1 path; it is exposed through linfa's traits in [`crate::linfa`].
+//!
+//! The iterations are glmnet's: the same coordinates in the same order, the
+//! same convergence tests, strong rule and KKT checks. What differs is how
+//! much is computed. A gradient that only decides a comparison (a KKT check,
+//! the strong rule, a zero coefficient staying zero) is first bounded, across
+//! KKT checks by Cauchy-Schwarz and then from a 16-bit copy of the standardised
+//! matrix, each bound with its rounding accounted for (`Screen`,
+//! `Gradients`); the full dot product is computed only where the bound does
+//! not decide, so every comparison comes out as in glmnet and the path is the
+//! same bit for bit with the screening on or off.
 
 use serde::{Deserialize, Serialize};
 
