@@ -188,6 +188,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let work = out.join("work");
     std::fs::create_dir_all(&work)?;
+    // manifest.json marks a finished report and is written last: remove the
+    // previous run's first, so a run killed part-way (its new icc.csv beside
+    // the old index.html) never looks finished.
+    let manifest_path = out.join("manifest.json");
+    match std::fs::remove_file(&manifest_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing {}", manifest_path.display()));
+        }
+        _ => {}
+    }
     let mut runner = Runner::new(&work)?;
     runner.note(&format!(
         "dlrn study: config {} → {}",
