@@ -14,11 +14,22 @@
 //! `retain_freed_memory` (glibc no longer unmaps and re-faults the activation
 //! buffers every batch: +10-20% at batch 16): batch 16, BatchNorm folded
 //! 12.7-13.1 vs PyTorch 11.9-13.2 images/s, ratio 0.97-1.07; batch 1
-//! 8.5-10.1 vs 11.3-16.3, ratio 0.61-0.79 (not profiled yet). Unfolded BatchNorm costs 6x at batch 16
-//! (2.1 images/s): flex broadcasts the per-channel affine slowly, which is
-//! why extraction runs the folded network. perf, batch 16 folded: 64% gemm's
+//! 8.5-10.1 vs 11.3-16.3, ratio 0.61-0.79. perf, batch 16 folded: 64% gemm's
 //! AVX2 2x6 f32 micro-kernel, ~23% im2col tiles and bias. gemm's AVX-512
 //! kernels (`burn/x86-v4`) measured no faster here.
+//!
+//! 2026-11-30: flex's convolution re-lays out the weight and the whole input
+//! (NHWC) on one thread at every call, 12% of a batch-1 forward under perf;
+//! k×k convolutions now run as `W · im2col(x) + b` (`conv::conv2d_infer`),
+//! +18-28% at batch 1 and 16 with old and new binaries alternated. The
+//! unfolded network's BatchNorm uses `[N, C, 1]` operands (flex's per-row
+//! SIMD broadcast), no longer 6x the folded one. `cargo xtask bench deep`,
+//! three repetitions at load average 3.6/5.7/4.4 from concurrent builds
+//! (min/median/max images/s): batch 1 Burn 5.37/9.27/10.06 vs PyTorch
+//! 1.39/2.62/3.57, ratio 2.82/3.53/3.88; batch 16 Burn 4.62/6.12/6.48 vs
+//! PyTorch 4.03/4.10/5.66, ratio 1.12/1.14/1.52. PyTorch's OpenMP threads
+//! lose more than rayon's to a loaded machine, so these ratios overstate
+//! the idle one; the idle ratio is still to be measured.
 
 use std::time::Instant;
 

@@ -17,13 +17,17 @@
 //! 11.1 s, Adam 0.4 s; 37% flex's scalar strided iterator (BatchNorm's
 //! `[1, C, 1, 1]` broadcasts, forward and every gradient), ~40% GEMM, much of
 //! it the thin per-input-channel GEMMs of Burn's convolution weight gradient.
-//! After: forward 1.4 s, backward 4.5–4.8 s, Adam 0.07–0.1 s (machine
-//! loaded by concurrent builds), GEMM micro-kernels ~60% of samples.
-//! `cargo xtask bench deep`, 2026-11-30, 2 threads, three repetitions at
-//! load average 5.0–6.9 on the 2 cores (min/median/max, images/s): batch 8
-//! Burn 0.91/0.97/1.26 vs PyTorch 0.55/0.72/0.76 (ratio 1.26/1.28/2.30),
-//! batch 16 Burn 1.02/1.13/1.17 vs PyTorch 1.09/1.57/2.53 (ratio
-//! 0.45/0.65/1.06). Under that load PyTorch's own numbers vary 2×.
+//! After (fused BatchNorm op, GEMM weight gradient, im2col/col2im k×k
+//! convolutions): GEMM micro-kernels ~57-60% of samples, page faults and
+//! memset ~5%, BatchNorm's sums ~4%. `cargo xtask bench deep`, 2026-11-30,
+//! 2 threads, three repetitions at load average 3.6/5.7/4.4 from concurrent
+//! builds (min/median/max images/s): batch 8 Burn 1.32/1.45/2.32 vs PyTorch
+//! 1.02/1.71/2.97, ratio 0.78/0.84/1.29; batch 16 Burn 1.17/1.42/2.14 vs
+//! PyTorch 1.40/1.48/7.85, ratio 0.18/0.84/1.45 (PyTorch's 7.85 came in a
+//! repetition where its own batch-16 inference ran at 4.0, so the load
+//! changed under it). An earlier run (before im2col/col2im): batch 8 ratio
+//! 1.26/1.28/2.30, batch 16 0.45/0.65/1.06. The idle ratio is still to be
+//! measured.
 
 use std::time::Instant;
 
