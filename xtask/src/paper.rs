@@ -164,6 +164,18 @@ fn sidecar(out: &Path, suffix: &str) -> PathBuf {
     out.with_file_name(name)
 }
 
+/// What an interrupted `dlrn extract` leaves beside `out` to resume from:
+/// the unfinished table `<stem>.partial.<ext>` and its settings
+/// `<out>.partial.json` (the binary's `extract::partial_path` naming).
+fn extract_partials(out: &Path) -> [PathBuf; 2] {
+    let stem = out.file_stem().unwrap_or_default().to_string_lossy();
+    let table = match out.extension() {
+        Some(ext) => out.with_file_name(format!("{stem}.partial.{}", ext.to_string_lossy())),
+        None => out.with_file_name(format!("{stem}.partial")),
+    };
+    [table, sidecar(out, "partial.json")]
+}
+
 /// Runs the study.
 pub fn run(args: Args) -> anyhow::Result<()> {
     if args.slurm {
@@ -332,7 +344,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             &format!("handcrafted/{tag}"),
             &key,
             std::slice::from_ref(&hc),
-            std::slice::from_ref(&hc),
+            &[[hc.clone()].as_slice(), &extract_partials(&hc)].concat(),
             || {
                 run_dlrn(
                     &dlrn,
@@ -380,12 +392,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some(w) = &wstr {
             a.extend(["--weights", w.as_str()]);
         }
-        // `dlrn extract deep` keeps finished rows in <out>.partial (+ .json) to resume from.
-        let partial = [
-            deep.clone(),
-            sidecar(&deep, "partial"),
-            sidecar(&deep, "partial.json"),
-        ];
+        let partial = [[deep.clone()].as_slice(), &extract_partials(&deep)].concat();
         runner.stage(
             &format!("deep/{tag}"),
             &key,
