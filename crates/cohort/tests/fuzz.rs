@@ -15,27 +15,11 @@ use dlrn_cohort::{
     roi::decode_roi,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use proptest::test_runner::Config;
 
 /// Cases per target: `PROPTEST_CASES` when set, else 64.
 fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    // A fixed seed (PROPTEST_RNG_SEED overrides it) so every run tries the same inputs.
-    let seed = std::env::var("PROPTEST_RNG_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_261_130);
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        // Shrinking re-runs loaders many times; the failing input is printed anyway.
-        max_shrink_iters: 64,
-        failure_persistence: None,
-        ..Config::default()
-    }
+    dlrn_testdata::fuzz_config(64)
 }
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -9,25 +9,14 @@
 
 use dlrn_simulate::{SimParams, simulate};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use proptest::test_runner::Config;
 use serde_json::Value;
 
 fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16);
-    // A fixed seed (PROPTEST_RNG_SEED overrides it) so every run tries the same inputs.
-    let seed = std::env::var("PROPTEST_RNG_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_261_130);
+    // Each case simulates a study: fewer cases and shrink steps than the other targets.
     Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
         max_shrink_iters: 16,
-        failure_persistence: None,
-        ..Config::default()
+        ..dlrn_testdata::fuzz_config(16)
     }
 }
 

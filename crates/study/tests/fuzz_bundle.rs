@@ -14,26 +14,11 @@ use std::path::{Path, PathBuf};
 
 use dlrn_study::bundle::{Bundle, PatientInput};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use proptest::test_runner::Config;
 use sha2::{Digest, Sha256};
 
 fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    // A fixed seed (PROPTEST_RNG_SEED overrides it) so every run tries the same inputs.
-    let seed = std::env::var("PROPTEST_RNG_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_261_130);
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        max_shrink_iters: 64,
-        failure_persistence: None,
-        ..Config::default()
-    }
+    dlrn_testdata::fuzz_config(64)
 }
 
 const PARTS: [&str; 8] = [

@@ -72,6 +72,35 @@ pub fn aln_paper_file(name: &str) -> PathBuf {
     path
 }
 
+/// The proptest configuration of every fuzz target: `PROPTEST_CASES` cases
+/// (else `default_cases`), 64 shrink iterations, no failure persistence, and a
+/// fixed RNG seed (`PROPTEST_RNG_SEED` overrides it).
+///
+/// The seed is fixed so every run, here and in CI, tries the same inputs: a
+/// failure reproduces by rerunning the test, and a passing run means the same
+/// thing each time. `cargo xtask fuzz` varies `PROPTEST_RNG_SEED` to explore.
+pub fn fuzz_config(default_cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_cases);
+    let seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(FUZZ_SEED);
+    proptest::test_runner::Config {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        // Shrinking re-runs the code under test many times; the failing input is printed anyway.
+        max_shrink_iters: 64,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
+/// The fuzz targets' default RNG seed (see [`fuzz_config`]).
+pub const FUZZ_SEED: u64 = 20_261_130;
+
 #[cfg(test)]
 mod tests {
     use super::*;
