@@ -1672,6 +1672,47 @@ fn case_icc_threshold_out_of_range() {
     );
 }
 
+/// `icc --intra/--inter` (the paper's rule): the re-outline tables must hold
+/// the same patients; one with another id fails naming both tables and the id.
+#[test]
+fn case_icc_split_reoutlines_with_different_ids() {
+    let t = tempfile::tempdir().unwrap();
+    let a = feature_file(t.path(), "masks.csv", |_| {});
+    let b = feature_file(t.path(), "repeat.csv", |_| {});
+    let c = feature_file(t.path(), "reader2.csv", |r| r[3][0] = "X999".into());
+    let out = t.path().join("icc.csv");
+    fails(
+        &[
+            "icc",
+            "--reads",
+            s(&a),
+            "--intra",
+            s(&b),
+            "--inter",
+            s(&c),
+            "--out",
+            s(&out),
+        ],
+        &["repeat.csv and ", "reader2.csv hold different ids", "X999"],
+        &[&out],
+    );
+}
+
+/// `icc --intra`: a re-outlined patient without an original outline fails,
+/// naming the table and the id.
+#[test]
+fn case_icc_split_reoutline_id_not_in_original() {
+    let t = tempfile::tempdir().unwrap();
+    let a = feature_file(t.path(), "masks.csv", |r| r[3][0] = "X999".into());
+    let b = feature_file(t.path(), "repeat.csv", |_| {});
+    let out = t.path().join("icc.csv");
+    fails(
+        &["icc", "--reads", s(&a), "--intra", s(&b), "--out", s(&out)],
+        &["masks.csv: no row with id"],
+        &[&out],
+    );
+}
+
 // ------------------------------------------------------- weights, bundles
 
 /// `extract deep --weights w` on a one-patient PNG cohort: exit 2, no table.

@@ -2,12 +2,13 @@
 //! and the list of features that pass the threshold.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 use dlrn_cohort::Table;
 use dlrn_stats::{IccForm, icc};
+use dlrn_study::icc::{Reads, icc_filter};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -45,30 +46,52 @@ impl Form {
 
 /// Per-feature ICC over repeated readings; keep the reproducible features.
 ///
-/// Each --reads table (.csv or .parquet, columns id, optional ALN_status and
-/// the features) is one reading of the same patients: in the study, reader 1
-/// twice a month apart and reader 2 once on 60 training patients. Patients
-/// are matched by id over the ids all tables share (in the first table's
-/// order); features are the first table's columns other than id and
+/// Two modes. The paper's rule: --reads ORIGINAL with --intra REPEAT (the
+/// same reader's repeat outlines) and/or --inter OTHER (a second reader's
+/// outlines). Per feature, the intra-observer ICC is `psych::ICC(cbind(
+/// original, repeat…))` and the inter-observer ICC `psych::ICC(cbind(
+/// original, other…))` of --form, on the re-outlined patients; a feature is
+/// kept when both exceed --threshold (a role not given is not assessed). The
+/// --intra/--inter tables must hold the same ids (the re-outlined subset, in
+/// the first one's order), all present in ORIGINAL, which may hold more
+/// patients; features are ORIGINAL's columns other than id and the label,
+/// and must exist in every table. This is the study pipeline's ICC filter
+/// (`cargo xtask paper`), and --out has the columns of its icc.csv:
+/// feature, icc_intra, icc_inter, kept (1/0), reason (`NA` for an ICC that
+/// failed, e.g. a constant feature, or was not assessed; reason says which).
+///
+/// Pooled: --reads A --reads B … (two or more tables, no --intra/--inter) is
+/// one reading of the same patients each, all in one ICC: in the study,
+/// reader 1 twice a month apart and reader 2 once on 60 training patients.
+/// Patients are matched by id over the ids all tables share (in the first
+/// table's order); features are the first table's columns other than id and
 /// ALN_status and must exist in every table. For each feature the
 /// Shrout–Fleiss ICCs are computed as `psych::ICC(x, lmer = FALSE)`; patients
-/// with a missing value for that feature are left out of that feature.
-///
-/// The pipeline keeps a feature when the chosen ICC is > --threshold (the
-/// study: ICC > 0.80). Default form ICC2, i.e. ICC(2,1), two-way random
-/// effects, absolute agreement, single measurement: readers and sessions are
-/// a sample of possible readers, systematic offsets between readings count as
-/// disagreement, and the pipeline uses one reading per patient (Koo & Li
-/// 2016). A feature constant over all readings has an undefined ICC (NaN)
-/// and is dropped.
-///
-/// Writes --out with columns feature, icc, ci_low, ci_high, f, p_value,
+/// with a missing value for that feature are left out of that feature. It
+/// writes --out with columns feature, icc, ci_low, ci_high, f, p_value,
 /// n_subjects, kept (1/0), in table order.
+///
+/// Both keep a feature when the chosen ICC is > --threshold (the study: ICC >
+/// 0.80). Default form ICC2, i.e. ICC(2,1), two-way random effects, absolute
+/// agreement, single measurement: readers and sessions are a sample of
+/// possible readers, systematic offsets between readings count as
+/// disagreement, and the pipeline uses one reading per patient (Koo & Li
+/// 2016). A feature constant over all readings has an undefined ICC and is
+/// dropped.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// One reading (feature table); give two or more.
+    /// One reading (feature table): the original outlines with --intra/--inter,
+    /// else give two or more (pooled).
     #[arg(long, value_name = "TABLE", required = true)]
     pub reads: Vec<PathBuf>,
+
+    /// The same reader's repeat outlines (feature table); repeatable.
+    #[arg(long, value_name = "TABLE")]
+    pub intra: Vec<PathBuf>,
+
+    /// A second reader's outlines (feature table); repeatable.
+    #[arg(long, value_name = "TABLE")]
+    pub inter: Vec<PathBuf>,
 
     /// The ICC form that decides.
     #[arg(long, value_enum, default_value_t = Form::Icc2)]
@@ -131,19 +154,43 @@ pub struct Summary {
     pub kept: Vec<String>,
 }
 
+/// The `--json` summary of `dlrn icc --intra/--inter` (the paper's rule).
+#[derive(Debug, Serialize)]
+pub struct SplitSummary {
+    /// psych's name of the form used.
+    pub form: String,
+    /// Threshold (strict >, intra and inter).
+    pub threshold: f64,
+    /// Re-outlined patients.
+    pub n_subjects: usize,
+    /// The --intra tables' names (file stems).
+    pub intra_readers: Vec<String>,
+    /// The --inter tables' names (file stems).
+    pub inter_readers: Vec<String>,
+    /// Features assessed.
+    pub n_features: usize,
+    /// Features kept.
+    pub n_kept: usize,
+    /// Kept feature names, in table order.
+    pub kept: Vec<String>,
+}
+
 /// Runs `dlrn icc`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.reads.len() < 2 {
-        bail!(
-            "give at least two --reads tables, found {}",
-            args.reads.len()
-        );
-    }
     // An ICC lies in [-1, 1]: a threshold outside it keeps every feature or none.
     if !(-1.0..=1.0).contains(&args.threshold) {
         bail!(
             "--threshold {} is outside [-1, 1], the range of an ICC",
             args.threshold
+        );
+    }
+    if !args.intra.is_empty() || !args.inter.is_empty() {
+        return run_split(&args);
+    }
+    if args.reads.len() < 2 {
+        bail!(
+            "give at least two --reads tables, found {}",
+            args.reads.len()
         );
     }
     let tables = args
@@ -270,6 +317,146 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             n_readings: tables.len(),
             n_subjects: shared.len(),
             n_features: rows.len(),
+            n_kept: kept.len(),
+            kept,
+        })?;
+    }
+    Ok(())
+}
+
+/// A re-outline table's reader name: its file stem.
+fn reader_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The row in `ids` (the ids of `table`) of each of `wanted`, in `wanted`'s order.
+fn rows_of(wanted: &[String], ids: &[String], table: &Path) -> anyhow::Result<Vec<usize>> {
+    let row: std::collections::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    wanted
+        .iter()
+        .map(|id| {
+            row.get(id.as_str())
+                .copied()
+                .with_context(|| format!("{}: no row with id {id:?}", table.display()))
+        })
+        .collect()
+}
+
+/// `dlrn icc --reads ORIGINAL --intra … --inter …`: the study's ICC filter
+/// (`dlrn_study::icc::icc_filter`) on tables.
+fn run_split(args: &Args) -> anyhow::Result<()> {
+    let [original] = args.reads.as_slice() else {
+        bail!(
+            "with --intra/--inter give exactly one --reads table (the original outlines), found {}",
+            args.reads.len()
+        );
+    };
+    let form = args.form.stats();
+    let first = Table::read(original)?;
+    let first_ids = first.ids()?;
+    let names = first.feature_names(&args.label);
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    // The re-outlined subset: the first re-outline table's ids, in its order.
+    let mut subset: Option<(PathBuf, Vec<String>)> = None;
+    let mut load = |paths: &[PathBuf]| -> anyhow::Result<Vec<Reads>> {
+        paths
+            .iter()
+            .map(|p| -> anyhow::Result<Reads> {
+                let t = Table::read(p)?;
+                let ids = t.ids()?;
+                match &subset {
+                    None => subset = Some((p.clone(), ids.clone())),
+                    Some((p0, ids0)) => {
+                        let mut a = ids0.clone();
+                        let mut b = ids.clone();
+                        a.sort();
+                        b.sort();
+                        if a != b {
+                            let only: Vec<&String> =
+                                ids.iter().filter(|i| !ids0.contains(i)).take(3).collect();
+                            let missing: Vec<&String> =
+                                ids0.iter().filter(|i| !ids.contains(i)).take(3).collect();
+                            bail!(
+                                "{} and {} hold different ids (the re-outlined patients must be \
+                                 the same): only in {}: {only:?}; missing from it: {missing:?}",
+                                p0.display(),
+                                p.display(),
+                                p.display()
+                            );
+                        }
+                    }
+                }
+                t.require_columns(&name_refs)?;
+                let order = subset.as_ref().map_or(&ids, |(_, ids0)| ids0);
+                let rows = rows_of(order, &ids, p)?;
+                let columns = names
+                    .iter()
+                    .map(|n| -> anyhow::Result<Vec<f64>> {
+                        let c = t.f64_column(n)?;
+                        Ok(rows.iter().map(|&i| c[i]).collect())
+                    })
+                    .collect::<anyhow::Result<_>>()?;
+                Ok(Reads {
+                    reader: reader_name(p),
+                    columns,
+                })
+            })
+            .collect()
+    };
+    let intra = load(&args.intra)?;
+    let inter = load(&args.inter)?;
+    let Some((subset_path, subset)) = subset else {
+        bail!("give at least one --intra or --inter table");
+    };
+    let rows = rows_of(&subset, &first_ids, original).with_context(|| {
+        format!(
+            "the re-outlined patients of {} must all have original outlines",
+            subset_path.display()
+        )
+    })?;
+    let first_columns: Vec<Vec<f64>> = names
+        .iter()
+        .map(|n| -> anyhow::Result<Vec<f64>> {
+            let c = first.f64_column(n)?;
+            Ok(rows.iter().map(|&i| c[i]).collect())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let filter = icc_filter(
+        &names,
+        &first_columns,
+        &intra,
+        &inter,
+        form,
+        args.threshold,
+        0.95,
+    )?;
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    super::extract::write_atomic(&args.out, filter.to_csv().as_bytes())?;
+    let kept = filter.kept();
+    eprintln!(
+        "{} of {} features kept ({}) → {}",
+        kept.len(),
+        filter.features.len(),
+        filter.rule(),
+        args.out.display()
+    );
+    if args.json {
+        print_json(&SplitSummary {
+            form: filter.form.clone(),
+            threshold: filter.threshold,
+            n_subjects: filter.n_subjects,
+            intra_readers: filter.intra_readers.clone(),
+            inter_readers: filter.inter_readers.clone(),
+            n_features: filter.features.len(),
             n_kept: kept.len(),
             kept,
         })?;
