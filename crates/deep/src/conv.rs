@@ -394,22 +394,21 @@ impl Im2col {
     fn scatter(&self, src: &[f32], plane: &mut [f32]) {
         let [k1, k2] = self.kernel;
         let [s1, s2] = self.stride;
-        let [p1, p2] = self.padding;
+        let [p1, _] = self.padding;
         let [ho, wo] = self.out;
         for i in 0..k1 {
             for j in 0..k2 {
                 let row = &src[(i * k2 + j) * ho * wo..(i * k2 + j + 1) * ho * wo];
+                let (lo, hi, first) = self.valid_columns(j);
                 for oh in 0..ho {
                     let ih = (oh * s1 + i) as isize - p1 as isize;
-                    if ih < 0 || ih as usize >= self.height {
+                    if ih < 0 || ih as usize >= self.height || lo >= hi {
                         continue;
                     }
                     let line = &mut plane[ih as usize * self.width..(ih as usize + 1) * self.width];
-                    for (ow, v) in row[oh * wo..(oh + 1) * wo].iter().enumerate() {
-                        let iw = (ow * s2 + j) as isize - p2 as isize;
-                        if iw >= 0 && (iw as usize) < self.width {
-                            line[iw as usize] += v;
-                        }
+                    let vals = &row[oh * wo + lo..oh * wo + hi];
+                    for (o, v) in line[first..].iter_mut().step_by(s2).zip(vals) {
+                        *o += v;
                     }
                 }
             }
@@ -420,27 +419,46 @@ impl Im2col {
     fn channel(&self, src: &[f32], dst: &mut [f32]) {
         let [k1, k2] = self.kernel;
         let [s1, s2] = self.stride;
-        let [p1, p2] = self.padding;
+        let [p1, _] = self.padding;
         let [ho, wo] = self.out;
         for i in 0..k1 {
             for j in 0..k2 {
                 let row = &mut dst[(i * k2 + j) * ho * wo..(i * k2 + j + 1) * ho * wo];
+                let (lo, hi, first) = self.valid_columns(j);
                 for oh in 0..ho {
                     let ih = (oh * s1 + i) as isize - p1 as isize;
-                    let out = &mut row[oh * wo..(oh + 1) * wo];
-                    if ih < 0 || ih as usize >= self.height {
+                    if ih < 0 || ih as usize >= self.height || lo >= hi {
                         continue;
                     }
                     let line = &src[ih as usize * self.width..(ih as usize + 1) * self.width];
-                    for (ow, o) in out.iter_mut().enumerate() {
-                        let iw = (ow * s2 + j) as isize - p2 as isize;
-                        if iw >= 0 && (iw as usize) < self.width {
-                            *o = line[iw as usize];
+                    let out = &mut row[oh * wo + lo..oh * wo + hi];
+                    if s2 == 1 {
+                        out.copy_from_slice(&line[first..first + (hi - lo)]);
+                    } else {
+                        for (o, v) in out.iter_mut().zip(line[first..].iter().step_by(s2)) {
+                            *o = *v;
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Output columns `lo..hi` whose kernel column `j` reads inside the
+    /// image, and the input column `first` that `lo` reads.
+    fn valid_columns(&self, j: usize) -> (usize, usize, usize) {
+        let [_, s2] = self.stride;
+        let [_, p2] = self.padding;
+        let [_, wo] = self.out;
+        // iw = ow·s₂ + j − p₂ must lie in [0, width).
+        let lo = p2.saturating_sub(j).div_ceil(s2).min(wo);
+        let hi = if self.width + p2 > j {
+            ((self.width + p2 - j - 1) / s2 + 1).min(wo)
+        } else {
+            0
+        };
+        let first = (lo * s2 + j).saturating_sub(p2);
+        (lo, hi.max(lo), first)
     }
 }
 
