@@ -6,88 +6,14 @@
 //! Needs the `dlrn` binary next to xtask's (`cargo test --workspace` builds
 //! it; `cargo build -p dlrn` otherwise).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
 mod common;
-use common::{COLUMNS, files, hex_lower, num, read_csv, workspace};
-
-fn dlrn_bin() -> PathBuf {
-    let xtask = PathBuf::from(env!("CARGO_BIN_EXE_xtask"));
-    let bin = xtask.with_file_name(format!("dlrn{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build -p dlrn` (or `cargo test --workspace`) first",
-        bin.display()
-    );
-    bin
-}
-
-/// configs/quick.toml at a tenth of the paper's sizes (TC 62 patients, the
-/// ICC re-outlines of 60, EVCs of 10–11) with the clinical model fixed to
-/// four candidate factors kept whatever their p (a study this small cannot be
-/// expected to pass the screen), and a weaker signal than the defaults
-/// (aggressiveness 2, clinical effects ×2): at full strength 62 patients are
-/// perfectly separated and no logistic DLRN exists.
-fn tiny_config(dir: &Path) -> PathBuf {
-    let mut params = dlrn_simulate::SimParams::default();
-    params.outcome.aggressiveness = 2.0;
-    params.outcome.clinical_effect_scale = 2.0;
-    let params_path = dir.join("params.json");
-    std::fs::write(
-        &params_path,
-        serde_json::to_string(&params).expect("params as JSON"),
-    )
-    .expect("writing params");
-    let quick = std::fs::read_to_string(workspace().join("configs/quick.toml"))
-        .expect("configs/quick.toml");
-    let mut text = String::new();
-    let mut in_candidates = false;
-    for line in quick.lines() {
-        let key = line.split('=').next().unwrap_or("").trim();
-        if in_candidates {
-            in_candidates = !line.trim_end().ends_with(']');
-            continue;
-        }
-        let line = match key {
-            "dir" => format!("dir = {:?}", dir.join("sim").display().to_string()),
-            "scale" => format!(
-                "scale = 0.1\nparams = {:?}",
-                params_path.display().to_string()
-            ),
-            "folds" => "folds = 5".to_string(),
-            "screen_p" => "screen_p = 1.0".to_string(),
-            "keep_p" => "keep_p = 1.0".to_string(),
-            "hl_groups" => "hl_groups = 8".to_string(),
-            "candidates" => {
-                in_candidates = !line.trim_end().ends_with(']');
-                r#"candidates = ["age", "birads", "nuclear_grade", "us_aln"]"#.to_string()
-            }
-            _ => line.to_string(),
-        };
-        text.push_str(&line);
-        text.push('\n');
-    }
-    let path = dir.join("tiny.toml");
-    std::fs::write(&path, text).expect("writing the config");
-    path
-}
-
-fn run_paper(config: &Path, out: &Path) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["paper", "--config"])
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .env("DLRN_BIN", dlrn_bin())
-        .output()
-        .expect("running the xtask binary");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "xtask paper failed:\n{stderr}");
-    stderr
-}
+use common::study::{TINY_CANDIDATES, dlrn_bin, run_paper, tiny_config, tiny_config_with};
+use common::{COLUMNS, files, hex_lower, num, read_csv};
 
 #[test]
 fn tiny_study_writes_every_output_and_reruns_from_cache() {
@@ -504,21 +430,14 @@ fn check_bundle(
 #[test]
 fn study_without_reoutlines_skips_the_icc_filter() {
     let tmp = tempfile::tempdir().expect("a temporary folder");
-    let config = tiny_config(tmp.path());
-    let text = std::fs::read_to_string(&config).expect("the config");
-    let mut text = text;
-    for (key, none) in [
-        ("intra =", r#"intra = ["nobody"]"#),
-        ("inter =", r#"inter = ["nobody2"]"#),
-    ] {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(key))
-            .unwrap_or_else(|| panic!("an icc {key} line"))
-            .to_string();
-        text = text.replace(&line, none);
-    }
-    std::fs::write(&config, text).expect("writing the config");
+    let config = tiny_config_with(
+        tmp.path(),
+        &TINY_CANDIDATES,
+        &[
+            ("intra", r#"intra = ["nobody"]"#),
+            ("inter", r#"inter = ["nobody2"]"#),
+        ],
+    );
     let out = tmp.path().join("report");
     let log = run_paper(&config, &out);
     assert!(log.contains("[skip]   icc filter"), "{log}");

@@ -13,80 +13,20 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{files, workspace};
+use common::files;
+use common::study::{dlrn_bin, run_paper_with, tiny_config_scaled};
 
-fn dlrn_bin() -> PathBuf {
-    let xtask = PathBuf::from(env!("CARGO_BIN_EXE_xtask"));
-    let bin = xtask.with_file_name(format!("dlrn{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build -p dlrn` first",
-        bin.display()
-    );
-    bin
-}
-
-/// configs/quick.toml at `scale` with the clinical model fixed to four
-/// factors kept whatever their p and a weaker signal (as xtask/tests/paper.rs
-/// does, for the same reasons), plus a `[cluster]` section of 4 shards.
+/// The tiny study of xtask/tests/paper.rs at `scale` of the paper's sizes,
+/// plus a `[cluster]` section of 4 shards.
 fn config(dir: &Path, scale: f64) -> PathBuf {
-    let mut params = dlrn_simulate::SimParams::default();
-    params.outcome.aggressiveness = 2.0;
-    params.outcome.clinical_effect_scale = 2.0;
-    let params_path = dir.join("params.json");
-    std::fs::write(&params_path, serde_json::to_string(&params).unwrap()).unwrap();
-    let quick = std::fs::read_to_string(workspace().join("configs/quick.toml")).unwrap();
-    let mut text = String::new();
-    let mut in_candidates = false;
-    for line in quick.lines() {
-        let key = line.split('=').next().unwrap_or("").trim();
-        if in_candidates {
-            in_candidates = !line.trim_end().ends_with(']');
-            continue;
-        }
-        let line = match key {
-            "dir" => format!("dir = {:?}", dir.join("sim").display().to_string()),
-            "scale" => format!(
-                "scale = {scale}\nparams = {:?}",
-                params_path.display().to_string()
-            ),
-            "folds" => "folds = 5".to_string(),
-            "screen_p" => "screen_p = 1.0".to_string(),
-            "keep_p" => "keep_p = 1.0".to_string(),
-            "candidates" => {
-                in_candidates = !line.trim_end().ends_with(']');
-                r#"candidates = ["age", "birads", "nuclear_grade", "us_aln"]"#.to_string()
-            }
-            _ => line.to_string(),
-        };
-        text.push_str(&line);
-        text.push('\n');
-    }
+    let path = tiny_config_scaled(dir, scale);
+    let mut text = read(&path);
     text.push_str(
         "\n[cluster]\nengine = \"slurm\"\nshards = 4\ntime = \"00:30:00\"\nmem = \"1G\"\n\
          report_mem = \"2G\"\n",
     );
-    let path = dir.join("tiny.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn xtask(config: &Path, out: &Path, extra: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["paper", "--config"])
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .env("DLRN_BIN", dlrn_bin())
-        .output()
-        .expect("running the xtask binary");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "xtask paper {extra:?} failed:\n{stderr}"
-    );
-    stderr
 }
 
 fn read(path: &Path) -> String {
@@ -104,7 +44,7 @@ fn dry_run_writes_readable_scripts_and_submits_nothing() {
     let config = tmp.path().join("tiny.toml");
     std::fs::write(&config, cfg).unwrap();
     let out = tmp.path().join("report");
-    let log = xtask(&config, &out, &["--slurm", "--dry-run"]);
+    let log = run_paper_with(&config, &out, &["--slurm", "--dry-run"]);
     let slurm = out.join("work/slurm");
     assert!(log.contains("[dry-run]"), "{log}");
     assert!(
@@ -261,7 +201,7 @@ fn baseline() -> &'static Baseline {
         let tmp = tempfile::tempdir().unwrap();
         let config = config(tmp.path(), 0.1);
         let out = tmp.path().join("report");
-        xtask(&config, &out, &[]);
+        run_paper_with(&config, &out, &[]);
         let files = compared(&out);
         std::fs::remove_dir_all(&out).unwrap();
         Baseline {
@@ -385,7 +325,7 @@ fn sharded_study_on_slurm_equals_the_single_machine_run() {
     let b = baseline();
     // A failed earlier test may have left its run behind.
     let _ = std::fs::remove_dir_all(&b.out);
-    let log = xtask(&b.config, &b.out, &["--slurm"]);
+    let log = run_paper_with(&b.config, &b.out, &["--slurm"]);
     assert!(log.contains("squeue -j "), "{log}");
     let j = jobs(&b.out);
     assert_eq!(j["stages"].as_object().unwrap().len(), 12);
@@ -429,7 +369,7 @@ fn a_cancelled_shard_is_named_and_rerun_alone() {
     let n = format!("NodeName={node}");
     scontrol(&["update", &n, "State=DRAIN", "Reason=dlrn-test"]);
     let submitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        xtask(&b.config, &b.out, &["--slurm"])
+        run_paper_with(&b.config, &b.out, &["--slurm"])
     }));
     let j = submitted.as_ref().map(|_| jobs(&b.out));
     if let Ok(j) = &j {
@@ -462,7 +402,7 @@ fn a_cancelled_shard_is_named_and_rerun_alone() {
 
     // Resubmission names the failed task and its log, and runs shard 2 alone.
     let array = j["stages"]["handcrafted/EVC2"]["array"].as_str().unwrap();
-    let log = xtask(&b.config, &b.out, &["--slurm"]);
+    let log = run_paper_with(&b.config, &b.out, &["--slurm"]);
     let task_log = b
         .out
         .join(format!("work/slurm/logs/handcrafted_EVC2-{array}_2.out"));

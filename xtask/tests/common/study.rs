@@ -38,6 +38,21 @@ pub const TINY_CANDIDATES: [&str; 4] = ["age", "birads", "nuclear_grade", "us_al
 /// replacements of whole config lines (`key` is the text before `=`; they
 /// win over the tiny study's own changes, e.g. `("screen_p", "screen_p = 0.05")`).
 pub fn tiny_config_with(dir: &Path, candidates: &[&str], lines: &[(&str, &str)]) -> PathBuf {
+    write_tiny_config(dir, 0.1, candidates, lines)
+}
+
+/// As [`tiny_config`] at `scale` of the paper's sizes instead of a tenth.
+pub fn tiny_config_scaled(dir: &Path, scale: f64) -> PathBuf {
+    write_tiny_config(dir, scale, &TINY_CANDIDATES, &[])
+}
+
+/// Writes the tiny study's params.json and config (see [`tiny_config_with`]).
+fn write_tiny_config(
+    dir: &Path,
+    scale: f64,
+    candidates: &[&str],
+    lines: &[(&str, &str)],
+) -> PathBuf {
     let mut params = dlrn_simulate::SimParams::default();
     params.outcome.aggressiveness = 2.0;
     params.outcome.clinical_effect_scale = 2.0;
@@ -65,7 +80,7 @@ pub fn tiny_config_with(dir: &Path, candidates: &[&str], lines: &[(&str, &str)])
         let line = match key {
             "dir" => format!("dir = {:?}", dir.join("sim").display().to_string()),
             "scale" => format!(
-                "scale = 0.1\nparams = {:?}",
+                "scale = {scale}\nparams = {:?}",
                 params_path.display().to_string()
             ),
             "folds" => "folds = 5".to_string(),
@@ -99,11 +114,20 @@ pub fn paper_command(config: &Path, out: &Path) -> Command {
 
 /// Runs `cargo xtask paper`, asserting success; returns its stderr (the run log).
 pub fn run_paper(config: &Path, out: &Path) -> String {
+    run_paper_with(config, out, &[])
+}
+
+/// As [`run_paper`], with `extra` arguments (e.g. `--slurm --dry-run`).
+pub fn run_paper_with(config: &Path, out: &Path, extra: &[&str]) -> String {
     let output = paper_command(config, out)
+        .args(extra)
         .output()
         .expect("running the xtask binary");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "xtask paper failed:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "xtask paper {extra:?} failed:\n{stderr}"
+    );
     stderr
 }
 
