@@ -117,6 +117,68 @@ pub(crate) fn icc_readers(cfg: &Config, cohorts_dir: &Path) -> anyhow::Result<Ve
     Ok(readers)
 }
 
+/// One feature extraction of the study: a cohort with one set of outlines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExtractionJob {
+    /// The cohort folder's name.
+    pub cohort: String,
+    /// The outlines' folder inside it (`masks`, or `icc/<reader>`).
+    pub masks: String,
+    /// The outputs' and stages' name: the cohort, or `<training>_<reader>`.
+    pub tag: String,
+}
+
+impl ExtractionJob {
+    /// The handcrafted feature table in `feat_dir`.
+    pub fn handcrafted_output(&self, feat_dir: &Path) -> PathBuf {
+        feat_dir.join(format!("{}_handcrafted.parquet", self.tag))
+    }
+
+    /// The deep feature table in `feat_dir`.
+    pub fn deep_output(&self, feat_dir: &Path) -> PathBuf {
+        feat_dir.join(format!("{}_deep.parquet", self.tag))
+    }
+}
+
+/// The study's extractions, in order: every cohort of `all` with its
+/// `masks`, then the training cohort with each re-outline folder of
+/// `readers` (see [`icc_readers`]).
+pub(crate) fn extraction_jobs(
+    all: &[String],
+    training: &str,
+    readers: &[String],
+) -> Vec<ExtractionJob> {
+    all.iter()
+        .map(|c| ExtractionJob {
+            cohort: c.clone(),
+            masks: "masks".to_string(),
+            tag: c.clone(),
+        })
+        .chain(readers.iter().map(|r| ExtractionJob {
+            cohort: training.to_string(),
+            masks: format!("icc/{r}"),
+            tag: format!("{training}_{r}"),
+        }))
+        .collect()
+}
+
+/// `dlrn extract deep`'s arguments after the cohort, masks and output:
+/// seed, batch, backend and, when given, the weights.
+pub(crate) fn deep_extract_args(cfg: &Config, weights: Option<&Path>) -> Vec<String> {
+    let mut a: Vec<String> = vec![
+        "--seed".into(),
+        cfg.cnn.seed.to_string(),
+        "--batch".into(),
+        cfg.cnn.batch.to_string(),
+        "--backend".into(),
+        cfg.cnn.backend.as_str().to_string(),
+    ];
+    if let Some(w) = weights {
+        a.extend(["--weights".into(), w.display().to_string()]);
+    }
+    a
+}
+
 /// `dlrn finetune`'s validation arguments (`--val DIR` for a validation
 /// cohort, `--val-fraction F` for the internal split of the training
 /// cohort) and what the fine-tuning stage's cache key takes for them (the
@@ -323,21 +385,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
 
-    let mut jobs: Vec<(String, String, String)> = all
-        .iter()
-        .map(|c| (c.clone(), "masks".to_string(), c.clone()))
-        .collect();
     let readers = icc_readers(&cfg, &cohorts_dir)?;
-    for r in &readers {
-        jobs.push((
-            training.clone(),
-            format!("icc/{r}"),
-            format!("{training}_{r}"),
-        ));
-    }
-    for (cohort, masks, tag) in &jobs {
+    let jobs = extraction_jobs(&all, &training, &readers);
+    for job in &jobs {
+        let ExtractionJob { cohort, masks, tag } = job;
         let cdir = cohorts_dir.join(cohort).display().to_string();
-        let hc = feat_dir.join(format!("{tag}_handcrafted.parquet"));
+        let hc = job.handcrafted_output(&feat_dir);
         let key = keys::handcrafted(&cohort_keys[cohort], masks, version);
         let hcs = hc.display().to_string();
         runner.stage(
@@ -362,7 +415,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 )
             },
         )?;
-        let deep = feat_dir.join(format!("{tag}_deep.parquet"));
+        let deep = job.deep_output(&feat_dir);
         let key = keys::deep(
             &cohort_keys[cohort],
             masks,
@@ -371,27 +424,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             weights_hash.as_deref(),
         );
         let deeps = deep.display().to_string();
-        let (seed, batch) = (cfg.cnn.seed.to_string(), cfg.cnn.batch.to_string());
+        let extra = deep_extract_args(&cfg, weights_arg.as_deref());
         let mut a: Vec<&str> = vec![
-            "extract",
-            "deep",
-            "--cohort",
-            &cdir,
-            "--masks",
-            masks,
-            "--out",
-            &deeps,
-            "--seed",
-            &seed,
-            "--batch",
-            &batch,
-            "--backend",
-            cfg.cnn.backend.as_str(),
+            "extract", "deep", "--cohort", &cdir, "--masks", masks, "--out", &deeps,
         ];
-        let wstr = weights_arg.as_ref().map(|w| w.display().to_string());
-        if let Some(w) = &wstr {
-            a.extend(["--weights", w.as_str()]);
-        }
+        a.extend(extra.iter().map(String::as_str));
         let partial = [[deep.clone()].as_slice(), &extract_partials(&deep)].concat();
         runner.stage(
             &format!("deep/{tag}"),
@@ -1042,6 +1079,35 @@ fn family_of(feature: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extraction_jobs_are_the_cohorts_then_the_training_reoutlines() {
+        let all = ["TC", "EVC1"].map(String::from);
+        let readers = ["reader1_repeat", "reader2"].map(String::from);
+        let jobs = extraction_jobs(&all, "TC", &readers);
+        let got: Vec<(&str, &str, &str)> = jobs
+            .iter()
+            .map(|j| (j.cohort.as_str(), j.masks.as_str(), j.tag.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("TC", "masks", "TC"),
+                ("EVC1", "masks", "EVC1"),
+                ("TC", "icc/reader1_repeat", "TC_reader1_repeat"),
+                ("TC", "icc/reader2", "TC_reader2"),
+            ]
+        );
+        assert_eq!(
+            jobs[2].deep_output(Path::new("w")),
+            Path::new("w/TC_reader1_repeat_deep.parquet")
+        );
+        assert!(
+            extraction_jobs(&all, "TC", &[])
+                .iter()
+                .all(|j| j.masks == "masks")
+        );
+    }
 
     fn config_with(extra: &str) -> Config {
         let text = std::fs::read_to_string(workspace_root().join("configs/paper.toml"))

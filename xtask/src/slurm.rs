@@ -581,25 +581,17 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
     // 3. The extraction stages, keyed as paper.rs keys them.
     let feat_dir = work.join("features");
     std::fs::create_dir_all(&feat_dir)?;
-    let mut jobs: Vec<(String, String, String)> = all
-        .iter()
-        .map(|c| (c.clone(), "masks".to_string(), c.clone()))
-        .collect();
-    for r in &crate::paper::icc_readers(&cfg, &cohorts_dir)? {
-        jobs.push((
-            training.clone(),
-            format!("icc/{r}"),
-            format!("{training}_{r}"),
-        ));
-    }
+    let readers = crate::paper::icc_readers(&cfg, &cohorts_dir)?;
+    let jobs = crate::paper::extraction_jobs(&all, &training, &readers);
     let gpu_backend = matches!(cfg.cnn.backend.as_str(), "cuda" | "wgpu");
     let mut stages = Vec::new();
-    for (cohort, masks, tag) in &jobs {
+    for job in &jobs {
+        let crate::paper::ExtractionJob { cohort, masks, tag } = job;
         stages.push(Stage {
             name: format!("handcrafted/{tag}"),
             kind: "handcrafted",
             key: keys::handcrafted(&cohort_keys[cohort], masks, version),
-            output: feat_dir.join(format!("{tag}_handcrafted.parquet")),
+            output: job.handcrafted_output(&feat_dir),
             cohort: cohorts_dir.join(cohort),
             masks: masks.clone(),
             extra: Vec::new(),
@@ -612,25 +604,14 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
             &weights_desc,
             weights_hash.as_deref(),
         );
-        let mut extra: Vec<String> = vec![
-            "--seed".into(),
-            cfg.cnn.seed.to_string(),
-            "--batch".into(),
-            cfg.cnn.batch.to_string(),
-            "--backend".into(),
-            cfg.cnn.backend.as_str().to_string(),
-        ];
-        if let Some(w) = &weights_arg {
-            extra.extend(["--weights".into(), w.display().to_string()]);
-        }
         stages.push(Stage {
             name: format!("deep/{tag}"),
             kind: "deep",
             key: deep_key,
-            output: feat_dir.join(format!("{tag}_deep.parquet")),
+            output: job.deep_output(&feat_dir),
             cohort: cohorts_dir.join(cohort),
             masks: masks.clone(),
-            extra,
+            extra: crate::paper::deep_extract_args(&cfg, weights_arg.as_deref()),
             gpu: gpu_backend,
         });
     }
