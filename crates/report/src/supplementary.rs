@@ -5,11 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::format::{fixed, full, or_ci, p_value, significant};
-use crate::tables::{ReportTable, TextTable, cohort_rank, model_rank};
-
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
+use crate::tables::{ReportTable, TextTable, cohort_rank, model_rank, opt_ci, strings};
 
 /// One patient's scores and probabilities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -472,13 +468,9 @@ impl ReportTable for Reproducibility {
                 .rows
                 .iter()
                 .map(|r| {
-                    let icc = match (r.icc, r.ci_low, r.ci_high) {
-                        (Some(v), Some(lo), Some(hi)) => {
-                            format!("{} ({}–{})", fixed(v, 3), fixed(lo, 3), fixed(hi, 3))
-                        }
-                        (Some(v), ..) => fixed(v, 3),
-                        _ => "—".into(),
-                    };
+                    let icc = r
+                        .icc
+                        .map_or_else(|| "—".into(), |v| opt_ci(v, r.ci_low, r.ci_high, 3));
                     vec![
                         r.quantity.clone(),
                         r.outlines.replace('+', ", "),
@@ -577,5 +569,40 @@ impl ReportTable for ClinicalByCohort {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(icc: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> ReproducibilityRow {
+        ReproducibilityRow {
+            quantity: "DLRN probability".into(),
+            outlines: "masks+reader2".into(),
+            n: 12,
+            form: "ICC2".into(),
+            icc,
+            ci_low: lo,
+            ci_high: hi,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn reproducibility_icc_cell_shows_the_ci_only_when_both_bounds_exist() {
+        let t = Reproducibility {
+            level: 0.95,
+            rows: vec![
+                row(Some(0.91234), Some(0.8), Some(0.96789)),
+                row(Some(0.91234), None, Some(0.96789)),
+                row(None, None, None),
+            ],
+        };
+        let d = t.display();
+        assert_eq!(d.header[4], "ICC (95% CI)");
+        let cells: Vec<&str> = d.rows.iter().map(|r| r[4].as_str()).collect();
+        assert_eq!(cells, ["0.912 (0.800–0.968)", "0.912", "—"]);
+        assert_eq!(d.rows[0][1], "masks, reader2");
     }
 }

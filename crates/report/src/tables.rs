@@ -193,7 +193,7 @@ pub struct SubtypeAucRow {
 }
 
 /// Owned copies of string literals (headers).
-fn strings(v: &[&str]) -> Vec<String> {
+pub(crate) fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
@@ -764,7 +764,8 @@ impl Comparisons {
     }
 }
 
-fn opt_ci(v: f64, lo: Option<f64>, hi: Option<f64>, d: usize) -> String {
+/// `v (lo–hi)` at `d` decimals, or `v` alone when a bound is missing.
+pub(crate) fn opt_ci(v: f64, lo: Option<f64>, hi: Option<f64>, d: usize) -> String {
     match (lo, hi) {
         (Some(l), Some(h)) => format!("{} ({}–{})", fixed(v, d), fixed(l, d), fixed(h, d)),
         _ => fixed(v, d),
