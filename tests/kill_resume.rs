@@ -39,16 +39,60 @@ fn cohort_of(dir: &Path, n: usize) -> PathBuf {
         });
         img.save(c.join("images").join(format!("{id}.png")))
             .unwrap();
-        let (a, b) = (10.0 + (i % 7) as f64 * 2.0, 8.0 + (i % 5) as f64 * 2.0);
-        GrayImage::from_fn(96, 72, |x, y| {
-            let (dx, dy) = ((x as f64 - 48.0) / a, (y as f64 - 36.0) / b);
-            Luma([if dx * dx + dy * dy <= 1.0 { 255 } else { 0 }])
-        })
-        .save(c.join("masks").join(format!("{id}.png")))
-        .unwrap();
+        mask(i, 48.0)
+            .save(c.join("masks").join(format!("{id}.png")))
+            .unwrap();
     }
     std::fs::write(c.join("clinical.csv"), csv).unwrap();
     c
+}
+
+/// Case `i`'s 96×72 lesion mask: an ellipse centred at (`cx`, 36) whose
+/// axes vary with `i`.
+fn mask(i: usize, cx: f64) -> GrayImage {
+    let (a, b) = (10.0 + (i % 7) as f64 * 2.0, 8.0 + (i % 5) as f64 * 2.0);
+    GrayImage::from_fn(96, 72, |x, y| {
+        let (dx, dy) = ((x as f64 - cx) / a, (y as f64 - 36.0) / b);
+        Luma([if dx * dx + dy * dy <= 1.0 { 255 } else { 0 }])
+    })
+}
+
+/// `dir/rel`, its parent folder created.
+fn out_path(dir: &Path, rel: &str) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    p
+}
+
+/// Runs `cmd` to its end, asserting success; its stdout.
+fn run_ok(mut cmd: Command) -> Vec<u8> {
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}
+
+/// Starts `cmd`, waits until `ready()` holds (failing when the run ends
+/// first or after 300 s), then SIGKILLs it while it still runs.
+fn kill_when(mut cmd: Command, ready: impl Fn() -> bool) {
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was caught"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "not caught after 300 s"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before it was killed"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
 }
 
 fn extract(c: &Path, out: &Path) -> Command {
@@ -65,8 +109,7 @@ fn extract(c: &Path, out: &Path) -> Command {
 }
 
 fn run_to_end(c: &Path, out: &Path) {
-    let o = extract(c, out).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(extract(c, out));
 }
 
 fn sidecar(out: &Path, suffix: &str) -> PathBuf {
@@ -88,30 +131,14 @@ fn killed_extraction_resumes_to_the_same_bytes() {
     let c = cohort(t.path());
 
     // The oracle: one uninterrupted run.
-    let whole = t.path().join("whole/hc.csv");
-    std::fs::create_dir_all(whole.parent().unwrap()).unwrap();
+    let whole = out_path(t.path(), "whole/hc.csv");
     run_to_end(&c, &whole);
     assert_eq!(rows(&whole), N);
 
     // A run killed once its first chunk of rows is on disk.
-    let out = t.path().join("killed/hc.csv");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let out = out_path(t.path(), "killed/hc.csv");
     let in_progress = out.with_file_name("hc.partial.csv");
-    let mut child = extract(&c, &out).spawn().unwrap();
-    let start = Instant::now();
-    while !in_progress.exists() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before its first chunk was seen"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "no rows after 300 s"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_when(extract(&c, &out), || in_progress.exists());
     assert!(!out.exists(), "a killed run left a table at --out");
     let partial = rows(&in_progress);
     assert!(
@@ -132,11 +159,7 @@ fn killed_extraction_resumes_to_the_same_bytes() {
         "resumed inputs.json differs"
     );
     // No temporary file left beside the output.
-    let left: Vec<String> = std::fs::read_dir(out.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".partial") || n.contains(".partial."))
-        .collect();
+    let left = partial_files(&out);
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -147,19 +170,11 @@ fn killed_extraction_resumes_to_the_same_bytes() {
 fn killed_extraction_resumes_to_the_same_grey_json() {
     let t = tempfile::tempdir().unwrap();
     let c = cohort(t.path());
-    let whole = t.path().join("whole/hc.csv");
-    std::fs::create_dir_all(whole.parent().unwrap()).unwrap();
+    let whole = out_path(t.path(), "whole/hc.csv");
     run_to_end(&c, &whole);
-    let out = t.path().join("killed/hc.csv");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let out = out_path(t.path(), "killed/hc.csv");
     let in_progress = out.with_file_name("hc.partial.csv");
-    let mut child = extract(&c, &out).spawn().unwrap();
-    while !in_progress.exists() {
-        assert!(child.try_wait().unwrap().is_none());
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_when(extract(&c, &out), || in_progress.exists());
     run_to_end(&c, &out);
     assert_eq!(
         std::fs::read_to_string(sidecar(&out, "grey.json")).unwrap(),
@@ -170,13 +185,9 @@ fn killed_extraction_resumes_to_the_same_grey_json() {
 /// Redraws every mask of the cohort with a lesion 3 pixels to the right.
 fn redraw_masks(c: &Path, n: usize) {
     for i in 0..n {
-        let (a, b) = (10.0 + (i % 7) as f64 * 2.0, 8.0 + (i % 5) as f64 * 2.0);
-        GrayImage::from_fn(96, 72, |x, y| {
-            let (dx, dy) = ((x as f64 - 51.0) / a, (y as f64 - 36.0) / b);
-            Luma([if dx * dx + dy * dy <= 1.0 { 255 } else { 0 }])
-        })
-        .save(c.join("masks").join(format!("P{i:03}.png")))
-        .unwrap();
+        mask(i, 51.0)
+            .save(c.join("masks").join(format!("P{i:03}.png")))
+            .unwrap();
     }
 }
 
@@ -189,8 +200,7 @@ fn redraw_masks(c: &Path, n: usize) {
 fn a_rerun_killed_after_an_edit_never_revives_the_stale_rows() {
     let t = tempfile::tempdir().unwrap();
     let c = cohort(t.path());
-    let out = t.path().join("edited/hc.csv");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let out = out_path(t.path(), "edited/hc.csv");
     run_to_end(&c, &out);
     let inputs = sidecar(&out, "inputs.json");
     let before = std::fs::read_to_string(&inputs).unwrap();
@@ -198,27 +208,16 @@ fn a_rerun_killed_after_an_edit_never_revives_the_stale_rows() {
 
     // Killed as soon as the rerun has planned (inputs.json rewritten),
     // long before its first chunk of 64 rows.
-    let mut child = extract(&c, &out).spawn().unwrap();
-    let start = Instant::now();
-    while std::fs::read_to_string(&inputs).is_ok_and(|t| t == before) {
-        assert!(child.try_wait().unwrap().is_none(), "the rerun ended");
-        assert!(start.elapsed() < Duration::from_secs(300));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the rerun ended before it was killed"
-    );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_when(extract(&c, &out), || {
+        !std::fs::read_to_string(&inputs).is_ok_and(|t| t == before)
+    });
     assert!(
         !out.with_file_name("hc.partial.csv").exists(),
         "killed after the first chunk, not before it"
     );
 
     run_to_end(&c, &out);
-    let fresh = t.path().join("fresh/hc.csv");
-    std::fs::create_dir_all(fresh.parent().unwrap()).unwrap();
+    let fresh = out_path(t.path(), "fresh/hc.csv");
     run_to_end(&c, &fresh);
     assert!(
         std::fs::read(&out).unwrap() == std::fs::read(&fresh).unwrap(),
@@ -249,9 +248,8 @@ fn extract_deep(c: &Path, out: &Path, seed: &str) -> Command {
 
 /// Runs a deep extraction to its end; the number of rows it resumed.
 fn deep_to_end(c: &Path, out: &Path, seed: &str) -> u64 {
-    let o = extract_deep(c, out, seed).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&run_ok(extract_deep(c, out, seed))).unwrap();
     summary["resumed"].as_u64().unwrap()
 }
 
@@ -268,8 +266,7 @@ fn partial_files(out: &Path) -> Vec<String> {
 fn killed_deep_extraction_resumes_to_the_same_bytes() {
     let t = tempfile::tempdir().unwrap();
     let c = cohort_of(t.path(), N_DEEP);
-    let whole = t.path().join("whole/deep.csv");
-    std::fs::create_dir_all(whole.parent().unwrap()).unwrap();
+    let whole = out_path(t.path(), "whole/deep.csv");
     assert_eq!(deep_to_end(&c, &whole, "0"), 0);
     assert_eq!(rows(&whole), N_DEEP);
     // How each image reached 8-bit grey, as `extract handcrafted` records it.
@@ -285,11 +282,8 @@ fn killed_deep_extraction_resumes_to_the_same_bytes() {
     );
 
     // Killed once its first batch of rows is on disk.
-    let out = t.path().join("killed/deep.csv");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let out = out_path(t.path(), "killed/deep.csv");
     let in_progress = out.with_file_name("deep.partial.csv");
-    let mut child = extract_deep(&c, &out, "0").spawn().unwrap();
-    let start = Instant::now();
     // Rows count as done once inputs.json records them (just after the
     // partial table is written): wait for both.
     let recorded = || {
@@ -299,19 +293,9 @@ fn killed_deep_extraction_resumes_to_the_same_bytes() {
             .and_then(|v| v.as_object().map(|m| !m.is_empty()))
             .unwrap_or(false)
     };
-    while !(in_progress.exists() && recorded()) {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before its first batch was seen"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "no rows after 300 s"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_when(extract_deep(&c, &out, "0"), || {
+        in_progress.exists() && recorded()
+    });
     assert!(!out.exists(), "a killed run left a table at --out");
     let partial = rows(&in_progress);
     assert!(
@@ -407,30 +391,19 @@ fn simulate(out: &Path) -> Command {
 fn killed_simulation_reruns_to_the_same_files() {
     let t = tempfile::tempdir().unwrap();
     let whole = t.path().join("whole");
-    let o = simulate(&whole).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(simulate(&whole));
 
     let out = t.path().join("killed");
-    let mut child = simulate(&out).spawn().unwrap();
     let images = out.join("TC/images");
-    let start = Instant::now();
-    while std::fs::read_dir(&images).map_or(0, |d| d.count()) < 3 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before it was caught"
-        );
-        assert!(start.elapsed() < Duration::from_secs(300));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_when(simulate(&out), || {
+        std::fs::read_dir(&images).map_or(0, |d| d.count()) >= 3
+    });
     assert!(
         !out.join("simulate.json").exists(),
         "a killed simulation left simulate.json"
     );
 
-    let o = simulate(&out).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(simulate(&out));
     let (a, b) = (tree(&whole), tree(&out));
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
