@@ -73,6 +73,26 @@ fn dlrn(args: &[&str]) -> std::process::Output {
         .expect("running dlrn")
 }
 
+/// `dlrn icc` with `args`, asserting success; its stdout.
+fn icc_ok(args: &[&str]) -> Vec<u8> {
+    let o = dlrn(&[&["icc"], args].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}
+
+/// An output cell equals R's value to [`CLOSED`].
+fn assert_r(cell: &str, r: f64, what: &str) {
+    let got: f64 = cell
+        .parse()
+        .unwrap_or_else(|_| panic!("{what}: {cell:?} is not a number"));
+    assert!((got - r).abs() < CLOSED, "{what}: {got} vs R {r}");
+}
+
+/// The `kept` cell of the paper's rule at threshold 0.80.
+fn kept_cell(kept: bool) -> &'static str {
+    if kept { "1" } else { "0" }
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -95,8 +115,7 @@ fn intra_and_inter_icc_match_psych_and_keep_only_features_passing_both() {
     std::fs::create_dir(&reversed).unwrap();
     let original = write_reads(&reversed, &(0..12).rev().collect::<Vec<_>>())["masks"].clone();
     let out = t.path().join("icc.csv");
-    let o = dlrn(&[
-        "icc",
+    let stdout = icc_ok(&[
         "--reads",
         s(&original),
         "--intra",
@@ -107,7 +126,6 @@ fn intra_and_inter_icc_match_psych_and_keep_only_features_passing_both() {
         s(&out),
         "--json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (header, rows) = read_csv(&out);
     assert_eq!(
         header,
@@ -117,23 +135,12 @@ fn intra_and_inter_icc_match_psych_and_keep_only_features_passing_both() {
     assert_eq!(rows.len(), want.len());
     for r in &rows {
         let (intra, inter) = want[&r[0]];
-        let got_intra: f64 = r[1].parse().unwrap();
-        let got_inter: f64 = r[2].parse().unwrap();
-        assert!(
-            (got_intra - intra).abs() < CLOSED,
-            "{}: intra {got_intra} vs R {intra}",
-            r[0]
-        );
-        assert!(
-            (got_inter - inter).abs() < CLOSED,
-            "{}: inter {got_inter} vs R {inter}",
-            r[0]
-        );
-        // The paper's rule with threshold 0.80: kept when both exceed it.
-        let kept = intra > 0.8 && inter > 0.8;
-        assert_eq!(r[3], if kept { "1" } else { "0" }, "{}", r[0]);
+        assert_r(&r[1], intra, &format!("{} intra", r[0]));
+        assert_r(&r[2], inter, &format!("{} inter", r[0]));
+        // The paper's rule: kept when both exceed the threshold.
+        assert_eq!(r[3], kept_cell(intra > 0.8 && inter > 0.8), "{}", r[0]);
     }
-    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(summary["n_subjects"], 12);
     assert_eq!(summary["kept"], serde_json::json!(["both_good"]));
     assert_eq!(
@@ -148,28 +155,27 @@ fn one_role_alone_is_the_rule_and_the_other_is_not_assessed() {
     let t = tempfile::tempdir().unwrap();
     let reads = write_reads(t.path(), &(0..12).collect::<Vec<_>>());
     let out = t.path().join("icc.csv");
-    let o = dlrn(&[
-        "icc",
+    icc_ok(&[
         "--reads",
         s(&reads["masks"]),
-        "--intra",
-        s(&reads["reader1_repeat"]),
+        "--inter",
+        s(&reads["reader2"]),
         "--out",
         s(&out),
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (_, rows) = read_csv(&out);
     let want = expected();
+    assert_eq!(rows.len(), want.len());
     for r in &rows {
-        let (intra, _) = want[&r[0]];
-        let got: f64 = r[1].parse().unwrap();
+        let (_, inter) = want[&r[0]];
+        assert_eq!(r[1], "NA", "{}: intra not assessed", r[0]);
+        assert_r(&r[2], inter, &format!("{} inter", r[0]));
+        assert_eq!(r[3], kept_cell(inter > 0.8), "{}", r[0]);
         assert!(
-            (got - intra).abs() < CLOSED,
-            "{}: intra {got} vs R {intra}",
-            r[0]
+            r[4].contains("(no intra re-outlines)") || r[3] == "0",
+            "{:?}",
+            r[4]
         );
-        assert_eq!(r[2], "NA");
-        assert_eq!(r[3], if intra > 0.8 { "1" } else { "0" }, "{}", r[0]);
     }
 }
 
