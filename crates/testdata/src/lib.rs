@@ -110,4 +110,20 @@ mod tests {
         let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
         assert!(manifest.contains("[workspace]"));
     }
+
+    #[test]
+    fn fuzz_config_is_fixed_unless_the_environment_says_otherwise() {
+        let c = fuzz_config(16);
+        assert_eq!(c.max_shrink_iters, 64);
+        assert!(c.failure_persistence.is_none());
+        if std::env::var_os("PROPTEST_CASES").is_none() {
+            assert_eq!(c.cases, 16);
+        }
+        if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+            assert_eq!(
+                c.rng_seed,
+                proptest::test_runner::RngSeed::Fixed(20_261_130)
+            );
+        }
+    }
 }
