@@ -27,9 +27,12 @@
 //! three repetitions at load average 3.6/5.7/4.4 from concurrent builds
 //! (min/median/max images/s): batch 1 Burn 5.37/9.27/10.06 vs PyTorch
 //! 1.39/2.62/3.57, ratio 2.82/3.53/3.88; batch 16 Burn 4.62/6.12/6.48 vs
-//! PyTorch 4.03/4.10/5.66, ratio 1.12/1.14/1.52. PyTorch's OpenMP threads
-//! lose more than rayon's to a loaded machine, so these ratios overstate
-//! the idle one; the idle ratio is still to be measured.
+//! PyTorch 4.03/4.10/5.66, ratio 1.12/1.14/1.52. Final run (four
+//! repetitions, load average 2.3-4.1): batch 1 Burn 7.37/11.86/12.19 vs
+//! PyTorch 1.93/27.37/34.32, batch 16 Burn 6.29/11.66/12.20 vs PyTorch
+//! 4.68/16.99/19.61. PyTorch's OpenMP threads collapse when other processes
+//! take the cores and are 2-3× faster than here when they do not; against
+//! its quiet rates Burn is ~0.35× at batch 1 and ~0.6× at batch 16.
 
 use std::time::Instant;
 
