@@ -33,6 +33,14 @@
 //! 4.68/16.99/19.61. PyTorch's OpenMP threads collapse when other processes
 //! take the cores and are 2-3× faster than here when they do not; against
 //! its quiet rates Burn is ~0.35× at batch 1 and ~0.6× at batch 16.
+//! Raw GEMM, 2 rayon threads, same hour: the gemm crate alone reaches
+//! 192-252 GFLOP/s with its AVX2 kernels and 403-460 with `x86-v4`
+//! (AVX-512; 64×576×3136, 256×2304×3136, 1024³, 2048³), PyTorch's 170-224,
+//! through flex's matmul 71-147; yet `burn-flex/x86-v4` left this bench and
+//! the training one unchanged (batch 1 12.3-12.7 vs 12.3-12.5, training
+//! batch 16 3.1-3.4 vs 3.4-3.4 images/s) with its AVX-512 micro-kernel at
+//! 72% of samples, so the network's GEMMs (~100 GFLOP/s overall) are
+//! bound by memory traffic around the kernel, not by its arithmetic.
 
 use std::time::Instant;
 
