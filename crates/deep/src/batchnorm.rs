@@ -259,6 +259,7 @@ fn flex_train(
         .as_slice::<f32>()
         .expect("f32")
         .to_vec();
+    // Invariant: BatchNorm's parameters are f32 tensors, as gamma's above.
     let beta_v: Vec<f32> = beta
         .primitive
         .to_contiguous()

@@ -50,10 +50,12 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let x = *(Box::new(x) as Box<dyn Any>)
         .downcast::<Tensor<FlexAd, 4>>()
         .expect("B is Autodiff<Flex>");
+    // Invariant: as for `x` above.
     let weight = *(Box::new(weight) as Box<dyn Any>)
         .downcast::<Tensor<FlexAd, 4>>()
         .expect("B is Autodiff<Flex>");
     let y = flex_conv(x, weight, options);
+    // Invariant: `y` is a Tensor<FlexAd, 4> and B is FlexAd, so this is the identity cast.
     *(Box::new(y) as Box<dyn Any>)
         .downcast::<Tensor<B, 4>>()
         .expect("B is Autodiff<Flex>")
