@@ -335,11 +335,15 @@ pub fn run(area: Area) -> anyhow::Result<()> {
         // First: it needs no extra build profile and prints what a user gets.
         radiomics_cli(&root, &cargo)?;
     }
-    status(
-        Command::new(&cargo)
-            .current_dir(&root)
-            .args(["bench", "-p", area.krate()]),
-    )?;
+    // The dev profile, as for `bench deep`: the bench profile would compile
+    // Burn and polars a second time.
+    status(Command::new(&cargo).current_dir(&root).args([
+        "bench",
+        "-p",
+        area.krate(),
+        "--profile",
+        "dev",
+    ]))?;
     let bench_dir = root.join(area.dir()).join("benches");
     let r_script = bench_dir.join("bench_r.R");
     // The LASSO bench starts its R reference itself, on the same data.
