@@ -11,11 +11,11 @@
 //! `Autodiff<Flex>`, the weight gradient is the im2col GEMM (as PyTorch's
 //! `slow_conv2d_backward`): `dW = Σₙ dYₙ · colsₙᵀ` with `dYₙ = [C_out, L]` and
 //! `colsₙ = im2col(xₙ) = [C_in·k·k, L]` (for a 1×1 stride-1 convolution,
-//! `xₙ` itself), one batched matmul. k×k convolutions (k > 1) run forward as
-//! `W · im2col(x)` ([`conv2d_infer`]) and their input gradient as
-//! `col2im(Wᵀ · dY)`, its adjoint; 1×1 convolutions forward are flex's direct
-//! GEMM and a stride-1 one's input gradient is the 1×1 convolution with the
-//! transposed weight. Other backends use `Conv2d::forward` unchanged.
+//! `xₙ` itself), one batched matmul. k×k convolutions (k > 1) and strided 1×1
+//! ones run forward as `W · im2col(x)` ([`conv2d_infer`]) and their input
+//! gradient as `col2im(Wᵀ · dY)`, its adjoint; stride-1 1×1 convolutions
+//! forward are flex's direct GEMM and their input gradient is the 1×1
+//! convolution with the transposed weight. Other backends use `Conv2d::forward` unchanged.
 
 use std::any::{Any, TypeId};
 
@@ -70,7 +70,7 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
 /// order.
 pub fn conv2d_infer<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let [_, _, k1, k2] = conv.weight.dims();
-    let plain = conv.groups != 1 || conv.dilation != [1, 1] || (k1 == 1 && k2 == 1);
+    let plain = conv.groups != 1 || conv.dilation != [1, 1] || pointwise([k1, k2], conv.stride);
     let padding = match conv.padding {
         PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
             [top, left]
@@ -85,6 +85,15 @@ pub fn conv2d_infer<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 
     let bias = conv.bias.as_ref().map(|b| cast1::<B, Flex>(b.val()));
     let y = im2col_conv(x, weight, bias, conv.stride, padding);
     cast::<Flex, B>(y)
+}
+
+/// Whether a convolution is 1×1 with stride 1, which flex runs as one GEMM
+/// straight on the NCHW input (no im2col). A strided 1×1 convolution (the
+/// ResNet's downsampling shortcuts) goes through flex's general path, which
+/// re-lays out the whole input to NHWC on one thread, so it runs here as
+/// `W · im2col(x) + b`, im2col being the strided subsampling.
+fn pointwise(kernel: [usize; 2], stride: [usize; 2]) -> bool {
+    kernel == [1, 1] && stride == [1, 1]
 }
 
 /// im2col buffers above this many bytes are split by image: glibc serves
@@ -217,8 +226,8 @@ fn flex_conv(
     Tensor::from_primitive(TensorPrimitive::Float(out))
 }
 
-/// The bias-free forward convolution on flex: [`im2col_conv`] for k×k
-/// kernels (k > 1), flex's own (direct GEMM) for 1×1.
+/// The bias-free forward convolution on flex: flex's own (direct GEMM) for
+/// 1×1 stride-1 kernels, [`im2col_conv`] for the others.
 fn forward(
     x: FloatTensor<Flex>,
     weight: FloatTensor<Flex>,
@@ -226,7 +235,7 @@ fn forward(
 ) -> FloatTensor<Flex> {
     let w = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(weight));
     let [_, _, k1, k2] = w.dims();
-    if k1 == 1 && k2 == 1 {
+    if pointwise([k1, k2], options.stride) && options.padding == [0, 0] {
         return Flex::conv2d(x, w.into_primitive().tensor(), None, options.clone());
     }
     let x = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(x));
@@ -532,6 +541,20 @@ mod tests {
                 let d = max_rel(u, v);
                 assert!(d < 1e-5, "k{k} s{stride}: {what} differs by {d:.2e}");
             }
+        }
+    }
+
+    #[test]
+    fn infer_routes_match_conv2d_forward() {
+        let device = Default::default();
+        for (k, stride, pad) in [(1, 2, 0), (1, 1, 0), (3, 2, 1)] {
+            let x = Tensor::<Flex, 4>::random([2, 6, 9, 9], Distribution::Default, &device);
+            let conv = Conv2dConfig::new([6, 7], [k, k])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+                .init::<Flex>(&device);
+            let d = max_rel(vals(conv2d_infer(&conv, x.clone())), vals(conv.forward(x)));
+            assert!(d < 1e-5, "k{k} s{stride}: conv2d_infer differs by {d:.2e}");
         }
     }
 
