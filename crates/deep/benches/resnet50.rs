@@ -41,6 +41,23 @@
 //! batch 16 3.1-3.4 vs 3.4-3.4 images/s) with its AVX-512 micro-kernel at
 //! 72% of samples, so the network's GEMMs (~100 GFLOP/s overall) are
 //! bound by memory traffic around the kernel, not by its arithmetic.
+//!
+//! Strided 1×1 convolutions (the three downsampling shortcuts) took flex's
+//! general path with its one-thread NHWC re-layout (`conv3d_f32`, 4.6% of a
+//! batch-1 forward); they now run as `W · im2col(x) + b` like the k×k ones.
+//! Old and new binaries alternated six times at load average 2.5-5.6
+//! (median images/s): batch 1 7.38 -> 7.69 (+4%), batch 16 6.82 -> 7.28
+//! (+7%); the new one was faster in 11 of the 12 pairs. perf afterwards,
+//! batch 16 folded: gemm's 2x6 micro-kernel 70%, its 1x6 edge kernel 3.5%,
+//! its packing ~5%, memset of fresh output/im2col buffers 2.9%, im2col
+//! 2.2%, flex's conv 0.9%, ReLU/residual add/bias (flex's in-place SIMD
+//! and scalar passes) ~2.5%. So ~80% of the time is inside gemm and the
+//! rest offers at most ~1.25×; the gap to PyTorch is the micro-kernel's
+//! rate on these shapes. Not measured yet: the dev profile compiles the
+//! dependencies with `debug-assertions` and `overflow-checks` on (Cargo's
+//! dev default; the workspace sets only `opt-level = 3`), and flex's
+//! hottest non-GEMM closure is checked multiplications (`mul`/`jo`);
+//! turning them off for `package."*"` rebuilds every dependency.
 
 use std::time::Instant;
 
