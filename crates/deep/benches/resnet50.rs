@@ -58,6 +58,12 @@
 //! dev default; the workspace sets only `opt-level = 3`), and flex's
 //! hottest non-GEMM closure is checked multiplications (`mul`/`jo`);
 //! turning them off for `package."*"` rebuilds every dependency.
+//! `cargo xtask bench deep` after it, 2026-11-30, three repetitions at
+//! load average 2.3/2.7/2.3 (min/median/max images/s): batch 1 Burn
+//! 11.38/12.79/13.00 vs PyTorch 18.30/26.73/34.45, ratio 0.38/0.48/0.62;
+//! batch 16 Burn 9.71/13.31/13.34 vs PyTorch 16.30/20.12/21.08, ratio
+//! 0.60/0.63/0.66 (before, one quiet run: 11.68 vs 32.25 and 11.74 vs
+//! 19.68, ratios 0.35 and 0.61).
 
 use std::time::Instant;
 

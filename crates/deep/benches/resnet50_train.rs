@@ -43,7 +43,11 @@
 //! alternated 2.10/2.10, 1.89/2.18 images/s at load ~5). perf of a batch-8
 //! step: gemm's micro-kernels 64%, its packing ~6%, BatchNorm's
 //! moment/dot sums 4.4%, memset/memmove 4.1%, page faults ~2.5%,
-//! im2col/col2im 2.7%.
+//! im2col/col2im 2.7%. `cargo xtask bench deep`, same day, three
+//! repetitions at load average 2.3/2.7/2.3 (min/median/max images/s):
+//! batch 8 Burn 2.84/3.37/3.61 vs PyTorch 9.45/9.52/9.68, ratio
+//! 0.30/0.35/0.37; batch 16 Burn 2.33/3.50/3.62 vs PyTorch 7.91/8.03/8.03,
+//! ratio 0.29/0.44/0.45. The ≥ 1.0× goal is not met; the step is GEMM-bound.
 
 use std::time::Instant;
 
