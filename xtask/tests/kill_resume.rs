@@ -15,11 +15,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::files;
-use common::study::{kill_group, run_paper, spawn_paper_group, tiny_config};
-
-/// Outputs documented to differ between two runs of the same study (wall
-/// times), compared by name only.
-const VARYING: &[&str] = &["timings.json"];
+use common::study::{VARYING, kill_group, run_paper, spawn_paper_group, tiny_config};
 
 /// Longest wait for a kill point (the whole tiny study takes a few minutes).
 const WAIT: Duration = Duration::from_secs(1200);

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::files;
-use common::study::{dlrn_bin, run_paper_with, tiny_config_scaled};
+use common::study::{VARYING, dlrn_bin, run_paper_with, tiny_config_scaled};
 
 /// The tiny study of xtask/tests/paper.rs at `scale` of the paper's sizes,
 /// plus a `[cluster]` section of 4 shards.
@@ -223,7 +223,8 @@ fn compared(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             !(s.starts_with("work/.stamps")
                 || s.starts_with("work/slurm")
                 || s.starts_with("work/shards")
-                || s == "work/run.log")
+                || s == "work/run.log"
+                || VARYING.contains(&s.as_ref()))
         })
         .collect()
 }
@@ -279,7 +280,9 @@ fn scontrol(args: &[&str]) {
 
 fn assert_same_as_baseline(b: &Baseline) {
     let got = compared(&b.out);
-    let missing: Vec<_> = b.files.keys().filter(|p| !got.contains_key(*p)).collect();
+    let mut missing: Vec<_> = b.files.keys().filter(|p| !got.contains_key(*p)).collect();
+    let varying: Vec<PathBuf> = VARYING.iter().map(PathBuf::from).collect();
+    missing.extend(varying.iter().filter(|v| !b.out.join(v).is_file()));
     assert!(
         missing.is_empty(),
         "not written on the cluster: {missing:?}"

@@ -7,6 +7,10 @@ use std::process::{Child, Command, Stdio};
 
 use super::workspace;
 
+/// Report files documented to differ between two runs of the same study
+/// (wall times): compared by name only.
+pub const VARYING: &[&str] = &["timings.json"];
+
 /// The `dlrn` binary next to xtask's (`cargo test --workspace` builds it;
 /// `cargo build -p dlrn` otherwise).
 pub fn dlrn_bin() -> PathBuf {
