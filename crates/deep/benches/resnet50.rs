@@ -6,7 +6,7 @@
 //! --threads say otherwise).
 //!
 //! Usage: resnet50 [--backend flex|ndarray|wgpu|cuda] [--batches 1,16]
-//!                 [--secs 5] [--side 224] [--variants fused,plain]
+//!                 [--secs 5] [--side 224] [--variants fused,fused-burn,plain]
 //! Prints one JSON object per (variant, batch) on stdout.
 //!
 //! Measured 2026-11-27 on the idle 2-core build machine, torch 2.15.0 with
@@ -136,6 +136,16 @@ fn time<B: Backend, N: FeatureNet<B>>(
     ((iters * inputs.len()) as f64 / dt, iters)
 }
 
+/// The folded network through Burn's tensor operations (as on GPUs), to
+/// compare with its flex path, [`dlrn_deep::cpu::CpuTrunk`].
+struct BurnOps<'a, B: Backend>(&'a FusedResNet<B>);
+
+impl<B: Backend> FeatureNet<B> for BurnOps<'_, B> {
+    fn pooled(&self, x: burn::tensor::Tensor<B, 4>) -> burn::tensor::Tensor<B, 2> {
+        self.0.burn_features(x)
+    }
+}
+
 struct Job<'a>(&'a Opts);
 
 impl InferenceJob for Job<'_> {
@@ -164,8 +174,12 @@ impl InferenceJob for Job<'_> {
                         "burn-fused-bn",
                         time(&fused, &inputs, o.side, o.secs, &device),
                     ),
+                    "fused-burn" => (
+                        "burn-fused-bn-tensor-ops",
+                        time(&BurnOps(&fused), &inputs, o.side, o.secs, &device),
+                    ),
                     "plain" => ("burn", time(&model, &inputs, o.side, o.secs, &device)),
-                    other => panic!("unknown variant {other:?} (fused, plain)"),
+                    other => panic!("unknown variant {other:?} (fused, fused-burn, plain)"),
                 };
                 println!(
                     "{{\"impl\":\"{name}\",\"backend\":\"{}\",\"batch\":{batch},\"side\":{},\"threads\":{threads},\"iters\":{iters},\"images_per_s\":{ips:.3}}}",

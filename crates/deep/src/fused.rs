@@ -10,15 +10,20 @@
 //! operands take the scalar `StridedIter` path (26% of an unfolded batch-16
 //! forward under perf; folded is 2.7x faster there).
 
+use std::any::TypeId;
+use std::sync::Arc;
+
+use burn::backend::Flex;
 use burn::module::Param;
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
-use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::module::max_pool2d;
+use burn::tensor::{Tensor, TensorData};
 
 use crate::conv::conv2d_infer;
+use crate::cpu::CpuTrunk;
 use crate::resnet::{Bottleneck, ResNet, global_avg_pool};
 
 /// One Bottleneck with folded BatchNorms.
@@ -35,6 +40,8 @@ pub struct FusedBottleneck<B: Backend> {
 pub struct FusedResNet<B: Backend> {
     conv1: Conv2d<B>,
     blocks: Vec<FusedBottleneck<B>>,
+    /// The same trunk as plain f32 buffers, on flex ([`crate::cpu`]).
+    cpu: Option<Arc<CpuTrunk>>,
 }
 
 fn fold<B: Backend>(conv: &Conv2d<B>, bn: &BatchNorm<B>) -> Conv2d<B> {
@@ -75,22 +82,53 @@ impl<B: Backend> FusedBottleneck<B> {
 
 impl<B: Backend> FusedResNet<B> {
     /// Folds the BatchNorms of `model` (its head, if any, is dropped).
+    /// On flex the folded trunk is also copied to [`CpuTrunk`], which
+    /// [`FusedResNet::features`] then runs.
     pub fn new(model: &ResNet<B>) -> Self {
-        Self {
-            conv1: fold(&model.conv1, &model.bn1),
-            blocks: model
-                .layer1
-                .iter()
-                .chain(&model.layer2)
-                .chain(&model.layer3)
-                .chain(&model.layer4)
-                .map(FusedBottleneck::new)
-                .collect(),
+        let conv1 = fold(&model.conv1, &model.bn1);
+        let blocks: Vec<_> = model
+            .layer1
+            .iter()
+            .chain(&model.layer2)
+            .chain(&model.layer3)
+            .chain(&model.layer4)
+            .map(FusedBottleneck::new)
+            .collect();
+        let cpu = (TypeId::of::<B>() == TypeId::of::<Flex>()).then(|| {
+            Arc::new(CpuTrunk::new(
+                &conv1,
+                blocks.iter().map(|b| {
+                    [
+                        Some(&b.conv1),
+                        Some(&b.conv2),
+                        Some(&b.conv3),
+                        b.downsample.as_ref(),
+                    ]
+                }),
+            ))
+        });
+        Self { conv1, blocks, cpu }
+    }
+
+    /// Pooled features `[N, feature_dim]`, as [`ResNet::features`] in eval
+    /// mode; on flex through [`CpuTrunk`].
+    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        match &self.cpu {
+            Some(cpu) => {
+                let device = x.device();
+                let [n, _, h, w] = x.dims();
+                // Invariant: `convert::<f32>` makes the data f32.
+                let data = x.into_data().convert::<f32>().into_vec().expect("f32 data");
+                let out = cpu.features(data, n, h, w);
+                Tensor::from_data(TensorData::new(out, [n, cpu.feature_dim()]), &device)
+            }
+            None => self.burn_features(x),
         }
     }
 
-    /// Pooled features `[N, feature_dim]`, as [`ResNet::features`] in eval mode.
-    pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+    /// [`FusedResNet::features`] through Burn's tensor operations on any
+    /// backend (the reference for [`CpuTrunk`]).
+    pub fn burn_features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = relu(conv2d_infer(&self.conv1, x));
         let mut x = max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], false);
         for block in &self.blocks {

@@ -9,6 +9,7 @@ pub mod augment;
 pub mod backend;
 pub mod batchnorm;
 pub mod conv;
+pub mod cpu;
 pub mod error;
 pub mod extract;
 pub mod finetune;
