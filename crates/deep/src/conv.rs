@@ -1,5 +1,5 @@
-//! The convolutions of [`crate::resnet`], with a faster weight gradient when
-//! training on flex.
+//! The convolutions of [`crate::resnet`] on flex through
+//! [`crate::gemm_conv`]'s tiled implicit GEMMs, forward and backward.
 //!
 //! Burn 0.21 (burn-backend `conv2d_weight_grad_no_groups`) computes a
 //! convolution's weight gradient as another convolution: input and output
@@ -7,15 +7,14 @@
 //! kernel. On flex that runs one thin GEMM (9 or 1 output columns) per input
 //! channel over the whole batch, re-reading the output gradient `C_in` times:
 //! 3–10× the time of the forward convolution (batch 8: 97 ms against 33 ms
-//! for layer1's 3×3, 116–136 ms against 19 ms for its 1×1s). Here, on
-//! `Autodiff<Flex>`, the weight gradient is the im2col GEMM (as PyTorch's
-//! `slow_conv2d_backward`): `dW = Σₙ dYₙ · colsₙᵀ` with `dYₙ = [C_out, L]` and
-//! `colsₙ = im2col(xₙ) = [C_in·k·k, L]` (for a 1×1 stride-1 convolution,
-//! `xₙ` itself), one batched matmul. k×k convolutions (k > 1) and strided 1×1
-//! ones run forward as `W · im2col(x)` ([`conv2d_infer`]) and their input
-//! gradient as `col2im(Wᵀ · dY)`, its adjoint; stride-1 1×1 convolutions
-//! forward are flex's direct GEMM and their input gradient is the 1×1
-//! convolution with the transposed weight. Other backends use `Conv2d::forward` unchanged.
+//! for layer1's 3×3, 116–136 ms against 19 ms for its 1×1s). flex's forward
+//! convolution re-lays out the weight and the whole input to NHWC on one
+//! thread at every call. Here, on `Autodiff<Flex>`, the forward pass is
+//! [`Geometry::forward`], the input gradient [`Geometry::input_grad`]
+//! (`col2im(Wᵀ · dY)`) and the weight gradient [`Geometry::weight_grad`]
+//! (`Σ dY · im2col(X)ᵀ`), as PyTorch's `slow_conv2d_backward`; on flex
+//! without autodiff, inference runs [`Geometry::forward`] with the bias
+//! fused. Other backends use `Conv2d::forward` unchanged.
 
 use std::any::{Any, TypeId};
 
@@ -29,10 +28,11 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::backend::Backend;
-use burn::tensor::ops::{ConvOptions, FloatTensor, ModuleOps};
+use burn::tensor::ops::{ConvOptions, FloatTensor};
 use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 use burn_flex::FlexTensor;
-use rayon::prelude::*;
+
+use crate::gemm_conv::{Epilogue, Geometry, Images};
 
 /// The training backend whose weight gradient is replaced.
 type FlexAd = Autodiff<Flex>;
@@ -61,88 +61,51 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
         .expect("B is Autodiff<Flex>")
 }
 
-/// `conv.forward(x)` for inference; on flex, a k×k convolution (k > 1) is
-/// `W · im2col(x) + b` with the weight used in Burn's own layout
-/// (`[C_out, C_in·k·k]`, the im2col row order), one GEMM per group of images.
-/// flex's convolution re-lays out the weight to `[C_out, k·k·C_in]` and the
-/// whole input to NHWC on one thread at every call, 12% of a batch-1 ResNet50
-/// forward under perf. Same values as `Conv2d::forward` up to f32 summation
-/// order.
+/// `conv.forward(x)` for inference; on flex [`Geometry::forward`] with the
+/// bias fused (module doc). Same values as `Conv2d::forward` up to f32
+/// summation order.
 pub fn conv2d_infer<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [_, _, k1, k2] = conv.weight.dims();
-    let plain = conv.groups != 1 || conv.dilation != [1, 1] || pointwise([k1, k2], conv.stride);
     let padding = match conv.padding {
         PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
             [top, left]
         }
         _ => return conv.forward(x),
     };
-    if plain || TypeId::of::<B>() != TypeId::of::<Flex>() {
+    if conv.groups != 1 || conv.dilation != [1, 1] || TypeId::of::<B>() != TypeId::of::<Flex>() {
         return conv.forward(x);
     }
-    let x = cast::<B, Flex>(x);
-    let weight = cast::<B, Flex>(conv.weight.val());
-    let bias = conv.bias.as_ref().map(|b| cast1::<B, Flex>(b.val()));
-    let y = im2col_conv(x, weight, bias, conv.stride, padding);
-    cast::<Flex, B>(y)
+    let options = ConvOptions::new(conv.stride, padding, [1, 1], 1);
+    let x = cast::<B, Flex>(x).into_primitive().tensor();
+    let weight = cast::<B, Flex>(conv.weight.val()).into_primitive().tensor();
+    let bias = conv
+        .bias
+        .as_ref()
+        .map(|b| cast1::<B, Flex>(b.val()).into_primitive().tensor());
+    let y = forward(x, weight, bias, &options);
+    cast::<Flex, B>(Tensor::from_primitive(TensorPrimitive::Float(y)))
 }
 
-/// Whether a convolution is 1×1 with stride 1, which flex runs as one GEMM
-/// straight on the NCHW input (no im2col). A strided 1×1 convolution (the
-/// ResNet's downsampling shortcuts) goes through flex's general path, which
-/// re-lays out the whole input to NHWC on one thread, so it runs here as
-/// `W · im2col(x) + b`, im2col being the strided subsampling.
-fn pointwise(kernel: [usize; 2], stride: [usize; 2]) -> bool {
-    kernel == [1, 1] && stride == [1, 1]
+/// A flex tensor's dims and its values in a contiguous copy (or itself).
+fn host<const D: usize>(t: FloatTensor<Flex>) -> ([usize; D], FlexTensor) {
+    let t = Tensor::<Flex, D>::from_primitive(TensorPrimitive::Float(t));
+    (t.dims(), t.into_primitive().tensor().to_contiguous())
 }
 
-/// im2col buffers above this many bytes are split by image: glibc serves
-/// larger blocks with fresh mappings that page-fault on every call
-/// ([`crate::retain_freed_memory`]).
-/// (A few kilobytes in unit tests, so they cross the split.)
-const COLS_BYTES: usize = if cfg!(test) { 4 << 10 } else { 32 << 20 };
+/// The values of a contiguous f32 flex tensor.
+fn values(t: &FlexTensor) -> &[f32] {
+    // Invariant: the model is f32, and `host` made the view contiguous.
+    t.as_slice::<f32>().expect("contiguous f32")
+}
 
-fn im2col_conv(
-    x: Tensor<Flex, 4>,
-    weight: Tensor<Flex, 4>,
-    bias: Option<Tensor<Flex, 1>>,
-    stride: [usize; 2],
-    padding: [usize; 2],
-) -> Tensor<Flex, 4> {
-    let device = x.device();
-    let [n, c_in, h, w] = x.dims();
-    let [c_out, _, k1, k2] = weight.dims();
-    let ho = (h + 2 * padding[0] - k1) / stride[0] + 1;
-    let wo = (w + 2 * padding[1] - k2) / stride[1] + 1;
-    let (rows, l) = (c_in * k1 * k2, ho * wo);
-    let geometry = Im2col {
-        channels: c_in,
-        height: h,
-        width: w,
-        kernel: [k1, k2],
-        stride,
-        padding,
-        out: [ho, wo],
-    };
-    let weight = weight.reshape([1, c_out, rows]);
-    let x = x.into_primitive().tensor().to_contiguous();
-    // Invariant: the model is f32, and `to_contiguous` makes the view a slice.
-    let src = x.as_slice::<f32>().expect("contiguous f32");
-    let per_image = c_in * h * w;
-    let group = (COLS_BYTES / (4 * rows * l).max(1)).clamp(1, n.max(1));
-    let mut parts = Vec::with_capacity(n.div_ceil(group));
-    for start in (0..n).step_by(group) {
-        let nb = group.min(n - start);
-        let cols = geometry.run(&src[start * per_image..(start + nb) * per_image], nb);
-        let cols = Tensor::<Flex, 3>::from_data(TensorData::new(cols, [nb, rows, l]), &device);
-        let mut y = weight.clone().matmul(cols);
-        if let Some(b) = &bias {
-            // [nb, C_out, 1], so the add is flex's per-row-scalar kernel.
-            y = y + b.clone().reshape([1, c_out, 1]).repeat_dim(0, nb);
-        }
-        parts.push(y);
+/// The geometry of a convolution with weight dims `[C_out, C_in, k₁, k₂]`.
+fn geometry(w: [usize; 4], options: &ConvOptions<2>) -> Geometry {
+    Geometry {
+        c_in: w[1],
+        c_out: w[0],
+        kernel: [w[2], w[3]],
+        stride: options.stride,
+        padding: options.padding,
     }
-    Tensor::cat(parts, 0).reshape([n, c_out, ho, wo])
 }
 
 /// `t` as a tensor of backend `To`, which the caller has checked is `From`.
@@ -218,264 +181,79 @@ fn flex_conv(
         OpsKind::Tracked(mut prep) => {
             let x_state = prep.checkpoint(&x);
             let weight_state = prep.checkpoint(&weight);
-            let y = forward(x.primitive, weight.primitive, &options);
+            let y = forward(x.primitive, weight.primitive, None, &options);
             prep.finish((x_state, weight_state, options), y)
         }
-        OpsKind::UnTracked(prep) => prep.finish(forward(x.primitive, weight.primitive, &options)),
+        OpsKind::UnTracked(prep) => {
+            prep.finish(forward(x.primitive, weight.primitive, None, &options))
+        }
     };
     Tensor::from_primitive(TensorPrimitive::Float(out))
 }
 
-/// The bias-free forward convolution on flex: flex's own (direct GEMM) for
-/// 1×1 stride-1 kernels, [`im2col_conv`] for the others.
+/// The forward convolution on flex, [`Geometry::forward`].
 fn forward(
     x: FloatTensor<Flex>,
     weight: FloatTensor<Flex>,
+    bias: Option<FloatTensor<Flex>>,
     options: &ConvOptions<2>,
 ) -> FloatTensor<Flex> {
-    let w = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(weight));
-    let [_, _, k1, k2] = w.dims();
-    if pointwise([k1, k2], options.stride) && options.padding == [0, 0] {
-        return Flex::conv2d(x, w.into_primitive().tensor(), None, options.clone());
-    }
-    let x = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(x));
-    im2col_conv(x, w, None, options.stride, options.padding)
-        .into_primitive()
-        .tensor()
+    let ([n, _, h, w], x) = host::<4>(x);
+    let (w_dims, weight) = host::<4>(weight);
+    let bias = bias.map(|b| host::<1>(b).1);
+    let g = geometry(w_dims, options);
+    let images = Images {
+        data: values(&x),
+        n,
+        h,
+        w,
+    };
+    let epilogue = Epilogue {
+        bias: bias.as_ref().map(values),
+        ..Epilogue::default()
+    };
+    let (ho, wo) = g.out_dims(h, w);
+    let y = g.forward(values(&weight), images, epilogue, Vec::new());
+    FlexTensor::from_data(TensorData::new(y, [n, g.c_out, ho, wo]))
 }
 
-/// `dX`: for a 1×1 stride-1 convolution the 1×1 convolution of `dY` with
-/// `Wᵀ` (flex's direct-GEMM path, 1.2–2× faster than the transposed
-/// convolution at layer1's sizes); otherwise Burn's transposed convolution.
+/// `dX = col2im(Wᵀ · dY)`, [`Geometry::input_grad`].
 fn input_grad(
     x: FloatTensor<Flex>,
     weight: FloatTensor<Flex>,
     grad: FloatTensor<Flex>,
     options: &ConvOptions<2>,
 ) -> FloatTensor<Flex> {
-    let pointwise = {
-        let w = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(weight.clone()));
-        let [_, _, k1, k2] = w.dims();
-        k1 == 1 && k2 == 1 && options.stride == [1, 1] && options.padding == [0, 0]
-    };
-    if pointwise {
-        let w = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(weight));
-        let wt = w.swap_dims(0, 1).into_primitive().tensor();
-        Flex::conv2d(grad, wt, None, options.clone())
-    } else {
-        col2im_grad(x, weight, grad, options)
-    }
+    let [n, c_in, h, w] = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(x)).dims();
+    let (w_dims, weight) = host::<4>(weight);
+    let (_, dy) = host::<4>(grad);
+    let dx = geometry(w_dims, options).input_grad(values(&weight), values(&dy), n, h, w);
+    FlexTensor::from_data(TensorData::new(dx, [n, c_in, h, w]))
 }
 
-/// `dX = col2im(Wᵀ · dY)` per group of images: the transpose of
-/// [`im2col_conv`]'s GEMM, then each input pixel summed over the columns
-/// that read it.
-fn col2im_grad(
-    x: FloatTensor<Flex>,
-    weight: FloatTensor<Flex>,
-    grad: FloatTensor<Flex>,
-    options: &ConvOptions<2>,
-) -> FloatTensor<Flex> {
-    let x = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(x));
-    let w = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(weight));
-    let dy = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(grad));
-    let [n, c_in, h, wd] = x.dims();
-    let [c_out, _, k1, k2] = w.dims();
-    let [_, _, ho, wo] = dy.dims();
-    let (rows, l) = (c_in * k1 * k2, ho * wo);
-    let geometry = Im2col {
-        channels: c_in,
-        height: h,
-        width: wd,
-        kernel: [k1, k2],
-        stride: options.stride,
-        padding: options.padding,
-        out: [ho, wo],
-    };
-    let wt = w.reshape([1, c_out, rows]).swap_dims(1, 2);
-    let dy = dy.reshape([n, c_out, l]);
-    let plane = h * wd;
-    let mut dx = vec![0.0f32; n * c_in * plane];
-    let group = (COLS_BYTES / (4 * rows * l).max(1)).clamp(1, n.max(1));
-    for start in (0..n).step_by(group) {
-        let nb = group.min(n - start);
-        let dcols = wt.clone().matmul(dy.clone().narrow(0, start, nb));
-        let dcols = dcols.into_primitive().tensor().to_contiguous();
-        // Invariant: f32 model, contiguous after `to_contiguous`.
-        let cols = dcols.as_slice::<f32>().expect("contiguous f32");
-        let block = k1 * k2 * l;
-        dx[start * c_in * plane..(start + nb) * c_in * plane]
-            .par_chunks_mut(plane)
-            .enumerate()
-            .for_each(|(p, out)| geometry.scatter(&cols[p * block..(p + 1) * block], out));
-    }
-    FlexTensor::from_data(TensorData::new(dx, [n, c_in, h, wd]))
-}
-
-/// `dW = Σₙ dYₙ · im2col(xₙ)ᵀ`, `[C_out, C_in, k₁, k₂]`.
+/// `dW = Σₙ dYₙ · im2col(xₙ)ᵀ`, `[C_out, C_in, k₁, k₂]`, [`Geometry::weight_grad`].
 fn weight_grad(
     x: FloatTensor<Flex>,
     weight: FloatTensor<Flex>,
     grad: FloatTensor<Flex>,
     options: &ConvOptions<2>,
 ) -> FloatTensor<Flex> {
-    let x = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(x));
+    let ([n, _, h, w], x) = host::<4>(x);
     let w_dims = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(weight)).dims();
-    let dy = Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(grad));
-    let [n, c_in, h, w] = x.dims();
-    let [_, c_out, ho, wo] = dy.dims();
-    let [_, _, k1, k2] = w_dims;
-    let dy = dy.reshape([n, c_out, ho * wo]);
-    if k1 == 1 && k2 == 1 && options.stride == [1, 1] && options.padding == [0, 0] {
-        let cols = x.reshape([n, c_in, h * w]);
-        return dy
-            .matmul(cols.swap_dims(1, 2))
-            .sum_dim(0)
-            .reshape(w_dims)
-            .into_primitive()
-            .tensor();
-    }
-    let device = x.device();
-    let geometry = Im2col {
-        channels: c_in,
-        height: h,
-        width: w,
-        kernel: [k1, k2],
-        stride: options.stride,
-        padding: options.padding,
-        out: [ho, wo],
+    let (_, dy) = host::<4>(grad);
+    let images = Images {
+        data: values(&x),
+        n,
+        h,
+        w,
     };
-    let (rows, l) = (c_in * k1 * k2, ho * wo);
-    let x = x.into_primitive().tensor().to_contiguous();
-    // Invariant: the model is f32, and `to_contiguous` makes the view a slice.
-    let src = x.as_slice::<f32>().expect("contiguous f32");
-    let per_image = c_in * h * w;
-    let group = (COLS_BYTES / (4 * rows * l).max(1)).clamp(1, n.max(1));
-    let mut dw: Option<Tensor<Flex, 3>> = None;
-    for start in (0..n).step_by(group) {
-        let nb = group.min(n - start);
-        let cols = geometry.run(&src[start * per_image..(start + nb) * per_image], nb);
-        let cols = Tensor::<Flex, 3>::from_data(TensorData::new(cols, [nb, rows, l]), &device);
-        let part = dy
-            .clone()
-            .narrow(0, start, nb)
-            .matmul(cols.swap_dims(1, 2))
-            .sum_dim(0);
-        dw = Some(match dw {
-            Some(acc) => acc + part,
-            None => part,
-        });
-    }
-    // Invariant: n >= 1 (a batch with no images never reaches the backward).
-    dw.expect("at least one image")
-        .reshape(w_dims)
-        .into_primitive()
-        .tensor()
-}
-
-/// Geometry of one image's im2col: `[C, H, W]` → `[C·k₁·k₂, H_out·W_out]`,
-/// row `c·k₁·k₂ + i·k₂ + j` holding input pixel
-/// `(oh·s₁ + i − p₁, ow·s₂ + j − p₂)` of channel `c` (0 outside the image).
-struct Im2col {
-    channels: usize,
-    height: usize,
-    width: usize,
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    padding: [usize; 2],
-    out: [usize; 2],
-}
-
-impl Im2col {
-    /// The columns of `n` images stored back to back in `src`.
-    fn run(&self, src: &[f32], n: usize) -> Vec<f32> {
-        let [k1, k2] = self.kernel;
-        let [ho, wo] = self.out;
-        let plane = self.height * self.width;
-        let block = k1 * k2 * ho * wo;
-        let mut cols = vec![0.0f32; n * self.channels * block];
-        cols.par_chunks_mut(block)
-            .enumerate()
-            .for_each(|(nc, dst)| self.channel(&src[nc * plane..(nc + 1) * plane], dst));
-        cols
-    }
-
-    /// Adds the `k₁·k₂` column rows of one input channel back onto its
-    /// plane (the adjoint of [`Im2col::channel`]).
-    fn scatter(&self, src: &[f32], plane: &mut [f32]) {
-        let [k1, k2] = self.kernel;
-        let [s1, s2] = self.stride;
-        let [p1, _] = self.padding;
-        let [ho, wo] = self.out;
-        for i in 0..k1 {
-            for j in 0..k2 {
-                let row = &src[(i * k2 + j) * ho * wo..(i * k2 + j + 1) * ho * wo];
-                let (lo, hi, first) = self.valid_columns(j);
-                for oh in 0..ho {
-                    let ih = (oh * s1 + i) as isize - p1 as isize;
-                    if ih < 0 || ih as usize >= self.height || lo >= hi {
-                        continue;
-                    }
-                    let line = &mut plane[ih as usize * self.width..(ih as usize + 1) * self.width];
-                    let vals = &row[oh * wo + lo..oh * wo + hi];
-                    for (o, v) in line[first..].iter_mut().step_by(s2).zip(vals) {
-                        *o += v;
-                    }
-                }
-            }
-        }
-    }
-
-    /// The `k₁·k₂` rows of one input channel.
-    fn channel(&self, src: &[f32], dst: &mut [f32]) {
-        let [k1, k2] = self.kernel;
-        let [s1, s2] = self.stride;
-        let [p1, _] = self.padding;
-        let [ho, wo] = self.out;
-        for i in 0..k1 {
-            for j in 0..k2 {
-                let row = &mut dst[(i * k2 + j) * ho * wo..(i * k2 + j + 1) * ho * wo];
-                let (lo, hi, first) = self.valid_columns(j);
-                for oh in 0..ho {
-                    let ih = (oh * s1 + i) as isize - p1 as isize;
-                    if ih < 0 || ih as usize >= self.height || lo >= hi {
-                        continue;
-                    }
-                    let line = &src[ih as usize * self.width..(ih as usize + 1) * self.width];
-                    let out = &mut row[oh * wo + lo..oh * wo + hi];
-                    if s2 == 1 {
-                        out.copy_from_slice(&line[first..first + (hi - lo)]);
-                    } else {
-                        for (o, v) in out.iter_mut().zip(line[first..].iter().step_by(s2)) {
-                            *o = *v;
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Output columns `lo..hi` whose kernel column `j` reads inside the
-    /// image, and the input column `first` that `lo` reads.
-    fn valid_columns(&self, j: usize) -> (usize, usize, usize) {
-        let [_, s2] = self.stride;
-        let [_, p2] = self.padding;
-        let [_, wo] = self.out;
-        // iw = ow·s₂ + j − p₂ must lie in [0, width).
-        let lo = p2.saturating_sub(j).div_ceil(s2).min(wo);
-        let hi = if self.width + p2 > j {
-            ((self.width + p2 - j - 1) / s2 + 1).min(wo)
-        } else {
-            0
-        };
-        let first = (lo * s2 + j).saturating_sub(p2);
-        (lo, hi.max(lo), first)
-    }
+    let dw = geometry(w_dims, options).weight_grad(images, values(&dy));
+    FlexTensor::from_data(TensorData::new(dw, w_dims))
 }
 
 #[cfg(test)]
 mod tests {
-    //! The image-split paths (unit tests shrink the split threshold to 4 KiB)
+    //! The flex paths (unit tests shrink the tiles to a few hundred bytes)
     //! against Burn's convolution and its autodiff gradients.
     use super::*;
     use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
@@ -497,7 +275,7 @@ mod tests {
     }
 
     #[test]
-    fn split_forward_and_gradients_match_burn() {
+    fn tiled_forward_and_gradients_match_burn() {
         let device = Default::default();
         for (k, stride, pad) in [(3, 1, 1), (3, 2, 1), (1, 2, 0), (7, 2, 3)] {
             let x = Tensor::<Flex, 4>::random([3, 4, 11, 11], Distribution::Default, &device);
@@ -506,13 +284,7 @@ mod tests {
                 .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
                 .init::<Flex>(&device);
             let bias = conv.bias.as_ref().map(|b| b.val());
-            let ours = im2col_conv(
-                x.clone(),
-                conv.weight.val(),
-                bias.clone(),
-                conv.stride,
-                [pad, pad],
-            );
+            let ours = conv2d_infer(&conv, x.clone());
             let theirs = burn_conv2d(
                 x.clone(),
                 conv.weight.val(),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod finetune;
 pub mod fused;
+pub mod gemm_conv;
 pub mod preprocess;
 pub mod resnet;
 pub mod weights;
