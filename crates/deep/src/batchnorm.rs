@@ -19,13 +19,16 @@
 //! gradients of these operations keep the same shapes.
 //!
 //! On `Autodiff<Flex>` itself, training goes further: one operation with its
-//! own backward, two passes over the activation forward (statistics, then
-//! `y = x·a + b`) and two backward (`Σ dy`, `Σ dy·(x − μ)`, then
+//! own backward, two passes over the activation forward (statistics about a
+//! per-channel pivot, then `y = x·a + b`) and two backward (`Σ dy`,
+//! `Σ dy·(x − μ)`, then
 //! `dx = γ/σ · (dy − Σdy/M − (x − μ)/σ² · Σdy(x − μ)/M)`, the gradient of
 //! PyTorch's `batch_norm_backward` / Ioffe & Szegedy 2015 §3), per-channel
 //! sums accumulated in f64, channels and planes split over rayon's threads.
+//! [`batch_norm_relu`] folds the ReLU that follows into the same passes.
 
 use std::any::{Any, TypeId};
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use burn::backend::Flex;
@@ -36,6 +39,7 @@ use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::nn::BatchNorm;
+use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 use burn_flex::FlexTensor;
@@ -48,6 +52,18 @@ type FlexAd = Autodiff<Flex>;
 /// statistics updated) when `B` records gradients, eval otherwise; equal to
 /// `bn.forward(x)` up to f32 rounding.
 pub fn batch_norm<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    normalise(bn, x, false)
+}
+
+/// `relu(bn(x))` as [`batch_norm`]; on `Autodiff<Flex>` in training one
+/// operation (the ReLU applied as `y` is written, its mask recomputed from
+/// `x` in the backward pass), saving the ReLU's own passes over the
+/// activation and its gradient.
+pub fn batch_norm_relu<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    normalise(bn, x, true)
+}
+
+fn normalise<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>, with_relu: bool) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     let device = x.device();
     let per_row = |t: Tensor<B, 1>| t.reshape([1, c, 1]).repeat_dim(0, n);
@@ -60,6 +76,7 @@ pub fn batch_norm<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4
             cast::<B, FlexAd, 1>(gamma),
             cast::<B, FlexAd, 1>(beta),
             bn.epsilon,
+            with_relu,
         );
         let stat = |v: Vec<f32>| Tensor::<B, 1>::from_data(TensorData::new(v, [c]), &device);
         update_running(bn, stat(mean), stat(var));
@@ -81,7 +98,8 @@ pub fn batch_norm<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4
         let shift = beta - mean * scale.clone();
         x * per_row(scale) + per_row(shift)
     };
-    y.reshape([n, c, h, w])
+    let y = y.reshape([n, c, h, w]);
+    if with_relu { relu(y) } else { y }
 }
 
 /// `running ← (1 − momentum) · running + momentum · batch`, as Burn's
@@ -115,6 +133,9 @@ struct Saved {
     gamma: Vec<f32>,
     mean: Vec<f32>,
     inv_std: Vec<f32>,
+    /// With a fused ReLU, the per-channel `(a, b)` of `y = x·a + b`, from
+    /// which the ReLU's mask `x·a + b > 0` is recomputed.
+    relu: Option<Vec<(f32, f32)>>,
 }
 
 #[derive(Debug)]
@@ -141,7 +162,9 @@ impl Backward<Flex, 3> for BatchNormBackward {
         let xs = x.as_slice::<f32>().expect("contiguous f32");
         let dys = dy.as_slice::<f32>().expect("contiguous f32");
         let m = (n * hw) as f64;
-        // Per channel: Σ dy and Σ dy·(x − μ).
+        // Per channel: Σ g and Σ g·(x − μ), g = dy, or with the fused ReLU
+        // dy where its output x·a + b was positive (recomputed, not stored).
+        let relu = saved.relu.as_deref();
         let sums: Vec<(f64, f64)> = (0..c)
             .into_par_iter()
             .map(|ch| {
@@ -149,7 +172,11 @@ impl Backward<Flex, 3> for BatchNormBackward {
                 let (mut s, mut sx) = (0.0f64, 0.0f64);
                 for i in 0..n {
                     let at = (i * c + ch) * hw;
-                    let (a, b) = dot_sums(&dys[at..at + hw], &xs[at..at + hw], mu);
+                    let (dy, x) = (&dys[at..at + hw], &xs[at..at + hw]);
+                    let (a, b) = match relu {
+                        Some(ab) => dot_sums(dy, x, mu, relu_gate(ab[ch])),
+                        None => dot_sums(dy, x, mu, |d, _| d),
+                    };
                     s += a;
                     sx += b;
                 }
@@ -181,12 +208,12 @@ impl Backward<Flex, 3> for BatchNormBackward {
                     [a as f32, k as f32, b0 as f32]
                 })
                 .collect();
-            let mut dx = vec![0.0f32; n * c * hw];
-            dx.par_chunks_mut(hw).enumerate().for_each(|(p, out)| {
-                let [a, k, b0] = coef[p % c];
-                let at = p * hw;
-                for ((o, &g), &v) in out.iter_mut().zip(&dys[at..at + hw]).zip(&xs[at..at + hw]) {
-                    *o = a * g - k * v + b0;
+            let dx = planes(n * c * hw, hw, |p, out| {
+                let ch = p % c;
+                let (dy, x) = (&dys[p * hw..(p + 1) * hw], &xs[p * hw..(p + 1) * hw]);
+                match relu {
+                    Some(ab) => input_grad(out, dy, x, coef[ch], relu_gate(ab[ch])),
+                    None => input_grad(out, dy, x, coef[ch], |d, _| d),
                 }
             });
             grads.register::<Flex>(node.id, flex_tensor(dx, &[n, c, hw]));
@@ -194,44 +221,84 @@ impl Backward<Flex, 3> for BatchNormBackward {
     }
 }
 
-/// `(Σ a, Σ a·(b − mu))`, eight f32 lanes summed into f64 at the end.
-fn dot_sums(a: &[f32], b: &[f32], mu: f32) -> (f64, f64) {
+/// The gradient that reaches a BatchNorm through its fused ReLU: `dy` where
+/// the output `x·a + b` was positive, else 0 (the same f32 expression as
+/// the forward pass, so the same mask).
+fn relu_gate((a, b): (f32, f32)) -> impl Fn(f32, f32) -> f32 + Copy {
+    move |dy, x| if x * a + b > 0.0 { dy } else { 0.0 }
+}
+
+/// `(Σ g, Σ g·(x − mu))` with `g = gate(dy, x)`, eight f32 lanes summed
+/// into f64 at the end.
+fn dot_sums(dy: &[f32], x: &[f32], mu: f32, gate: impl Fn(f32, f32) -> f32) -> (f64, f64) {
     let (mut s, mut sx) = ([0.0f32; 8], [0.0f32; 8]);
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
+    let mut cd = dy.chunks_exact(8);
+    let mut cx = x.chunks_exact(8);
+    for (d, v) in (&mut cd).zip(&mut cx) {
         for l in 0..8 {
-            s[l] += x[l];
-            sx[l] += x[l] * (y[l] - mu);
+            let g = gate(d[l], v[l]);
+            s[l] += g;
+            sx[l] += g * (v[l] - mu);
         }
     }
     let mut s: f64 = s.iter().map(|v| *v as f64).sum();
     let mut sx: f64 = sx.iter().map(|v| *v as f64).sum();
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        s += *x as f64;
-        sx += (*x as f64) * (*y as f64 - mu as f64);
+    for (d, v) in cd.remainder().iter().zip(cx.remainder()) {
+        let g = gate(*d, *v) as f64;
+        s += g;
+        sx += g * (*v as f64 - mu as f64);
     }
     (s, sx)
 }
 
-/// `(Σ a, Σ (a − mu)²)` as [`dot_sums`].
-fn moment_sums(a: &[f32], mu: f32) -> (f64, f64) {
+/// `dx = a·g − k·x + b0` with `g = gate(dy, x)`, into one plane.
+fn input_grad(
+    out: &mut [MaybeUninit<f32>],
+    dy: &[f32],
+    x: &[f32],
+    [a, k, b0]: [f32; 3],
+    gate: impl Fn(f32, f32) -> f32,
+) {
+    for ((o, &d), &v) in out.iter_mut().zip(dy).zip(x) {
+        o.write(a * gate(d, v) - k * v + b0);
+    }
+}
+
+/// `(Σ (x − p), Σ (x − p)²)` about a pivot `p` from the same channel (so
+/// the variance `Σ(x − p)²/M − (Σ(x − p)/M)²` does not cancel), eight f32
+/// lanes summed into f64 at the end.
+fn moment_sums(x: &[f32], p: f32) -> (f64, f64) {
     let (mut s, mut sq) = ([0.0f32; 8], [0.0f32; 8]);
-    let mut ca = a.chunks_exact(8);
-    for x in &mut ca {
+    let mut cx = x.chunks_exact(8);
+    for v in &mut cx {
         for l in 0..8 {
-            s[l] += x[l];
-            let d = x[l] - mu;
+            let d = v[l] - p;
+            s[l] += d;
             sq[l] += d * d;
         }
     }
     let mut s: f64 = s.iter().map(|v| *v as f64).sum();
     let mut sq: f64 = sq.iter().map(|v| *v as f64).sum();
-    for x in ca.remainder() {
-        s += *x as f64;
-        sq += (*x as f64 - mu as f64).powi(2);
+    for v in cx.remainder() {
+        let d = *v as f64 - p as f64;
+        s += d;
+        sq += d * d;
     }
     (s, sq)
+}
+
+/// A vector of `len` values, each plane of `hw` written by `fill(plane
+/// index, plane)` in parallel (no zeroing pass first).
+fn planes(len: usize, hw: usize, fill: impl Fn(usize, &mut [MaybeUninit<f32>]) + Sync) -> Vec<f32> {
+    let mut v = Vec::with_capacity(len);
+    v.spare_capacity_mut()[..len]
+        .par_chunks_mut(hw)
+        .enumerate()
+        .for_each(|(p, out)| fill(p, out));
+    // SAFETY: `fill` wrote every element of every plane (each caller writes
+    // its whole plane).
+    unsafe { v.set_len(len) };
+    v
 }
 
 fn flex_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
@@ -245,6 +312,7 @@ fn flex_train(
     gamma: Tensor<FlexAd, 1>,
     beta: Tensor<FlexAd, 1>,
     epsilon: f64,
+    with_relu: bool,
 ) -> (Tensor<FlexAd, 3>, Vec<f32>, Vec<f32>) {
     let [n, c, hw] = x.dims();
     let x = x.into_primitive().tensor();
@@ -267,22 +335,24 @@ fn flex_train(
         .expect("f32")
         .to_vec();
     let m = (n * hw) as f64;
-    // Two passes: the mean, then the biased variance about it.
+    // One pass: sums about the channel's first value, then the mean and the
+    // biased variance in f64.
     let stats: Vec<(f32, f32)> = (0..c)
         .into_par_iter()
         .map(|ch| {
-            let mut s = 0.0f64;
+            let p = xs[ch * hw];
+            let (mut s, mut sq) = (0.0f64, 0.0f64);
             for i in 0..n {
                 let at = (i * c + ch) * hw;
-                s += moment_sums(&xs[at..at + hw], 0.0).0;
+                let (a, b) = moment_sums(&xs[at..at + hw], p);
+                s += a;
+                sq += b;
             }
-            let mu = (s / m) as f32;
-            let mut sq = 0.0f64;
-            for i in 0..n {
-                let at = (i * c + ch) * hw;
-                sq += moment_sums(&xs[at..at + hw], mu).1;
-            }
-            (mu, (sq / m) as f32)
+            let shift = s / m;
+            (
+                (p as f64 + shift) as f32,
+                (sq / m - shift * shift).max(0.0) as f32,
+            )
         })
         .collect();
     let mean: Vec<f32> = stats.iter().map(|s| s.0).collect();
@@ -291,13 +361,23 @@ fn flex_train(
         .iter()
         .map(|v| (1.0 / (*v as f64 + epsilon).sqrt()) as f32)
         .collect();
-    let mut y = vec![0.0f32; n * c * hw];
-    y.par_chunks_mut(hw).enumerate().for_each(|(p, out)| {
-        let ch = p % c;
-        let a = gamma_v[ch] * inv_std[ch];
-        let b = beta_v[ch] - mean[ch] * a;
-        for (o, &v) in out.iter_mut().zip(&xs[p * hw..(p + 1) * hw]) {
-            *o = v * a + b;
+    let ab: Vec<(f32, f32)> = (0..c)
+        .map(|ch| {
+            let a = gamma_v[ch] * inv_std[ch];
+            (a, beta_v[ch] - mean[ch] * a)
+        })
+        .collect();
+    let y = planes(n * c * hw, hw, |p, out| {
+        let (a, b) = ab[p % c];
+        let src = &xs[p * hw..(p + 1) * hw];
+        if with_relu {
+            for (o, &v) in out.iter_mut().zip(src) {
+                o.write((v * a + b).max(0.0));
+            }
+        } else {
+            for (o, &v) in out.iter_mut().zip(src) {
+                o.write(v * a + b);
+            }
         }
     });
     let y = flex_tensor(y, &[n, c, hw]);
@@ -312,6 +392,7 @@ fn flex_train(
                 gamma: gamma_v,
                 mean: mean.clone(),
                 inv_std,
+                relu: with_relu.then_some(ab),
             };
             prep.finish((x_state, Arc::new(saved)), y)
         }

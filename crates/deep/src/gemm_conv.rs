@@ -22,6 +22,7 @@
 //! up to f32 summation order. The tiling depends only on the shapes and the
 //! thread count, so reruns are bit-for-bit identical.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use gemm::Parallelism;
@@ -114,6 +115,22 @@ impl<T: Copy> Shared<T> {
     fn get(self) -> T {
         self.0
     }
+}
+
+thread_local! {
+    /// Per-thread scratch for im2col blocks, kept between calls (rayon's
+    /// workers live as long as their pool), so tiles neither allocate nor
+    /// page-fault.
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `f` with this thread's scratch buffer, or a fresh one when the thread is
+/// already using it (a task stolen while it waits inside a parallel gemm).
+fn with_scratch<R>(f: impl FnOnce(&mut Vec<f32>) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffer) => f(&mut buffer),
+        Err(_) => f(&mut Vec::new()),
+    })
 }
 
 /// A strided matrix operand of [`matmul`]: pointer, row stride, column stride.
@@ -217,9 +234,8 @@ impl Geometry {
         let tiles = l.div_ceil(tile);
         let lhs = Shared((weight.as_ptr(), k, 1));
         if n * tiles >= 4 * threads || threads == 1 {
-            (0..n * tiles)
-                .into_par_iter()
-                .for_each_init(Vec::new, |cols, task| {
+            (0..n * tiles).into_par_iter().for_each(|task| {
+                with_scratch(|cols| {
                     let (img, t0) = (task / tiles, (task % tiles) * tile);
                     let tn = tile.min(l - t0);
                     let image = &x.data[img * plane..(img + 1) * plane];
@@ -240,38 +256,40 @@ impl Geometry {
                         );
                         self.finish(at, l, img, t0, tn, 0..self.c_out, &epilogue, l);
                     }
-                });
+                })
+            });
         } else {
             let per_block = self
                 .c_out
                 .div_ceil((4 * threads).min(self.c_out.div_ceil(8)));
-            let mut cols = Vec::new();
-            for img in 0..n {
-                let image = &x.data[img * plane..(img + 1) * plane];
-                let rhs = Shared(self.columns_parallel(image, x.h, x.w, wo, &mut cols));
-                (0..self.c_out.div_ceil(per_block))
-                    .into_par_iter()
-                    .for_each(|b| {
-                        let rows = b * per_block..((b + 1) * per_block).min(self.c_out);
-                        let lhs = (weight[rows.start * k..].as_ptr(), k, 1);
-                        // SAFETY: `rhs` is this image's [k, l] matrix; the
-                        // blocks of output channels are disjoint, each
-                        // written and finished by one worker.
-                        unsafe {
-                            let at = dst.get().add((img * self.c_out + rows.start) * l);
-                            matmul(
-                                [rows.len(), l, k],
-                                at,
-                                l,
-                                false,
-                                lhs,
-                                rhs.get(),
-                                Parallelism::None,
-                            );
-                            self.finish(at, l, img, 0, l, rows, &epilogue, l);
-                        }
-                    });
-            }
+            with_scratch(|cols| {
+                for img in 0..n {
+                    let image = &x.data[img * plane..(img + 1) * plane];
+                    let rhs = Shared(self.columns_parallel(image, x.h, x.w, wo, cols));
+                    (0..self.c_out.div_ceil(per_block))
+                        .into_par_iter()
+                        .for_each(|b| {
+                            let rows = b * per_block..((b + 1) * per_block).min(self.c_out);
+                            let lhs = (weight[rows.start * k..].as_ptr(), k, 1);
+                            // SAFETY: `rhs` is this image's [k, l] matrix; the
+                            // blocks of output channels are disjoint, each
+                            // written and finished by one worker.
+                            unsafe {
+                                let at = dst.get().add((img * self.c_out + rows.start) * l);
+                                matmul(
+                                    [rows.len(), l, k],
+                                    at,
+                                    l,
+                                    false,
+                                    lhs,
+                                    rhs.get(),
+                                    Parallelism::None,
+                                );
+                                self.finish(at, l, img, 0, l, rows, &epilogue, l);
+                            }
+                        });
+                }
+            });
         }
         // SAFETY: every one of the `len` elements was written above.
         unsafe { out.set_len(len) };
@@ -421,16 +439,17 @@ impl Geometry {
         }
         let mut dx = vec![0.0f32; n * plane];
         if n >= threads {
-            dx.par_chunks_mut(plane)
-                .enumerate()
-                .for_each_init(Vec::new, |dcols, (img, dxi)| {
+            dx.par_chunks_mut(plane).enumerate().for_each(|(img, dxi)| {
+                with_scratch(|dcols| {
                     self.col2im_image(wt.get(), dy, img, dxi, h, w, tile, dcols, false)
-                });
+                })
+            });
         } else {
-            let mut dcols = Vec::new();
-            for (img, dxi) in dx.chunks_mut(plane).enumerate() {
-                self.col2im_image(wt.get(), dy, img, dxi, h, w, tile, &mut dcols, true);
-            }
+            with_scratch(|dcols| {
+                for (img, dxi) in dx.chunks_mut(plane).enumerate() {
+                    self.col2im_image(wt.get(), dy, img, dxi, h, w, tile, dcols, true);
+                }
+            });
         }
         dx
     }
@@ -523,30 +542,38 @@ impl Geometry {
         let partial: Vec<Vec<f32>> = (0..parts)
             .into_par_iter()
             .map(|p| {
-                let mut dw = vec![0.0f32; size];
-                let mut cols = Vec::new();
-                for task in p * tasks / parts..(p + 1) * tasks / parts {
-                    let (img, t0) = (task / tiles, (task % tiles) * tile);
-                    let tn = tile.min(l - t0);
-                    let image = &x.data[img * plane..(img + 1) * plane];
-                    let (c, rs, _) = self.columns(image, x.h, x.w, wo, t0, tn, &mut cols);
-                    // im2col block transposed: element (t, r) at c[r·rs + t].
-                    let rhs = (c, 1, rs);
-                    let lhs = (dy[img * self.c_out * l + t0..].as_ptr(), l, 1);
-                    // SAFETY: `dw` is this part's own [C_out, k] sum; the
-                    // operands lie in `dy` and `image`/`cols`.
-                    unsafe {
-                        matmul(
-                            [self.c_out, k, tn],
-                            dw.as_mut_ptr(),
-                            k,
-                            true,
-                            lhs,
-                            rhs,
-                            parallelism,
-                        )
-                    };
-                }
+                let mut dw = Vec::with_capacity(size);
+                let run = p * tasks / parts..(p + 1) * tasks / parts;
+                let first = run.start;
+                with_scratch(|cols| {
+                    for task in run {
+                        let (img, t0) = (task / tiles, (task % tiles) * tile);
+                        let tn = tile.min(l - t0);
+                        let image = &x.data[img * plane..(img + 1) * plane];
+                        let (c, rs, _) = self.columns(image, x.h, x.w, wo, t0, tn, cols);
+                        // im2col block transposed: element (t, r) at c[r·rs + t].
+                        let rhs = (c, 1, rs);
+                        let lhs = (dy[img * self.c_out * l + t0..].as_ptr(), l, 1);
+                        // SAFETY: `dw` is this part's own [C_out, k] sum (its
+                        // capacity), written whole by the first product and
+                        // accumulated by the others; the operands lie in `dy`
+                        // and `image`/`cols`.
+                        unsafe {
+                            matmul(
+                                [self.c_out, k, tn],
+                                dw.as_mut_ptr(),
+                                k,
+                                task != first,
+                                lhs,
+                                rhs,
+                                parallelism,
+                            )
+                        };
+                    }
+                });
+                // SAFETY: the part's first product wrote all `size` elements
+                // (each part has at least one task: parts <= tasks).
+                unsafe { dw.set_len(size) };
                 dw
             })
             .collect();

@@ -17,7 +17,7 @@ use burn::tensor::module::max_pool2d;
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 
-use crate::batchnorm::batch_norm;
+use crate::batchnorm::{batch_norm, batch_norm_relu};
 use crate::conv::conv2d;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -185,8 +185,8 @@ impl<B: Backend> Bottleneck<B> {
             Some(d) => batch_norm(&d.bn, conv2d(&d.conv, x.clone())),
             None => x.clone(),
         };
-        let out = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
-        let out = relu(batch_norm(&self.bn2, conv2d(&self.conv2, out)));
+        let out = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x));
+        let out = batch_norm_relu(&self.bn2, conv2d(&self.conv2, out));
         let out = batch_norm(&self.bn3, conv2d(&self.conv3, out));
         relu(out + identity)
     }
@@ -196,7 +196,7 @@ impl<B: Backend> ResNet<B> {
     /// Global-average-pool features `[N, feature_dim]` of a batch `[N, 3, H, W]`
     /// (torchvision: everything up to and including `avgpool` + `flatten`).
     pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = relu(batch_norm(&self.bn1, conv2d(&self.conv1, x)));
+        let x = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x));
         let x = max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], false);
         let mut x = x;
         for block in self
