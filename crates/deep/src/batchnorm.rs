@@ -52,7 +52,7 @@ type FlexAd = Autodiff<Flex>;
 /// statistics updated) when `B` records gradients, eval otherwise; equal to
 /// `bn.forward(x)` up to f32 rounding.
 pub fn batch_norm<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    normalise(bn, x, false)
+    normalise(bn, x, None, false)
 }
 
 /// `relu(bn(x))` as [`batch_norm`]; on `Autodiff<Flex>` in training one
@@ -60,10 +60,26 @@ pub fn batch_norm<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4
 /// `x` in the backward pass), saving the ReLU's own passes over the
 /// activation and its gradient.
 pub fn batch_norm_relu<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    normalise(bn, x, true)
+    normalise(bn, x, None, true)
 }
 
-fn normalise<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>, with_relu: bool) -> Tensor<B, 4> {
+/// `relu(bn(x) + r)`, the end of a Bottleneck, as [`batch_norm_relu`]; on
+/// `Autodiff<Flex>` in training one operation (the sum never stored, the
+/// mask recomputed from `x` and `r`).
+pub fn batch_norm_add_relu<B: Backend>(
+    bn: &BatchNorm<B>,
+    x: Tensor<B, 4>,
+    r: Tensor<B, 4>,
+) -> Tensor<B, 4> {
+    normalise(bn, x, Some(r), true)
+}
+
+fn normalise<B: Backend>(
+    bn: &BatchNorm<B>,
+    x: Tensor<B, 4>,
+    residual: Option<Tensor<B, 4>>,
+    with_relu: bool,
+) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     let device = x.device();
     let per_row = |t: Tensor<B, 1>| t.reshape([1, c, 1]).repeat_dim(0, n);
@@ -77,6 +93,7 @@ fn normalise<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>, with_relu: bool) ->
             cast::<B, FlexAd, 1>(beta),
             bn.epsilon,
             with_relu,
+            residual.map(|r| cast::<B, FlexAd, 3>(r.reshape([n, c, h * w]))),
         );
         let stat = |v: Vec<f32>| Tensor::<B, 1>::from_data(TensorData::new(v, [c]), &device);
         update_running(bn, stat(mean), stat(var));
@@ -99,6 +116,10 @@ fn normalise<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>, with_relu: bool) ->
         x * per_row(scale) + per_row(shift)
     };
     let y = y.reshape([n, c, h, w]);
+    let y = match residual {
+        Some(r) => y + r,
+        None => y,
+    };
     if with_relu { relu(y) } else { y }
 }
 
@@ -150,74 +171,145 @@ impl Backward<Flex, 3> for BatchNormBackward {
         grads: &mut Gradients,
         checkpointer: &mut Checkpointer,
     ) {
-        let [node_x, node_gamma, node_beta] = ops.parents;
+        let [node_x, node_gamma, node_beta] = ops.parents.map(|p| p.map(|node| node.id));
         let dy = grads.consume::<Flex>(&ops.node).to_contiguous();
         let (x_state, saved) = ops.state;
         let x = checkpointer
             .retrieve_node_output::<FlexTensor>(x_state)
             .to_contiguous();
+        let relu = saved.relu.as_deref();
+        bn_backward(
+            &x,
+            &dy,
+            &saved,
+            relu,
+            [node_x, node_gamma, node_beta],
+            grads,
+        );
+    }
+}
+
+/// The backward of `relu(bn(x) + r)` ([`batch_norm_add_relu`]).
+#[derive(Debug)]
+struct BatchNormAddReluBackward;
+
+impl Backward<Flex, 4> for BatchNormAddReluBackward {
+    type State = (NodeId, NodeId, Arc<Saved>);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 4>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_gamma, node_beta, node_r] = ops.parents.map(|p| p.map(|node| node.id));
+        let dy = grads.consume::<Flex>(&ops.node).to_contiguous();
+        let (x_state, r_state, saved) = ops.state;
+        let x = checkpointer
+            .retrieve_node_output::<FlexTensor>(x_state)
+            .to_contiguous();
+        let r = checkpointer
+            .retrieve_node_output::<FlexTensor>(r_state)
+            .to_contiguous();
         let shape = x.layout().shape().clone();
         let [n, c, hw] = [shape[0], shape[1], shape[2]];
         // Invariant: the activations are f32 and made contiguous above.
-        let xs = x.as_slice::<f32>().expect("contiguous f32");
-        let dys = dy.as_slice::<f32>().expect("contiguous f32");
-        let m = (n * hw) as f64;
-        // Per channel: Σ g and Σ g·(x − μ), g = dy, or with the fused ReLU
-        // dy where its output x·a + b was positive (recomputed, not stored).
-        let relu = saved.relu.as_deref();
-        let sums: Vec<(f64, f64)> = (0..c)
-            .into_par_iter()
+        let [xs, rs, dys] = [&x, &r, &dy].map(|t| t.as_slice::<f32>().expect("contiguous f32"));
+        // Invariant: this operation is only built with the ReLU's (a, b).
+        let ab = saved.relu.as_deref().expect("fused ReLU");
+        // The gradient past the ReLU, dy where x·a + b + r > 0: the
+        // residual's gradient, and the BatchNorm's output gradient.
+        let g = planes(n * c * hw, hw, |p, out| {
+            let (a, b) = ab[p % c];
+            let at = p * hw..(p + 1) * hw;
+            for (((o, &d), &v), &r) in out
+                .iter_mut()
+                .zip(&dys[at.clone()])
+                .zip(&xs[at.clone()])
+                .zip(&rs[at])
+            {
+                o.write(if v * a + b + r > 0.0 { d } else { 0.0 });
+            }
+        });
+        let g = flex_tensor(g, &[n, c, hw]);
+        bn_backward(&x, &g, &saved, None, [node_x, node_gamma, node_beta], grads);
+        if let Some(node) = node_r {
+            grads.register::<Flex>(node, g);
+        }
+    }
+}
+
+/// The gradients of a training BatchNorm `y = bn(x)` (with the ReLU mask of
+/// `relu`'s `(a, b)` applied to `dy` first) for the nodes present among
+/// `[x, γ, β]`.
+fn bn_backward(
+    x: &FlexTensor,
+    dy: &FlexTensor,
+    saved: &Saved,
+    relu: Option<&[(f32, f32)]>,
+    [node_x, node_gamma, node_beta]: [Option<NodeId>; 3],
+    grads: &mut Gradients,
+) {
+    let shape = x.layout().shape().clone();
+    let [n, c, hw] = [shape[0], shape[1], shape[2]];
+    // Invariant: the activations are f32 and contiguous (callers).
+    let xs = x.as_slice::<f32>().expect("contiguous f32");
+    let dys = dy.as_slice::<f32>().expect("contiguous f32");
+    let m = (n * hw) as f64;
+    // Per channel: Σ g and Σ g·(x − μ), g = dy, or with the fused ReLU
+    // dy where its output x·a + b was positive (recomputed, not stored).
+    let sums: Vec<(f64, f64)> = (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let mu = saved.mean[ch];
+            let (mut s, mut sx) = (0.0f64, 0.0f64);
+            for i in 0..n {
+                let at = (i * c + ch) * hw;
+                let (dy, x) = (&dys[at..at + hw], &xs[at..at + hw]);
+                let (a, b) = match relu {
+                    Some(ab) => dot_sums(dy, x, mu, relu_gate(ab[ch])),
+                    None => dot_sums(dy, x, mu, |d, _| d),
+                };
+                s += a;
+                sx += b;
+            }
+            (s, sx)
+        })
+        .collect();
+    if let Some(node) = node_gamma {
+        let g: Vec<f32> = sums
+            .iter()
+            .zip(&saved.inv_std)
+            .map(|((_, sx), is)| (sx * *is as f64) as f32)
+            .collect();
+        grads.register::<Flex>(node, flex_tensor(g, &[c]));
+    }
+    if let Some(node) = node_beta {
+        let g: Vec<f32> = sums.iter().map(|(s, _)| *s as f32).collect();
+        grads.register::<Flex>(node, flex_tensor(g, &[c]));
+    }
+    if let Some(node) = node_x {
+        // dx = a·dy − k·x + b0 per channel, from
+        // dx = γσ⁻¹ (dy − Σdy/M − (x − μ) σ⁻² Σdy(x − μ)/M).
+        let coef: Vec<[f32; 3]> = (0..c)
             .map(|ch| {
-                let mu = saved.mean[ch];
-                let (mut s, mut sx) = (0.0f64, 0.0f64);
-                for i in 0..n {
-                    let at = (i * c + ch) * hw;
-                    let (dy, x) = (&dys[at..at + hw], &xs[at..at + hw]);
-                    let (a, b) = match relu {
-                        Some(ab) => dot_sums(dy, x, mu, relu_gate(ab[ch])),
-                        None => dot_sums(dy, x, mu, |d, _| d),
-                    };
-                    s += a;
-                    sx += b;
-                }
-                (s, sx)
+                let (s, sx) = sums[ch];
+                let is = saved.inv_std[ch] as f64;
+                let a = saved.gamma[ch] as f64 * is;
+                let k = a * is * is * sx / m;
+                let b0 = -a * s / m + k * saved.mean[ch] as f64;
+                [a as f32, k as f32, b0 as f32]
             })
             .collect();
-        if let Some(node) = node_gamma {
-            let g: Vec<f32> = sums
-                .iter()
-                .zip(&saved.inv_std)
-                .map(|((_, sx), is)| (sx * *is as f64) as f32)
-                .collect();
-            grads.register::<Flex>(node.id, flex_tensor(g, &[c]));
-        }
-        if let Some(node) = node_beta {
-            let g: Vec<f32> = sums.iter().map(|(s, _)| *s as f32).collect();
-            grads.register::<Flex>(node.id, flex_tensor(g, &[c]));
-        }
-        if let Some(node) = node_x {
-            // dx = a·dy − k·x + b0 per channel, from
-            // dx = γσ⁻¹ (dy − Σdy/M − (x − μ) σ⁻² Σdy(x − μ)/M).
-            let coef: Vec<[f32; 3]> = (0..c)
-                .map(|ch| {
-                    let (s, sx) = sums[ch];
-                    let is = saved.inv_std[ch] as f64;
-                    let a = saved.gamma[ch] as f64 * is;
-                    let k = a * is * is * sx / m;
-                    let b0 = -a * s / m + k * saved.mean[ch] as f64;
-                    [a as f32, k as f32, b0 as f32]
-                })
-                .collect();
-            let dx = planes(n * c * hw, hw, |p, out| {
-                let ch = p % c;
-                let (dy, x) = (&dys[p * hw..(p + 1) * hw], &xs[p * hw..(p + 1) * hw]);
-                match relu {
-                    Some(ab) => input_grad(out, dy, x, coef[ch], relu_gate(ab[ch])),
-                    None => input_grad(out, dy, x, coef[ch], |d, _| d),
-                }
-            });
-            grads.register::<Flex>(node.id, flex_tensor(dx, &[n, c, hw]));
-        }
+        let dx = planes(n * c * hw, hw, |p, out| {
+            let ch = p % c;
+            let (dy, x) = (&dys[p * hw..(p + 1) * hw], &xs[p * hw..(p + 1) * hw]);
+            match relu {
+                Some(ab) => input_grad(out, dy, x, coef[ch], relu_gate(ab[ch])),
+                None => input_grad(out, dy, x, coef[ch], |d, _| d),
+            }
+        });
+        grads.register::<Flex>(node, flex_tensor(dx, &[n, c, hw]));
     }
 }
 
@@ -313,6 +405,7 @@ fn flex_train(
     beta: Tensor<FlexAd, 1>,
     epsilon: f64,
     with_relu: bool,
+    residual: Option<Tensor<FlexAd, 3>>,
 ) -> (Tensor<FlexAd, 3>, Vec<f32>, Vec<f32>) {
     let [n, c, hw] = x.dims();
     let x = x.into_primitive().tensor();
@@ -367,10 +460,21 @@ fn flex_train(
             (a, beta_v[ch] - mean[ch] * a)
         })
         .collect();
+    let residual = residual.map(|r| r.into_primitive().tensor());
+    let rc = residual.as_ref().map(|r| r.primitive.to_contiguous());
+    // Invariant: as `xs`.
+    let rs = rc
+        .as_ref()
+        .map(|r| r.as_slice::<f32>().expect("contiguous f32"));
     let y = planes(n * c * hw, hw, |p, out| {
         let (a, b) = ab[p % c];
         let src = &xs[p * hw..(p + 1) * hw];
-        if with_relu {
+        if let Some(rs) = rs {
+            let r = &rs[p * hw..(p + 1) * hw];
+            for ((o, &v), &r) in out.iter_mut().zip(src).zip(r) {
+                o.write((v * a + b + r).max(0.0));
+            }
+        } else if with_relu {
             for (o, &v) in out.iter_mut().zip(src) {
                 o.write((v * a + b).max(0.0));
             }
@@ -381,22 +485,44 @@ fn flex_train(
         }
     });
     let y = flex_tensor(y, &[n, c, hw]);
-    let out = match BatchNormBackward
-        .prepare::<NoCheckpointing>([x.node.clone(), gamma.node.clone(), beta.node.clone()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(mut prep) => {
-            let x_state = prep.checkpoint(&x);
-            let saved = Saved {
-                gamma: gamma_v,
-                mean: mean.clone(),
-                inv_std,
-                relu: with_relu.then_some(ab),
-            };
-            prep.finish((x_state, Arc::new(saved)), y)
-        }
-        OpsKind::UnTracked(prep) => prep.finish(y),
+    let saved = |relu: bool| Saved {
+        gamma: gamma_v,
+        mean: mean.clone(),
+        inv_std,
+        relu: relu.then_some(ab),
+    };
+    let out = match residual {
+        Some(r) => match BatchNormAddReluBackward
+            .prepare::<NoCheckpointing>([
+                x.node.clone(),
+                gamma.node.clone(),
+                beta.node.clone(),
+                r.node.clone(),
+            ])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (
+                    prep.checkpoint(&x),
+                    prep.checkpoint(&r),
+                    Arc::new(saved(true)),
+                );
+                prep.finish(state, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        },
+        None => match BatchNormBackward
+            .prepare::<NoCheckpointing>([x.node.clone(), gamma.node.clone(), beta.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                prep.finish((x_state, Arc::new(saved(with_relu))), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        },
     };
     (
         Tensor::from_primitive(TensorPrimitive::Float(out)),

@@ -11,13 +11,12 @@
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::module::max_pool2d;
 use burn::tensor::{Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 
-use crate::batchnorm::{batch_norm, batch_norm_relu};
+use crate::batchnorm::{batch_norm, batch_norm_add_relu, batch_norm_relu};
 use crate::conv::conv2d;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -187,8 +186,7 @@ impl<B: Backend> Bottleneck<B> {
         };
         let out = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x));
         let out = batch_norm_relu(&self.bn2, conv2d(&self.conv2, out));
-        let out = batch_norm(&self.bn3, conv2d(&self.conv3, out));
-        relu(out + identity)
+        batch_norm_add_relu(&self.bn3, conv2d(&self.conv3, out), identity)
     }
 }
 
