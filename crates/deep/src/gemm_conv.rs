@@ -618,9 +618,8 @@ impl Geometry {
                 // in 0..w.
                 let lo = p2.saturating_sub(kj).div_ceil(s2);
                 let hi = (w + p2).saturating_sub(kj).div_ceil(s2).min(wo);
-                let mut j = 0;
+                let (mut j, mut oy, mut ox0) = (0, t0 / wo, t0 % wo);
                 while j < tn {
-                    let (oy, ox0) = ((t0 + j) / wo, (t0 + j) % wo);
                     let run = (wo - ox0).min(tn - j);
                     match (oy * s1 + ki).checked_sub(p1).filter(|&iy| iy < h) {
                         None => f(row, j, run, None),
@@ -641,6 +640,7 @@ impl Geometry {
                         }
                     }
                     j += run;
+                    (oy, ox0) = (oy + 1, 0);
                 }
             }
         }
