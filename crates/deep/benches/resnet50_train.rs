@@ -12,42 +12,20 @@
 //! (a run = `--steps` timed steps after one warm-up step). `--phases` also
 //! times forward, backward and the optimiser step separately (stderr).
 //!
-//! Profile of one batch-8 step on 2 threads (perf, before the changes in
-//! `batchnorm.rs` and `conv.rs`): 0.65 images/s; forward 6.0 s, backward
-//! 11.1 s, Adam 0.4 s; 37% flex's scalar strided iterator (BatchNorm's
-//! `[1, C, 1, 1]` broadcasts, forward and every gradient), ~40% GEMM, much of
-//! it the thin per-input-channel GEMMs of Burn's convolution weight gradient.
-//! After (fused BatchNorm op, GEMM weight gradient, im2col/col2im k×k
-//! convolutions): GEMM micro-kernels ~57-60% of samples, page faults and
-//! memset ~5%, BatchNorm's sums ~4%. `cargo xtask bench deep`, 2026-11-30,
-//! 2 threads, three repetitions at load average 3.6/5.7/4.4 from concurrent
-//! builds (min/median/max images/s): batch 8 Burn 1.32/1.45/2.32 vs PyTorch
-//! 1.02/1.71/2.97, ratio 0.78/0.84/1.29; batch 16 Burn 1.17/1.42/2.14 vs
-//! PyTorch 1.40/1.48/7.85, ratio 0.18/0.84/1.45 (PyTorch's 7.85 came in a
-//! repetition where its own batch-16 inference ran at 4.0, so the load
-//! changed under it). An earlier run (before im2col/col2im): batch 8 ratio
-//! 1.26/1.28/2.30, batch 16 0.45/0.65/1.06.
+//! Where the time goes (batch 8, 2 threads, perf): gemm's micro-kernels
+//! and packing ~60% (forward, `col2im(Wᵀ·dY)` and `Σ dY·im2col(X)ᵀ`, all
+//! tiled in [`dlrn_deep::gemm_conv`]), BatchNorm's passes ~15% (statistics,
+//! `y`, the two backward passes; ReLU and the residual add fused into them,
+//! `batchnorm.rs`), im2col/col2im ~10%, Adam ~4%.
 //!
-//! Final run (four repetitions, load average 2.3/3.0/4.1/3.4): Burn batch 8
-//! 2.02/3.11/3.22 vs PyTorch 2.70/4.83/9.54 (paired ratios 0.32/0.75/0.85),
-//! batch 16 Burn 2.10/3.31/3.42 vs PyTorch 1.97/7.74/8.10 (0.27/1.31/1.74).
-//! Burn's rate is steady under load, PyTorch's swings 4× with it; against
-//! PyTorch's quiet-machine rates (~8-9.5 images/s) this is ~0.35-0.4×, so
-//! the ≥ 1.0× goal is not met. What is left is GEMM speed: the gemm crate's
-//! AVX2 kernel reaches 71-147 GFLOP/s on these shapes where PyTorch's
-//! reaches 170-224 (64×576×3136 to 2048³, same run), plus ~40% of the step
-//! outside GEMMs (im2col/col2im, BatchNorm, ReLU, allocation).
-//!
-//! With strided 1×1 convolutions on the im2col path (forward; their input
-//! gradient was col2im already): batch 8 unchanged within noise (old/new
-//! alternated 2.10/2.10, 1.89/2.18 images/s at load ~5). perf of a batch-8
-//! step: gemm's micro-kernels 64%, its packing ~6%, BatchNorm's
-//! moment/dot sums 4.4%, memset/memmove 4.1%, page faults ~2.5%,
-//! im2col/col2im 2.7%. `cargo xtask bench deep`, same day, three
-//! repetitions at load average 2.3/2.7/2.3 (min/median/max images/s):
-//! batch 8 Burn 2.84/3.37/3.61 vs PyTorch 9.45/9.52/9.68, ratio
-//! 0.30/0.35/0.37; batch 16 Burn 2.33/3.50/3.62 vs PyTorch 7.91/8.03/8.03,
-//! ratio 0.29/0.44/0.45. The ≥ 1.0× goal is not met; the step is GEMM-bound.
+//! History of a batch-8 step on 2 threads: 0.65 images/s with Burn's own
+//! convolution and BatchNorm (37% in flex's scalar strided iterator, thin
+//! per-channel GEMMs for the weight gradient); 3.3 with the fused BatchNorm
+//! op and im2col GEMMs (2026-11-30); 7.2 with dependencies built without
+//! debug assertions and gemm's AVX-512 kernels; 8.9 with the tiled
+//! gradients; ~10 with BatchNorm+ReLU and BatchNorm+add+ReLU as single ops
+//! and no zeroing of buffers that are written whole. PyTorch 2.15 on the
+//! same cores: 9.5–11.
 
 use std::time::Instant;
 

@@ -198,15 +198,12 @@ impl CpuTrunk {
             let out = b
                 .conv3
                 .forward(&c, Some(identity.as_ref().unwrap_or(&x)), true, &mut pool);
-            for used in [
-                Some(a),
-                Some(c),
-                identity,
-                Some(std::mem::replace(&mut x, out)),
-            ] {
-                if let Some(used) = used {
-                    pool.give(used.data);
-                }
+            let input = std::mem::replace(&mut x, out);
+            for used in [Some(a), Some(c), identity, Some(input)]
+                .into_iter()
+                .flatten()
+            {
+                pool.give(used.data);
             }
         }
         let features = global_avg_pool(&x);
