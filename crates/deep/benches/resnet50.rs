@@ -30,6 +30,11 @@
 //! - channel blocks in multiples of its 6 columns where a layer has too few
 //!   columns to tile (batch 1): 34.5 → 36.5.
 //!
+//! `fused-burn` runs the same convolution kernels through Burn's tensor
+//! operations (bias fused, ReLU and the residual add as flex passes, fresh
+//! buffers): 32–33 images/s at batch 1 and 33–34 at batch 16 against
+//! `fused`'s 36–37 and 41–42 (2026-12-01, alternated).
+//!
 //! `cargo xtask bench deep` records the ratios against PyTorch (README).
 //! Before these changes (2026-11-30): batch 1 11.7 vs PyTorch 32.3 (0.35),
 //! batch 16 11.7 vs 19.7 (0.61).
