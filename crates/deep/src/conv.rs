@@ -37,9 +37,9 @@ use crate::gemm_conv::{Epilogue, Geometry, Images};
 /// The training backend whose weight gradient is replaced.
 type FlexAd = Autodiff<Flex>;
 
-/// `conv.forward(x)`; on `Autodiff<Flex>` with the weight gradient as one
-/// batched GEMM (module doc), on flex as [`conv2d_infer`]. Same values and gradients as `Conv2d::forward`
-/// up to f32 summation order.
+/// `conv.forward(x)`; on `Autodiff<Flex>` forward and backward through
+/// [`crate::gemm_conv`] (module doc), on flex as [`conv2d_infer`]. Same
+/// values and gradients as `Conv2d::forward` up to f32 summation order.
 pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let options = match explicit_options(conv) {
         Some(o) if TypeId::of::<B>() == TypeId::of::<FlexAd>() => o,
