@@ -4,21 +4,16 @@
 //! P; a third cohort where US-ALN separates the outcome is one noted row,
 //! not a crash and not a NaN.
 
-use std::path::{Path, PathBuf};
-
 use dlrn_study::model::FittedModel;
 use dlrn_study::pipeline::clinical_by_cohort;
 use dlrn_study::{ClinicalSchema, code};
 
+mod common;
+use common::{fixture, labels};
+
 /// IRLS to a relative deviance change of 1e-11 against glm's 1e-14: 1e-6,
 /// the tolerance for iterative parts.
 const TOL: f64 = 1e-6;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 #[test]
 fn refits_match_glm_and_separation_is_a_noted_row() {
@@ -26,13 +21,7 @@ fn refits_match_glm_and_separation_is_a_noted_row() {
     let data = schema
         .read(&fixture("clinical_glm.csv"))
         .expect("the paper's schema reads the fixture");
-    let y: Vec<u8> = data
-        .outcome
-        .as_ref()
-        .expect("ALN_status")
-        .iter()
-        .map(|v| v.expect("a label"))
-        .collect();
+    let y = labels(&data);
     let vars: Vec<String> = ["age", "birads", "us_aln"].map(String::from).to_vec();
     let full = code(&schema, &data, &vars).expect("coding");
     let training = FittedModel::fit(&full, &vars, &y).expect("the training model");

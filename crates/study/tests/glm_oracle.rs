@@ -5,20 +5,15 @@
 //! US-ALN as suspicious = 1, drops the rows with a missing BMI, and the fit
 //! gives glm's coefficients and standard errors.
 
-use std::path::Path;
-
 use dlrn_study::model::backward_elimination;
 use dlrn_study::{ClinicalSchema, code};
+
+mod common;
+use common::{fixture, labels};
 
 /// IRLS to a relative deviance change of 1e-11 against glm's 1e-14: the
 /// estimates agree far below this; 1e-6 is the requirement.
 const TOL: f64 = 1e-6;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 /// (name, estimate, std_error, p_value) rows of the R fixture.
 fn expected() -> Vec<(String, f64, f64, f64)> {
@@ -52,13 +47,7 @@ fn study_coding_and_fit_give_glms_coefficients() {
     let data = schema
         .read(&fixture("clinical_glm.csv"))
         .expect("the fixture matches the paper's schema");
-    let y: Vec<u8> = data
-        .outcome
-        .as_ref()
-        .expect("ALN_status")
-        .iter()
-        .map(|v| v.expect("every label present"))
-        .collect();
+    let y = labels(&data);
     let vars: Vec<String> = PREDICTORS.iter().map(|s| s.to_string()).collect();
     let design = code(&schema, &data, &vars).unwrap();
     // keep_p = 1: elimination keeps every variable, the full model.

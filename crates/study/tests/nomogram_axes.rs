@@ -4,24 +4,18 @@
 //! coefficient, coefficient 1), and the model's linear predictor recovered
 //! from the axes (hand check: Σ coefficient × code + intercept).
 
-use std::path::Path;
-
 use dlrn_nomogram::{NomogramOptions, PredictorKind};
 use dlrn_study::nomogram::build_nomogram;
 use dlrn_study::{ClinicalSchema, FittedModel, code};
 
+mod common;
+use common::{fixture, labels};
+
 #[test]
 fn axes_follow_the_schema_and_the_fit() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clinical_glm.csv");
     let schema = ClinicalSchema::paper();
-    let data = schema.read(&path).unwrap();
-    let y: Vec<u8> = data
-        .outcome
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|v| v.unwrap())
-        .collect();
+    let data = schema.read(&fixture("clinical_glm.csv")).unwrap();
+    let y = labels(&data);
     let vars: Vec<String> = ["age", "birads", "subtype", "us_aln"]
         .iter()
         .map(|s| s.to_string())

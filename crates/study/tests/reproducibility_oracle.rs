@@ -4,8 +4,6 @@
 //! signature score and of the DLRN probability; a study without re-outlines
 //! says "not computed (no re-outlines)".
 
-use std::path::{Path, PathBuf};
-
 use dlrn_study::ClinicalSchema;
 use dlrn_study::model::FittedModel;
 use dlrn_study::pipeline::{
@@ -14,16 +12,13 @@ use dlrn_study::pipeline::{
 };
 use dlrn_study::reproducibility::dlrn_reproducibility;
 
+mod common;
+use common::{fixture, labels};
+
 /// The DLRN is an IRLS fit (to a relative deviance change of 1e-11 against
 /// glm's 1e-14) and its probabilities feed the ICC: 1e-6, the issue's
 /// tolerance for iterative parts; the score ICC has no iteration but shares it.
 const TOL: f64 = 1e-6;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 /// (first column, numeric columns) of a fixture CSV.
 fn table(name: &str) -> (Vec<String>, Vec<Vec<f64>>) {
@@ -74,13 +69,7 @@ fn table6_matches_psych_icc_over_the_outlines() {
     let clinical = schema
         .read(&fixture("clinical_glm.csv"))
         .expect("the paper's schema reads the fixture");
-    let labels: Vec<u8> = clinical
-        .outcome
-        .as_ref()
-        .expect("ALN_status")
-        .iter()
-        .map(|v| v.expect("a label"))
-        .collect();
+    let labels = labels(&clinical);
     let (ids, cols) = table("reproducibility_features.csv");
     assert_eq!(ids, clinical.ids);
     let training = Cohort {

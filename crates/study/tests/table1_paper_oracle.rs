@@ -12,18 +12,12 @@ use dlrn_study::ClinicalSchema;
 use dlrn_study::baseline::{BaselineP, baseline_table};
 use dlrn_study::table1::CohortClinical;
 
+mod common;
+use common::labels;
+
 /// t, ANOVA, χ², Kruskal–Wallis and the normal-approximation Mann–Whitney are
 /// closed forms; Fisher's network sums probabilities as R does: 1e-9.
 const CLOSED: f64 = 1e-9;
-
-fn labels(d: &ClinicalData) -> Vec<u8> {
-    d.outcome
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|v| v.unwrap())
-        .collect()
-}
 
 fn fixture() -> (ClinicalSchema, Vec<ClinicalData>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
