@@ -45,6 +45,8 @@ use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
+use crate::flex::{tensor, values};
+
 /// The training backend with the fused BatchNorm.
 type FlexAd = Autodiff<Flex>;
 
@@ -213,8 +215,7 @@ impl Backward<Flex, 4> for BatchNormAddReluBackward {
             .to_contiguous();
         let shape = x.layout().shape().clone();
         let [n, c, hw] = [shape[0], shape[1], shape[2]];
-        // Invariant: the activations are f32 and made contiguous above.
-        let [xs, rs, dys] = [&x, &r, &dy].map(|t| t.as_slice::<f32>().expect("contiguous f32"));
+        let [xs, rs, dys] = [&x, &r, &dy].map(values);
         // Invariant: this operation is only built with the ReLU's (a, b).
         let ab = saved.relu.as_deref().expect("fused ReLU");
         // The gradient past the ReLU, dy where x·a + b + r > 0: the
@@ -231,7 +232,7 @@ impl Backward<Flex, 4> for BatchNormAddReluBackward {
                 o.write(if v * a + b + r > 0.0 { d } else { 0.0 });
             }
         });
-        let g = flex_tensor(g, &[n, c, hw]);
+        let g = tensor(g, &[n, c, hw]);
         bn_backward(&x, &g, &saved, None, [node_x, node_gamma, node_beta], grads);
         if let Some(node) = node_r {
             grads.register::<Flex>(node, g);
@@ -252,9 +253,7 @@ fn bn_backward(
 ) {
     let shape = x.layout().shape().clone();
     let [n, c, hw] = [shape[0], shape[1], shape[2]];
-    // Invariant: the activations are f32 and contiguous (callers).
-    let xs = x.as_slice::<f32>().expect("contiguous f32");
-    let dys = dy.as_slice::<f32>().expect("contiguous f32");
+    let (xs, dys) = (values(x), values(dy));
     let m = (n * hw) as f64;
     // Per channel: Σ g and Σ g·(x − μ), g = dy, or with the fused ReLU
     // dy where its output x·a + b was positive (recomputed, not stored).
@@ -282,11 +281,11 @@ fn bn_backward(
             .zip(&saved.inv_std)
             .map(|((_, sx), is)| (sx * *is as f64) as f32)
             .collect();
-        grads.register::<Flex>(node, flex_tensor(g, &[c]));
+        grads.register::<Flex>(node, tensor(g, &[c]));
     }
     if let Some(node) = node_beta {
         let g: Vec<f32> = sums.iter().map(|(s, _)| *s as f32).collect();
-        grads.register::<Flex>(node, flex_tensor(g, &[c]));
+        grads.register::<Flex>(node, tensor(g, &[c]));
     }
     if let Some(node) = node_x {
         // dx = a·dy − k·x + b0 per channel, from
@@ -309,7 +308,7 @@ fn bn_backward(
                 None => input_grad(out, dy, x, coef[ch], |d, _| d),
             }
         });
-        grads.register::<Flex>(node, flex_tensor(dx, &[n, c, hw]));
+        grads.register::<Flex>(node, tensor(dx, &[n, c, hw]));
     }
 }
 
@@ -393,10 +392,6 @@ fn planes(len: usize, hw: usize, fill: impl Fn(usize, &mut [MaybeUninit<f32>]) +
     v
 }
 
-fn flex_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
-}
-
 /// Training-mode BatchNorm of `x = [N, C, L]` on `Autodiff<Flex>` as one
 /// operation; returns `y` and the batch mean and biased variance.
 fn flex_train(
@@ -412,21 +407,9 @@ fn flex_train(
     let gamma = gamma.into_primitive().tensor();
     let beta = beta.into_primitive().tensor();
     let xc = x.primitive.to_contiguous();
-    // Invariant: the model is f32 (every parameter and activation).
-    let xs = xc.as_slice::<f32>().expect("contiguous f32");
-    let gamma_v: Vec<f32> = gamma
-        .primitive
-        .to_contiguous()
-        .as_slice::<f32>()
-        .expect("f32")
-        .to_vec();
-    // Invariant: BatchNorm's parameters are f32 tensors, as gamma's above.
-    let beta_v: Vec<f32> = beta
-        .primitive
-        .to_contiguous()
-        .as_slice::<f32>()
-        .expect("f32")
-        .to_vec();
+    let xs = values(&xc);
+    let gamma_v = values(&gamma.primitive.to_contiguous()).to_vec();
+    let beta_v = values(&beta.primitive.to_contiguous()).to_vec();
     let m = (n * hw) as f64;
     // One pass: sums about the channel's first value, then the mean and the
     // biased variance in f64.
@@ -462,10 +445,7 @@ fn flex_train(
         .collect();
     let residual = residual.map(|r| r.into_primitive().tensor());
     let rc = residual.as_ref().map(|r| r.primitive.to_contiguous());
-    // Invariant: as `xs`.
-    let rs = rc
-        .as_ref()
-        .map(|r| r.as_slice::<f32>().expect("contiguous f32"));
+    let rs = rc.as_ref().map(values);
     let y = planes(n * c * hw, hw, |p, out| {
         let (a, b) = ab[p % c];
         let src = &xs[p * hw..(p + 1) * hw];
@@ -484,7 +464,7 @@ fn flex_train(
             }
         }
     });
-    let y = flex_tensor(y, &[n, c, hw]);
+    let y = tensor(y, &[n, c, hw]);
     let saved = |relu: bool| Saved {
         gamma: gamma_v,
         mean: mean.clone(),

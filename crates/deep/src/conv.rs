@@ -29,9 +29,10 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::{ConvOptions, FloatTensor};
-use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+use burn::tensor::{Tensor, TensorPrimitive};
 use burn_flex::FlexTensor;
 
+use crate::flex::{tensor, values};
 use crate::gemm_conv::{Epilogue, Geometry, Images};
 
 /// The training backend whose weight gradient is replaced.
@@ -89,12 +90,6 @@ pub fn conv2d_infer<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 
 fn host<const D: usize>(t: FloatTensor<Flex>) -> ([usize; D], FlexTensor) {
     let t = Tensor::<Flex, D>::from_primitive(TensorPrimitive::Float(t));
     (t.dims(), t.into_primitive().tensor().to_contiguous())
-}
-
-/// The values of a contiguous f32 flex tensor.
-fn values(t: &FlexTensor) -> &[f32] {
-    // Invariant: the model is f32, and `host` made the view contiguous.
-    t.as_slice::<f32>().expect("contiguous f32")
 }
 
 /// The geometry of a convolution with weight dims `[C_out, C_in, k₁, k₂]`.
@@ -214,7 +209,7 @@ fn forward(
     };
     let (ho, wo) = g.out_dims(h, w);
     let y = g.forward(values(&weight), images, epilogue, Vec::new());
-    FlexTensor::from_data(TensorData::new(y, [n, g.c_out, ho, wo]))
+    tensor(y, &[n, g.c_out, ho, wo])
 }
 
 /// `dX = col2im(Wᵀ · dY)`, [`Geometry::input_grad`].
@@ -228,7 +223,7 @@ fn input_grad(
     let (w_dims, weight) = host::<4>(weight);
     let (_, dy) = host::<4>(grad);
     let dx = geometry(w_dims, options).input_grad(values(&weight), values(&dy), n, h, w);
-    FlexTensor::from_data(TensorData::new(dx, [n, c_in, h, w]))
+    tensor(dx, &[n, c_in, h, w])
 }
 
 /// `dW = Σₙ dYₙ · im2col(xₙ)ᵀ`, `[C_out, C_in, k₁, k₂]`, [`Geometry::weight_grad`].
@@ -248,7 +243,7 @@ fn weight_grad(
         w,
     };
     let dw = geometry(w_dims, options).weight_grad(images, values(&dy));
-    FlexTensor::from_data(TensorData::new(dw, w_dims))
+    tensor(dw, &w_dims)
 }
 
 #[cfg(test)]

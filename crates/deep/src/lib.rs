@@ -13,6 +13,7 @@ pub mod cpu;
 pub mod error;
 pub mod extract;
 pub mod finetune;
+mod flex;
 pub mod fused;
 pub mod gemm_conv;
 pub mod preprocess;
