@@ -1828,16 +1828,32 @@ fn case_weights_safetensors_wrong_shape() {
     );
 }
 
-#[test]
-fn case_bundle_not_a_bundle() {
+/// Runs `cmd --model <tmp>/<folder> --cohort <a cohort> --out <tmp>/<out>`
+/// on a bundle folder holding `manifest.json` with `manifest` (none when
+/// `None`) and each of `parts` (name, contents); expects exit 2 with
+/// `needles` in stderr and no output written.
+fn bundle_fails(
+    cmd: &str,
+    folder: &str,
+    manifest: Option<&str>,
+    parts: &[(&str, &str)],
+    out: &str,
+    needles: &[&str],
+) {
     let t = tempfile::tempdir().unwrap();
     let c = cohort(t.path());
-    let model = t.path().join("empty_model");
+    let model = t.path().join(folder);
     std::fs::create_dir_all(&model).unwrap();
-    let out = t.path().join("p.csv");
+    if let Some(m) = manifest {
+        std::fs::write(model.join("manifest.json"), m).unwrap();
+    }
+    for (name, contents) in parts {
+        std::fs::write(model.join(name), contents).unwrap();
+    }
+    let out = t.path().join(out);
     fails(
         &[
-            "predict",
+            cmd,
             "--model",
             s(&model),
             "--cohort",
@@ -1845,62 +1861,44 @@ fn case_bundle_not_a_bundle() {
             "--out",
             s(&out),
         ],
-        &["empty_model/manifest.json", "not a model bundle folder"],
+        needles,
         &[&out],
+    );
+}
+
+#[test]
+fn case_bundle_not_a_bundle() {
+    bundle_fails(
+        "predict",
+        "empty_model",
+        None,
+        &[],
+        "p.csv",
+        &["empty_model/manifest.json", "not a model bundle folder"],
     );
 }
 
 #[test]
 fn case_bundle_manifest_truncated() {
-    let t = tempfile::tempdir().unwrap();
-    let c = cohort(t.path());
-    let model = t.path().join("model");
-    std::fs::create_dir_all(&model).unwrap();
-    std::fs::write(
-        model.join("manifest.json"),
-        "{\"format\": \"dlrn-bundle\", \"format_ver",
-    )
-    .unwrap();
-    let out = t.path().join("assess");
-    fails(
-        &[
-            "assess",
-            "--model",
-            s(&model),
-            "--cohort",
-            s(&c),
-            "--out",
-            s(&out),
-        ],
+    bundle_fails(
+        "assess",
+        "model",
+        Some("{\"format\": \"dlrn-bundle\", \"format_ver"),
+        &[],
+        "assess",
         &["model/manifest.json", "not a valid bundle file"],
-        &[&out],
     );
 }
 
 #[test]
 fn case_bundle_other_format_version() {
-    let t = tempfile::tempdir().unwrap();
-    let c = cohort(t.path());
-    let model = t.path().join("model");
-    std::fs::create_dir_all(&model).unwrap();
-    std::fs::write(
-        model.join("manifest.json"),
-        "{\"format\": \"dlrn-model-bundle\", \"format_version\": 7, \"files\": {}}",
-    )
-    .unwrap();
-    let out = t.path().join("p.csv");
-    fails(
-        &[
-            "predict",
-            "--model",
-            s(&model),
-            "--cohort",
-            s(&c),
-            "--out",
-            s(&out),
-        ],
+    bundle_fails(
+        "predict",
+        "model",
+        Some("{\"format\": \"dlrn-model-bundle\", \"format_version\": 7, \"files\": {}}"),
+        &[],
+        "p.csv",
         &["model/manifest.json", "7"],
-        &[&out],
     );
 }
 
@@ -1917,82 +1915,48 @@ fn manifest(files: &str) -> String {
 /// matches): predict names the file and says it was altered.
 #[test]
 fn case_bundle_part_truncated() {
-    let t = tempfile::tempdir().unwrap();
-    let c = cohort(t.path());
-    let model = t.path().join("model");
-    std::fs::create_dir_all(&model).unwrap();
     let stamped = format!("\"cnn.json\": \"{}\"", "ab".repeat(32));
-    std::fs::write(model.join("manifest.json"), manifest(&stamped)).unwrap();
-    std::fs::write(model.join("cnn.json"), "{\"architecture\": \"resn").unwrap();
-    let out = t.path().join("p.csv");
-    fails(
-        &[
-            "predict",
-            "--model",
-            s(&model),
-            "--cohort",
-            s(&c),
-            "--out",
-            s(&out),
-        ],
+    bundle_fails(
+        "predict",
+        "model",
+        Some(&manifest(&stamped)),
+        &[("cnn.json", "{\"architecture\": \"resn")],
+        "p.csv",
         &["model/cnn.json", "differs from the manifest's", "altered"],
-        &[&out],
     );
 }
 
 /// A part the manifest lists but the folder lacks.
 #[test]
 fn case_bundle_part_missing() {
-    let t = tempfile::tempdir().unwrap();
-    let c = cohort(t.path());
-    let model = t.path().join("model");
-    std::fs::create_dir_all(&model).unwrap();
     let stamped = format!("\"signature.json\": \"{}\"", "cd".repeat(32));
-    std::fs::write(model.join("manifest.json"), manifest(&stamped)).unwrap();
-    let out = t.path().join("assessment");
-    fails(
-        &[
-            "assess",
-            "--model",
-            s(&model),
-            "--cohort",
-            s(&c),
-            "--out",
-            s(&out),
-        ],
+    bundle_fails(
+        "assess",
+        "model",
+        Some(&manifest(&stamped)),
+        &[],
+        "assessment",
         &[
             "model/signature.json",
             "listed in the manifest but not on disk",
         ],
-        &[&out],
     );
 }
 
 /// A manifest naming a file outside the bundle folder.
 #[test]
 fn case_bundle_part_outside_the_folder() {
-    let t = tempfile::tempdir().unwrap();
-    let c = cohort(t.path());
-    let model = t.path().join("model");
-    std::fs::create_dir_all(&model).unwrap();
     let stamped = format!("\"../clinical.csv\": \"{}\"", "ef".repeat(32));
-    std::fs::write(model.join("manifest.json"), manifest(&stamped)).unwrap();
-    let out = t.path().join("p.csv");
-    fails(
-        &[
-            "predict",
-            "--model",
-            s(&model),
-            "--cohort",
-            s(&c),
-            "--out",
-            s(&out),
-        ],
+    bundle_fails(
+        "predict",
+        "model",
+        Some(&manifest(&stamped)),
+        &[],
+        "p.csv",
         &[
             "model/manifest.json",
             "\"../clinical.csv\" is not a path inside the bundle folder",
         ],
-        &[&out],
     );
 }
 
