@@ -132,17 +132,17 @@ fn run_with(
     .unwrap();
     let titles: Vec<&str> = s.sections.iter().map(|s| s.title.as_str()).collect();
     let all_titles: Vec<String> = titles.iter().map(|t| t.to_string()).collect();
+    let mut files: Vec<(String, Vec<u8>)> = s
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.strip_prefix(out).unwrap().to_string_lossy().to_string(),
+                std::fs::read(f).unwrap(),
+            )
+        })
+        .collect();
     if reproducibility.is_some() || clinical_by_cohort.is_some() {
-        let files = s
-            .files
-            .iter()
-            .map(|f| {
-                (
-                    f.strip_prefix(out).unwrap().to_string_lossy().to_string(),
-                    std::fs::read(f).unwrap(),
-                )
-            })
-            .collect();
         return (files, all_titles);
     }
     assert_eq!(
@@ -164,16 +164,6 @@ fn run_with(
         }
         other => panic!("{other:?}"),
     }
-    let mut files: Vec<(String, Vec<u8>)> = s
-        .files
-        .iter()
-        .map(|f| {
-            (
-                f.strip_prefix(out).unwrap().to_string_lossy().to_string(),
-                std::fs::read(f).unwrap(),
-            )
-        })
-        .collect();
     files.sort();
     (files, all_titles)
 }
