@@ -32,6 +32,11 @@ root = pathlib.Path(sys.argv[1])
 for manifest in [root / "Cargo.toml", root / "crates/deep/Cargo.toml"]:
     text = manifest.read_text()
     text = re.sub(r'(?m)^(ndarray|wgpu|cuda) = \[.*\]\n', '', text)
+    # The optional backend crates themselves: left in place, cargo would give
+    # each an implicit feature of its own name, and hakari (which unifies over
+    # every feature) would compile cubecl-cuda, cudarc, wgpu and naga into the
+    # default CPU build.
+    text = re.sub(r'(?m)^burn-(ndarray|wgpu|cuda) = \{.*optional = true.*\}\n', '', text)
     manifest.write_text(text)
 PY
 
