@@ -21,6 +21,7 @@
 //! | confusion, ACC/SENS/SPE/PPV/NPV | [`confusion`], [`diagnostic_metrics`] | `binom.test` per count |
 //! | Youden cut-off | [`youden`] | `pROC::coords(best.method = "youden")` |
 //! | logistic regression | [`logistic_fit`], [`univariate_screen`] | `glm(family = binomial)`, `rms::lrm` |
+//! | Firth's penalised logistic regression | [`firth_fit`] | `logistf::logistf(pl = FALSE)` |
 //! | factor coding | [`ordinal_code`], [`dummy_code`] | integer scores, `contr.treatment` |
 //! | ICC | [`icc`] | `psych::ICC(lmer = FALSE)` |
 //! | Cohen's kappa | [`cohen_kappa`], [`kappa_agreement`], [`landis_koch`] | `psych::cohen.kappa`, `irr::kappa2` |
@@ -40,6 +41,7 @@ mod decision;
 mod diagnostic;
 pub mod dist;
 mod error;
+mod firth;
 mod fisher;
 mod hypothesis;
 mod icc;
@@ -61,6 +63,7 @@ pub use coding::{BIRADS_LEVELS, Dummy, GRADE_LEVELS, dummy_code, ordinal_code};
 pub use decision::{DecisionCurve, DecisionPoint, decision_curve, default_thresholds};
 pub use diagnostic::{Confusion, Diagnostics, YoudenCut, confusion, diagnostic_metrics, youden};
 pub use error::{Result, StatsError};
+pub use firth::{FirthControl, firth_fit};
 pub use fisher::{FISHER_MAX_ENTRIES, FISHER_MAX_EXPANSIONS, FISHER_MAX_TOTAL, fisher_exact_rxc};
 pub use hypothesis::{
     ChiSquare, FisherExact, MannWhitney, TTest, chi_square, fisher_exact, mann_whitney, t_test,

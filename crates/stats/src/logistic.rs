@@ -199,17 +199,21 @@ fn separated(x: &[f64], y: &[f64]) -> Option<&'static str> {
     }
 }
 
-/// Binary logistic regression by iteratively reweighted least squares, =
-/// `glm(y ~ x1 + … + xk, family = binomial)` (McCullagh & Nelder 1989),
-/// started as glm does (μ = (y + ½)/2) and iterated to a relative deviance
-/// change below 1e-11 (tighter than glm's default 1e-8; the oracle uses
-/// `glm.control(epsilon = 1e-14)`). `columns[j]` holds predictor `names[j]`
-/// for every row; rows with NaN in any predictor are dropped (R's `na.omit`);
-/// ±∞ is an error. Standard errors come from the inverse information at the
-/// estimate; OR CIs are Wald (= `exp(confint.default(fit))`). Separation —
-/// a predictor whose class ranges do not overlap, or fitted probabilities
-/// running to 0/1 with diverging coefficients — is a `Separation` error.
-pub fn logistic_fit(columns: &[&[f64]], names: &[&str], y: &[u8]) -> Result<LogisticFit> {
+/// Complete-case rows of a binary logistic problem, with an intercept column.
+pub(crate) struct Prepared {
+    /// Row-major design, intercept first.
+    pub(crate) x: Vec<Vec<f64>>,
+    /// Outcomes of the rows used, as 0.0 / 1.0.
+    pub(crate) yv: Vec<f64>,
+    /// Rows dropped for a NaN predictor.
+    pub(crate) n_dropped: usize,
+    /// Events among the rows used.
+    pub(crate) events: usize,
+}
+
+/// Validates a logistic problem (names, lengths, 0/1 labels, no ±∞, both
+/// classes, more rows than coefficients) and keeps the complete cases.
+pub(crate) fn prepare(columns: &[&[f64]], names: &[&str], y: &[u8]) -> Result<Prepared> {
     check::same_len(
         "predictor names",
         names.len(),
@@ -258,6 +262,33 @@ pub fn logistic_fit(columns: &[&[f64]], names: &[&str], y: &[u8]) -> Result<Logi
                 .collect()
         })
         .collect();
+    Ok(Prepared {
+        x,
+        yv,
+        n_dropped,
+        events,
+    })
+}
+
+/// Binary logistic regression by iteratively reweighted least squares, =
+/// `glm(y ~ x1 + … + xk, family = binomial)` (McCullagh & Nelder 1989),
+/// started as glm does (μ = (y + ½)/2) and iterated to a relative deviance
+/// change below 1e-11 (tighter than glm's default 1e-8; the oracle uses
+/// `glm.control(epsilon = 1e-14)`). `columns[j]` holds predictor `names[j]`
+/// for every row; rows with NaN in any predictor are dropped (R's `na.omit`);
+/// ±∞ is an error. Standard errors come from the inverse information at the
+/// estimate; OR CIs are Wald (= `exp(confint.default(fit))`). Separation —
+/// a predictor whose class ranges do not overlap, or fitted probabilities
+/// running to 0/1 with diverging coefficients — is a `Separation` error.
+pub fn logistic_fit(columns: &[&[f64]], names: &[&str], y: &[u8]) -> Result<LogisticFit> {
+    let Prepared {
+        x,
+        yv,
+        n_dropped,
+        events,
+    } = prepare(columns, names, y)?;
+    let n = yv.len();
+    let p = columns.len() + 1;
     for (j, name) in names.iter().enumerate() {
         let col: Vec<f64> = x.iter().map(|r| r[j + 1]).collect();
         if let Some(kind) = separated(&col, &yv) {
@@ -360,6 +391,37 @@ pub fn logistic_fit(columns: &[&[f64]], names: &[&str], y: &[u8]) -> Result<Logi
     if let Some((_, inv)) = cholesky_solve_inverse(&info, &vec![0.0; p]) {
         cov = inv;
     }
+    Ok(summarise(
+        names,
+        &Prepared {
+            x,
+            yv,
+            n_dropped,
+            events,
+        },
+        &beta,
+        mu,
+        cov,
+        iterations,
+    ))
+}
+
+/// The coefficient table and fit statistics of a logistic model at `beta`
+/// (fitted probabilities `mu`, covariance `cov`, intercept first): Wald
+/// SEs, z, p and OR CIs; deviance, null deviance (intercept-only ML), LR χ²,
+/// Nagelkerke R², C-index and Brier score.
+pub(crate) fn summarise(
+    names: &[&str],
+    data: &Prepared,
+    beta: &[f64],
+    mu: Vec<f64>,
+    cov: Vec<Vec<f64>>,
+    iterations: usize,
+) -> LogisticFit {
+    let (yv, events, n_dropped) = (&data.yv, data.events, data.n_dropped);
+    let n = yv.len();
+    let p = beta.len();
+    let dev_old = binomial_deviance(yv, &mu);
     let q = qnorm(0.975);
     let coefficients: Vec<Coefficient> = (0..p)
         .map(|j| {
@@ -382,7 +444,7 @@ pub fn logistic_fit(columns: &[&[f64]], names: &[&str], y: &[u8]) -> Result<Logi
         })
         .collect();
     let ybar = events as f64 / n as f64;
-    let null_deviance = binomial_deviance(&yv, &vec![ybar; n]);
+    let null_deviance = binomial_deviance(yv, &vec![ybar; n]);
     let deviance = dev_old;
     let lr_chisq = null_deviance - deviance;
     let nf = n as f64;
@@ -391,11 +453,11 @@ pub fn logistic_fit(columns: &[&[f64]], names: &[&str], y: &[u8]) -> Result<Logi
     let c_index = placements(&labels_used, &mu, events, n - events).auc;
     let brier = mu
         .iter()
-        .zip(&yv)
+        .zip(yv.iter())
         .map(|(m, v)| (m - v).powi(2))
         .sum::<f64>()
         / nf;
-    Ok(LogisticFit {
+    LogisticFit {
         n,
         n_dropped,
         events,
@@ -413,7 +475,7 @@ pub fn logistic_fit(columns: &[&[f64]], names: &[&str], y: &[u8]) -> Result<Logi
         iterations,
         fitted: mu,
         covariance: cov,
-    })
+    }
 }
 
 /// Univariate logistic screening: one `logistic_fit` per predictor (each on
