@@ -169,6 +169,7 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
             .and_then(|(_, v)| v[i].as_ref().map(|s| category_text(s)))
     };
 
+    let paper = crate::schema::ClinicalSchema::paper();
     let mut first_row: std::collections::HashMap<String, usize> = Default::default();
     let mut patients = Vec::with_capacity(n);
     for i in 0..n {
@@ -230,9 +231,20 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
         };
         let mut categories = Vec::with_capacity(VOCABULARY.len());
         for (c, levels) in VOCABULARY {
+            // A level's code, or as typed: its code or label in any case.
+            let declared = paper.variable(c);
             match get(c, i) {
                 Some(v) if levels.contains(&v.as_str()) => categories.push((c.to_string(), v)),
-                Some(v) => bad(c, format!("{v:?} is not one of {}", levels.join("|"))),
+                Some(v) => match declared.and_then(|d| d.parse_level(&v)) {
+                    Some(k) => categories.push((c.to_string(), levels[k].to_string())),
+                    None => bad(
+                        c,
+                        format!(
+                            "{v:?} is not one of {}",
+                            declared.map_or_else(|| levels.join("|"), |d| d.expected_levels())
+                        ),
+                    ),
+                },
                 None => bad(c, "missing value".into()),
             }
         }

@@ -125,6 +125,46 @@ impl Variable {
             .unwrap_or_else(|| level.replace('_', " "))
     }
 
+    /// The level a cell names, as typed: a level's code exactly, else
+    /// case-insensitively its code or its declared label (`level_labels`),
+    /// so `nuclear_grade` takes `2`, `II` or `ii` alike. Codes win over labels
+    /// when a label spells another level's code.
+    pub fn parse_level(&self, text: &str) -> Option<usize> {
+        let levels = self.levels();
+        let t = text.trim();
+        levels
+            .iter()
+            .position(|l| l == t)
+            .or_else(|| levels.iter().position(|l| l.eq_ignore_ascii_case(t)))
+            .or_else(|| {
+                levels.iter().position(|l| {
+                    self.level_labels
+                        .get(l)
+                        .is_some_and(|label| label.trim().eq_ignore_ascii_case(t))
+                })
+            })
+    }
+
+    /// The accepted values of a categorical variable as an error lists them:
+    /// the codes (`1|2|3`), and the declared labels where there are any
+    /// (`1|2|3 (or their labels I|II|III)`).
+    pub fn expected_levels(&self) -> String {
+        let levels = self.levels();
+        let labels: Vec<&str> = levels
+            .iter()
+            .filter_map(|l| self.level_labels.get(l).map(String::as_str))
+            .collect();
+        if labels.is_empty() {
+            levels.join("|")
+        } else {
+            format!(
+                "{} (or their labels {})",
+                levels.join("|"),
+                labels.join("|")
+            )
+        }
+    }
+
     /// Whether the variable is numeric.
     pub fn is_numeric(&self) -> bool {
         matches!(self.kind, VariableKind::Numeric { .. })
@@ -489,33 +529,30 @@ impl ClinicalSchema {
                     })
                     .collect(),
             ),
-            _ => {
-                let levels = variable.levels();
-                VariableColumn::Levels(
-                    texts
-                        .enumerate()
-                        .map(|(i, t)| match t {
-                            None => {
-                                if !variable.allow_missing {
-                                    bad(problems, i + 1, "missing value".into());
-                                }
-                                None
+            _ => VariableColumn::Levels(
+                texts
+                    .enumerate()
+                    .map(|(i, t)| match t {
+                        None => {
+                            if !variable.allow_missing {
+                                bad(problems, i + 1, "missing value".into());
                             }
-                            Some(v) => {
-                                let k = levels.iter().position(|l| *l == v);
-                                if k.is_none() {
-                                    bad(
-                                        problems,
-                                        i + 1,
-                                        format!("{v:?} is not one of {}", levels.join("|")),
-                                    );
-                                }
-                                k
+                            None
+                        }
+                        Some(v) => {
+                            let k = variable.parse_level(&v);
+                            if k.is_none() {
+                                bad(
+                                    problems,
+                                    i + 1,
+                                    format!("{v:?} is not one of {}", variable.expected_levels()),
+                                );
                             }
-                        })
-                        .collect(),
-                )
-            }
+                            k
+                        }
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -710,5 +747,61 @@ mod tests {
         ] {
             assert!(all.contains(want), "{want} not in\n{all}");
         }
+    }
+
+    #[test]
+    fn a_level_is_read_by_its_code_or_label_as_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("clinical.csv");
+        std::fs::write(
+            &p,
+            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
+             P1,1,54,24.3,4b,UOQ,II,invasive NST,pos,pos,neg,pos,Luminal B,suspicious,2.1\n\
+             P2,0,61,NA,5,central,iii,rare,neg,neg,pos,pos,her2,non-suspicious,3.0\n\
+             P3,0,61,NA,5,central,2,rare,neg,neg,pos,pos,her2,non-suspicious,3.0\n",
+        )
+        .unwrap();
+        let d = ClinicalSchema::paper().read(&p).unwrap();
+        // nuclear_grade: II and 2 are level 2 (index 1), iii is level 3.
+        assert_eq!(
+            d.columns[4],
+            VariableColumn::Levels(vec![Some(1), Some(2), Some(1)])
+        );
+        assert_eq!(
+            d.columns[2],
+            VariableColumn::Levels(vec![Some(1), Some(3), Some(3)])
+        );
+        assert_eq!(
+            d.columns[10],
+            VariableColumn::Levels(vec![Some(1), Some(2), Some(2)])
+        );
+        // The paper's reader maps the label to its code too.
+        let old = read_clinical(&p).unwrap();
+        assert_eq!(old.patients[0].category("nuclear_grade"), Some("2"));
+        assert_eq!(old.patients[0].category("subtype"), Some("luminal_b"));
+        std::fs::write(
+            &p,
+            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
+             P1,1,54,24.3,4B,UOQ,IV,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1\n",
+        )
+        .unwrap();
+        let all: Vec<String> = ClinicalSchema::paper()
+            .read(&p)
+            .unwrap_err()
+            .iter()
+            .map(|q| q.to_string())
+            .collect();
+        assert!(
+            all[0].ends_with(
+                "row 1, column `nuclear_grade`: \"IV\" is not one of 1|2|3 (or their labels I|II|III)"
+            ),
+            "{all:?}"
+        );
+        let e = read_clinical(&p).unwrap_err();
+        assert!(
+            e[0].to_string()
+                .ends_with("\"IV\" is not one of 1|2|3 (or their labels I|II|III)"),
+            "{e:?}"
+        );
     }
 }

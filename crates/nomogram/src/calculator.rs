@@ -103,9 +103,11 @@ const JS: &str = r#"
     if (raw === null || raw === undefined || String(raw).trim() === "") return null;
     raw = String(raw).trim();
     if (p.kind.type === "levels") {
+      // A level's label or code as typed, in any case (II, ii or 2).
+      var low = raw.toLowerCase();
       for (var i = 0; i < p.kind.levels.length; i++) {
         var l = p.kind.levels[i];
-        if (l.label === raw || String(l.code) === raw || Number(raw) === l.code) return l.code;
+        if (String(l.label).toLowerCase() === low || String(l.code) === raw || Number(raw) === l.code) return l.code;
       }
       return NaN;
     }

@@ -17,6 +17,8 @@
 //!   cutoffs.json     the three models' cut-offs (Youden points on the training cohort)
 //!   nomogram.json    the DLRN nomogram (dlrn-nomogram's JSON)
 //!   ranges.json      the training range of every input, for out-of-range warnings
+//!   missing.json     optional: the missing-value rule and the training value (median
+//!                    or mode) that stands in for each model input a patient lacks
 //! ```
 //!
 //! Every file is pretty JSON with keys in a fixed order and floats in
@@ -49,6 +51,7 @@ const DLRN: &str = "dlrn.json";
 const CUTOFFS: &str = "cutoffs.json";
 const NOMOGRAM: &str = "nomogram.json";
 const RANGES: &str = "ranges.json";
+const MISSING: &str = "missing.json";
 
 /// Errors reading, writing or applying a bundle; each names the file, the
 /// patient or the input concerned.
@@ -318,6 +321,57 @@ pub struct ClinicalVariable {
     pub label: String,
     /// Its coding.
     pub coding: Coding,
+    /// Display labels of levels (the schema's `level_labels`), accepted as
+    /// input like the levels themselves.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub level_labels: BTreeMap<String, String>,
+}
+
+impl ClinicalVariable {
+    /// The levels of a categorical coding (empty for a numeric one).
+    pub fn levels(&self) -> &[String] {
+        match &self.coding {
+            Coding::Numeric => &[],
+            Coding::Coded { levels, .. } | Coding::Nominal { levels, .. } => levels,
+        }
+    }
+
+    /// The level a cell names, as typed: a level exactly, else
+    /// case-insensitively a level or its label (`II` for nuclear grade `2`).
+    pub fn level_of(&self, raw: &str) -> Option<&str> {
+        let t = category_text(raw);
+        let levels = self.levels();
+        levels
+            .iter()
+            .find(|l| *l == t)
+            .or_else(|| levels.iter().find(|l| l.eq_ignore_ascii_case(t)))
+            .or_else(|| {
+                levels.iter().find(|l| {
+                    self.level_labels
+                        .get(*l)
+                        .is_some_and(|label| label.trim().eq_ignore_ascii_case(t))
+                })
+            })
+            .map(String::as_str)
+    }
+
+    /// The accepted values as an error lists them: the levels, and their labels where declared.
+    pub fn expected(&self) -> String {
+        let levels = self.levels();
+        let labels: Vec<&str> = levels
+            .iter()
+            .filter_map(|l| self.level_labels.get(l).map(String::as_str))
+            .collect();
+        if labels.is_empty() {
+            format!("one of {}", levels.join(", "))
+        } else {
+            format!(
+                "one of {} (or their labels {})",
+                levels.join(", "),
+                labels.join(", ")
+            )
+        }
+    }
 }
 
 /// The coding of one clinical variable.
@@ -355,6 +409,10 @@ pub struct LogisticModel {
     pub coefficients: Vec<f64>,
     /// Covariance of (intercept, coefficients…), row-major, intercept first.
     pub covariance: Vec<Vec<f64>>,
+    /// How it was estimated: absent for maximum likelihood (`glm`), `"firth"`
+    /// for Firth's penalised likelihood.
+    #[serde(default, skip_serializing_if = "crate::model::FitMethod::is_glm")]
+    pub fit: crate::model::FitMethod,
 }
 
 impl LogisticModel {
@@ -365,6 +423,7 @@ impl LogisticModel {
             intercept: fit.coefficients[0].estimate,
             coefficients: fit.coefficients[1..].iter().map(|c| c.estimate).collect(),
             covariance: fit.covariance.clone(),
+            fit: crate::model::FitMethod::Glm,
         }
     }
 
@@ -465,6 +524,21 @@ pub struct Bundle {
     pub nomogram: Nomogram,
     /// Training range of every input (signature features, clinical variables, `signature`).
     pub ranges: BTreeMap<String, InputRange>,
+    /// The training values that stand in for a missing input (`None`: a
+    /// missing input is an error, as in a bundle written before them).
+    pub missing: Option<MissingPart>,
+}
+
+/// `missing.json`: the study's missing-value rule and, per model input, the
+/// training value a prediction uses when a patient's value is undefined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissingPart {
+    /// The rule in words, as the report states it.
+    pub rule: String,
+    /// Training median of each signature feature.
+    pub features: BTreeMap<String, f64>,
+    /// Training median (numeric) or mode (categorical) of each clinical variable a model uses.
+    pub clinical: BTreeMap<String, crate::missing::ClinicalValue>,
 }
 
 /// One patient's inputs: feature values and clinical cells (raw text) by name.
@@ -545,7 +619,7 @@ impl Bundle {
     /// The files of the bundle in writing order, with their bytes.
     fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let p = Path::new;
-        Ok(vec![
+        Ok([
             (CNN.into(), json_bytes(&self.cnn, p(CNN))?),
             (FEATURES.into(), json_bytes(&self.features, p(FEATURES))?),
             (SIGNATURE.into(), json_bytes(&self.signature, p(SIGNATURE))?),
@@ -554,7 +628,15 @@ impl Bundle {
             (CUTOFFS.into(), json_bytes(&self.cutoffs, p(CUTOFFS))?),
             (NOMOGRAM.into(), json_bytes(&self.nomogram, p(NOMOGRAM))?),
             (RANGES.into(), json_bytes(&self.ranges, p(RANGES))?),
-        ])
+        ]
+        .into_iter()
+        .chain(
+            self.missing
+                .as_ref()
+                .map(|m| Ok::<_, BundleError>((MISSING.into(), json_bytes(m, p(MISSING))?)))
+                .transpose()?,
+        )
+        .collect())
     }
 
     /// Writes the bundle like [`Bundle::write`], but keeps the date of a
@@ -720,6 +802,12 @@ impl Bundle {
         let nomogram = parse(b, &p)?;
         let (b, p) = part(RANGES)?;
         let ranges = parse(b, &p)?;
+        let missing = if manifest.files.contains_key(MISSING) {
+            let (b, p) = part(MISSING)?;
+            Some(parse(b, &p)?)
+        } else {
+            None
+        };
         let bundle = Bundle {
             provenance: manifest.provenance,
             cnn,
@@ -731,6 +819,7 @@ impl Bundle {
             cutoffs,
             nomogram,
             ranges,
+            missing,
         };
         bundle.check(dir)?;
         Ok(bundle)
@@ -768,6 +857,36 @@ impl Bundle {
                     return Err(bad(format!(
                         "column `{c}` is not the coding of any variable in {CLINICAL}"
                     )));
+                }
+            }
+        }
+        if let Some(m) = &self.missing {
+            let bad = |message: String| BundleError::Inconsistent {
+                path: dir.join(MISSING),
+                message,
+            };
+            for f in self.needed_features() {
+                match m.features.get(f) {
+                    Some(v) if v.is_finite() => {}
+                    Some(v) => return Err(bad(format!("the value of feature `{f}` is {v}"))),
+                    None => return Err(bad(format!("no value for the signature feature `{f}`"))),
+                }
+            }
+            for (name, value) in &m.clinical {
+                let v = self
+                    .clinical
+                    .variables
+                    .iter()
+                    .find(|v| v.name == *name)
+                    .ok_or_else(|| bad(format!("`{name}` is no variable of {CLINICAL}")))?;
+                let fits = match (&v.coding, value) {
+                    (Coding::Numeric, crate::missing::ClinicalValue::Number(x)) => x.is_finite(),
+                    (Coding::Numeric, _) => false,
+                    (_, crate::missing::ClinicalValue::Level(l)) => v.levels().contains(l),
+                    (_, _) => false,
+                };
+                if !fits {
+                    return Err(bad(format!("{value} is not a value of `{name}`")));
                 }
             }
         }
@@ -865,19 +984,13 @@ impl Bundle {
                 Ok(v) if v.is_finite() => Ok(v),
                 _ => Err(bad("a number".into())),
             },
-            Coding::Coded { levels, codes } => {
-                let t = category_text(raw);
-                levels
-                    .iter()
-                    .position(|l| l == t)
-                    .and_then(|i| codes.get(i).copied())
-                    .ok_or_else(|| bad(format!("one of {}", levels.join(", "))))
-            }
-            Coding::Nominal { levels, .. } => {
-                let t = category_text(raw);
-                if !levels.iter().any(|l| l == t) {
-                    return Err(bad(format!("one of {}", levels.join(", "))));
-                }
+            Coding::Coded { levels, codes } => var
+                .level_of(raw)
+                .and_then(|t| levels.iter().position(|l| l == t))
+                .and_then(|i| codes.get(i).copied())
+                .ok_or_else(|| bad(var.expected())),
+            Coding::Nominal { .. } => {
+                let t = var.level_of(raw).ok_or_else(|| bad(var.expected()))?;
                 Ok(f64::from(u8::from(Some(t) == level)))
             }
         }
@@ -941,7 +1054,7 @@ impl Bundle {
                     Coding::Coded { .. } | Coding::Nominal { .. },
                     Some(InputRange::Levels { seen }),
                 ) => {
-                    let t = category_text(raw);
+                    let t = var.level_of(raw).unwrap_or_else(|| category_text(raw));
                     if !seen.iter().any(|s| s == t) {
                         out.push(format!(
                             "{} = {t:?} not seen in training (seen: {})",
@@ -960,7 +1073,61 @@ impl Bundle {
     /// cut-off and nomogram points, with a warning per input outside the
     /// training range. A missing or uncodable input is an error naming it.
     pub fn predict(&self, patient: &PatientInput) -> Result<Prediction> {
-        let mut warnings = self.range_warnings(patient);
+        self.predict_with(patient, false)
+    }
+
+    /// A copy of `patient` with each undefined signature feature (NaN, ±∞)
+    /// and each missing clinical value of a model variable replaced by the
+    /// bundle's stored training value, and a warning per replacement naming
+    /// the input and the value. Without stored values, the patient as given.
+    pub fn impute(&self, patient: &PatientInput) -> (PatientInput, Vec<String>) {
+        let mut filled = patient.clone();
+        let mut warnings = Vec::new();
+        let Some(m) = &self.missing else {
+            return (filled, warnings);
+        };
+        for f in self.needed_features() {
+            if let (Some(v), Some(value)) = (patient.features.get(f), m.features.get(f))
+                && !v.is_finite()
+            {
+                filled.features.insert(f.to_string(), *value);
+                warnings.push(format!(
+                    "{f} = {v} is undefined: imputed with the training median {value}"
+                ));
+            }
+        }
+        for var in &self.clinical.variables {
+            let given = patient.clinical.get(&var.name).filter(|r| !is_missing(r));
+            if let (None, Some(value)) = (given, m.clinical.get(&var.name)) {
+                filled.clinical.insert(var.name.clone(), value.to_string());
+                warnings.push(format!(
+                    "{} is missing: imputed with the training {} {value}",
+                    var.name,
+                    if matches!(var.coding, Coding::Numeric) {
+                        "median"
+                    } else {
+                        "mode"
+                    }
+                ));
+            }
+        }
+        (filled, warnings)
+    }
+
+    /// [`Bundle::predict`], or with `strict` no imputation: an undefined
+    /// feature or a missing clinical value is an error naming it, whatever
+    /// the bundle stores.
+    pub fn predict_with(&self, patient: &PatientInput, strict: bool) -> Result<Prediction> {
+        if strict {
+            return self.predict_as_given(patient, Vec::new());
+        }
+        let (filled, warnings) = self.impute(patient);
+        self.predict_as_given(&filled, warnings)
+    }
+
+    fn predict_as_given(&self, patient: &PatientInput, imputed: Vec<String>) -> Result<Prediction> {
+        let mut warnings = imputed;
+        warnings.extend(self.range_warnings(patient));
         let score = self.signature.score(&patient.id, &patient.features)?;
         if let Some(InputRange::Numeric { min, max }) = self.ranges.get(SIGNATURE_COLUMN)
             && outside(score, *min, *max)
@@ -1048,6 +1215,7 @@ impl ClinicalVariable {
             name: variable.name.clone(),
             label: variable.label.clone(),
             coding,
+            level_labels: variable.level_labels.clone(),
         }
     }
 }
@@ -1199,7 +1367,10 @@ impl Bundle {
                 ranges.insert(v.name.clone(), r);
             }
         }
-        let model = |m: &crate::model::FittedModel| LogisticModel::from_fit(&m.fit, &m.columns);
+        let model = |m: &crate::model::FittedModel| LogisticModel {
+            fit: m.method,
+            ..LogisticModel::from_fit(&m.fit, &m.columns)
+        };
         let bundle = Bundle {
             provenance: parts.provenance.clone(),
             cnn: parts.cnn.clone(),
@@ -1225,9 +1396,42 @@ impl Bundle {
             },
             nomogram: parts.nomogram.clone(),
             ranges,
+            missing: None,
         };
         bundle.check(Path::new("model"))?;
         Ok(bundle)
+    }
+
+    /// The bundle carrying the study's missing-value rule and the training
+    /// values of its inputs: `features` (the training median of every
+    /// candidate feature; the signature's are kept) and `clinical` (the
+    /// training median or mode of each variable; the models' are kept).
+    pub fn with_missing(
+        mut self,
+        rule: &str,
+        features: &BTreeMap<String, f64>,
+        clinical: &BTreeMap<String, crate::missing::ClinicalValue>,
+    ) -> Result<Bundle> {
+        let needed: Vec<String> = self
+            .needed_features()
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        self.missing = Some(MissingPart {
+            rule: rule.to_string(),
+            features: needed
+                .iter()
+                .filter_map(|f| features.get(f).map(|v| (f.clone(), *v)))
+                .collect(),
+            clinical: self
+                .clinical
+                .variables
+                .iter()
+                .filter_map(|v| clinical.get(&v.name).map(|x| (v.name.clone(), x.clone())))
+                .collect(),
+        });
+        self.check(Path::new("model"))?;
+        Ok(self)
     }
 }
 

@@ -92,13 +92,14 @@ pub enum StudyError {
         /// What is wrong and what was expected.
         message: String,
     },
-    /// A logistic model cannot be fitted.
-    #[error("logistic fit on {model}: {source}")]
+    /// A logistic model cannot be fitted. The cause is part of the message
+    /// (not a separate source), so an error chain prints it once.
+    #[error("logistic fit on {model}: {cause}{}", firth_hint(.cause))]
     Fit {
         /// The model's columns.
         model: String,
         /// The cause (separation, constant column, …).
-        source: Box<dlrn_stats::StatsError>,
+        cause: Box<dlrn_stats::StatsError>,
     },
     /// No clinical variable passed the univariate screen.
     #[error("no clinical factor passed the univariate screen (p < {threshold})")]
@@ -157,3 +158,12 @@ impl From<dlrn_report::ReportError> for StudyError {
 
 /// Result alias of the study library.
 pub type Result<T, E = StudyError> = std::result::Result<T, E>;
+
+/// The remedy a separation error names: Firth's penalised likelihood.
+fn firth_hint(cause: &dlrn_stats::StatsError) -> &'static str {
+    if matches!(cause, dlrn_stats::StatsError::Separation { .. }) {
+        ". Set `fit = \"firth\"` in the config's [clinical] section to fit the clinical model and the DLRN by Firth's penalised likelihood (R's logistf), whose estimates stay finite"
+    } else {
+        ""
+    }
+}

@@ -280,6 +280,23 @@ fn role_icc(first: &[f64], reads: &[Reads], j: usize, form: IccForm, level: f64)
     }
     let mut raters: Vec<&[f64]> = vec![first];
     raters.extend(reads.iter().map(|r| r.columns[j].as_slice()));
+    // A subject with an undefined value in any outline is left out of this
+    // feature's ICC (psych::ICC's `missing = TRUE`: complete cases).
+    let complete: Vec<usize> = (0..first.len())
+        .filter(|&i| {
+            raters
+                .iter()
+                .all(|c| c.get(i).is_some_and(|v| v.is_finite()))
+        })
+        .collect();
+    let kept_rows: Vec<Vec<f64>>;
+    if complete.len() < first.len() {
+        kept_rows = raters
+            .iter()
+            .map(|c| complete.iter().map(|&i| c[i]).collect())
+            .collect();
+        raters = kept_rows.iter().map(Vec::as_slice).collect();
+    }
     match dlrn_stats::icc(&raters, level) {
         Ok(t) => {
             let icc = t.get(form).icc;

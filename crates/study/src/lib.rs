@@ -15,6 +15,7 @@
 //! | screen | [`model::univariate_screen`] | `glm(y ~ x, binomial)` per variable |
 //! | clinical model | [`model::backward_elimination`] | `glm` + drop the largest Wald p |
 //! | DLRN | [`pipeline::dlrn_stage`] | `glm(y ~ signature + …, binomial)` |
+//! | missing values | [`missing::feature_imputation`], [`missing::impute_clinical`] | `median(x, na.rm = TRUE)`, `na.omit` |
 //! | cut-offs | [`pipeline::youden_cutoffs`] | `pROC::coords(best.method = "youden")` |
 //! | nomogram | [`nomogram::build_nomogram`] | `rms::nomogram` |
 //! | DLRN reproducibility | [`reproducibility::dlrn_reproducibility`] | `psych::ICC` of the DLRN over the outlines |
@@ -26,12 +27,14 @@ pub mod bundle;
 pub mod coding;
 pub mod error;
 pub mod icc;
+pub mod missing;
 pub mod model;
 pub mod nomogram;
 pub mod pipeline;
 pub mod readers_report;
 pub mod reproducibility;
 pub mod schema;
+pub mod separation;
 pub mod supplement;
 pub mod table1;
 

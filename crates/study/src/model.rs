@@ -3,7 +3,7 @@
 
 use dlrn_cohort::schema::ClinicalSchema;
 use dlrn_stats::LogisticFit;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::coding::{Design, terms};
 use crate::error::{Result, StudyError};
@@ -13,30 +13,77 @@ pub fn plogis(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// A logistic model fitted on named design columns (= `glm(y ~ …, binomial)`).
+/// How a logistic model is estimated (the config's `clinical.fit`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitMethod {
+    /// Maximum likelihood (`glm(family = binomial)`); none exists under separation.
+    #[default]
+    Glm,
+    /// Firth's penalised likelihood (`logistf`), finite under separation.
+    Firth,
+}
+
+impl FitMethod {
+    /// As configs and bundles spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FitMethod::Glm => "glm",
+            FitMethod::Firth => "firth",
+        }
+    }
+
+    /// Whether this is the default (maximum likelihood), for serde.
+    pub fn is_glm(&self) -> bool {
+        *self == FitMethod::Glm
+    }
+}
+
+/// A logistic model fitted on named design columns (= `glm(y ~ …, binomial)`,
+/// or `logistf(y ~ …)` with [`FitMethod::Firth`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct FittedModel {
     /// Design columns, in coefficient order (after the intercept).
     pub columns: Vec<String>,
     /// The fit (coefficients, covariance, deviance, rows dropped as `na.omit`).
     pub fit: LogisticFit,
+    /// How it was estimated.
+    #[serde(skip_serializing_if = "FitMethod::is_glm")]
+    pub method: FitMethod,
 }
 
 impl FittedModel {
     /// Fits `y` on `columns` of `design` (rows with a NaN are dropped, as `na.omit`).
     pub fn fit(design: &Design, columns: &[String], y: &[u8]) -> Result<FittedModel> {
+        Self::fit_with(design, columns, y, FitMethod::Glm)
+    }
+
+    /// As [`FittedModel::fit`], estimated by `method`.
+    pub fn fit_with(
+        design: &Design,
+        columns: &[String],
+        y: &[u8],
+        method: FitMethod,
+    ) -> Result<FittedModel> {
         let cols: Vec<&[f64]> = columns
             .iter()
             .map(|c| design.column(c))
             .collect::<Result<_>>()?;
         let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let fit = dlrn_stats::logistic_fit(&cols, &names, y).map_err(|source| StudyError::Fit {
+        let fit = match method {
+            FitMethod::Glm => dlrn_stats::logistic_fit(&cols, &names, y),
+            FitMethod::Firth => {
+                dlrn_stats::firth_fit(&cols, &names, y, &dlrn_stats::FirthControl::default())
+            }
+        }
+        .map_err(|source| StudyError::Fit {
             model: names.join(" + "),
-            source: Box::new(source),
+            cause: Box::new(source),
         })?;
         Ok(FittedModel {
             columns: columns.to_vec(),
             fit,
+            method,
         })
     }
 
@@ -122,6 +169,18 @@ pub fn univariate_screen(
     y: &[u8],
     threshold: f64,
 ) -> Result<Screen> {
+    univariate_screen_with(schema, design, candidates, y, threshold, FitMethod::Glm)
+}
+
+/// [`univariate_screen`] with each fit estimated by `method`.
+pub fn univariate_screen_with(
+    schema: &ClinicalSchema,
+    design: &Design,
+    candidates: &[String],
+    y: &[u8],
+    threshold: f64,
+    method: FitMethod,
+) -> Result<Screen> {
     let mut rows = Vec::with_capacity(candidates.len());
     for name in candidates {
         let cols = variable_terms(schema, name)?;
@@ -129,7 +188,7 @@ pub fn univariate_screen(
             .variable(name)
             .map(|v| v.label.clone())
             .unwrap_or_default();
-        match FittedModel::fit(design, &cols, y) {
+        match FittedModel::fit_with(design, &cols, y, method) {
             Ok(m) => {
                 let p = m.fit.coefficients[1..]
                     .iter()
@@ -146,7 +205,7 @@ pub fn univariate_screen(
                     error: None,
                 });
             }
-            Err(StudyError::Fit { source, .. }) => rows.push(ScreenRow {
+            Err(StudyError::Fit { cause: source, .. }) => rows.push(ScreenRow {
                 variable: name.clone(),
                 label,
                 n: 0,
@@ -193,6 +252,18 @@ pub fn backward_elimination(
     y: &[u8],
     keep_p: f64,
 ) -> Result<Elimination> {
+    backward_elimination_with(schema, design, variables, y, keep_p, FitMethod::Glm)
+}
+
+/// [`backward_elimination`] with each fit estimated by `method`.
+pub fn backward_elimination_with(
+    schema: &ClinicalSchema,
+    design: &Design,
+    variables: &[String],
+    y: &[u8],
+    keep_p: f64,
+    method: FitMethod,
+) -> Result<Elimination> {
     if variables.is_empty() {
         return Err(StudyError::NoVariables);
     }
@@ -203,7 +274,7 @@ pub fn backward_elimination(
     let mut dropped = Vec::new();
     loop {
         let cols: Vec<String> = kept.iter().flat_map(|(_, c)| c.clone()).collect();
-        let m = FittedModel::fit(design, &cols, y)?;
+        let m = FittedModel::fit_with(design, &cols, y, method)?;
         let worst = kept
             .iter()
             .enumerate()

@@ -16,9 +16,7 @@ use serde::Serialize;
 use crate::coding::{Design, code, terms};
 use crate::error::{Result, StudyError};
 use crate::icc::{IccFilter, Reads, icc_filter};
-use crate::model::{
-    Elimination, FittedModel, Screen, backward_elimination, plogis, univariate_screen,
-};
+use crate::model::{Elimination, FittedModel, Screen, plogis};
 
 /// The three models of the study, in Table 2 order.
 pub const MODELS: [&str; 3] = ["Clinical", "Signature", "DLRN"];
@@ -395,6 +393,8 @@ pub struct ClinicalSettings {
     pub screen_p: f64,
     /// Backward elimination keeps variables with p below this.
     pub keep_p: f64,
+    /// How the clinical model and the DLRN are estimated (the config's `clinical.fit`).
+    pub fit: crate::model::FitMethod,
 }
 
 /// The clinical stage's result.
@@ -413,12 +413,13 @@ pub fn clinical_stage(
     labels: &[u8],
     settings: &ClinicalSettings,
 ) -> Result<ClinicalStage> {
-    let screen = univariate_screen(
+    let screen = crate::model::univariate_screen_with(
         schema,
         training,
         &settings.candidates,
         labels,
         settings.screen_p,
+        settings.fit,
     )?;
     let passed = screen.passed();
     if passed.is_empty() {
@@ -426,18 +427,26 @@ pub fn clinical_stage(
             threshold: settings.screen_p,
         });
     }
-    let elimination = backward_elimination(schema, training, &passed, labels, settings.keep_p)?;
+    let elimination = crate::model::backward_elimination_with(
+        schema,
+        training,
+        &passed,
+        labels,
+        settings.keep_p,
+        settings.fit,
+    )?;
     Ok(ClinicalStage {
         screen,
         elimination,
     })
 }
 
-/// Stage 8: the DLRN, the signature plus the clinical model's columns.
+/// Stage 8: the DLRN, the signature plus the clinical model's columns,
+/// estimated as the clinical model was (maximum likelihood or Firth).
 pub fn dlrn_stage(training: &Design, labels: &[u8], clinical: &FittedModel) -> Result<FittedModel> {
     let mut cols = vec![SIGNATURE_COLUMN.to_string()];
     cols.extend(clinical.columns.iter().cloned());
-    FittedModel::fit(training, &cols, labels)
+    FittedModel::fit_with(training, &cols, labels, clinical.method)
 }
 
 /// One cohort's per-patient predictions of the three models.

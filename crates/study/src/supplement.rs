@@ -67,6 +67,8 @@ pub struct SupplementInputs<'a> {
     /// The clinical model refitted in each cohort
     /// ([`crate::pipeline::clinical_by_cohort`]), when computed.
     pub clinical_by_cohort: Option<&'a report::ClinicalByCohort>,
+    /// The missing-data table (rule and counts), for TRIPOD+AI item 11.
+    pub missing: Option<&'a crate::missing::MissingReport>,
 }
 
 /// What [`write_supplement`] wrote and the index sections linking it.
@@ -386,7 +388,15 @@ pub fn write_supplement(dir: &Path, inp: &SupplementInputs<'_>) -> Result<Supple
         gold_standard: !read.is_empty(),
         ..inp.rqs.clone()
     };
-    let checklist = Checklist::new(&inp.title, inp.simulated.clone(), &outputs, &facts);
+    let mut checklist = Checklist::new(&inp.title, inp.simulated.clone(), &outputs, &facts);
+    // TRIPOD+AI 11: the stated missing-value rule and its counts.
+    if let Some(m) = inp.missing
+        && let Some(row) = checklist.tripod.rows.iter_mut().find(|r| r.item == "11")
+    {
+        row.note = format!("{} Reasons for missingness are the authors'.", m.summary());
+        row.links
+            .push(("Missing data".into(), "missing_data.md".into()));
+    }
     let files = checklist.write(dir)?;
     out.files.extend([
         files.html,

@@ -35,13 +35,41 @@ pub(crate) fn cohort_columns<'c>(
         .collect()
 }
 
+/// The row counting a variable's missing values per cohort, n (%), when
+/// any cohort has one (none otherwise).
+fn missing_row(
+    label: &str,
+    cohorts: &[CohortClinical<'_>],
+    columns: &[&VariableColumn],
+) -> Option<report::Table1Row> {
+    let counts: Vec<usize> = columns
+        .iter()
+        .map(|c| (0..c.len()).filter(|&i| c.is_missing(i)).count())
+        .collect();
+    counts.iter().any(|&k| k > 0).then(|| report::Table1Row {
+        characteristic: label.to_string(),
+        level: "missing".into(),
+        cells: cohorts
+            .iter()
+            .zip(&counts)
+            .map(|(c, &k)| report::Table1Cell::Count {
+                n: k as u64,
+                percent: 100.0 * k as f64 / c.clinical.ids.len() as f64,
+            })
+            .collect(),
+        p_value: None,
+        test: String::new(),
+    })
+}
+
 /// Table 1 over `variables` (in that order): the outcome row, then per
 /// numeric variable mean ± sd (missing values left out) with Welch's t-test
 /// of the first (training) cohort against the others pooled
 /// (= `t.test(tc, evc)`), per categorical variable n (%) per declared level
 /// with Pearson's χ² over the levels × cohorts table, levels seen in no
 /// cohort left out of the test (= `chisq.test(tab, correct = FALSE)`).
-/// A test that cannot be computed leaves P empty.
+/// A test that cannot be computed leaves P empty. A variable with a missing
+/// value in any cohort has a last row `missing`, n (%) per cohort.
 pub fn table1(
     schema: &ClinicalSchema,
     cohorts: &[CohortClinical<'_>],
@@ -95,6 +123,7 @@ pub fn table1(
                 p_value: p,
                 test: "Welch t (TC vs EVCs)".into(),
             });
+            rows.extend(missing_row(&var.label, cohorts, &columns));
             continue;
         }
         let levels = var.levels();
@@ -135,6 +164,7 @@ pub fn table1(
                 test: if k == 0 { "χ²".into() } else { String::new() },
             });
         }
+        rows.extend(missing_row(&var.label, cohorts, &columns));
     }
     Ok(report::Table1 {
         cohorts: cohorts.iter().map(|c| c.name.to_string()).collect(),

@@ -74,6 +74,7 @@ fn variables() -> Vec<ClinicalVariable> {
             name: "age".into(),
             label: "Age".into(),
             coding: Coding::Numeric,
+            level_labels: Default::default(),
         },
         ClinicalVariable {
             name: "birads".into(),
@@ -82,6 +83,7 @@ fn variables() -> Vec<ClinicalVariable> {
                 levels: BIRADS.iter().map(|s| s.to_string()).collect(),
                 codes: vec![1.0, 2.0, 3.0, 4.0],
             },
+            level_labels: Default::default(),
         },
         ClinicalVariable {
             name: "subtype".into(),
@@ -90,6 +92,7 @@ fn variables() -> Vec<ClinicalVariable> {
                 levels: SUBTYPE.iter().map(|s| s.to_string()).collect(),
                 reference: "luminal_a".into(),
             },
+            level_labels: Default::default(),
         },
     ]
 }
@@ -260,6 +263,7 @@ fn bundle() -> (Bundle, Data) {
         },
         nomogram,
         ranges,
+        missing: None,
     };
     (bundle, d)
 }
@@ -509,4 +513,166 @@ fn another_version_an_altered_or_missing_file_are_refused() {
     // Not a bundle at all.
     let err = Bundle::load(&dir.join("nothing")).unwrap_err();
     assert!(err.to_string().contains("manifest.json"), "{err}");
+}
+
+/// The test's own median (R's `median`): sorted, the middle value or the mean of the two.
+fn hand_median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+/// The bundle of [`bundle`] carrying the training medians of its two
+/// features and of age, and the training mode of BI-RADS.
+fn bundle_with_missing() -> (Bundle, Data) {
+    let (b, d) = bundle();
+    let features: BTreeMap<String, f64> = [
+        ("sNRV".to_string(), hand_median(&d.feature)),
+        ("f_7".to_string(), hand_median(&d.deep)),
+        ("f_9".to_string(), 123.0),
+    ]
+    .into();
+    let mut counts = [0usize; 4];
+    for &k in &d.birads {
+        counts[k] += 1;
+    }
+    let mode = (0..4)
+        .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
+        .unwrap();
+    let clinical: BTreeMap<String, dlrn_study::missing::ClinicalValue> = [
+        (
+            "age".to_string(),
+            dlrn_study::missing::ClinicalValue::Number(hand_median(&d.age)),
+        ),
+        (
+            "birads".to_string(),
+            dlrn_study::missing::ClinicalValue::Level(BIRADS[mode].to_string()),
+        ),
+    ]
+    .into();
+    (
+        b.with_missing("stated rule", &features, &clinical).unwrap(),
+        d,
+    )
+}
+
+#[test]
+fn an_undefined_input_is_scored_with_the_stored_training_value() {
+    let (bundle, d) = bundle_with_missing();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    let manifest = bundle.write(&dir).unwrap();
+    assert!(manifest.files.contains_key("missing.json"));
+    let loaded = Bundle::load(&dir).unwrap();
+    assert_eq!(loaded, bundle);
+    let stored = json(&dir, "missing.json");
+    // Only the signature's features are carried, each the training median.
+    assert_eq!(stored["features"].as_object().unwrap().len(), 2);
+    assert_eq!(num(&stored["features"]["sNRV"]), hand_median(&d.feature));
+    assert_eq!(num(&stored["clinical"]["age"]), hand_median(&d.age));
+
+    // sNRV undefined and age missing: scored as if they were the stored values.
+    let mut q = patient("P9", f64::NAN, 0.4, "", "4C", "luminal_b");
+    q.clinical.remove("age");
+    let got = loaded.predict(&q).unwrap();
+    let snrv = num(&stored["features"]["sNRV"]);
+    let age = num(&stored["clinical"]["age"]);
+    let want = loaded
+        .predict(&patient(
+            "P9",
+            snrv,
+            0.4,
+            &age.to_string(),
+            "4C",
+            "luminal_b",
+        ))
+        .unwrap();
+    assert_eq!(got.p_dlrn, want.p_dlrn);
+    assert_eq!(got.p_clinical, want.p_clinical);
+    // ... which is the hand computation from the JSON files.
+    let sig = json(&dir, "signature.json");
+    let dl = json(&dir, "dlrn.json");
+    let terms = sig["coefficients"].as_array().unwrap();
+    let score = num(&sig["intercept"])
+        + num(&terms[0]["coefficient"]) * snrv
+        + num(&terms[1]["coefficient"]) * 0.4;
+    let x = [score, age, 3.0, 1.0, 0.0];
+    let b = dl["coefficients"].as_array().unwrap();
+    let lp = num(&dl["intercept"]) + (0..5).map(|j| num(&b[j]) * x[j]).sum::<f64>();
+    assert!((got.p_dlrn - 1.0 / (1.0 + (-lp).exp())).abs() < 1e-12);
+    let text = got.warnings.join("\n");
+    assert!(
+        text.contains(&format!(
+            "sNRV = NaN is undefined: imputed with the training median {snrv}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "age is missing: imputed with the training median {age}"
+        )),
+        "{text}"
+    );
+    // --strict: refused, naming the input.
+    match loaded.predict_with(&q, true) {
+        Err(BundleError::BadInput { input, .. }) => assert_eq!(input, "sNRV"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A missing category takes the stored mode.
+    let mut q = patient("P10", 1.0, 0.4, "50", "", "luminal_a");
+    q.clinical.remove("birads");
+    let got = loaded.predict(&q).unwrap();
+    assert!(
+        got.warnings
+            .iter()
+            .any(|w| w.starts_with("birads is missing: imputed with the training mode")),
+        "{:?}",
+        got.warnings
+    );
+}
+
+#[test]
+fn altered_stored_medians_are_refused() {
+    let (bundle, _) = bundle_with_missing();
+    let tmp = tempfile::tempdir().unwrap();
+    bundle.write(tmp.path()).unwrap();
+    let path = tmp.path().join("missing.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("\"sNRV\": ", "\"sNRV\": 1", 1)).unwrap();
+    let err = Bundle::load(tmp.path()).unwrap_err();
+    assert!(matches!(err, BundleError::HashMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("missing.json"), "{err}");
+}
+
+#[test]
+fn a_level_is_taken_by_its_code_or_label_in_any_case() {
+    let (mut bundle, _) = bundle();
+    // Label the BI-RADS levels as a schema's level_labels would.
+    bundle.clinical.variables[1].level_labels = [("4C".to_string(), "four C".to_string())].into();
+    let a = bundle
+        .predict(&patient("A", 1.0, 0.4, "50", "4C", "luminal_b"))
+        .unwrap();
+    for typed in ["4c", "Four C", " FOUR c "] {
+        let b = bundle
+            .predict(&patient("B", 1.0, 0.4, "50", typed, "luminal_b"))
+            .unwrap();
+        assert_eq!(a.p_dlrn, b.p_dlrn, "{typed}");
+    }
+    let b = bundle
+        .predict(&patient("B", 1.0, 0.4, "50", "4C", "LUMINAL_B"))
+        .unwrap();
+    assert_eq!(a.p_dlrn, b.p_dlrn);
+    let err = bundle
+        .predict(&patient("C", 1.0, 0.4, "50", "6", "luminal_b"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("4A, 4B, 4C, 5 (or their labels four C)"),
+        "{err}"
+    );
 }

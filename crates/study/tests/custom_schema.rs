@@ -110,6 +110,7 @@ fn new_variables_need_no_code() {
             candidates: vars.clone(),
             screen_p: 1.0,
             keep_p: 1.0,
+            fit: Default::default(),
         },
     )
     .unwrap();

@@ -127,6 +127,7 @@ fn run_with(
             outputs: Outputs::new(),
             reproducibility,
             clinical_by_cohort,
+            missing: None,
         },
     )
     .unwrap();
@@ -266,6 +267,7 @@ fn a_bad_readers_csv_names_its_row() {
             outputs: Outputs::new(),
             reproducibility: None,
             clinical_by_cohort: None,
+            missing: None,
         },
     )
     .unwrap_err()
