@@ -2283,3 +2283,27 @@ fn case_mask_one_pixel_wide_lesion() {
         "{err}"
     );
 }
+
+// ------------------------------------------------- missing-value policy
+
+/// A bundle whose stored training medians (missing.json) were edited after
+/// the manifest was written: refused by the hash check, naming the file.
+#[test]
+fn case_bundle_stored_medians_altered() {
+    let stamped = format!("\"missing.json\": \"{}\"", "0f".repeat(32));
+    bundle_fails(
+        "predict",
+        "model",
+        Some(&manifest(&stamped)),
+        &[(
+            "missing.json",
+            "{\"rule\": \"median\", \"features\": {\"MSD\": 99.0}, \"clinical\": {}}",
+        )],
+        "p.csv",
+        &[
+            "model/missing.json",
+            "differs from the manifest's",
+            "altered",
+        ],
+    );
+}

@@ -62,6 +62,10 @@ pub struct Args {
     /// Images per forward pass of the CNN.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// Refuse a patient with an undefined feature or a missing clinical
+    /// value instead of scoring them with the bundle's stored training value.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The most decision-curve steps `--thresholds` may ask for.
@@ -114,6 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &args.out.join("work"),
         args.backend,
         args.batch,
+        args.strict,
     )?;
     let patients = args.out.join("patients.csv");
     write_predictions(&bundle, &scored, &patients)?;

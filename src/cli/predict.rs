@@ -66,6 +66,10 @@ pub struct Args {
     /// Print the predictions as one JSON value on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Refuse a patient with an undefined feature or a missing clinical
+    /// value instead of scoring them with the bundle's stored training value.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// One patient's outcome: a prediction, or why there is none.
@@ -92,7 +96,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, Some(image)) => single_patient(&args, image, &work.join("patient"))?,
         (None, None) => bail!("give --cohort, or --image with --mask and --clinical"),
     };
-    let scored = score_cohort(&bundle, &cohort, &work, args.backend, args.batch)?;
+    let scored = score_cohort(
+        &bundle,
+        &cohort,
+        &work,
+        args.backend,
+        args.batch,
+        args.strict,
+    )?;
     write_predictions(&bundle, &scored, &args.out)?;
     report(&scored, &args.out)?;
     if args.json {
@@ -278,6 +289,7 @@ pub(crate) fn score_cohort(
     work: &Path,
     backend: Backend,
     batch: usize,
+    strict: bool,
 ) -> anyhow::Result<Vec<Scored>> {
     // Cheap checks first: nothing is extracted for a cohort that cannot be scored.
     let clinical = read_clinical_cells(bundle, cohort)?;
@@ -387,7 +399,7 @@ pub(crate) fn score_cohort(
                 features: features.get(&id).cloned().unwrap_or_default(),
                 clinical: clinical.get(&id).cloned().unwrap_or_default(),
             };
-            match bundle.predict(&patient) {
+            match bundle.predict_with(&patient, strict) {
                 Ok(p) => Scored {
                     id,
                     prediction: Some(p),

@@ -382,6 +382,7 @@ pub fn study() -> Study {
                     name: "age".into(),
                     label: "Age".into(),
                     coding: Coding::Numeric,
+                    level_labels: Default::default(),
                 },
                 ClinicalVariable {
                     name: "birads".into(),
@@ -390,6 +391,7 @@ pub fn study() -> Study {
                         levels: strings(&["4A", "4B", "4C", "5"]),
                         codes: vec![1.0, 2.0, 3.0, 4.0],
                     },
+                    level_labels: Default::default(),
                 },
                 ClinicalVariable {
                     name: "us_aln".into(),
@@ -398,6 +400,7 @@ pub fn study() -> Study {
                         levels: strings(&["non-suspicious", "suspicious"]),
                         codes: vec![0.0, 1.0],
                     },
+                    level_labels: Default::default(),
                 },
             ],
             model: LogisticModel::from_fit(&clin_fit, &clin_cols),
@@ -406,6 +409,7 @@ pub fn study() -> Study {
         cutoffs,
         nomogram,
         ranges,
+        missing: None,
     };
     bundle
         .write(&study.join("model"))

@@ -24,6 +24,9 @@ pub struct Config {
     pub clinical: Clinical,
     /// Evaluation settings.
     pub evaluation: Evaluation,
+    /// Optional: the missing-value policy (dlrn-study's `missing`; defaults when absent).
+    #[serde(default)]
+    pub missing: dlrn_study::missing::MissingSettings,
     /// Optional: running on a cluster (`cargo xtask paper --slurm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<crate::cluster::Cluster>,
@@ -205,6 +208,10 @@ pub struct Clinical {
     pub screen_p: f64,
     /// Multivariable model keeps factors with p below this.
     pub keep_p: f64,
+    /// How the clinical model and the DLRN are estimated: "glm" (maximum
+    /// likelihood, the default) or "firth" (penalised, finite under separation).
+    #[serde(default, skip_serializing_if = "dlrn_study::model::FitMethod::is_glm")]
+    pub fit: dlrn_study::model::FitMethod,
 }
 
 /// Evaluation settings.

@@ -16,15 +16,18 @@ use dlrn_nomogram::{CalculatorOptions, FigureOptions, NomogramOptions};
 use dlrn_report as report;
 use dlrn_study::bundle::{Bundle, Cnn, Provenance as BundleProvenance, StudyParts, utc_date};
 use dlrn_study::icc::IccFilter;
+use dlrn_study::missing::{MissingReport, apply_feature_policy, clinical_designs, clinical_rows};
+use dlrn_study::model::univariate_screen_with;
 use dlrn_study::nomogram::build_nomogram;
 use dlrn_study::pipeline::{
     ClinicalSettings, Cohort, CohortPredictions, EvaluationSettings, FeatureTable, LassoSettings,
     SIGNATURE_COLUMN, clinical_by_cohort, clinical_stage, dlrn_stage, evaluate, icc_stage,
-    lasso_stage, load_cohort, model_design, predict, predictions_table, reoutline_cohort,
-    screen_table, signature_scores, subset_cohort, table3, youden_cutoffs,
+    lasso_stage, load_cohort, predict, predictions_table, reoutline_cohort, screen_table,
+    signature_scores, subset_cohort, table3, youden_cutoffs,
 };
 use dlrn_study::reproducibility::{QUANTITIES, dlrn_reproducibility};
 use dlrn_study::schema::schema_to_toml;
+use dlrn_study::separation::{is_separation, not_fitted_section, signature_only};
 use dlrn_study::supplement::{SupplementCohort, SupplementInputs, study_outputs, write_supplement};
 use dlrn_study::table1::{CohortClinical, table1};
 use dlrn_study::{ClinicalSchema, Design, StudyError, read_schema};
@@ -250,6 +253,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         root.join(&args.config)
     };
     let cfg = Config::read(&config_path)?;
+    cfg.missing
+        .check_names(|n| {
+            dlrn_radiomics::COLUMNS.contains(&n)
+                || dlrn_study::bundle::is_deep_feature(n)
+                || cfg.clinical.candidates.iter().any(|c| c == n)
+        })
+        .with_context(|| format!("{}", config_path.display()))?;
     let config_text = std::fs::read_to_string(&config_path)?;
     let config_name = config_path
         .file_stem()
@@ -475,6 +485,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )?);
     }
     let level = cfg.evaluation.level;
+    // The missing-value policy: checked against the study, stated in the report.
+    cfg.missing.check(&cohorts[0].features.names, &schema)?;
+    let mut missing_report = MissingReport {
+        rule: cfg.missing.describe(),
+        rows: Vec::new(),
+    };
 
     let mut clock = Instant::now();
     // 5. ICC filter on the re-outlined subset (skipped without re-outlines).
@@ -499,7 +515,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })
             .collect()
     };
-    let (intra_reads, inter_reads) = if readers.is_empty() {
+    let (mut intra_reads, mut inter_reads) = if readers.is_empty() {
         (Vec::new(), Vec::new())
     } else {
         (reads(&cfg.icc.intra)?, reads(&cfg.icc.inter)?)
@@ -541,6 +557,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ));
     }
 
+    // Undefined feature values: dropped or imputed with the training median
+    // (every cohort and re-outline), so no NaN reaches the LASSO.
+    let feature_imputation = {
+        let mut tables: Vec<&mut FeatureTable> = intra_reads
+            .iter_mut()
+            .chain(inter_reads.iter_mut())
+            .map(|(_, t)| t)
+            .collect();
+        apply_feature_policy(
+            &mut cohorts,
+            &mut tables,
+            &kept,
+            &cfg.missing,
+            &mut missing_report,
+        )?
+    };
+    let lasso_candidates = feature_imputation.kept(&kept);
+    if !feature_imputation.dropped.is_empty() {
+        runner.note(&format!(
+            "         {} features dropped for undefined values in more than {}% of {training}",
+            feature_imputation.dropped.len(),
+            100.0 * cfg.missing.feature_max_share
+        ));
+    }
+
     lap(&mut runner, "icc filter", &mut clock);
 
     // 6. LASSO on the training cohort's kept features.
@@ -557,14 +598,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     runner.note(&format!(
         "[run]    lasso ({} rows × {} features, {}-fold CV)",
         cohorts[0].labels.len(),
-        kept.len(),
+        lasso_candidates.len(),
         cfg.lasso.folds
     ));
     let inputs = vec![dlrn_lasso::InputHash {
         path: format!("{training} features"),
         sha256: cohort_keys[&training].clone(),
     }];
-    let lasso = lasso_stage(&cohorts[0], &kept, &settings, inputs)?;
+    let lasso = lasso_stage(&cohorts[0], &lasso_candidates, &settings, inputs)?;
     if !lasso.dropped_non_finite.is_empty() {
         runner.note(&format!(
             "         {} kept features left out of the LASSO for a non-finite value",
@@ -595,25 +636,173 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     lap(&mut runner, "lasso", &mut clock);
 
-    // 7. Clinical model: univariate screen, then backward elimination.
+    // The report's facts that no model changes.
     let candidates = &cfg.clinical.candidates;
-    let designs: Vec<Design> = cohorts
-        .iter()
-        .map(|c| {
-            let s = signature_scores(signature, c)?;
-            model_design(&schema, c, candidates, &s)
-        })
-        .collect::<Result<_, StudyError>>()?;
-    let clinical = clinical_stage(
+    let simulated = cfg.cohorts.simulated.then(|| {
+        format!(
+            "These cohorts are simulated (dlrn simulate, seed {}, scale {}, {}): no patient data. \
+             The numbers show the method at work, not clinical performance.",
+            cfg.simulate.seed,
+            cfg.simulate.scale,
+            match &cfg.simulate.params {
+                Some(p) => format!("parameters from {}", p.display()),
+                None => "default parameters".to_string(),
+            }
+        )
+    });
+    let provenance = report::Provenance {
+        version: version.to_string(),
+        seed: cfg.simulate.seed,
+        config_name: config_name.clone(),
+        config_text: config_text.clone(),
+        config_hash: sha256_file(&config_path)?,
+        data_hashes,
+        weights: weights_desc.clone(),
+        weights_hash: weights_hash.clone(),
+    };
+    let selected = report::SelectedFeatures {
+        rows: signature
+            .features
+            .iter()
+            .map(|f| report::SelectedFeatureRow {
+                feature: f.feature.clone(),
+                family: family_of(&f.feature),
+                coefficient: f.coefficient,
+            })
+            .collect(),
+    };
+    let external_figures = vec![
+        report::ExternalFigure {
+            section: "LASSO".into(),
+            caption: format!(
+                "Coefficient paths (standardised coefficients) against log(λ); the {} features kept at λ.{} in colour",
+                signature.features.len(),
+                cfg.lasso.lambda.name()
+            ),
+            svg: "figures/lasso_path.svg".into(),
+            png: Some("figures/lasso_path.png".into()),
+        },
+        report::ExternalFigure {
+            section: "LASSO".into(),
+            caption: format!(
+                "{}-fold cross-validation curve ({}), λ.min and λ.1se marked",
+                cfg.lasso.folds,
+                cfg.lasso.measure.name()
+            ),
+            svg: "figures/lasso_cv.svg".into(),
+            png: Some("figures/lasso_cv.png".into()),
+        },
+    ];
+    let table1 = table1(
         &schema,
-        &designs[0],
+        &cohorts
+            .iter()
+            .map(|c| CohortClinical {
+                name: &c.name,
+                labels: &c.labels,
+                clinical: &c.clinical,
+            })
+            .collect::<Vec<_>>(),
+        candidates,
+    )?;
+
+    // 7. Clinical model: univariate screen, then backward elimination.
+    let scores: Vec<Vec<f64>> = cohorts
+        .iter()
+        .map(|c| signature_scores(signature, c))
+        .collect::<Result<_, StudyError>>()?;
+    let clinical_designs = clinical_designs(&schema, &cohorts, candidates, &scores, &cfg.missing)?;
+    let designs: &[Design] = &clinical_designs.score;
+    let fitted = clinical_stage(
+        &schema,
+        &clinical_designs.fit,
         &cohorts[0].labels,
         &ClinicalSettings {
             candidates: candidates.clone(),
             screen_p: cfg.clinical.screen_p,
             keep_p: cfg.clinical.keep_p,
+            fit: cfg.clinical.fit,
         },
-    )?;
+    )
+    .and_then(|c| {
+        let d = dlrn_stage(
+            &clinical_designs.fit,
+            &cohorts[0].labels,
+            &c.elimination.model,
+        )?;
+        Ok((c, d))
+    });
+    let (clinical, dlrn_model) = match fitted {
+        Ok(x) => x,
+        Err(e) if is_separation(&e) => {
+            // The study goes on without the separated models: every table and
+            // figure that needs only the signature and the clinical data.
+            runner.note(&format!("[skip]   clinical model and DLRN: {e}"));
+            let screen = univariate_screen_with(
+                &schema,
+                &clinical_designs.fit,
+                candidates,
+                &cohorts[0].labels,
+                cfg.clinical.screen_p,
+                cfg.clinical.fit,
+            )?;
+            let sig = signature_only(&cohorts, &scores, level)?;
+            clinical_rows(
+                &schema,
+                &cohorts,
+                candidates,
+                &cfg.missing,
+                &clinical_designs.values,
+                &[],
+                &mut missing_report,
+            )?;
+            let study = report::StudyReport {
+                title: format!("DLRN study — {config_name}"),
+                simulated,
+                provenance,
+                table1: Some(table1),
+                table2: report::Table2::new(sig.table2),
+                table3: None,
+                icc: icc.ran().then(|| icc.by_family(family_of)),
+                selected_features: Some(selected),
+                comparisons: None,
+                subtype_aucs: None,
+                screen: Some(screen_table(&schema, &screen)),
+                cutoffs: None,
+                calibration_stats: None,
+                predictions: None,
+                roc: sig.roc,
+                decision_curves: Vec::new(),
+                calibration: Vec::new(),
+                signature_by_class: Some(report::BoxFigure {
+                    y_label: "Signature score".into(),
+                    panels: sig.box_panels,
+                    seed: cfg.simulate.seed,
+                }),
+                confusion: None,
+                nomogram: None,
+                external_figures,
+                png_scale: 2,
+            };
+            let (missing_section, mut files) = missing_report.write(&out)?;
+            let sections = vec![
+                not_fitted_section("clinical model and the DLRN", &e.to_string()),
+                missing_section,
+            ];
+            let _ = std::fs::remove_dir_all(out.join("model"));
+            files.push(out.join(TIMINGS));
+            let manifest = study.write_with(&out, &sections, &files)?;
+            lap(&mut runner, "report", &mut clock);
+            runner.write_timings(&out.join(TIMINGS))?;
+            runner.note(&format!(
+                "[done]   report without the clinical model and the DLRN: {} ({} files)",
+                out.join("index.html").display(),
+                manifest.outputs.len()
+            ));
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     for r in &clinical.screen.rows {
         match (&r.p_value, &r.error) {
             (Some(p), _) => runner.note(&format!(
@@ -649,13 +838,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     lap(&mut runner, "clinical model", &mut clock);
 
-    // 8. DLRN: signature + the kept clinical variables.
-    let dlrn_model = dlrn_stage(&designs[0], &cohorts[0].labels, clinical_model)?;
+    // 8. DLRN: signature + the kept clinical variables (fitted above).
 
     // Predictions per cohort and the cut-offs on the training cohort.
     let preds: Vec<CohortPredictions> = cohorts
         .iter()
-        .zip(&designs)
+        .zip(designs)
         .map(|(c, d)| {
             predict(
                 c,
@@ -673,7 +861,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         clinical_model,
         &cohorts
             .iter()
-            .zip(&designs)
+            .zip(&clinical_designs.recorded)
             .map(|(c, d)| (c.name.as_str(), d, c.labels.as_slice()))
             .collect::<Vec<_>>(),
     );
@@ -745,18 +933,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for n in &eval.notes {
         runner.note(&format!("         {n}"));
     }
-    let table1 = table1(
-        &schema,
-        &cohorts
-            .iter()
-            .map(|c| CohortClinical {
-                name: &c.name,
-                labels: &c.labels,
-                clinical: &c.clinical,
-            })
-            .collect::<Vec<_>>(),
-        candidates,
-    )?;
     let table3 = table3(&schema, clinical_model);
 
     lap(&mut runner, "evaluation", &mut clock);
@@ -790,7 +966,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let mut bundle = Bundle::from_study(StudyParts {
+    let bundle = Bundle::from_study(StudyParts {
         provenance: &BundleProvenance {
             dlrn_version: version.to_string(),
             config_sha256: sha256_file(&config_path)?,
@@ -810,6 +986,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         training: &cohorts[0],
         training_scores: designs[0].column(SIGNATURE_COLUMN)?,
     })?;
+    let mut bundle = bundle.with_missing(
+        &missing_report.rule,
+        &feature_imputation.medians,
+        &clinical_designs.values,
+    )?;
+    let model_variables: Vec<String> = bundle
+        .clinical_variables()
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    clinical_rows(
+        &schema,
+        &cohorts,
+        candidates,
+        &cfg.missing,
+        &clinical_designs.values,
+        &model_variables,
+        &mut missing_report,
+    )?;
     let model_dir = out.join("model");
     bundle.write_keeping_date(&model_dir)?;
     runner.note(&format!(
@@ -820,39 +1015,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     lap(&mut runner, "nomogram and model bundle", &mut clock);
 
     // Reports.
-    let simulated = cfg.cohorts.simulated.then(|| {
-        format!(
-            "These cohorts are simulated (dlrn simulate, seed {}, scale {}, {}): no patient data. \
-             The numbers show the method at work, not clinical performance.",
-            cfg.simulate.seed,
-            cfg.simulate.scale,
-            match &cfg.simulate.params {
-                Some(p) => format!("parameters from {}", p.display()),
-                None => "default parameters".to_string(),
-            }
-        )
-    });
-    let provenance = report::Provenance {
-        version: version.to_string(),
-        seed: cfg.simulate.seed,
-        config_name: config_name.clone(),
-        config_text: config_text.clone(),
-        config_hash: sha256_file(&config_path)?,
-        data_hashes,
-        weights: weights_desc.clone(),
-        weights_hash: weights_hash.clone(),
-    };
-    let selected = report::SelectedFeatures {
-        rows: signature
-            .features
-            .iter()
-            .map(|f| report::SelectedFeatureRow {
-                feature: f.feature.clone(),
-                family: family_of(&f.feature),
-                coefficient: f.coefficient,
-            })
-            .collect(),
-    };
     let study = report::StudyReport {
         title: format!("DLRN study — {config_name}"),
         simulated,
@@ -900,28 +1062,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 )),
             },
         }),
-        external_figures: vec![
-            report::ExternalFigure {
-                section: "LASSO".into(),
-                caption: format!(
-                    "Coefficient paths (standardised coefficients) against log(λ); the {} features kept at λ.{} in colour",
-                    signature.features.len(),
-                    cfg.lasso.lambda.name()
-                ),
-                svg: "figures/lasso_path.svg".into(),
-                png: Some("figures/lasso_path.png".into()),
-            },
-            report::ExternalFigure {
-                section: "LASSO".into(),
-                caption: format!(
-                    "{}-fold cross-validation curve ({}), λ.min and λ.1se marked",
-                    cfg.lasso.folds,
-                    cfg.lasso.measure.name()
-                ),
-                svg: "figures/lasso_cv.svg".into(),
-                png: Some("figures/lasso_cv.png".into()),
-            },
-        ],
+        external_figures,
         png_scale: 2,
     };
     // Table 1 with tests, the radiologists, observer agreement and the
@@ -978,6 +1119,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             outputs: study_outputs(&study, Some("model/")),
             reproducibility: Some(&reproducibility),
             clinical_by_cohort: Some(&by_cohort),
+            missing: Some(&missing_report),
         },
     )?;
     runner.note(&format!(
@@ -1028,6 +1170,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             },
         );
     }
+    let (missing_section, missing_files) = missing_report.write(&out)?;
+    sections.push(missing_section);
+    extra_files.extend(missing_files);
     // Stage times go to timings.json, apart from manifest.json (which lists
     // its name only, so a rerun leaves the manifest byte-identical).
     sections.push(report::Section {
