@@ -114,12 +114,17 @@ fn a_rule_naming_an_unknown_input_stops_the_run_at_once() {
 #[test]
 fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
     let tmp = tempfile::tempdir().unwrap();
+    // BMI (declared `allow_missing`) joins the tiny study's four factors.
     let config = tiny_config_with(
         tmp.path(),
-        &TINY_CANDIDATES,
-        &[("simulated", "simulated = false")],
+        &["age", "bmi", "birads", "nuclear_grade", "us_aln"],
+        // Firth: with a fifth factor on 62 patients the DLRN may separate.
+        &[
+            ("simulated", "simulated = false"),
+            ("keep_p", "keep_p = 1.0\nfit = \"firth\""),
+        ],
     );
-    // The tiny study's cohorts, with ages missing in TC and EVC1.
+    // The tiny study's cohorts, with more BMI values missing in TC and EVC1.
     let sim = tmp.path().join("sim");
     let st = dlrn(&[
         "simulate",
@@ -137,8 +142,8 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
         "{}",
         String::from_utf8_lossy(&st.stderr)
     );
-    blank(&sim.join("TC/clinical.csv"), "age", &[1, 4, 8]);
-    blank(&sim.join("EVC1/clinical.csv"), "age", &[0]);
+    blank(&sim.join("TC/clinical.csv"), "bmi", &[1, 4, 8]);
+    blank(&sim.join("EVC1/clinical.csv"), "bmi", &[0]);
     let out = tmp.path().join("report");
     run_paper(&config, &out);
 
@@ -168,10 +173,16 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
     )
     .unwrap();
     let n_tc = tc.ids.len();
+    // A handcrafted feature the ICC filter kept (only those reach the LASSO).
+    let kept: Vec<String> = rows(&out.join("icc.csv"))
+        .into_iter()
+        .filter(|r| r["kept"] == "1")
+        .map(|r| r["feature"].clone())
+        .collect();
     let g = tc
         .names
         .iter()
-        .find(|n| **n != f && *n != "MSD")
+        .find(|n| **n != f && kept.contains(n))
         .unwrap()
         .clone();
     let k = n_tc / 5;
@@ -204,19 +215,25 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
     let r = find("TC", &g);
     assert_eq!(r["missing"], k.to_string());
     assert!(r["rule"].starts_with("dropped before the LASSO"), "{r:?}");
-    let ages: Vec<f64> = rows(&sim.join("TC/clinical.csv"))
-        .iter()
-        .map(|r| r["age"].parse().unwrap_or(f64::NAN))
-        .collect();
-    let median_age = median(&ages);
-    let r = find("TC", "age");
-    assert_eq!(r["missing"], "3");
+    let bmi = |c: &str| -> Vec<f64> {
+        rows(&sim.join(c).join("clinical.csv"))
+            .iter()
+            .map(|r| r["bmi"].parse().unwrap_or(f64::NAN))
+            .collect()
+    };
+    let tc_bmi = bmi("TC");
+    let median_bmi = median(&tc_bmi);
+    let r = find("TC", "bmi");
+    let n_missing = tc_bmi.iter().filter(|v| v.is_nan()).count();
+    assert!(n_missing >= 3);
+    assert_eq!(r["missing"], n_missing.to_string());
     assert!(r["rule"].starts_with("fits: complete case"), "{r:?}");
     assert!(
-        r["rule"].ends_with(&format!("scored with the training value {median_age}")),
+        r["rule"].ends_with(&format!("scored with the training value {median_bmi}")),
         "{r:?}"
     );
-    assert_eq!(find("EVC1", "age")["missing"], "1");
+    let evc1_missing = bmi("EVC1").iter().filter(|v| v.is_nan()).count();
+    assert_eq!(find("EVC1", "bmi")["missing"], evc1_missing.to_string());
     let md = std::fs::read_to_string(out.join("missing_data.md")).unwrap();
     eprintln!("missing_data.md:\n{md}");
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
@@ -226,7 +243,7 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
         tripod.contains("dropped when undefined in more than 10% of the training patients"),
         "TRIPOD+AI item 11 does not state the rule"
     );
-    // Table 1 counts the missing ages.
+    // Table 1 counts the missing BMI values.
     let t1 = rows(&out.join("table1.csv"));
     assert!(
         t1.iter().any(|r| r.values().any(|v| v == "missing")),
@@ -240,7 +257,7 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
         assert_eq!(got.len(), n, "{c}");
         assert!(
             got.iter()
-                .all(|r| r["dlrn"].parse::<f64>().unwrap().is_finite())
+                .all(|r| r["p_dlrn"].parse::<f64>().unwrap().is_finite())
         );
     }
 
@@ -248,7 +265,7 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("model/missing.json")).unwrap())
             .unwrap();
-    assert_eq!(stored["clinical"]["age"].as_f64(), Some(median_age));
+    assert_eq!(stored["clinical"]["bmi"].as_f64(), Some(median_bmi));
     let tables: BTreeMap<&str, dlrn_study::pipeline::FeatureTable> = ["handcrafted", "deep"]
         .iter()
         .map(|k| {
@@ -285,7 +302,7 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
             "--mask",
             mask.to_str().unwrap(),
             "--clinical",
-            "age=52,birads=4C,nuclear_grade=II,us_aln=suspicious",
+            "age=52,bmi=NA,birads=4C,nuclear_grade=II,us_aln=suspicious",
             "--out",
             p.to_str().unwrap(),
         ];
@@ -295,6 +312,21 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
         assert!(o.status.success(), "{err}");
         let r = &rows(&p)[0];
         assert!(r["p_dlrn"].parse::<f64>().unwrap().is_finite(), "{r:?}");
+        assert!(
+            r["warnings"].contains(&format!(
+                "bmi is missing: imputed with the training median {median_bmi}"
+            )),
+            "{r:?}"
+        );
+        // --strict refuses the same patient.
+        let strict: Vec<&str> = args.iter().copied().chain(["--strict"]).collect();
+        let o = dlrn(&strict);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
