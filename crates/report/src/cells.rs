@@ -71,7 +71,7 @@ fn unsupported(what: &str) -> CellError {
     ))
 }
 
-impl<'a> ser::Serializer for &'a mut Record {
+impl ser::Serializer for &mut Record {
     type Ok = ();
     type Error = CellError;
     type SerializeSeq = Impossible<(), CellError>;
