@@ -24,7 +24,7 @@
 //! the model bundle as one call (what `cargo xtask paper` runs after the
 //! features); [`assemble`] builds the study's report from the results (the
 //! evaluation part shared with `dlrn assess`); [`apply`] applies a frozen
-//! bundle to a cohort folder (`dlrn predict`, `dlrn assess`); `published`
+//! bundle to a cohort folder (`dlrn predict`, `dlrn assess`); [`published`]
 //! scores the published signature on the released tables, reruns the
 //! authors' LASSO, validates a hold-out LASSO and writes the cut-off finding
 //! (`cargo xtask published`). The caller parses arguments, runs the image
@@ -42,6 +42,7 @@ pub mod icc;
 pub mod model;
 pub mod nomogram;
 pub mod pipeline;
+pub mod published;
 pub mod readers_report;
 pub mod reproducibility;
 pub mod schema;
