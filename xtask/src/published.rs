@@ -23,7 +23,7 @@ use dlrn_report::{
 };
 use dlrn_study::published::{
     Cohort, FixedCutoff, HoldOut, LEVEL, Settings, analyse, default_signature, file_name,
-    list_tables, selected_features, sha256_file, table2_display,
+    list_tables, read_signature, selected_features, sha256_file, table2_display,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -154,6 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let k = args.foldid_row_mod.unwrap_or(args.folds);
     ensure!(k >= 3, "{k} folds: cv.glmnet needs at least 3");
 
+    let signature = read_signature(&signature_path)?;
     let table_paths = list_tables(&tables_dir, &signature_path, args.train.as_deref())?;
     ensure!(
         args.no_lasso || table_paths.len() >= 2,
@@ -168,12 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         folds: args.folds,
         foldid_row_mod: args.foldid_row_mod,
     };
-    let a = analyse(
-        &signature_path,
-        &table_paths,
-        args.train.as_deref(),
-        &settings,
-    )?;
+    let a = analyse(signature, &table_paths, args.train.as_deref(), &settings)?;
     let (cohorts, fixed, holdouts) = (&a.cohorts, &a.fixed, &a.holdouts);
 
     std::fs::create_dir_all(out.join("figures"))

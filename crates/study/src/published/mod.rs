@@ -118,16 +118,15 @@ pub struct Analysis {
     pub findings: Vec<String>,
 }
 
-/// Scores the signature in `signature` on every table of `tables` (and on
-/// `train`), builds Table 2, the cut-offs, the LASSO reruns and the finding.
-/// The hold-out LASSO needs at least two tables.
+/// Scores `signature` (see [`read_signature`]) on every table of `tables`
+/// (and on `train`), builds Table 2, the cut-offs, the LASSO reruns and the
+/// finding. The hold-out LASSO needs at least two tables.
 pub fn analyse(
-    signature: &Path,
+    signature: Signature,
     tables: &[PathBuf],
     train: Option<&Path>,
     settings: &Settings,
 ) -> Result<Analysis> {
-    let signature = read_signature(signature)?;
     let mut cohorts = Vec::with_capacity(tables.len());
     for path in tables {
         cohorts.push(read_cohort(path)?);
