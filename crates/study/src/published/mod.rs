@@ -411,7 +411,7 @@ pub fn score_signature(sig: &Signature, c: &Cohort) -> Result<Vec<f64>> {
     Ok(scores)
 }
 
-/// One Table 2 row at `cutoff` (dlrn-report's builder: AUC with DeLong CI,
+/// One Table 2 row at `cutoff` (the study's builder: AUC with DeLong CI,
 /// the five metrics with exact CIs; a metric with no patient in its
 /// denominator is NA).
 pub fn table2_row(
@@ -422,14 +422,12 @@ pub fn table2_row(
     cutoff: f64,
     delong_p: Option<f64>,
 ) -> Result<Table2Row> {
-    Ok(dlrn_report::table2_row(
-        cohort, model, labels, scores, cutoff, LEVEL, delong_p,
-    )?)
+    crate::evaluation::table2_row(cohort, model, labels, scores, cutoff, LEVEL, delong_p)
 }
 
-/// A ROC curve for the figure (dlrn-report's builder, the paper's 95% level).
+/// A ROC curve for the figure (the study's builder, the paper's 95% level).
 pub fn roc_curve(model: &str, labels: &[u8], scores: &[f64]) -> Result<RocCurve> {
-    Ok(dlrn_report::roc_curve(model, labels, scores, LEVEL)?)
+    crate::evaluation::roc_curve(model, labels, scores, LEVEL)
 }
 
 /// Table 2 as printed, with the P column named for what it tests here.
