@@ -226,7 +226,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (schema, schema_source) = match &cfg.clinical.schema {
         Some(p) => (read_schema(&root.join(p))?, p.display().to_string()),
         None => {
-            let beside = cohorts_dir.join(&training).join("schema.toml");
+            let beside = cohorts_dir.join(training).join("schema.toml");
             if beside.is_file() {
                 (read_schema(&beside)?, beside.display().to_string())
             } else {
@@ -327,7 +327,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     // 6–9. The models, their evaluation, the nomogram and the bundle (dlrn-study).
     let ctx = StudyContext {
-        config_name: &config_name,
+        config_name,
         simulated: cfg.cohorts.simulated.then(|| {
             format!(
                 "These cohorts are simulated (dlrn simulate, seed {}, scale {}, {}): no patient data. \
@@ -346,7 +346,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             seed: cfg.simulate.seed,
             config_name: config_name.clone(),
             config_text: config_text.clone(),
-            config_hash: sha256_file(&config_path)?,
+            config_hash: sha256_file(config_path)?,
             data_hashes,
             weights: weights_desc.clone(),
             weights_hash: weights_hash.clone(),
@@ -364,7 +364,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &schema,
         BundleProvenance {
             dlrn_version: version.to_string(),
-            config_sha256: sha256_file(&config_path)?,
+            config_sha256: sha256_file(config_path)?,
             training_cohort: training.clone(),
             training_cohort_sha256: cohort_keys[training].clone(),
             date: utc_date(now),
@@ -419,10 +419,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Reports: the study's report and its supplement (Table 1 with tests,
     // the radiologists, observer agreement and the TRIPOD+AI / RQS
     // checklist), linked from index.html.
-    let study = study_report(&fit, &schema, &icc, &training, &ctx);
+    let study = study_report(&fit, &schema, &icc, training, &ctx);
     let cohort_dirs: Vec<PathBuf> = cohorts.iter().map(|c| cohorts_dir.join(&c.name)).collect();
     let supplement = write_supplement(
-        &out,
+        out,
         &supplement_inputs(
             &fit,
             &study,
@@ -446,12 +446,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if icc.ran() {
         extra_files.push(out.join("icc.csv"));
     }
-    sections.insert(0, icc_section(&icc, &training));
+    sections.insert(0, icc_section(&icc, training));
     // Stage times go to timings.json, apart from manifest.json (which lists
     // its name only, so a rerun leaves the manifest byte-identical).
     sections.push(run_provenance_section(TIMINGS));
     extra_files.push(out.join(TIMINGS));
-    let manifest = study.write_with(&out, &sections, &extra_files)?;
+    let manifest = study.write_with(out, &sections, &extra_files)?;
     lap(&mut runner, "report", &mut clock);
     runner.write_timings(&out.join(TIMINGS))?;
     runner.note(&format!(
