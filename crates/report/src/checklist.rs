@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cells::{csv_header, csv_records};
 use crate::error::ReportError;
-use crate::html::escape;
+use crate::format::escape;
 use crate::tables::{ReportTable, TextTable};
 
 /// An output of the run that can answer a checklist item.
@@ -701,7 +702,7 @@ pub struct RqsFacts {
 }
 
 /// One RQS component's points.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RqsRow {
     /// Component number (1–16).
     pub number: u8,
@@ -961,39 +962,42 @@ pub struct TripodTable {
     pub rows: Vec<TripodRow>,
 }
 
+/// A tripod_ai.csv record: the links' targets joined by spaces, `authors` as yes/no.
+#[derive(Default, Serialize)]
+struct TripodRecord<'a> {
+    section: &'a str,
+    item: &'a str,
+    topic: &'a str,
+    text: &'a str,
+    answered_by: String,
+    note: &'a str,
+    authors: &'a str,
+}
+
 impl ReportTable for TripodTable {
     fn csv_header(&self) -> Vec<String> {
-        [
-            "section",
-            "item",
-            "topic",
-            "text",
-            "answered_by",
-            "note",
-            "authors",
-        ]
-        .map(String::from)
-        .to_vec()
+        csv_header::<TripodRecord<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
+        let records: Vec<TripodRecord<'_>> = self
+            .rows
             .iter()
-            .map(|r| {
-                vec![
-                    r.section.clone(),
-                    r.item.clone(),
-                    r.topic.clone(),
-                    r.text.clone(),
-                    r.links
-                        .iter()
-                        .map(|(_, h)| h.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    r.note.clone(),
-                    if r.authors { "yes" } else { "no" }.into(),
-                ]
+            .map(|r| TripodRecord {
+                section: &r.section,
+                item: &r.item,
+                topic: &r.topic,
+                text: &r.text,
+                answered_by: r
+                    .links
+                    .iter()
+                    .map(|(_, h)| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                note: &r.note,
+                authors: if r.authors { "yes" } else { "no" },
             })
-            .collect()
+            .collect();
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -1022,25 +1026,11 @@ impl ReportTable for TripodTable {
 
 impl ReportTable for Rqs {
     fn csv_header(&self) -> Vec<String> {
-        ["number", "component", "points", "min", "max", "reason"]
-            .map(String::from)
-            .to_vec()
+        csv_header::<RqsRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        let mut v: Vec<Vec<String>> = self
-            .rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.number.to_string(),
-                    r.component.clone(),
-                    r.points.to_string(),
-                    r.min.to_string(),
-                    r.max.to_string(),
-                    r.reason.clone(),
-                ]
-            })
-            .collect();
+        // The rows' own fields, then the total (not a row of the table).
+        let mut v = csv_records(&self.rows);
         v.push(vec![
             String::new(),
             "Total".into(),
@@ -1098,9 +1088,9 @@ pub struct ChecklistFiles {
     /// The HTML page.
     pub html: PathBuf,
     /// TRIPOD+AI as CSV and Markdown.
-    pub tripod: crate::TableFiles,
+    pub tripod: crate::tables::TableFiles,
     /// The RQS as CSV and Markdown.
-    pub rqs: crate::TableFiles,
+    pub rqs: crate::tables::TableFiles,
 }
 
 impl Checklist {
@@ -1188,8 +1178,8 @@ impl Checklist {
         })?;
         Ok(ChecklistFiles {
             html,
-            tripod: crate::write_table(&self.tripod, dir, "tripod_ai")?,
-            rqs: crate::write_table(&self.rqs, dir, "rqs")?,
+            tripod: crate::tables::write_table(&self.tripod, dir, "tripod_ai")?,
+            rqs: crate::tables::write_table(&self.rqs, dir, "rqs")?,
         })
     }
 }

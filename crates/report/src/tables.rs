@@ -2,13 +2,14 @@
 //! statistics; nothing here computes one), written as full-precision CSV and
 //! as Markdown/HTML rounded as the paper prints.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cells::{csv_header, csv_records};
 use crate::error::ReportError;
 use crate::format::{
-    auc_ci, count_percent, fixed, full, mean_sd, or_ci, p_value, percent_ci, significant,
+    auc_ci, count_percent, fixed, mean_sd, or_ci, p_value, percent_ci, significant,
 };
 
 /// A proportion (accuracy, sensitivity, …) with its 95% CI.
@@ -96,7 +97,7 @@ pub struct Table1 {
 }
 
 /// One row of Table 3: a factor of the multivariable clinical model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Table3Row {
     /// Factor (`Age (years)`).
     pub factor: String,
@@ -128,7 +129,7 @@ pub struct IccKeptRow {
 }
 
 /// Supplementary: a feature selected by the LASSO with its coefficient.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SelectedFeatureRow {
     /// Column name (`LBP_38`, `f_135`).
     pub feature: String,
@@ -139,7 +140,7 @@ pub struct SelectedFeatureRow {
 }
 
 /// Supplementary: IDI, NRI and C-index of a model against a reference model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ComparisonRow {
     /// Cohort.
     pub cohort: String,
@@ -172,7 +173,7 @@ pub struct ComparisonRow {
 }
 
 /// Supplementary: AUC within one molecular subtype.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubtypeAucRow {
     /// Cohort.
     pub cohort: String,
@@ -252,7 +253,7 @@ impl TextTable {
 
     /// An HTML `<table>` with escaped cells and an optional caption.
     pub fn to_html(&self, caption: &str) -> String {
-        let e = crate::html::escape;
+        let e = crate::format::escape;
         let mut o = String::from("<table>\n");
         if !caption.is_empty() {
             o.push_str(&format!("<caption>{}</caption>\n", e(caption)));
@@ -290,6 +291,28 @@ pub trait ReportTable {
     fn validate(&self) -> Result<(), ReportError> {
         Ok(())
     }
+}
+
+/// The files one table was written to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableFiles {
+    /// Full-precision CSV.
+    pub csv: PathBuf,
+    /// Rounded Markdown.
+    pub markdown: PathBuf,
+}
+
+/// Writes `dir/stem.csv` and `dir/stem.md`.
+pub fn write_table(
+    table: &impl ReportTable,
+    dir: &Path,
+    stem: &str,
+) -> Result<TableFiles, ReportError> {
+    let csv = dir.join(format!("{stem}.csv"));
+    let markdown = dir.join(format!("{stem}.md"));
+    write_csv(table, &csv)?;
+    write_markdown(table, &markdown)?;
+    Ok(TableFiles { csv, markdown })
 }
 
 /// Writes `table` as CSV (full precision, `\n` line ends) to `path`.
@@ -339,6 +362,48 @@ fn finite(table: &str, row: usize, column: &str, v: f64) -> Result<(), ReportErr
     }
 }
 
+/// One feature's ICCs and whether the filter kept it (a row of icc.csv).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IccFeatureRow {
+    /// Feature name.
+    pub feature: String,
+    /// Intra-observer ICC; NaN (printed `NA`) when it failed or was not assessed.
+    pub icc_intra: f64,
+    /// Inter-observer ICC; NaN (printed `NA`) when it failed or was not assessed.
+    pub icc_inter: f64,
+    /// Kept (printed 1/0).
+    pub kept: bool,
+    /// Why kept or dropped, in words.
+    pub reason: String,
+}
+
+/// Every feature's ICCs (icc.csv), rows in the caller's order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IccFeatures {
+    /// One row per feature.
+    pub rows: Vec<IccFeatureRow>,
+}
+
+impl IccFeatures {
+    /// `feature,icc_intra,icc_inter,kept,reason` CSV text, `\n` line ends.
+    pub fn to_csv(&self) -> Result<String, ReportError> {
+        let map = |source| ReportError::CsvText {
+            table: "icc.csv".into(),
+            source,
+        };
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(csv_header::<IccFeatureRow>()).map_err(map)?;
+        for r in csv_records(&self.rows) {
+            w.write_record(r).map_err(map)?;
+        }
+        let bytes = w.into_inner().map_err(|e| map(e.into_error().into()))?;
+        // Every cell came from a Rust string, so the bytes are UTF-8.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
 /// Table 2 with rows sorted by cohort (TC, EVC1, …) then model (clinical,
 /// signature, DLRN), so output order never depends on the caller's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -383,32 +448,68 @@ pub const TABLE2_COLUMNS: [&str; 21] = [
     "delong_p",
 ];
 
+/// A table2.csv record: each [`Estimate`] as three columns.
+#[derive(Default, Serialize)]
+struct Table2Record<'a> {
+    cohort: &'a str,
+    model: &'a str,
+    auc: f64,
+    auc_ci_low: f64,
+    auc_ci_high: f64,
+    accuracy: f64,
+    accuracy_ci_low: f64,
+    accuracy_ci_high: f64,
+    sensitivity: f64,
+    sensitivity_ci_low: f64,
+    sensitivity_ci_high: f64,
+    specificity: f64,
+    specificity_ci_low: f64,
+    specificity_ci_high: f64,
+    ppv: f64,
+    ppv_ci_low: f64,
+    ppv_ci_high: f64,
+    npv: f64,
+    npv_ci_low: f64,
+    npv_ci_high: f64,
+    delong_p: Option<f64>,
+}
+
+impl<'a> From<&'a Table2Row> for Table2Record<'a> {
+    fn from(r: &'a Table2Row) -> Self {
+        let (a, se, sp, ppv, npv) = (r.accuracy, r.sensitivity, r.specificity, r.ppv, r.npv);
+        Table2Record {
+            cohort: &r.cohort,
+            model: &r.model,
+            auc: r.auc,
+            auc_ci_low: r.auc_ci_low,
+            auc_ci_high: r.auc_ci_high,
+            accuracy: a.value,
+            accuracy_ci_low: a.ci_low,
+            accuracy_ci_high: a.ci_high,
+            sensitivity: se.value,
+            sensitivity_ci_low: se.ci_low,
+            sensitivity_ci_high: se.ci_high,
+            specificity: sp.value,
+            specificity_ci_low: sp.ci_low,
+            specificity_ci_high: sp.ci_high,
+            ppv: ppv.value,
+            ppv_ci_low: ppv.ci_low,
+            ppv_ci_high: ppv.ci_high,
+            npv: npv.value,
+            npv_ci_low: npv.ci_low,
+            npv_ci_high: npv.ci_high,
+            delong_p: r.delong_p,
+        }
+    }
+}
+
 impl ReportTable for Table2 {
     fn csv_header(&self) -> Vec<String> {
-        TABLE2_COLUMNS.iter().map(|s| s.to_string()).collect()
+        csv_header::<Table2Record<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                let mut v = vec![
-                    r.cohort.clone(),
-                    r.model.clone(),
-                    full(Some(r.auc)),
-                    full(Some(r.auc_ci_low)),
-                    full(Some(r.auc_ci_high)),
-                ];
-                for e in [r.accuracy, r.sensitivity, r.specificity, r.ppv, r.npv] {
-                    v.extend([
-                        full(Some(e.value)),
-                        full(Some(e.ci_low)),
-                        full(Some(e.ci_high)),
-                    ]);
-                }
-                v.push(full(r.delong_p));
-                v
-            })
-            .collect()
+        let records: Vec<Table2Record<'_>> = self.rows.iter().map(Table2Record::from).collect();
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -470,53 +571,51 @@ pub fn table2_cells(r: &Table2Row) -> Vec<String> {
     ]
 }
 
+/// A table1.csv record: one row's cell of one cohort (the table pivoted long).
+#[derive(Default, Serialize)]
+struct Table1Record<'a> {
+    characteristic: &'a str,
+    level: &'a str,
+    cohort: &'a str,
+    n: Option<u64>,
+    percent: Option<f64>,
+    mean: Option<f64>,
+    sd: Option<f64>,
+    p_value: Option<f64>,
+    test: &'a str,
+}
+
 impl ReportTable for Table1 {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "characteristic",
-            "level",
-            "cohort",
-            "n",
-            "percent",
-            "mean",
-            "sd",
-            "p_value",
-            "test",
-        ])
+        csv_header::<Table1Record<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
+        let mut records = Vec::new();
         for r in &self.rows {
             for (cohort, cell) in self.cohorts.iter().zip(&r.cells) {
-                let (n, pct, mean, sd) = match cell {
-                    Table1Cell::Count { n, percent } => (
-                        n.to_string(),
-                        full(Some(*percent)),
-                        String::new(),
-                        String::new(),
-                    ),
-                    Table1Cell::MeanSd { mean, sd } => (
-                        String::new(),
-                        String::new(),
-                        full(Some(*mean)),
-                        full(Some(*sd)),
-                    ),
-                    Table1Cell::Missing => Default::default(),
+                let mut record = Table1Record {
+                    characteristic: &r.characteristic,
+                    level: &r.level,
+                    cohort,
+                    p_value: r.p_value,
+                    test: &r.test,
+                    ..Table1Record::default()
                 };
-                out.push(vec![
-                    r.characteristic.clone(),
-                    r.level.clone(),
-                    cohort.clone(),
-                    n,
-                    pct,
-                    mean,
-                    sd,
-                    full(r.p_value),
-                    r.test.clone(),
-                ]);
+                match cell {
+                    Table1Cell::Count { n, percent } => {
+                        record.n = Some(*n);
+                        record.percent = Some(*percent);
+                    }
+                    Table1Cell::MeanSd { mean, sd } => {
+                        record.mean = Some(*mean);
+                        record.sd = Some(*sd);
+                    }
+                    Table1Cell::Missing => {}
+                }
+                records.push(record);
             }
         }
-        out
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         let mut header = vec!["Characteristic".to_string()];
@@ -574,29 +673,10 @@ pub struct Table3 {
 
 impl ReportTable for Table3 {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "factor",
-            "coefficient",
-            "odds_ratio",
-            "or_ci_low",
-            "or_ci_high",
-            "p_value",
-        ])
+        csv_header::<Table3Row>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.factor.clone(),
-                    full(Some(r.coefficient)),
-                    full(Some(r.odds_ratio)),
-                    full(Some(r.or_ci_low)),
-                    full(Some(r.or_ci_high)),
-                    full(Some(r.p_value)),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -642,33 +722,37 @@ pub struct IccTable {
     pub rows: Vec<IccKeptRow>,
 }
 
+/// A supp_icc.csv record: the row with the table's form and threshold.
+#[derive(Default, Serialize)]
+struct IccKeptRecord<'a> {
+    family: &'a str,
+    total: u64,
+    intra_above: u64,
+    inter_above: u64,
+    kept: u64,
+    form: &'a str,
+    threshold: f64,
+}
+
 impl ReportTable for IccTable {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "family",
-            "total",
-            "intra_above",
-            "inter_above",
-            "kept",
-            "form",
-            "threshold",
-        ])
+        csv_header::<IccKeptRecord<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
+        let records: Vec<IccKeptRecord<'_>> = self
+            .rows
             .iter()
-            .map(|r| {
-                vec![
-                    r.family.clone(),
-                    r.total.to_string(),
-                    r.intra_above.to_string(),
-                    r.inter_above.to_string(),
-                    r.kept.to_string(),
-                    self.form.clone(),
-                    full(Some(self.threshold)),
-                ]
+            .map(|r| IccKeptRecord {
+                family: &r.family,
+                total: r.total,
+                intra_above: r.intra_above,
+                inter_above: r.inter_above,
+                kept: r.kept,
+                form: &self.form,
+                threshold: self.threshold,
             })
-            .collect()
+            .collect();
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         let t = fixed(self.threshold, 2);
@@ -706,19 +790,10 @@ pub struct SelectedFeatures {
 
 impl ReportTable for SelectedFeatures {
     fn csv_header(&self) -> Vec<String> {
-        strings(&["feature", "family", "coefficient"])
+        csv_header::<SelectedFeatureRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.feature.clone(),
-                    r.family.clone(),
-                    full(Some(r.coefficient)),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -774,45 +849,10 @@ pub(crate) fn opt_ci(v: f64, lo: Option<f64>, hi: Option<f64>, d: usize) -> Stri
 
 impl ReportTable for Comparisons {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "cohort",
-            "model",
-            "reference",
-            "idi",
-            "idi_ci_low",
-            "idi_ci_high",
-            "idi_p",
-            "nri",
-            "nri_ci_low",
-            "nri_ci_high",
-            "nri_p",
-            "c_index",
-            "c_index_ci_low",
-            "c_index_ci_high",
-        ])
+        csv_header::<ComparisonRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.model.clone(),
-                    r.reference.clone(),
-                    full(Some(r.idi)),
-                    full(r.idi_ci_low),
-                    full(r.idi_ci_high),
-                    full(r.idi_p),
-                    full(Some(r.nri)),
-                    full(r.nri_ci_low),
-                    full(r.nri_ci_high),
-                    full(r.nri_p),
-                    full(Some(r.c_index)),
-                    full(r.c_index_ci_low),
-                    full(r.c_index_ci_high),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -869,33 +909,10 @@ impl SubtypeAucs {
 
 impl ReportTable for SubtypeAucs {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "cohort",
-            "subtype",
-            "model",
-            "n",
-            "n_positive",
-            "auc",
-            "auc_ci_low",
-            "auc_ci_high",
-        ])
+        csv_header::<SubtypeAucRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.subtype.clone(),
-                    r.model.clone(),
-                    r.n.to_string(),
-                    r.n_positive.to_string(),
-                    full(r.auc),
-                    full(r.auc_ci_low),
-                    full(r.auc_ci_high),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {

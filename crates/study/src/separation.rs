@@ -56,7 +56,7 @@ pub fn signature_only(
     };
     for (c, s) in cohorts.iter().zip(scores) {
         let p: Vec<f64> = s.iter().map(|&v| plogis(v)).collect();
-        out.table2.push(report::table2_row(
+        out.table2.push(crate::evaluation::table2_row(
             &c.name,
             "Signature",
             &c.labels,
@@ -67,7 +67,7 @@ pub fn signature_only(
         )?);
         out.roc.push(report::RocFigure {
             title: c.name.clone(),
-            curves: vec![report::roc_curve("Signature", &c.labels, &p, level)?],
+            curves: vec![crate::evaluation::roc_curve("Signature", &c.labels, &p, level)?],
         });
         let by_class = |class: u8| -> Vec<f64> {
             s.iter()
