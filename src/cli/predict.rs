@@ -85,9 +85,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, Some(image)) => single_patient(&args, image, &work.join("patient"))?,
         (None, None) => bail!("give --cohort, or --image with --mask and --clinical"),
     };
-    let scored = score_cohort(&bundle, &cohort, &work, &mut |request| {
-        extract(request, args.backend, args.batch).map_err(Into::into)
-    }, args.strict)?;
+    let scored = score_cohort(
+        &bundle,
+        &cohort,
+        &work,
+        &mut |request| extract(request, args.backend, args.batch).map_err(Into::into),
+        args.strict,
+    )?;
     write_predictions(&bundle, &scored, &args.out)?;
     for line in report(&scored, &args.out) {
         eprintln!("{line}");

@@ -45,7 +45,9 @@ fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
                 s -= l[i][k] * l[j][k];
             }
             if i == j {
-                if !(s > 1e-14 * a[i][i].abs().max(1e-300)) {
+                if s.partial_cmp(&(1e-14 * a[i][i].abs().max(1e-300)))
+                    != Some(std::cmp::Ordering::Greater)
+                {
                     return None;
                 }
                 l[i][i] = s.sqrt();

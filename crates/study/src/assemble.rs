@@ -187,8 +187,7 @@ fn lasso_figures(n_selected: usize, ctx: &StudyContext<'_>) -> Vec<report::Exter
             section: "LASSO".into(),
             caption: format!(
                 "Coefficient paths (standardised coefficients) against log(λ); the {} features kept at λ.{} in colour",
-                n_selected,
-                ctx.lambda
+                n_selected, ctx.lambda
             ),
             svg: "figures/lasso_path.svg".into(),
             png: Some("figures/lasso_path.png".into()),

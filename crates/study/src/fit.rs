@@ -262,7 +262,8 @@ pub fn fit_study(
         .iter()
         .map(|c| signature_scores(signature, c))
         .collect::<Result<_>>()?;
-    let clinical_designs = clinical_designs(schema, cohorts, candidates, &scores, &settings.missing)?;
+    let clinical_designs =
+        clinical_designs(schema, cohorts, candidates, &scores, &settings.missing)?;
     let designs = clinical_designs.score.clone();
     let fitted = clinical_stage(
         schema,
@@ -271,7 +272,11 @@ pub fn fit_study(
         &settings.clinical,
     )
     .and_then(|c| {
-        let d = dlrn_stage(&clinical_designs.fit, &training.labels, &c.elimination.model)?;
+        let d = dlrn_stage(
+            &clinical_designs.fit,
+            &training.labels,
+            &c.elimination.model,
+        )?;
         Ok((c, d))
     });
     let (clinical, dlrn_model) = match fitted {

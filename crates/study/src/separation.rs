@@ -67,7 +67,12 @@ pub fn signature_only(
         )?);
         out.roc.push(report::RocFigure {
             title: c.name.clone(),
-            curves: vec![crate::evaluation::roc_curve("Signature", &c.labels, &p, level)?],
+            curves: vec![crate::evaluation::roc_curve(
+                "Signature",
+                &c.labels,
+                &p,
+                level,
+            )?],
         });
         let by_class = |class: u8| -> Vec<f64> {
             s.iter()
