@@ -16,6 +16,7 @@ pub mod lasso;
 pub mod logistic;
 pub mod merge;
 pub mod predict;
+pub mod samplesize;
 pub mod score;
 pub mod simulate;
 pub mod util;
@@ -59,6 +60,8 @@ pub enum Command {
     Predict(predict::Args),
     /// Validate a frozen model bundle on a labelled cohort (Table 2, calibration, curves).
     Assess(assess::Args),
+    /// Minimum sample size for a binary prediction model (pmsampsize, Riley et al. 2020).
+    Samplesize(samplesize::Args),
 }
 
 /// Runs the chosen stage.
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Assess(args) => assess::run(args),
+        Command::Samplesize(args) => samplesize::run(args),
     }
 }
 
