@@ -10,6 +10,7 @@ pub mod extract;
 pub mod extract_deep;
 pub mod extract_handcrafted;
 pub mod finetune;
+pub mod harmonize;
 pub mod icc;
 pub mod inputs;
 pub mod lasso;
@@ -62,6 +63,8 @@ pub enum Command {
     Assess(assess::Args),
     /// Minimum sample size for a binary prediction model (pmsampsize, Riley et al. 2020).
     Samplesize(samplesize::Args),
+    /// Harmonise features across batches (hospitals, scanners) with ComBat: fit, or apply a model.
+    Harmonize(harmonize::Args),
 }
 
 /// Runs the chosen stage.
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Assess(args) => assess::run(args),
         Command::Samplesize(args) => samplesize::run(args),
+        Command::Harmonize(args) => harmonize::run(args),
     }
 }
 

@@ -52,6 +52,7 @@ mod improve;
 mod kappa;
 mod logistic;
 mod lrm;
+mod ranks;
 mod roc;
 pub mod rrng;
 mod samplesize;
