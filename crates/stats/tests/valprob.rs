@@ -329,7 +329,8 @@ fn cstatistic_to_r2cs_matches_the_simulation_in_r() {
 #[test]
 fn sample_size_matches_pmsampsize_examples() {
     // (R2cs, parameters, prevalence, [n1, n2, n3, final], [EPP1..final] rounded 2)
-    let cases: [(f64, usize, f64, [usize; 4], [f64; 4]); 4] = [
+    type Case = (f64, usize, f64, [usize; 4], [f64; 4]);
+    let cases: [Case; 4] = [
         (
             0.288,
             24,
