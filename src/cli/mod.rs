@@ -82,7 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merge(args) => merge::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Predict(args) => predict::run(args),
-        Command::Assess(args) => assess::run(args),
+        Command::Assess(args) => assess::run(args, predict::extract),
         Command::Samplesize(args) => samplesize::run(args),
         Command::Harmonize(args) => harmonize::run(args),
     }
