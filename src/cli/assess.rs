@@ -11,10 +11,10 @@ use dlrn_study::pipeline::{
 };
 use dlrn_study::schema::{ClinicalData, ClinicalSchema};
 
-use super::extract_deep::Backend;
 use super::predict::{
     Scored, fail_if_unscored, report as report_scored, score_cohort, write_predictions,
 };
+use crate::extraction::deep::Backend;
 
 /// Validate a frozen DLRN (a study's `model/` bundle) on a labelled cohort,
 /// without refitting anything: Table 2 rows of the clinical model, the
@@ -100,7 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .unwrap_or_else(|| "cohort".into()),
     };
     // Outcomes first: a cohort without them is refused before any extraction.
-    let labels = super::extract_deep::read_labels(&args.cohort)?.with_context(|| {
+    let labels = dlrn_cohort::read_labels(&args.cohort)?.with_context(|| {
         format!(
             "{}: no ALN_status column; `dlrn assess` needs outcomes (use `dlrn predict` without them)",
             args.cohort.join("clinical.csv").display()

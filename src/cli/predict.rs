@@ -1,16 +1,16 @@
 //! `dlrn predict`: a frozen model bundle on new patients.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use clap::{Parser, ValueEnum};
+use clap::ValueEnum;
 use dlrn_cohort::{Table, scan_cases};
 use dlrn_study::bundle::{Bundle, CnnWeights, PatientInput, Prediction};
 
-use super::extract_deep::Backend;
 use super::util::print_json;
+use crate::extraction::deep::{self, Backend, DeepJob};
+use crate::extraction::{Job, OnFailure, handcrafted};
 
 /// Apply a frozen DLRN (a study's `model/` bundle) to new patients: signature
 /// score, the probabilities of the clinical model, the signature and the
@@ -20,8 +20,8 @@ use super::util::print_json;
 /// column and the clinical variables the models use (ALN_status is not
 /// needed). One patient: `--image F --mask F --clinical age=52,birads=4C,…`.
 /// The handcrafted and deep features the signature needs are extracted into
-/// the work folder (default `<out>.work/`) by the code of `dlrn extract`,
-/// with its progress bars and resume: a rerun reuses the handcrafted rows of
+/// the work folder (default `<out>.work/`) by the functions `dlrn extract`
+/// calls, with their progress bars and resume: a rerun reuses the handcrafted rows of
 /// unchanged images and masks, and an interrupted deep extraction resumes.
 ///
 /// Each patient whose input lies outside what the models saw in training (a
@@ -262,12 +262,18 @@ fn read_feature_table(
     Ok(())
 }
 
-/// Runs an extraction stage exactly as `dlrn <args>` would (same defaults,
-/// progress bars, resume and failure report).
-fn run_stage(args: &[OsString]) -> anyhow::Result<()> {
-    let argv = std::iter::once(OsString::from("dlrn")).chain(args.iter().cloned());
-    let cli = super::Cli::try_parse_from(argv).context("building the extraction's arguments")?;
-    super::run(cli)
+/// The extraction job of a cohort into `out`: every case, the default
+/// reading options, and a table accepted without the cases that fail (they
+/// are listed as not scored).
+fn extraction_job(cohort: &Path, out: PathBuf) -> Job {
+    Job {
+        cohort: cohort.to_path_buf(),
+        masks: "masks".into(),
+        out,
+        inputs: Default::default(),
+        shard: None,
+        on_failure: OnFailure::KeepGoing,
+    }
 }
 
 /// Extracts what the bundle needs from a cohort (resumable, in `work`) and
@@ -297,15 +303,8 @@ pub(crate) fn score_cohort(
     let mut features: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     if bundle.needs_handcrafted_features() {
         let out = work.join("handcrafted.parquet");
-        run_stage(&[
-            "extract".into(),
-            "handcrafted".into(),
-            "--cohort".into(),
-            cohort.into(),
-            "--out".into(),
-            out.clone().into(),
-        ])
-        .context("extracting the handcrafted features")?;
+        handcrafted::extract(&extraction_job(cohort, out.clone()))
+            .context("extracting the handcrafted features")?;
         let names: Vec<&str> = needed
             .iter()
             .copied()
@@ -341,24 +340,15 @@ pub(crate) fn score_cohort(
             CnnWeights::File { .. } => 0,
         };
         let out = work.join("deep.parquet");
-        let mut stage: Vec<OsString> = vec![
-            "extract".into(),
-            "deep".into(),
-            "--cohort".into(),
-            cohort.into(),
-            "--out".into(),
-            out.clone().into(),
-            "--seed".into(),
-            seed.to_string().into(),
-            "--batch".into(),
-            batch.to_string().into(),
-            "--backend".into(),
-            chosen.into(),
-        ];
-        if let Some(w) = &bundle.cnn_weights_path {
-            stage.extend(["--weights".into(), w.into()]);
-        }
-        run_stage(&stage).context("extracting the deep features")?;
+        let summary = deep::extract(&DeepJob {
+            job: extraction_job(cohort, out.clone()),
+            weights: bundle.cnn_weights_path.clone(),
+            seed,
+            backend,
+            batch,
+        })
+        .context("extracting the deep features")?;
+        eprintln!("{}", summary.describe());
         let names: Vec<&str> = needed
             .iter()
             .copied()
@@ -462,5 +452,5 @@ pub(crate) fn write_predictions(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    super::extract::write_atomic(out, text)
+    super::util::write_atomic(out, text)
 }

@@ -1,82 +1,61 @@
-//! `dlrn extract handcrafted`: the 544 BUSAT features of every image.
+//! The 544 handcrafted (BUSAT) features of every case of a cohort, into a
+//! feature store: parallel over the cases, saved every 64, resumable.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use dlrn_cohort::GreyMapping;
+use dlrn_cohort::{CohortError, Failure, FeatureStore, GreyMapping, Spec};
 use rayon::prelude::*;
 
-use super::extract::{GreyRecord, finish, partial_path, plan, write_rows};
-use super::util::progress_bar;
+use super::{InputArgs, Job, OnFailure, Report, conclude};
+use crate::cli::util::progress_bar;
 
-/// The 544 handcrafted features (BUSAT, docs/handcrafted-features.md) of
-/// every image of a cohort folder, with the released tables' column names.
-///
-/// Needs only images/ and masks/ (clinical.csv optional: when present its
-/// ALN_status is carried into the output). Images are processed in parallel;
-/// the run resumes (rows already in --out are kept while their image and mask
-/// are unchanged, per `<out>.inputs.json`). Finished rows are saved every 64
-/// images to `<stem>.partial.<ext>` beside --out; the table appears at --out
-/// only when the run is complete, so a killed run resumes from the partial
-/// table and never leaves one that looks finished. `<out>.grey.json` records, per row, how its image
-/// reached 8-bit grey (DICOM transfer syntax, rescale, VOI window or min–max,
-/// frame). Per-image failures (unreadable file, size
-/// mismatch, empty mask, several lesion regions) are reported together at
-/// the end and do not stop the others unless --strict. With the environment
-/// variable DLRN_TIMINGS=1, where the time went is printed on stderr (decode,
-/// despeckle, each feature family, planning with SHA-256, table writing).
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The cohort folder (images/, masks/).
-    #[arg(long)]
-    pub cohort: PathBuf,
-    /// Subfolder of the cohort holding the masks (e.g. icc/reader2).
-    #[arg(long, default_value = "masks")]
-    pub masks: String,
-    /// Output table, .csv or .parquet.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Stop with an error status if any image fails.
-    #[arg(long)]
-    pub strict: bool,
-    /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
-    #[command(flatten)]
-    pub inputs: super::inputs::InputArgs,
-    /// Extract only shard I of N (0-based; contiguous runs of the cases
-    /// sorted by id) and record it in `<out>.shard.json` for `dlrn merge`.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<super::merge::Shard>,
-}
+/// Cases extracted between two saves of the partial table.
+const BATCH: usize = 64;
 
-/// Runs the extraction.
-pub fn run(args: Args) -> anyhow::Result<()> {
+/// Extracts `job`'s table (see `dlrn extract handcrafted --help`): resumes
+/// rows of unchanged inputs, saves every [`BATCH`] cases, reports the table
+/// and the failed cases on stderr. With the environment variable
+/// DLRN_TIMINGS=1, where the time went is printed on stderr.
+pub fn extract(job: &Job) -> anyhow::Result<()> {
     let names: Vec<String> = dlrn_radiomics::COLUMNS
         .iter()
         .map(|s| s.to_string())
         .collect();
-    if args.shard.is_some() {
-        super::merge::clear_manifest(&args.out)?;
-    }
+    let spec = Spec {
+        cohort: &job.cohort,
+        masks: &job.masks,
+        out: &job.out,
+        names: names.clone(),
+        shard: job.shard,
+        kind: "handcrafted",
+    };
     let t_plan = Instant::now();
-    let mut plan = plan(&args.cohort, &args.masks, &args.out, &names, args.shard)?;
+    let cases = FeatureStore::cases(&spec)?;
+    let settings = serde_json::json!({
+        "masks": job.masks,
+        "reading": {
+            "frame": job.inputs.frame,
+            "mask_label": job.inputs.mask_label,
+            "roi": job.inputs.roi,
+        },
+        "features": names.len(),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let (mut store, todo) = FeatureStore::open(&spec, cases, None, settings)?;
     let mut timings = Timings::default();
     timings.add_serial("plan (scan, SHA-256 of inputs, resume)", t_plan.elapsed());
-    let mut rows = std::mem::take(&mut plan.done);
-    // How each row's image reached 8-bit grey (`<out>.grey.json`): resumed
-    // rows keep what was recorded for them.
-    let mut grey = GreyRecord::open(&args.out, &rows);
-    let partial = partial_path(&args.out);
     let mut failures = Vec::new();
     let t_all = Instant::now();
-    if !plan.todo.is_empty() {
-        let bar = progress_bar(plan.todo.len() as u64, "handcrafted");
-        for chunk in plan.todo.chunks(64) {
+    if !todo.is_empty() {
+        let bar = progress_bar(todo.len() as u64, "handcrafted");
+        for chunk in todo.chunks(BATCH) {
             let t_par = Instant::now();
             let results: Vec<(String, RowResult, Timings)> = chunk
                 .par_iter()
                 .map(|case| {
                     let mut t = Timings::default();
-                    let r = extract_one(&case.image, &case.mask, &args.inputs, &mut t);
+                    let r = extract_one(&case.image, &case.mask, &job.inputs, &mut t);
                     bar.inc(1);
                     (case.id.clone(), r, t)
                 })
@@ -86,22 +65,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             for (id, r, t) in results {
                 timings.merge(&t);
                 match r {
-                    Ok((values, mapping)) => {
-                        grey.insert(id.clone(), &mapping)?;
-                        rows.insert(id.clone(), values);
-                        finished.push(id);
-                    }
-                    Err(msg) => failures.push((id, msg)),
+                    Ok((values, mapping)) => finished.push((id, values, mapping)),
+                    Err((file, reason)) => failures.push(Failure { id, file, reason }),
                 }
             }
-            // Progress goes to the partial table, never to --out: a killed
-            // run resumes from there. The grey levels are written first, so
-            // every row the partial table holds has its entry; the rows'
-            // input fingerprints last, so a row is reused only once on disk.
             let t_write = Instant::now();
-            grey.save()?;
-            write_rows(&partial, &names, plan.labels.as_ref(), &rows)?;
-            plan.inputs.add(&finished)?;
+            store.commit(finished)?;
             timings.add_serial("write table", t_write.elapsed());
         }
         bar.finish_and_clear();
@@ -109,88 +78,62 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // DLRN_TIMINGS=1: where the time went, on stderr (each stage summed over
     // the worker threads; the serial stages in wall time).
     if std::env::var_os("DLRN_TIMINGS").is_some_and(|v| v != "0") {
-        timings.print(plan.todo.len(), t_plan.elapsed(), t_all.elapsed());
+        timings.print(todo.len(), t_plan.elapsed(), t_all.elapsed());
     }
-    grey.save()?;
-    if failures.is_empty() || !args.strict {
-        // Complete: the table appears at --out, the partial one goes.
-        write_rows(&args.out, &names, plan.labels.as_ref(), &rows)?;
-        plan.inputs.complete()?;
-        if partial.exists() {
-            std::fs::remove_file(&partial)
-                .map_err(|e| anyhow::anyhow!("removing {}: {e}", partial.display()))?;
-        }
-    } else if partial.exists() {
-        // The partial table holds every finished row, an earlier --out's too:
-        // no table that looks complete stays at --out.
-        if args.out.exists() {
-            std::fs::remove_file(&args.out)
-                .map_err(|e| anyhow::anyhow!("removing {}: {e}", args.out.display()))?;
-        }
-        eprintln!(
-            "the {} finished row(s) are kept in {}; a rerun after fixing the inputs resumes from there",
-            rows.len(),
-            partial.display()
-        );
-    }
-    finish(&args.out, &names, &rows, &failures, args.strict)?;
-    if let Some(shard) = args.shard {
-        let settings = serde_json::json!({
-            "masks": args.masks,
-            "reading": {
-                "frame": args.inputs.frame,
-                "mask_label": args.inputs.mask_label,
-                "roi": args.inputs.roi,
-            },
-            "features": names.len(),
-            "version": env!("CARGO_PKG_VERSION"),
-        });
-        super::merge::write_manifest(
-            &args.out,
-            "handcrafted",
-            shard,
-            &args.cohort,
-            &args.masks,
-            settings,
-        )?;
-    }
-    Ok(())
+    let outcome = store.finish(&failures, job.on_failure == OnFailure::KeepGoing)?;
+    conclude(
+        Report {
+            out: &job.out,
+            names: Some(&names),
+            rows: store.rows(),
+        },
+        &failures,
+        outcome,
+        job.on_failure,
+    )
 }
 
-/// One image's 544 values and how its grey levels were obtained, or why not.
-type RowResult = Result<(Vec<f64>, GreyMapping), String>;
+/// The file a reading error concerns (the image when it does not say).
+fn error_file(e: &CohortError, image: &Path) -> PathBuf {
+    match e {
+        CohortError::Io { path, .. }
+        | CohortError::Image { path, .. }
+        | CohortError::Mask { path, .. } => path.clone(),
+        _ => image.to_path_buf(),
+    }
+}
 
-fn extract_one(
-    image: &Path,
-    mask: &Path,
-    inputs: &super::inputs::InputArgs,
-    t: &mut Timings,
-) -> RowResult {
+/// One image's 544 values and how its grey levels were obtained, or the
+/// file concerned and why not.
+type RowResult = Result<(Vec<f64>, GreyMapping), (PathBuf, String)>;
+
+fn extract_one(image: &Path, mask: &Path, inputs: &InputArgs, t: &mut Timings) -> RowResult {
     let t0 = Instant::now();
     let (img, m, grey) = inputs
         .load_recorded(image, mask)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| (error_file(&e, image), e.to_string()))?;
     t.add("decode image and mask", t0.elapsed());
+    let at_mask = |message: String| (mask.to_path_buf(), message);
     if (img.width, img.height) != (m.width, m.height) {
-        return Err(format!(
+        return Err(at_mask(format!(
             "{}: mask is {}×{} but the image is {}×{}",
             mask.display(),
             m.width,
             m.height,
             img.width,
             img.height
-        ));
+        )));
     }
     // As `dlrn validate`: a mask with no background pixel is no outline.
     if m.area() == m.width * m.height {
-        return Err(format!(
+        return Err(at_mask(format!(
             "{}: mask covers the whole frame (no background pixel)",
             mask.display()
-        ));
+        )));
     }
     let t0 = Instant::now();
     let p = dlrn_radiomics::Prepared::new(img.width, img.height, &img.pixels, &m.pixels)
-        .map_err(|e| format!("{}: {e}", mask.display()))?;
+        .map_err(|e| at_mask(format!("{}: {e}", mask.display())))?;
     t.add("prepare (mask clean-up, ISF despeckle)", t0.elapsed());
     let f = dlrn_radiomics::extract_prepared_timed(&p, |name, d| t.add(name, d));
     Ok((f.values, grey))

@@ -1,6 +1,6 @@
-//! How the extraction stages read images and masks: the DICOM frame, the
-//! lesion's label value and the RoiSet entry (flags shared by `extract
-//! handcrafted` and `extract deep`).
+//! How the extractions read images and masks: the DICOM frame, the lesion's
+//! label value and the RoiSet entry (flags shared by `extract handcrafted`,
+//! `extract deep` and the stages that extract on the way).
 
 use std::path::Path;
 

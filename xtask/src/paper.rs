@@ -29,7 +29,7 @@ use dlrn_study::supplement::{SupplementCohort, SupplementInputs, study_outputs, 
 use dlrn_study::table1::{CohortClinical, table1};
 use dlrn_study::{ClinicalSchema, Design, StudyError, read_schema};
 
-use crate::cache::{Runner, StageStatus, keys, sha256_file};
+use crate::cache::{Runner, StageStatus, keys, sha256_file, simulate_shared};
 use crate::config::{Config, FinetuneVal, Lambda};
 use crate::workspace_root;
 
@@ -218,26 +218,6 @@ pub(crate) fn run_dlrn<S: AsRef<std::ffi::OsStr>>(dlrn: &Path, args: &[S]) -> an
     Ok(())
 }
 
-/// `out` with `.suffix` appended to its file name.
-fn sidecar(out: &Path, suffix: &str) -> PathBuf {
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".");
-    name.push(suffix);
-    out.with_file_name(name)
-}
-
-/// What an interrupted `dlrn extract` leaves beside `out` to resume from:
-/// the unfinished table `<stem>.partial.<ext>` and its settings
-/// `<out>.partial.json` (the binary's `extract::partial_path` naming).
-fn extract_partials(out: &Path) -> [PathBuf; 2] {
-    let stem = out.file_stem().unwrap_or_default().to_string_lossy();
-    let table = match out.extension() {
-        Some(ext) => out.with_file_name(format!("{stem}.partial.{}", ext.to_string_lossy())),
-        None => out.with_file_name(format!("{stem}.partial")),
-    };
-    [table, sidecar(out, "partial.json")]
-}
-
 /// Runs the study.
 pub fn run(args: Args) -> anyhow::Result<()> {
     if args.slurm {
@@ -287,10 +267,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let all: Vec<String> = std::iter::once(training.clone())
         .chain(cfg.cohorts.validation.iter().cloned())
         .collect();
+    // Held while this run reads the simulated cohorts (a simulation into
+    // the folder by another run is refused meanwhile).
+    let mut _cohort_lock = None;
     if cfg.cohorts.simulated {
         let k = keys::simulate(&cfg, &root, version)?;
         let params = cfg.simulate.params.as_ref().map(|p| root.join(p));
-        let marker = cohorts_dir.join("simulate.json");
         let dir = cohorts_dir.display().to_string();
         let (seed, scale) = (
             cfg.simulate.seed.to_string(),
@@ -308,9 +290,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some(p) = &params {
             a.extend(["--params".into(), p.display().to_string()]);
         }
-        runner.stage("simulate", &k, &[marker], &[], || {
-            run_dlrn(&dlrn, &a.iter().map(String::as_str).collect::<Vec<_>>())
-        })?;
+        let holder = format!("cargo xtask paper --out {}", out.display());
+        _cohort_lock = Some(simulate_shared(
+            &mut runner,
+            &cohorts_dir,
+            &k,
+            &holder,
+            || run_dlrn(&dlrn, &a.iter().map(String::as_str).collect::<Vec<_>>()),
+        )?);
     }
     let mut data_hashes = Vec::new();
     let mut cohort_keys = BTreeMap::new();
@@ -397,7 +384,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             &format!("handcrafted/{tag}"),
             &key,
             std::slice::from_ref(&hc),
-            &[[hc.clone()].as_slice(), &extract_partials(&hc)].concat(),
+            &[
+                [hc.clone()].as_slice(),
+                dlrn_cohort::store::partial_files(&hc).as_slice(),
+            ]
+            .concat(),
             || {
                 run_dlrn(
                     &dlrn,
@@ -410,7 +401,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         masks,
                         "--out",
                         &hcs,
-                        "--strict",
+                        cfg.extract.failure_flag(),
                     ],
                 )
             },
@@ -426,10 +417,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let deeps = deep.display().to_string();
         let extra = deep_extract_args(&cfg, weights_arg.as_deref());
         let mut a: Vec<&str> = vec![
-            "extract", "deep", "--cohort", &cdir, "--masks", masks, "--out", &deeps,
+            "extract",
+            "deep",
+            "--cohort",
+            &cdir,
+            "--masks",
+            masks,
+            "--out",
+            &deeps,
+            cfg.extract.failure_flag(),
         ];
         a.extend(extra.iter().map(String::as_str));
-        let partial = [[deep.clone()].as_slice(), &extract_partials(&deep)].concat();
+        let partial = [
+            [deep.clone()].as_slice(),
+            dlrn_cohort::store::partial_files(&deep).as_slice(),
+        ]
+        .concat();
         runner.stage(
             &format!("deep/{tag}"),
             &key,
