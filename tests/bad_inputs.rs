@@ -2417,3 +2417,245 @@ fn case_mask_one_pixel_wide_lesion() {
         "{err}"
     );
 }
+
+// ------------------------------------------------ harmonize (ComBat)
+
+/// A feature table with batches `H1` (5 rows), `H2` (4), `H3` (3) and three
+/// features of different scales, written to `dir/name`.
+fn harmonize_table(dir: &Path, name: &str) -> PathBuf {
+    let mut csv = String::from("id,ALN_status,site,f_a,f_b,f_c\n");
+    for (k, (site, n)) in [("H1", 5), ("H2", 4), ("H3", 3)].iter().enumerate() {
+        for i in 0..*n {
+            let t = (i * 7 + k * 3) as f64;
+            let _ = writeln!(
+                csv,
+                "{site}-{i},{},{site},{},{},{}",
+                i % 2,
+                0.1 * t.sin() + k as f64,
+                100.0 + 9.0 * (1.3 * t).cos() * (1.0 + k as f64),
+                (0.2 * t).exp()
+            );
+        }
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, csv).unwrap();
+    p
+}
+
+/// `harmonize fit` on `data`, which must fail with the needles; no output left.
+fn harmonize_fit_fails(data: &Path, extra: &[&str], needles: &[&str]) {
+    let dir = data.parent().unwrap();
+    let (model, out) = (dir.join("combat.json"), dir.join("out.csv"));
+    let mut args = vec![
+        "harmonize",
+        "fit",
+        "--data",
+        s(data),
+        "--batch",
+        "site",
+        "--model",
+        s(&model),
+        "--out",
+        s(&out),
+    ];
+    args.extend_from_slice(extra);
+    fails(&args, needles, &[&model, &out]);
+}
+
+/// A batch of one row: its scale (a sample variance) cannot be estimated.
+#[test]
+fn case_harmonize_batch_of_one_row() {
+    let t = tempfile::tempdir().unwrap();
+    let p = harmonize_table(t.path(), "t.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, text.replacen(",H3,", ",H4,", 1)).unwrap();
+    harmonize_fit_fails(
+        &p,
+        &[],
+        &["t.csv", "batch `H4` has 1 row(s)", "at least 2 rows"],
+    );
+}
+
+/// `--reference` names a level the batch column does not have.
+#[test]
+fn case_harmonize_unknown_reference_level() {
+    let t = tempfile::tempdir().unwrap();
+    let p = harmonize_table(t.path(), "t.csv");
+    harmonize_fit_fails(
+        &p,
+        &["--reference", "H9"],
+        &[
+            "t.csv",
+            "reference batch `H9` is not one of the batch levels (H1, H2, H3)",
+        ],
+    );
+}
+
+/// A feature that takes one value on every row of a batch.
+#[test]
+fn case_harmonize_feature_constant_within_a_batch() {
+    let t = tempfile::tempdir().unwrap();
+    let p = harmonize_table(t.path(), "t.csv");
+    let text: String = std::fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut c: Vec<String> = l.split(',').map(String::from).collect();
+            if c[2] == "H2" {
+                c[5] = "7.5".into();
+            }
+            c.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&p, text).unwrap();
+    harmonize_fit_fails(
+        &p,
+        &[],
+        &[
+            "t.csv",
+            "feature `f_c` is constant within batch `H2`",
+            "7.5",
+            "--keep-constant",
+        ],
+    );
+}
+
+/// A word in a feature column, and a missing value in another.
+#[test]
+fn case_harmonize_non_numeric_and_missing_cells() {
+    let t = tempfile::tempdir().unwrap();
+    let p = harmonize_table(t.path(), "t.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut bad: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut cells: Vec<String> = bad[3].split(',').map(String::from).collect();
+    cells[4] = "high".into();
+    bad[3] = cells.join(",");
+    std::fs::write(&p, bad.join("\n") + "\n").unwrap();
+    harmonize_fit_fails(&p, &[], &["t.csv", "row 3", "`f_b`", "\"high\""]);
+    let mut bad: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut cells: Vec<String> = bad[6].split(',').map(String::from).collect();
+    cells[3] = "NA".into();
+    bad[6] = cells.join(",");
+    std::fs::write(&p, bad.join("\n") + "\n").unwrap();
+    harmonize_fit_fails(&p, &[], &["t.csv", "row 6", "`f_a`", "missing value"]);
+}
+
+/// The batch column is absent, and a covariate is confounded with batch.
+#[test]
+fn case_harmonize_missing_batch_column_and_confounded_covariate() {
+    let t = tempfile::tempdir().unwrap();
+    let p = harmonize_table(t.path(), "t.csv");
+    let dir = t.path();
+    let (model, out) = (dir.join("combat.json"), dir.join("out.csv"));
+    fails(
+        &[
+            "harmonize",
+            "fit",
+            "--data",
+            s(&p),
+            "--batch",
+            "hospital",
+            "--model",
+            s(&model),
+            "--out",
+            s(&out),
+        ],
+        &["t.csv", "missing column `hospital`"],
+        &[&model, &out],
+    );
+    let text: String = std::fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l},h1\n")
+            } else {
+                format!("{l},{}\n", u8::from(l.contains(",H1,")))
+            }
+        })
+        .collect();
+    std::fs::write(&p, text).unwrap();
+    harmonize_fit_fails(
+        &p,
+        &["--covariates", "h1"],
+        &["t.csv", "`h1` is confounded with batch"],
+    );
+}
+
+/// `harmonize apply`: a table without a feature of the model, a new batch of
+/// one row, and a file that is not a model.
+#[test]
+fn case_harmonize_apply_missing_feature_small_batch_not_a_model() {
+    let t = tempfile::tempdir().unwrap();
+    let p = harmonize_table(t.path(), "t.csv");
+    let model = t.path().join("combat.json");
+    let fitted = t.path().join("fitted.csv");
+    succeeds(&[
+        "harmonize",
+        "fit",
+        "--data",
+        s(&p),
+        "--batch",
+        "site",
+        "--reference",
+        "H1",
+        "--model",
+        s(&model),
+        "--out",
+        s(&fitted),
+    ]);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let out = t.path().join("new.harmonized.csv");
+    let apply = |data: &Path, m: &Path, needles: &[&str]| {
+        fails(
+            &[
+                "harmonize",
+                "apply",
+                "--model",
+                s(m),
+                "--data",
+                s(data),
+                "--batch",
+                "site",
+                "--out",
+                s(&out),
+            ],
+            needles,
+            &[&out],
+        );
+    };
+    // Without f_b.
+    let dropped: String = text
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            [&c[..4], &c[5..]].concat().join(",") + "\n"
+        })
+        .collect();
+    let new = t.path().join("new.csv");
+    std::fs::write(&new, dropped).unwrap();
+    apply(
+        &new,
+        &model,
+        &["new.csv", "feature(s) of the model", "missing: f_b"],
+    );
+    // A new batch H7 of one row.
+    let one: String = text
+        .lines()
+        .take(2)
+        .map(|l| l.replace(",H1,", ",H7,") + "\n")
+        .collect();
+    std::fs::write(&new, one).unwrap();
+    apply(
+        &new,
+        &model,
+        &["new.csv", "batch `H7` has 1 row(s)", "at least 2 rows"],
+    );
+    // The fitted table given as the model.
+    apply(&p, &fitted, &["fitted.csv", "not valid JSON"]);
+    let other = t.path().join("other.json");
+    std::fs::write(&other, "{\"format\": \"dlrn-model-bundle\"}").unwrap();
+    apply(&p, &other, &["other.json", "not a harmonisation model"]);
+}

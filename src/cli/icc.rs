@@ -440,7 +440,7 @@ fn run_split(args: &Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    super::util::write_atomic(&args.out, filter.to_csv().as_bytes())?;
+    super::util::write_atomic(&args.out, filter.to_csv()?.as_bytes())?;
     let kept = filter.kept();
     eprintln!(
         "{} of {} features kept ({}) → {}",

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod extract_deep;
 pub mod extract_handcrafted;
 pub mod finetune;
+pub mod harmonize;
 pub mod icc;
 pub mod inputs;
 pub mod lasso;
@@ -59,6 +60,8 @@ pub enum Command {
     Predict(predict::Args),
     /// Validate a frozen model bundle on a labelled cohort (Table 2, calibration, curves).
     Assess(assess::Args),
+    /// Harmonise features across batches (hospitals, scanners) with ComBat: fit, or apply a model.
+    Harmonize(harmonize::Args),
 }
 
 /// Runs the chosen stage.
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Assess(args) => assess::run(args),
+        Command::Harmonize(args) => harmonize::run(args),
     }
 }
 

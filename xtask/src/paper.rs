@@ -523,7 +523,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             level,
         )?
     };
-    std::fs::write(out.join("icc.csv"), icc.to_csv())?;
+    std::fs::write(out.join("icc.csv"), icc.to_csv()?)?;
     let kept = icc.kept();
     if icc.ran() {
         runner.note(&format!(

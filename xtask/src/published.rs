@@ -1424,7 +1424,7 @@ fn score_signature(sig: &Signature, c: &Cohort) -> anyhow::Result<Vec<f64>> {
     Ok(scores)
 }
 
-/// One Table 2 row at `cutoff` (dlrn-report's builder: AUC with DeLong CI,
+/// One Table 2 row at `cutoff` (dlrn-study's builder: AUC with DeLong CI,
 /// the five metrics with exact CIs; a metric with no patient in its
 /// denominator is NA).
 fn table2_row(
@@ -1435,7 +1435,7 @@ fn table2_row(
     cutoff: f64,
     delong_p: Option<f64>,
 ) -> anyhow::Result<Table2Row> {
-    Ok(dlrn_report::table2_row(
+    Ok(dlrn_study::evaluation::table2_row(
         cohort, model, labels, scores, cutoff, LEVEL, delong_p,
     )?)
 }
@@ -1661,9 +1661,11 @@ fn family(name: &str) -> &'static str {
     }
 }
 
-/// A ROC curve for the figure (dlrn-report's builder, the paper's 95% level).
+/// A ROC curve for the figure (dlrn-study's builder, the paper's 95% level).
 fn roc_curve(model: &str, labels: &[u8], scores: &[f64]) -> anyhow::Result<RocCurve> {
-    Ok(dlrn_report::roc_curve(model, labels, scores, LEVEL)?)
+    Ok(dlrn_study::evaluation::roc_curve(
+        model, labels, scores, LEVEL,
+    )?)
 }
 
 /// Table 2 as printed, with the P column named for what it tests here.

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::CohortError;
+use crate::formats::list_files;
 use crate::images::IMAGE_EXTENSIONS;
-use crate::masks::{list_masks, split_name};
+use crate::masks::list_masks;
 
 /// One patient's image and lesion mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,42 +23,6 @@ pub struct Case {
 /// files with the same stem (e.g. `P1.png` and `P1.jpg`) are an error.
 pub fn list_images(dir: &Path) -> Result<BTreeMap<String, PathBuf>, CohortError> {
     list_files(dir, IMAGE_EXTENSIONS)
-}
-
-/// Lists the files of a folder whose extension is in `exts`, by id (the
-/// name without the extension; `P1.nii.gz` → `P1`), sorted by id. Two files
-/// with the same id are an error.
-pub(crate) fn list_files(
-    dir: &Path,
-    exts: &[&str],
-) -> Result<BTreeMap<String, PathBuf>, CohortError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| CohortError::io(dir, e))?;
-    let mut out = BTreeMap::new();
-    let mut clashes = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| CohortError::io(dir, e))?.path();
-        let Some((stem, ext)) = split_name(&path) else {
-            continue;
-        };
-        if !path.is_file() || !exts.contains(&ext.as_str()) {
-            continue;
-        }
-        if let Some(prev) = out.insert(stem.clone(), path.clone()) {
-            clashes.push(format!(
-                "id {stem:?} has two files: {} and {}",
-                prev.display(),
-                path.display()
-            ));
-        }
-    }
-    if clashes.is_empty() {
-        Ok(out)
-    } else {
-        Err(CohortError::Unpaired {
-            dir: dir.to_path_buf(),
-            problems: clashes,
-        })
-    }
 }
 
 /// The image/mask pairs of a cohort folder, sorted by id: `dir/images/<id>.*`

@@ -17,15 +17,14 @@ use serde::Serialize;
 
 mod cases;
 pub mod clinical;
-mod dicom;
 mod error;
+mod formats;
 mod images;
 pub mod lock;
 mod masks;
 pub mod merge;
-pub mod nifti;
+mod pixels;
 mod readers;
-pub mod roi;
 pub mod schema;
 pub mod store;
 pub mod table;
@@ -34,15 +33,12 @@ mod validate;
 pub use cases::{Case, list_images, scan_cases};
 pub use clinical::{Clinical, Patient, read_clinical};
 pub use error::CohortError;
-pub use images::{
-    FrameChoice, GreyImage, GreyMapping, IMAGE_EXTENSIONS, ImageOptions, LUMA, LoadedImage, Mask,
-    Rescale, Voi, load_grey, load_image,
-};
-pub use masks::{
-    MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_pair,
-    load_raster_mask, split_name,
-};
+pub use formats::raster::load_raster_mask;
+pub use formats::{ImageOptions, nifti, roi, split_name};
+pub use images::{IMAGE_EXTENSIONS, load_grey, load_image};
+pub use masks::{MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_pair};
 pub use merge::{Merged, Shard, ShardManifest, merge_shards};
+pub use pixels::{FrameChoice, GreyImage, GreyMapping, LUMA, LoadedImage, Mask, Rescale, Voi};
 pub use readers::{READERS_FILE, Read, Readers, read_readers};
 pub use store::{
     Failure, FeatureStore, Outcome, Settings, Spec, StoreError, read_labels, sha256_file, sidecar,

@@ -1,4 +1,5 @@
-//! An advisory lock on a shared cohort folder (`<dir>/.dlrn.lock`), so two
+//! An advisory lock on a shared cohort folder (`.<name>.lock` beside the
+//! folder `<name>`, so the folder's own files stay the writer's), so two
 //! runs that share one (a study still running and a second run of the same
 //! config, say) never rewrite it under each other: a writer (a simulation
 //! into the folder) takes it exclusively, readers (the runs that extract
@@ -12,8 +13,14 @@ use std::path::{Path, PathBuf};
 
 use crate::CohortError;
 
-/// The lock file of a folder.
-pub const LOCK_FILE: &str = ".dlrn.lock";
+/// The lock file of a folder: `.<name>.lock` beside it.
+pub fn lock_path(dir: &Path) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cohorts".into());
+    dir.with_file_name(format!(".{name}.lock"))
+}
 
 /// A held lock on a folder; released when dropped.
 #[derive(Debug)]
@@ -56,8 +63,10 @@ impl FolderLock {
     }
 
     fn take(dir: &Path, holder: &str, exclusive: bool) -> Result<Self, LockError> {
-        std::fs::create_dir_all(dir).map_err(|e| CohortError::io(dir, e))?;
-        let path = dir.join(LOCK_FILE);
+        let path = lock_path(dir);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| CohortError::io(parent, e))?;
+        }
         let io = |e| CohortError::io(&path, e);
         let mut file = OpenOptions::new()
             .read(true)
@@ -120,26 +129,25 @@ mod tests {
     /// gets the lock once every reader is gone.
     #[test]
     fn writers_wait_for_readers() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = FolderLock::read(dir.path(), "run A").unwrap();
-        let b = FolderLock::read(dir.path(), "run B").unwrap();
-        let err = FolderLock::write(dir.path(), "run C")
-            .unwrap_err()
-            .to_string();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sim");
+        let a = FolderLock::read(&dir, "run A").unwrap();
+        assert_eq!(a.path(), tmp.path().join(".sim.lock"));
+        assert!(!dir.exists(), "the folder itself is left to the writer");
+        let b = FolderLock::read(&dir, "run B").unwrap();
+        let err = FolderLock::write(&dir, "run C").unwrap_err().to_string();
         assert!(
             err.contains("in use by another run") && err.contains("run A") && err.contains("run B"),
             "{err}"
         );
         drop(a);
-        assert!(FolderLock::write(dir.path(), "run C").is_err());
+        assert!(FolderLock::write(&dir, "run C").is_err());
         drop(b);
-        let c = FolderLock::write(dir.path(), "run C").unwrap();
-        let err = FolderLock::read(dir.path(), "run D")
-            .unwrap_err()
-            .to_string();
+        let c = FolderLock::write(&dir, "run C").unwrap();
+        let err = FolderLock::read(&dir, "run D").unwrap_err().to_string();
         assert!(err.contains("run C (writing"), "{err}");
         let c = c.share().unwrap();
-        let _d = FolderLock::read(dir.path(), "run D").unwrap();
+        let _d = FolderLock::read(&dir, "run D").unwrap();
         drop(c);
     }
 }

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::images::GreyMapping;
+use crate::GreyMapping;
 use crate::merge::{Shard, ShardManifest, select};
 use crate::table::{Table, feature_frame, write_table};
 use crate::{Case, CohortError, scan_cases};

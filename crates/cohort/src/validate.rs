@@ -10,8 +10,10 @@ use serde::Serialize;
 use crate::Problem;
 use crate::cases::list_images;
 use crate::clinical::{Clinical, RANGES, VOCABULARY, read_clinical};
-use crate::images::{ImageOptions, Voi, load_image};
+use crate::formats::ImageOptions;
+use crate::images::load_image;
 use crate::masks::{MaskOptions, list_masks, load_mask_for};
+use crate::pixels::Voi;
 use crate::schema::{ClinicalData, ClinicalSchema, VariableColumn};
 
 /// Summary statistics of one numeric clinical column.

@@ -821,6 +821,85 @@ fn gradient(
     }
 }
 
+/// The inputs of glmnet's coordinate-descent passes that stay fixed within
+/// one quadratic approximation (Newton weights `v`, their sum `xmz`) and one
+/// lambda (`al1`, `al2`).
+struct Passes<'a> {
+    kern: Kernels,
+    x: &'a Standardised<'a>,
+    v: &'a [f64],
+    /// The number of the quadratic approximation (for `xv_at`).
+    quad: usize,
+    al1: f64,
+    al2: f64,
+    xmz: f64,
+}
+
+impl Passes<'_> {
+    /// One cyclic pass of coordinate descent over `set`, then the intercept
+    /// update; returns glmnet's `dlx`, the largest weighted squared change.
+    /// With `admit` = (in active set, active set, most variables), a moved
+    /// variable joins the active set, and the pass stops with `None` (the
+    /// residual updated for the moves made) when that would exceed the most.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn pass(
+        &self,
+        set: &[usize],
+        b: &mut [f64],
+        r: &mut [f64],
+        xv: &mut [f64],
+        xv_at: &mut [usize],
+        screened: &mut usize,
+        mut admit: Option<(&mut [bool], &mut Vec<usize>, usize)>,
+    ) -> Option<f64> {
+        let (kern, x, v) = (self.kern, self.x, self.v);
+        let mut dlx = 0.0f64;
+        // The residual update of the last coordinate moved, applied when
+        // r is next read: fused with the next gradient where it can be.
+        let mut pending: Option<(f64, usize)> = None;
+        for &k in set {
+            let bk = b[k + 1];
+            // At bk = 0 the update leaves 0 exactly when |gk| <= al1.
+            if bk == 0.0 {
+                flush(kern, r, v, x, &mut pending);
+                if x.screen.below(kern, k, r, self.al1).is_some() {
+                    *screened += 1;
+                    continue;
+                }
+            }
+            let gk = gradient(kern, r, v, x, k, &mut pending, self.quad, xv, xv_at);
+            b[k + 1] = cd_update(gk, xv[k], bk, self.al1, self.al2);
+            let d = b[k + 1] - bk;
+            if d == 0.0 {
+                continue;
+            }
+            dlx = dlx.max(xv[k] * d * d);
+            pending = Some((d, k));
+            if let Some((mm, m, nx)) = admit.as_mut()
+                && !mm[k]
+            {
+                if m.len() + 1 > *nx {
+                    flush(kern, r, v, x, &mut pending);
+                    return None;
+                }
+                mm[k] = true;
+                m.push(k);
+            }
+        }
+        flush(kern, r, v, x, &mut pending);
+        let d = r.iter().sum::<f64>() / self.xmz;
+        if d != 0.0 {
+            b[0] += d;
+            dlx = dlx.max(self.xmz * d * d);
+            for (ri, vi) in r.iter_mut().zip(v) {
+                *ri -= d * vi;
+            }
+        }
+        Some(dlx)
+    }
+}
+
 /// glmnet's `dev2`: weighted binomial deviance / 2 with clamped probabilities.
 fn dev2(w: &[f64], y: &[f64], q: &[f64]) -> f64 {
     let pmax = 1.0 - control::PMIN;
@@ -897,7 +976,6 @@ fn lognet2n(
     // when first needed: a strong variable that stays at zero never needs it).
     let mut xv_at = vec![0usize; p];
     let mut quad = 0usize;
-    let screen = x.screen;
     let mut grad = Gradients::new(x, &r, ju, kern);
     // The strong set (glmnet's ixx) in increasing column order, the order of
     // glmnet's passes, and the other non-constant columns.
@@ -960,61 +1038,30 @@ fn lognet2n(
             }
             quad += 1;
             // Middle loop: a pass over the strong set, then the active set to convergence.
+            let passes = Passes {
+                kern,
+                x,
+                v: &v,
+                quad,
+                al1,
+                al2,
+                xmz,
+            };
             loop {
                 nlp += 1;
-                let mut dlx = 0.0f64;
-                // The residual update of the last coordinate moved, applied when
-                // r is next read: fused with the next gradient where it can be.
-                let mut pending: Option<(f64, usize)> = None;
-                for &k in &strong {
-                    let bk = b[k + 1];
-                    // At bk = 0 the update leaves 0 exactly when |gk| <= al1.
-                    if bk == 0.0 {
-                        flush(kern, &mut r, &v, x, &mut pending);
-                        if screen.below(kern, k, &r, al1).is_some() {
-                            out.screened += 1;
-                            continue;
-                        }
-                    }
-                    let gk = gradient(
-                        kern,
-                        &mut r,
-                        &v,
-                        x,
-                        k,
-                        &mut pending,
-                        quad,
-                        &mut xv,
-                        &mut xv_at,
-                    );
-                    b[k + 1] = cd_update(gk, xv[k], bk, al1, al2);
-                    let d = b[k + 1] - bk;
-                    if d == 0.0 {
-                        continue;
-                    }
-                    dlx = dlx.max(xv[k] * d * d);
-                    pending = Some((d, k));
-                    if !mm[k] {
-                        if m.len() + 1 > nx {
-                            too_many = true;
-                            break;
-                        }
-                        mm[k] = true;
-                        m.push(k);
-                    }
-                }
-                flush(kern, &mut r, &v, x, &mut pending);
-                if too_many {
+                let admit = Some((mm.as_mut_slice(), &mut m, nx));
+                let Some(dlx) = passes.pass(
+                    &strong,
+                    &mut b,
+                    &mut r,
+                    &mut xv,
+                    &mut xv_at,
+                    &mut out.screened,
+                    admit,
+                ) else {
+                    too_many = true;
                     break 'outer;
-                }
-                let d = r.iter().sum::<f64>() / xmz;
-                if d != 0.0 {
-                    b[0] += d;
-                    dlx = dlx.max(xmz * d * d);
-                    for (ri, vi) in r.iter_mut().zip(&v) {
-                        *ri -= d * vi;
-                    }
-                }
+                };
                 if dlx < shr {
                     break;
                 }
@@ -1024,48 +1071,22 @@ fn lognet2n(
                         passes: nlp,
                     });
                 }
-                // Inner loop over the active set.
+                // Inner loop over the active set: no admission, so a pass
+                // never stops early.
                 loop {
                     nlp += 1;
-                    let mut dlx = 0.0f64;
-                    let mut pending: Option<(f64, usize)> = None;
-                    for &k in &m {
-                        let bk = b[k + 1];
-                        if bk == 0.0 {
-                            flush(kern, &mut r, &v, x, &mut pending);
-                            if screen.below(kern, k, &r, al1).is_some() {
-                                out.screened += 1;
-                                continue;
-                            }
-                        }
-                        let gk = gradient(
-                            kern,
-                            &mut r,
-                            &v,
-                            x,
-                            k,
-                            &mut pending,
-                            quad,
-                            &mut xv,
-                            &mut xv_at,
-                        );
-                        b[k + 1] = cd_update(gk, xv[k], bk, al1, al2);
-                        let d = b[k + 1] - bk;
-                        if d == 0.0 {
-                            continue;
-                        }
-                        dlx = dlx.max(xv[k] * d * d);
-                        pending = Some((d, k));
-                    }
-                    flush(kern, &mut r, &v, x, &mut pending);
-                    let d = r.iter().sum::<f64>() / xmz;
-                    if d != 0.0 {
-                        b[0] += d;
-                        dlx = dlx.max(xmz * d * d);
-                        for (ri, vi) in r.iter_mut().zip(&v) {
-                            *ri -= d * vi;
-                        }
-                    }
+                    let Some(dlx) = passes.pass(
+                        &m,
+                        &mut b,
+                        &mut r,
+                        &mut xv,
+                        &mut xv_at,
+                        &mut out.screened,
+                        None,
+                    ) else {
+                        too_many = true;
+                        break 'outer;
+                    };
                     if dlx < shr {
                         break;
                     }

@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cells::{csv_header, csv_records};
 use crate::error::ReportError;
-use crate::html::escape;
+use crate::format::escape;
 use crate::tables::{ReportTable, TextTable};
 
 /// An output of the run that can answer a checklist item.
@@ -701,7 +702,7 @@ pub struct RqsFacts {
 }
 
 /// One RQS component's points.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RqsRow {
     /// Component number (1–16).
     pub number: u8,
@@ -961,6 +962,8 @@ pub struct TripodTable {
     pub rows: Vec<TripodRow>,
 }
 
+// Hand-written CSV: `answered_by` joins the links' targets with spaces and
+// `authors` prints yes/no, neither a plain field of the row.
 impl ReportTable for TripodTable {
     fn csv_header(&self) -> Vec<String> {
         [
@@ -1022,25 +1025,11 @@ impl ReportTable for TripodTable {
 
 impl ReportTable for Rqs {
     fn csv_header(&self) -> Vec<String> {
-        ["number", "component", "points", "min", "max", "reason"]
-            .map(String::from)
-            .to_vec()
+        csv_header::<RqsRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        let mut v: Vec<Vec<String>> = self
-            .rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.number.to_string(),
-                    r.component.clone(),
-                    r.points.to_string(),
-                    r.min.to_string(),
-                    r.max.to_string(),
-                    r.reason.clone(),
-                ]
-            })
-            .collect();
+        // The rows' own fields, then the total (not a row of the table).
+        let mut v = csv_records(&self.rows);
         v.push(vec![
             String::new(),
             "Total".into(),
@@ -1098,9 +1087,9 @@ pub struct ChecklistFiles {
     /// The HTML page.
     pub html: PathBuf,
     /// TRIPOD+AI as CSV and Markdown.
-    pub tripod: crate::TableFiles,
+    pub tripod: crate::tables::TableFiles,
     /// The RQS as CSV and Markdown.
-    pub rqs: crate::TableFiles,
+    pub rqs: crate::tables::TableFiles,
 }
 
 impl Checklist {
@@ -1188,8 +1177,8 @@ impl Checklist {
         })?;
         Ok(ChecklistFiles {
             html,
-            tripod: crate::write_table(&self.tripod, dir, "tripod_ai")?,
-            rqs: crate::write_table(&self.rqs, dir, "rqs")?,
+            tripod: crate::tables::write_table(&self.tripod, dir, "tripod_ai")?,
+            rqs: crate::tables::write_table(&self.rqs, dir, "rqs")?,
         })
     }
 }

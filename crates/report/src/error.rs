@@ -21,6 +21,14 @@ pub enum ReportError {
         /// The cause.
         source: csv::Error,
     },
+    /// Writing a table's CSV text in memory failed.
+    #[error("{table}: {source}")]
+    CsvText {
+        /// The table.
+        table: String,
+        /// The cause.
+        source: csv::Error,
+    },
     /// Serialising JSON failed.
     #[error("{path}: {source}")]
     Json {
@@ -54,12 +62,4 @@ pub enum ReportError {
     /// The nomogram crate's font registration or drawing failed.
     #[error(transparent)]
     Nomogram(#[from] dlrn_nomogram::NomogramError),
-    /// A statistic behind a report row failed.
-    #[error("{what}: {source}")]
-    Stats {
-        /// What was being computed (model and cohort).
-        what: String,
-        /// The cause.
-        source: dlrn_stats::StatsError,
-    },
 }

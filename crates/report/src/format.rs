@@ -1,6 +1,10 @@
 //! Number formats as the paper prints them (Liu et al. 2024, Tables 1–3).
 //! Rounding is half away from zero on the decimal value (0.8855 → 0.886).
 
+/// Escapes text for HTML content and attributes (dlrn-nomogram's escaper,
+/// shared so the calculator and the index page escape alike).
+pub use dlrn_nomogram::escape_html as escape;
+
 /// Rounds `v` to `decimals` places, half away from zero, and prints exactly
 /// that many decimals. Values within 1e-9 of a half are rounded from the
 /// correctly rounded decimal string, so 0.8865 (stored as 0.88649999…) → 0.887.

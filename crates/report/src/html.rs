@@ -6,11 +6,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
+use crate::format::escape;
 use crate::tables::TextTable;
-
-/// Escapes text for HTML content and attributes (dlrn-nomogram's escaper,
-/// shared so the calculator and the index page escape alike).
-pub use dlrn_nomogram::escape_html as escape;
 
 /// Where the numbers came from, shown at the top of the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

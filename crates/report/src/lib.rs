@@ -1,12 +1,24 @@
-//! dlrn-report: the study's tables (CSV + Markdown) and figures (plotters),
-//! drawn from computed results; it never recomputes a statistic.
+//! dlrn-report: renders the study's results. It owns the plain row and page
+//! types (tables, figures, the supplement's pages, the checklist), their
+//! number formats, and every file a report folder holds: CSV at full
+//! precision, Markdown rounded as the paper prints, SVG/PNG figures,
+//! index.html, checklist.html and manifest.json.
 //!
-//! The caller fills plain serde types ([`Table2Row`], [`RocFigure`], …) from
-//! its own statistics, then writes them: [`write_table`] gives `stem.csv`
-//! (full precision) and `stem.md` (rounded as the paper prints);
+//! What it must not do: compute a statistic. It depends on no statistics
+//! crate (the caller — dlrn-study — runs the tests, fits and curves and fills
+//! the rows), reads no cohort and fits nothing; a table is drawn from the
+//! numbers it is given (a box plot's hinges and whiskers are drawing
+//! geometry, as R's `boxplot` draws them), so the same inputs give the same
+//! bytes.
+//!
+//! The caller fills plain serde types ([`Table2Row`], [`RocFigure`], …), then
+//! writes them: [`write_table`] gives `stem.csv` and `stem.md`, the CSV of a
+//! table of plain rows through one generic writer ([`csv_header`],
+//! [`csv_records`]: the row's serde fields are the columns);
 //! [`write_figure`] gives `stem.svg` and `stem.png`; [`IndexPage`] and
 //! [`Manifest`] describe the folder; [`StudyReport::write`] does all of it
-//! with the file names of issue 7. Same inputs, same bytes.
+//! with the file names of issue 7, and [`SupplementPages::write`] adds Table 1
+//! with tests, the radiologists' tables and the checklist page.
 //!
 //! ```no_run
 //! use dlrn_report::{Provenance, StudyReport, Table2, Table2Row};
@@ -42,20 +54,21 @@
 
 #![warn(missing_docs)]
 
-pub mod build;
+mod cells;
 mod checklist;
 mod error;
 mod figures;
 pub mod format;
 mod html;
 mod manifest;
+mod readers;
 mod study;
+mod supplement;
 mod supplementary;
+mod table1_tests;
 mod tables;
 
-use std::path::{Path, PathBuf};
-
-pub use build::{estimate, roc_curve, table2_row, undefined_estimate};
+pub use cells::{csv_header, csv_records};
 pub use checklist::{
     Artefact, Checklist, ChecklistFiles, Outputs, RQS_MAX, Rqs, RqsFacts, RqsRow, TripodRow,
     TripodTable, Validation, rqs, tripod_ai,
@@ -66,38 +79,20 @@ pub use figures::{
     ConfusionMatrix, DecisionCurveFigure, Figure, FigureFiles, RocCurve, RocFigure, ScoreGroup,
     svg_string, write_figure,
 };
-pub use html::{IndexPage, Item, Provenance, Section, escape};
+pub use format::escape;
+pub use html::{IndexPage, Item, Provenance, Section};
 pub use manifest::Manifest;
+pub use readers::{KappaTable, KappaTableRow, RescueRow, RescueTable};
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
+pub use supplement::{RadiologistPages, Supplement, SupplementPages, study_outputs};
 pub use supplementary::{
     CalibrationRow, CalibrationStats, ClinicalByCohort, ClinicalByCohortRow, CutoffRow, Cutoffs,
     PredictionRow, Predictions, Reproducibility, ReproducibilityRow, ScreenTable, ScreenTableRow,
 };
+pub use table1_tests::{Table1P, Table1Tests, Table1TestsRow};
 pub use tables::{
-    ComparisonRow, Comparisons, Estimate, IccKeptRow, IccTable, ReportTable, SelectedFeatureRow,
-    SelectedFeatures, SubtypeAucRow, SubtypeAucs, TABLE2_COLUMNS, Table1, Table1Cell, Table1Row,
-    Table2, Table2Row, Table3, Table3Row, TextTable, cohort_rank, model_rank, table2_cells,
-    write_csv, write_markdown,
+    ComparisonRow, Comparisons, Estimate, IccFeatureRow, IccFeatures, IccKeptRow, IccTable,
+    ReportTable, SelectedFeatureRow, SelectedFeatures, SubtypeAucRow, SubtypeAucs, TABLE2_COLUMNS,
+    Table1, Table1Cell, Table1Row, Table2, Table2Row, Table3, Table3Row, TableFiles, TextTable,
+    cohort_rank, model_rank, table2_cells, write_csv, write_markdown, write_table,
 };
-
-/// The files one table was written to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableFiles {
-    /// Full-precision CSV.
-    pub csv: PathBuf,
-    /// Rounded Markdown.
-    pub markdown: PathBuf,
-}
-
-/// Writes `dir/stem.csv` and `dir/stem.md`.
-pub fn write_table(
-    table: &impl ReportTable,
-    dir: &Path,
-    stem: &str,
-) -> Result<TableFiles, ReportError> {
-    let csv = dir.join(format!("{stem}.csv"));
-    let markdown = dir.join(format!("{stem}.md"));
-    write_csv(table, &csv)?;
-    write_markdown(table, &markdown)?;
-    Ok(TableFiles { csv, markdown })
-}

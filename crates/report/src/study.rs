@@ -131,7 +131,7 @@ impl Writer<'_> {
         stem: &str,
         caption: &str,
     ) -> Result<Item, ReportError> {
-        let files = crate::write_table(t, self.dir, stem)?;
+        let files = crate::tables::write_table(t, self.dir, stem)?;
         let csv = self.rel(&files.csv);
         self.outputs.extend([files.csv, files.markdown]);
         Ok(Item::Table {
@@ -230,7 +230,7 @@ impl StudyReport {
         }
         if let Some(t) = &self.predictions {
             let csv = dir.join("predictions.csv");
-            crate::write_csv(t, &csv)?;
+            crate::tables::write_csv(t, &csv)?;
             perf.push(Item::Link {
                 text: format!(
                     "Per-patient signature score and probabilities of the three models ({} patients, CSV)",

@@ -4,11 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cells::{csv_header, csv_records};
 use crate::format::{fixed, full, or_ci, p_value, significant};
 use crate::tables::{ReportTable, TextTable, cohort_rank, model_rank, opt_ci, strings};
 
 /// One patient's scores and probabilities.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PredictionRow {
     /// Patient id.
     pub id: String,
@@ -19,10 +20,13 @@ pub struct PredictionRow {
     /// Signature score (the LASSO linear predictor).
     pub signature_score: f64,
     /// Clinical model probability.
+    #[serde(rename = "p_clinical")]
     pub clinical: f64,
     /// Signature probability (inverse logit of the score).
+    #[serde(rename = "p_signature")]
     pub signature: f64,
     /// DLRN probability.
+    #[serde(rename = "p_dlrn")]
     pub dlrn: f64,
 }
 
@@ -47,31 +51,10 @@ impl Predictions {
 
 impl ReportTable for Predictions {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "id",
-            "cohort",
-            "label",
-            "signature_score",
-            "p_clinical",
-            "p_signature",
-            "p_dlrn",
-        ])
+        csv_header::<PredictionRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.id.clone(),
-                    r.cohort.clone(),
-                    r.label.to_string(),
-                    full(Some(r.signature_score)),
-                    full(Some(r.clinical)),
-                    full(Some(r.signature)),
-                    full(Some(r.dlrn)),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -105,7 +88,7 @@ impl ReportTable for Predictions {
 
 /// One model's calibration on one cohort (`rms::val.prob` and
 /// `ResourceSelection::hoslem.test`), or why it has none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationRow {
     /// Cohort name.
     pub cohort: String,
@@ -152,39 +135,10 @@ impl CalibrationStats {
 
 impl ReportTable for CalibrationStats {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "cohort",
-            "model",
-            "n",
-            "slope",
-            "citl",
-            "hl_statistic",
-            "hl_df",
-            "hl_p",
-            "hl_groups",
-            "brier",
-            "note",
-        ])
+        csv_header::<CalibrationRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.model.clone(),
-                    r.n.to_string(),
-                    full(r.slope),
-                    full(r.citl),
-                    full(r.hl_statistic),
-                    full(r.hl_df),
-                    full(r.hl_p),
-                    r.hl_groups.to_string(),
-                    full(r.brier),
-                    r.note.clone(),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         let num = |v: Option<f64>, d: usize| v.map_or_else(|| "NA".to_string(), |x| fixed(x, d));
@@ -223,7 +177,7 @@ impl ReportTable for CalibrationStats {
 }
 
 /// One model's cut-off.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CutoffRow {
     /// Model name.
     pub model: String,
@@ -250,13 +204,10 @@ impl Cutoffs {
 
 impl ReportTable for Cutoffs {
     fn csv_header(&self) -> Vec<String> {
-        strings(&["model", "cutoff", "method"])
+        csv_header::<CutoffRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| vec![r.model.clone(), full(Some(r.cutoff)), r.method.clone()])
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -271,7 +222,7 @@ impl ReportTable for Cutoffs {
 }
 
 /// One design column of a univariate fit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScreenTableRow {
     /// The variable's label (`Molecular subtype`).
     pub variable: String,
@@ -308,39 +259,10 @@ pub struct ScreenTable {
 
 impl ReportTable for ScreenTable {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "variable",
-            "term",
-            "n",
-            "n_dropped",
-            "coefficient",
-            "odds_ratio",
-            "or_ci_low",
-            "or_ci_high",
-            "p_value",
-            "passed",
-            "note",
-        ])
+        csv_header::<ScreenTableRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.variable.clone(),
-                    r.term.clone(),
-                    r.n.to_string(),
-                    r.n_dropped.to_string(),
-                    full(r.coefficient),
-                    full(r.odds_ratio),
-                    full(r.or_ci_low),
-                    full(r.or_ci_high),
-                    full(r.p_value),
-                    u8::from(r.passed).to_string(),
-                    r.note.clone(),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -430,6 +352,8 @@ impl Reproducibility {
     }
 }
 
+// Hand-written CSV: the table's `level` is a column of every record, between
+// the row's `ci_high` and `note`.
 impl ReportTable for Reproducibility {
     fn csv_header(&self) -> Vec<String> {
         strings(&[
@@ -487,7 +411,7 @@ impl ReportTable for Reproducibility {
 
 /// One term of the clinical model refitted in one cohort, or a noted row
 /// for a cohort where the model could not be fitted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClinicalByCohortRow {
     /// Cohort name.
     pub cohort: String,
@@ -519,33 +443,10 @@ pub struct ClinicalByCohort {
 
 impl ReportTable for ClinicalByCohort {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "cohort",
-            "term",
-            "n",
-            "odds_ratio",
-            "or_ci_low",
-            "or_ci_high",
-            "p_value",
-            "note",
-        ])
+        csv_header::<ClinicalByCohortRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.term.clone(),
-                    r.n.to_string(),
-                    full(r.odds_ratio),
-                    full(r.or_ci_low),
-                    full(r.or_ci_high),
-                    full(r.p_value),
-                    r.note.clone(),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {

@@ -2,10 +2,11 @@
 //! statistics; nothing here computes one), written as full-precision CSV and
 //! as Markdown/HTML rounded as the paper prints.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cells::{csv_header, csv_records};
 use crate::error::ReportError;
 use crate::format::{
     auc_ci, count_percent, fixed, full, mean_sd, or_ci, p_value, percent_ci, significant,
@@ -96,7 +97,7 @@ pub struct Table1 {
 }
 
 /// One row of Table 3: a factor of the multivariable clinical model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Table3Row {
     /// Factor (`Age (years)`).
     pub factor: String,
@@ -128,7 +129,7 @@ pub struct IccKeptRow {
 }
 
 /// Supplementary: a feature selected by the LASSO with its coefficient.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SelectedFeatureRow {
     /// Column name (`LBP_38`, `f_135`).
     pub feature: String,
@@ -139,7 +140,7 @@ pub struct SelectedFeatureRow {
 }
 
 /// Supplementary: IDI, NRI and C-index of a model against a reference model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ComparisonRow {
     /// Cohort.
     pub cohort: String,
@@ -172,7 +173,7 @@ pub struct ComparisonRow {
 }
 
 /// Supplementary: AUC within one molecular subtype.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubtypeAucRow {
     /// Cohort.
     pub cohort: String,
@@ -252,7 +253,7 @@ impl TextTable {
 
     /// An HTML `<table>` with escaped cells and an optional caption.
     pub fn to_html(&self, caption: &str) -> String {
-        let e = crate::html::escape;
+        let e = crate::format::escape;
         let mut o = String::from("<table>\n");
         if !caption.is_empty() {
             o.push_str(&format!("<caption>{}</caption>\n", e(caption)));
@@ -290,6 +291,28 @@ pub trait ReportTable {
     fn validate(&self) -> Result<(), ReportError> {
         Ok(())
     }
+}
+
+/// The files one table was written to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableFiles {
+    /// Full-precision CSV.
+    pub csv: PathBuf,
+    /// Rounded Markdown.
+    pub markdown: PathBuf,
+}
+
+/// Writes `dir/stem.csv` and `dir/stem.md`.
+pub fn write_table(
+    table: &impl ReportTable,
+    dir: &Path,
+    stem: &str,
+) -> Result<TableFiles, ReportError> {
+    let csv = dir.join(format!("{stem}.csv"));
+    let markdown = dir.join(format!("{stem}.md"));
+    write_csv(table, &csv)?;
+    write_markdown(table, &markdown)?;
+    Ok(TableFiles { csv, markdown })
 }
 
 /// Writes `table` as CSV (full precision, `\n` line ends) to `path`.
@@ -339,6 +362,48 @@ fn finite(table: &str, row: usize, column: &str, v: f64) -> Result<(), ReportErr
     }
 }
 
+/// One feature's ICCs and whether the filter kept it (a row of icc.csv).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IccFeatureRow {
+    /// Feature name.
+    pub feature: String,
+    /// Intra-observer ICC; NaN (printed `NA`) when it failed or was not assessed.
+    pub icc_intra: f64,
+    /// Inter-observer ICC; NaN (printed `NA`) when it failed or was not assessed.
+    pub icc_inter: f64,
+    /// Kept (printed 1/0).
+    pub kept: bool,
+    /// Why kept or dropped, in words.
+    pub reason: String,
+}
+
+/// Every feature's ICCs (icc.csv), rows in the caller's order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IccFeatures {
+    /// One row per feature.
+    pub rows: Vec<IccFeatureRow>,
+}
+
+impl IccFeatures {
+    /// `feature,icc_intra,icc_inter,kept,reason` CSV text, `\n` line ends.
+    pub fn to_csv(&self) -> Result<String, ReportError> {
+        let map = |source| ReportError::CsvText {
+            table: "icc.csv".into(),
+            source,
+        };
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(csv_header::<IccFeatureRow>()).map_err(map)?;
+        for r in csv_records(&self.rows) {
+            w.write_record(r).map_err(map)?;
+        }
+        let bytes = w.into_inner().map_err(|e| map(e.into_error().into()))?;
+        // Every cell came from a Rust string, so the bytes are UTF-8.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
 /// Table 2 with rows sorted by cohort (TC, EVC1, …) then model (clinical,
 /// signature, DLRN), so output order never depends on the caller's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -383,6 +448,8 @@ pub const TABLE2_COLUMNS: [&str; 21] = [
     "delong_p",
 ];
 
+// Hand-written CSV: each [`Estimate`] is three columns (`accuracy`,
+// `accuracy_ci_low`, `accuracy_ci_high`), not a plain field.
 impl ReportTable for Table2 {
     fn csv_header(&self) -> Vec<String> {
         TABLE2_COLUMNS.iter().map(|s| s.to_string()).collect()
@@ -470,6 +537,7 @@ pub fn table2_cells(r: &Table2Row) -> Vec<String> {
     ]
 }
 
+// Hand-written CSV: one record per row and cohort (the cells pivoted long).
 impl ReportTable for Table1 {
     fn csv_header(&self) -> Vec<String> {
         strings(&[
@@ -574,29 +642,10 @@ pub struct Table3 {
 
 impl ReportTable for Table3 {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "factor",
-            "coefficient",
-            "odds_ratio",
-            "or_ci_low",
-            "or_ci_high",
-            "p_value",
-        ])
+        csv_header::<Table3Row>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.factor.clone(),
-                    full(Some(r.coefficient)),
-                    full(Some(r.odds_ratio)),
-                    full(Some(r.or_ci_low)),
-                    full(Some(r.or_ci_high)),
-                    full(Some(r.p_value)),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -642,6 +691,8 @@ pub struct IccTable {
     pub rows: Vec<IccKeptRow>,
 }
 
+// Hand-written CSV: the table's `form` and `threshold` are columns of every
+// record, not fields of the row.
 impl ReportTable for IccTable {
     fn csv_header(&self) -> Vec<String> {
         strings(&[
@@ -706,19 +757,10 @@ pub struct SelectedFeatures {
 
 impl ReportTable for SelectedFeatures {
     fn csv_header(&self) -> Vec<String> {
-        strings(&["feature", "family", "coefficient"])
+        csv_header::<SelectedFeatureRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.feature.clone(),
-                    r.family.clone(),
-                    full(Some(r.coefficient)),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -774,45 +816,10 @@ pub(crate) fn opt_ci(v: f64, lo: Option<f64>, hi: Option<f64>, d: usize) -> Stri
 
 impl ReportTable for Comparisons {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "cohort",
-            "model",
-            "reference",
-            "idi",
-            "idi_ci_low",
-            "idi_ci_high",
-            "idi_p",
-            "nri",
-            "nri_ci_low",
-            "nri_ci_high",
-            "nri_p",
-            "c_index",
-            "c_index_ci_low",
-            "c_index_ci_high",
-        ])
+        csv_header::<ComparisonRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.model.clone(),
-                    r.reference.clone(),
-                    full(Some(r.idi)),
-                    full(r.idi_ci_low),
-                    full(r.idi_ci_high),
-                    full(r.idi_p),
-                    full(Some(r.nri)),
-                    full(r.nri_ci_low),
-                    full(r.nri_ci_high),
-                    full(r.nri_p),
-                    full(Some(r.c_index)),
-                    full(r.c_index_ci_low),
-                    full(r.c_index_ci_high),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -869,33 +876,10 @@ impl SubtypeAucs {
 
 impl ReportTable for SubtypeAucs {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "cohort",
-            "subtype",
-            "model",
-            "n",
-            "n_positive",
-            "auc",
-            "auc_ci_low",
-            "auc_ci_high",
-        ])
+        csv_header::<SubtypeAucRow>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.subtype.clone(),
-                    r.model.clone(),
-                    r.n.to_string(),
-                    r.n_positive.to_string(),
-                    full(r.auc),
-                    full(r.auc_ci_low),
-                    full(r.auc_ci_high),
-                ]
-            })
-            .collect()
+        csv_records(&self.rows)
     }
     fn display(&self) -> TextTable {
         TextTable {

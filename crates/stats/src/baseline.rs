@@ -23,6 +23,7 @@ use crate::dist::{pchisq_upper, pf_upper};
 use crate::error::{Result, StatsError};
 use crate::fisher::fisher_exact_rxc;
 use crate::hypothesis::{chi_square, mann_whitney, t_test};
+use crate::ranks::{RankSums, rank_sums};
 use crate::shapiro::shapiro_wilk;
 
 /// The rule [`compare_continuous`] and [`compare_categorical`] apply, in one
@@ -186,24 +187,11 @@ pub fn kruskal_wallis(groups: &[&[f64]]) -> Result<KruskalWallis> {
         }
         all.extend(v.iter().map(|&x| (x, g)));
     }
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let n = all.len() as f64;
-    let mut rank_sum = vec![0.0; groups.len()];
-    let mut ties = 0.0;
-    let mut i = 0;
-    while i < all.len() {
-        let mut j = i;
-        while j < all.len() && all[j].0 == all[i].0 {
-            j += 1;
-        }
-        let t = (j - i) as f64;
-        let mid = (i + 1 + j) as f64 / 2.0;
-        for item in &all[i..j] {
-            rank_sum[item.1] += mid;
-        }
-        ties += t * t * t - t;
-        i = j;
-    }
+    let RankSums {
+        sums: rank_sum,
+        tie_term: ties,
+    } = rank_sums(all, groups.len());
     let correction = 1.0 - ties / (n * n * n - n);
     if correction <= 0.0 {
         return Err(StatsError::BadShape {

@@ -7,6 +7,7 @@ use statrs::function::gamma::ln_gamma;
 use crate::check;
 use crate::dist::{p_t_two_sided, pchisq_upper, pnorm, qt};
 use crate::error::{Result, StatsError};
+use crate::ranks::rank_sums;
 
 /// Two-sample t-test result.
 #[derive(Debug, Clone, Serialize)]
@@ -124,30 +125,16 @@ pub fn mann_whitney(x: &[f64], y: &[f64]) -> Result<MannWhitney> {
         });
     }
     let (m, n) = (x.len(), y.len());
-    let mut all: Vec<(f64, bool)> = x
+    let all: Vec<(f64, usize)> = x
         .iter()
-        .map(|&v| (v, true))
-        .chain(y.iter().map(|&v| (v, false)))
+        .map(|&v| (v, 0))
+        .chain(y.iter().map(|&v| (v, 1)))
         .collect();
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut rank_sum_x = 0.0;
-    let mut tie_term = 0.0;
-    let mut ties = false;
-    let mut i = 0;
-    while i < all.len() {
-        let mut j = i;
-        while j < all.len() && all[j].0 == all[i].0 {
-            j += 1;
-        }
-        let t = (j - i) as f64;
-        let midrank = (i + 1 + j) as f64 / 2.0;
-        rank_sum_x += midrank * all[i..j].iter().filter(|a| a.1).count() as f64;
-        if j - i > 1 {
-            ties = true;
-            tie_term += t * t * t - t;
-        }
-        i = j;
-    }
+    let ranks = rank_sums(all, 2);
+    let rank_sum_x = ranks.sums[0];
+    let tie_term = ranks.tie_term;
+    // t³ − t > 0 exactly when some run has t ≥ 2 tied values.
+    let ties = tie_term > 0.0;
     let (mf, nf) = (m as f64, n as f64);
     let w = rank_sum_x - mf * (mf + 1.0) / 2.0;
     if m < 50 && n < 50 && !ties {

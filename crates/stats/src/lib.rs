@@ -46,6 +46,7 @@ mod icc;
 mod improve;
 mod kappa;
 mod logistic;
+mod ranks;
 mod roc;
 mod shapiro;
 

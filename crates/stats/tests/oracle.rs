@@ -7,28 +7,13 @@
 //! `ITERATIVE` (1e-6) for IRLS/Newton fits, whose R oracle ran to a relative
 //! deviance change of 1e-14.
 
+mod common;
+
+use common::{CLOSED, close, f, fixture, fv};
 use dlrn_stats as st;
 use serde_json::Value;
 
-const CLOSED: f64 = 1e-9;
 const ITERATIVE: f64 = 1e-6;
-
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("fixture {} missing: {e}", path.display()));
-    serde_json::from_str(&text).expect("fixture is JSON")
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or(f64::NAN)
-}
-
-fn fv(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array").iter().map(f).collect()
-}
 
 fn uv(v: &Value) -> Vec<u8> {
     v.as_array()
@@ -36,16 +21,6 @@ fn uv(v: &Value) -> Vec<u8> {
         .iter()
         .map(|x| x.as_u64().expect("label") as u8)
         .collect()
-}
-
-#[track_caller]
-fn close(ours: f64, r: f64, tol: f64, what: &str) {
-    let ok = if r.is_infinite() {
-        ours == r
-    } else {
-        (ours - r).abs() <= tol * r.abs().max(1.0)
-    };
-    assert!(ok, "{what}: ours {ours:.17e} vs R {r:.17e} (tol {tol:e})");
 }
 
 #[test]

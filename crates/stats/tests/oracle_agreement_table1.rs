@@ -11,29 +11,14 @@
 //! compared relative to themselves (`TINY_P`), so a tail of 1e-19 is checked
 //! to its own 1e-9, not absorbed by max(1, |R|).
 
+mod common;
+
+use common::{CLOSED, close, f, fixture, fv};
 use dlrn_stats as st;
 use serde_json::Value;
 
-const CLOSED: f64 = 1e-9;
 /// Relative tolerance for p-values compared on their own scale.
 const TINY_P: f64 = 1e-9;
-
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("fixture {} missing: {e}", path.display()));
-    serde_json::from_str(&text).expect("fixture is JSON")
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or(f64::NAN)
-}
-
-fn fv(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array").iter().map(f).collect()
-}
 
 fn iv(v: &Value) -> Vec<i64> {
     v.as_array()
@@ -55,12 +40,6 @@ fn table(v: &Value) -> Vec<Vec<u64>> {
                 .collect()
         })
         .collect()
-}
-
-#[track_caller]
-fn close(ours: f64, r: f64, tol: f64, what: &str) {
-    let ok = (ours - r).abs() <= tol * r.abs().max(1.0);
-    assert!(ok, "{what}: ours {ours:.17e} vs R {r:.17e} (tol {tol:e})");
 }
 
 #[track_caller]

@@ -7,10 +7,8 @@
 //! A comparison the data do not allow (a cohort with no value, a single level
 //! present) is a "not estimable" cell with the reason, never a NaN.
 
-use std::path::{Path, PathBuf};
-
 use dlrn_cohort::schema::{ClinicalSchema, VariableColumn};
-use dlrn_report::{self as report, ReportError, ReportTable, Table1Cell, TextTable, format};
+use dlrn_report::{self as report, Table1Cell};
 use dlrn_stats::{
     BASELINE_RULE, BaselineComparison, BaselineTest, compare_categorical, compare_continuous,
 };
@@ -54,13 +52,6 @@ impl BaselineP {
         match self {
             BaselineP::Tested(c) => c.note.clone(),
             BaselineP::NotEstimable { reason } => Some(format!("not estimable: {reason}")),
-        }
-    }
-
-    fn printed(&self) -> String {
-        match self {
-            BaselineP::Tested(c) => format!("{} ({})", format::p_value(c.p_value), short(c.test)),
-            BaselineP::NotEstimable { .. } => "n.e.".into(),
         }
     }
 }
@@ -300,161 +291,40 @@ pub fn baseline_table(
     })
 }
 
-impl BaselineTable {
-    fn comparisons(&self) -> Vec<String> {
-        let first = self.cohorts.first().map_or("", String::as_str);
-        let mut v = vec!["all".to_string()];
-        v.extend(
-            self.cohorts
-                .iter()
-                .skip(1)
-                .map(|c| format!("{first} vs {c}")),
-        );
-        v
-    }
-
-    /// Writes `dir/stem.csv` (full precision, one column per P and test, a
-    /// note column) and `dir/stem.md` (rounded, the footnote under the table).
-    pub fn write(&self, dir: &Path, stem: &str) -> Result<report::TableFiles> {
-        let csv = dir.join(format!("{stem}.csv"));
-        let markdown = dir.join(format!("{stem}.md"));
-        report::write_csv(self, &csv)?;
-        let text = format!("{}\n{}\n", self.display().to_markdown(), self.footnote);
-        std::fs::write(&markdown, text).map_err(|source| StudyError::Io {
-            path: PathBuf::from(&markdown),
-            source,
-        })?;
-        Ok(report::TableFiles { csv, markdown })
+impl BaselineP {
+    /// The P as dlrn-report prints it.
+    fn to_report(&self) -> report::Table1P {
+        report::Table1P {
+            p_value: self.p_value(),
+            test: self.test().map_or("", |t| t.as_str()).to_string(),
+            short: self.test().map_or("", short).to_string(),
+            note: self.note(),
+        }
     }
 }
 
-impl ReportTable for BaselineTable {
-    fn csv_header(&self) -> Vec<String> {
-        let mut h = vec!["characteristic".to_string(), "level".to_string()];
-        for c in &self.cohorts {
-            for k in ["n", "percent", "mean", "sd"] {
-                h.push(format!("{c}_{k}"));
-            }
-        }
-        for c in self.comparisons() {
-            let c = c.replace(' ', "_");
-            h.push(format!("p_{c}"));
-            h.push(format!("test_{c}"));
-        }
-        h.push("note".into());
-        h
-    }
-
-    fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                let mut v = vec![r.characteristic.clone(), r.level.clone()];
-                for cell in &r.cells {
-                    match cell {
-                        Table1Cell::Count { n, percent } => v.extend([
-                            n.to_string(),
-                            format::full(Some(*percent)),
-                            String::new(),
-                            String::new(),
-                        ]),
-                        Table1Cell::MeanSd { mean, sd } => v.extend([
-                            String::new(),
-                            String::new(),
-                            format::full(Some(*mean)),
-                            format::full(Some(*sd)),
-                        ]),
-                        Table1Cell::Missing => v.extend(std::iter::repeat_n(String::new(), 4)),
-                    }
-                }
-                let mut notes = Vec::new();
-                match &r.ps {
-                    Some(ps) => {
-                        for (c, p) in self
-                            .comparisons()
-                            .iter()
-                            .zip(std::iter::once(&ps.overall).chain(&ps.versus))
-                        {
-                            v.push(format::full(p.p_value()));
-                            v.push(p.test().map_or("", |t| t.as_str()).to_string());
-                            if let Some(n) = p.note() {
-                                notes.push(format!("{c}: {n}"));
-                            }
-                        }
-                    }
-                    None => v.extend(std::iter::repeat_n(
-                        String::new(),
-                        2 * self.comparisons().len(),
-                    )),
-                }
-                v.push(notes.join("; "));
-                v
-            })
-            .collect()
-    }
-
-    fn display(&self) -> TextTable {
-        let mut header = vec!["Characteristic".to_string()];
-        header.extend(self.cohorts.iter().cloned());
-        header.extend(self.comparisons().iter().map(|c| format!("P ({c})")));
-        let rows = self
-            .rows
-            .iter()
-            .map(|r| {
-                let name = if r.level.is_empty() {
-                    r.characteristic.clone()
-                } else if r.ps.is_some() {
-                    format!("{}: {}", r.characteristic, r.level)
-                } else {
-                    format!("  {}", r.level)
-                };
-                let mut row = vec![name];
-                row.extend(r.cells.iter().map(|c| match c {
-                    Table1Cell::Count { n, percent } => format::count_percent(*n, *percent),
-                    Table1Cell::MeanSd { mean, sd } => format::mean_sd(*mean, *sd),
-                    Table1Cell::Missing => "—".into(),
-                }));
-                match &r.ps {
-                    Some(ps) => row.extend(
+impl BaselineTable {
+    /// The table as dlrn-report prints it (the Ps of a row: across all
+    /// cohorts, then the first cohort against each other one).
+    pub fn to_report(&self) -> report::Table1Tests {
+        report::Table1Tests {
+            cohorts: self.cohorts.clone(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| report::Table1TestsRow {
+                    characteristic: r.characteristic.clone(),
+                    level: r.level.clone(),
+                    cells: r.cells.clone(),
+                    ps: r.ps.as_ref().map(|ps| {
                         std::iter::once(&ps.overall)
                             .chain(&ps.versus)
-                            .map(BaselineP::printed),
-                    ),
-                    None => {
-                        row.extend(std::iter::repeat_n(String::new(), self.comparisons().len()))
-                    }
-                }
-                row
-            })
-            .collect();
-        TextTable { header, rows }
-    }
-
-    fn validate(&self) -> std::result::Result<(), ReportError> {
-        for (i, r) in self.rows.iter().enumerate() {
-            if r.cells.len() != self.cohorts.len() {
-                return Err(ReportError::BadValue {
-                    table: "table1".into(),
-                    row: i + 1,
-                    column: "cells".into(),
-                    found: format!("{} cells", r.cells.len()),
-                    expected: format!("one per cohort ({})", self.cohorts.len()),
-                });
-            }
-            if let Some(ps) = &r.ps {
-                for p in std::iter::once(&ps.overall).chain(&ps.versus) {
-                    if let Some(v) = p.p_value().filter(|v| !v.is_finite()) {
-                        return Err(ReportError::BadValue {
-                            table: "table1".into(),
-                            row: i + 1,
-                            column: "p".into(),
-                            found: v.to_string(),
-                            expected: "a finite P or a not-estimable note".into(),
-                        });
-                    }
-                }
-            }
+                            .map(BaselineP::to_report)
+                            .collect()
+                    }),
+                })
+                .collect(),
+            footnote: self.footnote.clone(),
         }
-        Ok(())
     }
 }

@@ -54,11 +54,11 @@ impl IccOutcome {
         }
     }
 
-    /// The CSV cell: the value at full precision, else `NA`.
-    fn cell(&self) -> String {
+    /// The ICC, or NaN (printed `NA`) when it failed or was not assessed.
+    fn value(&self) -> f64 {
         match self {
-            IccOutcome::Value { icc } => icc.to_string(),
-            IccOutcome::Failed { .. } | IccOutcome::Skipped => "NA".into(),
+            IccOutcome::Value { icc } => *icc,
+            IccOutcome::Failed { .. } | IccOutcome::Skipped => f64::NAN,
         }
     }
 }
@@ -237,29 +237,27 @@ impl IccFilter {
         }
     }
 
+    /// Every feature's row of icc.csv, as dlrn-report prints it.
+    pub fn features_table(&self) -> dlrn_report::IccFeatures {
+        dlrn_report::IccFeatures {
+            rows: self
+                .features
+                .iter()
+                .map(|f| dlrn_report::IccFeatureRow {
+                    feature: f.feature.clone(),
+                    icc_intra: f.intra.value(),
+                    icc_inter: f.inter.value(),
+                    kept: f.kept,
+                    reason: f.reason(self.threshold),
+                })
+                .collect(),
+        }
+    }
+
     /// `feature,icc_intra,icc_inter,kept,reason` CSV (an ICC is `NA` when
     /// it failed or was not assessed; `reason` says which and why).
-    pub fn to_csv(&self) -> String {
-        let mut text = String::from("feature,icc_intra,icc_inter,kept,reason\n");
-        for f in &self.features {
-            text.push_str(&format!(
-                "{},{},{},{},{}\n",
-                f.feature,
-                f.intra.cell(),
-                f.inter.cell(),
-                u8::from(f.kept),
-                csv_quote(&f.reason(self.threshold))
-            ));
-        }
-        text
-    }
-}
-
-fn csv_quote(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+    pub fn to_csv(&self) -> Result<String> {
+        Ok(self.features_table().to_csv()?)
     }
 }
 
@@ -369,7 +367,7 @@ mod tests {
         assert_eq!(f.kept(), names);
         assert!(f.failed().is_empty());
         assert_eq!(
-            f.to_csv(),
+            f.to_csv().unwrap(),
             "feature,icc_intra,icc_inter,kept,reason\na,NA,NA,1,not computed (no re-outlines)\nb,NA,NA,1,not computed (no re-outlines)\n"
         );
     }
@@ -397,6 +395,7 @@ mod tests {
         assert_eq!(f.failed()[0].0, "flat");
         assert!(
             f.to_csv()
+                .unwrap()
                 .contains("\nflat,NA,NA,0,dropped: intra ICC failed:")
         );
     }
@@ -415,6 +414,7 @@ mod tests {
         assert_eq!(f.features[0].intra, IccOutcome::Skipped);
         assert!(
             f.to_csv()
+                .unwrap()
                 .contains(",kept: inter ICC > 0.8 (no intra re-outlines)")
         );
         assert!(f.rule().contains("intra-observer: not assessed"));

@@ -4,8 +4,15 @@
 //! univariate screen, backward elimination, the clinical and DLRN models
 //! ([`model`]), the ICC filter ([`icc`]), Table 1 ([`table1`]) and the
 //! nomogram ([`nomogram`]) are built from typed inputs, and [`pipeline`]
-//! runs the study as one function per stage. Statistics come from
-//! dlrn-stats, dlrn-lasso and dlrn-nomogram; this crate composes them.
+//! runs the study as one function per stage; [`evaluation`] builds Table 2's
+//! rows and the ROC curves, and the baseline, readers, ICC and supplement
+//! modules compute the tables of the supplement.
+//!
+//! What it owns: the study's computations and their typed results. What it
+//! must not do: render. Statistics come from dlrn-stats, dlrn-lasso and
+//! dlrn-nomogram; this crate composes them and fills dlrn-report's plain row
+//! and page types, which dlrn-report writes (CSV, Markdown, figures, pages) —
+//! no CSV, Markdown or HTML is formatted here.
 //!
 //! | stage | function | R equivalent |
 //! | --- | --- | --- |
@@ -25,6 +32,7 @@ pub mod baseline;
 pub mod bundle;
 pub mod coding;
 pub mod error;
+pub mod evaluation;
 pub mod icc;
 pub mod model;
 pub mod nomogram;

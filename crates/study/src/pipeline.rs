@@ -636,7 +636,7 @@ pub fn evaluate(
                         .p_value,
                 )
             };
-            e.table2.push(report::table2_row(
+            e.table2.push(crate::evaluation::table2_row(
                 cname,
                 name,
                 y,
@@ -645,7 +645,7 @@ pub fn evaluate(
                 level,
                 delong_p,
             )?);
-            curves.push(report::roc_curve(name, y, pm, level)?);
+            curves.push(crate::evaluation::roc_curve(name, y, pm, level)?);
             let dc = dlrn_stats::decision_curve(y, pm, &settings.thresholds)
                 .map_err(stats(format!("decision curve of {name} on {cname}")))?;
             if m == 0 {

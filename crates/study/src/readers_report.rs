@@ -7,15 +7,15 @@
 //! inter-/intra-observer kappa table.
 //!
 //! Built from [`crate::agreement`]: [`reader_scores`] lines the reads up,
-//! `dlrn_report::table2_row` gives the row (`pROC::ci.auc(method =
+//! [`crate::evaluation::table2_row`] gives the row (`pROC::ci.auc(method =
 //! "delong")`, Clopper–Pearson CIs) and [`versus_readers`] the paired test
 //! (`pROC::roc.test(method = "delong", paired = TRUE)`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use dlrn_cohort::Readers;
-use dlrn_report::{self as report, ReportError, ReportTable, Table2, Table2Row, TextTable, format};
+use dlrn_report::{self as report, Table2, Table2Row};
+pub use dlrn_report::{RescueRow, RescueTable};
 use dlrn_stats::{KappaOutcome, KappaWeights};
 use serde::Serialize;
 
@@ -47,30 +47,6 @@ pub struct ReaderCohort<'a> {
     /// US-ALN by patient id (1 = suspicious); patients without one are left
     /// out of the US-ALN-negative count.
     pub us_aln: &'a BTreeMap<String, u8>,
-}
-
-/// One rescue count: of `n` patients of a kind, how many the model gets right.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RescueRow {
-    /// Cohort (or the pooled name).
-    pub cohort: String,
-    /// `radiologists_false_positives` or `us_aln_negative_metastases`.
-    pub finding: String,
-    /// Patients the finding is drawn from (ALN− for false positives, ALN+ for metastases).
-    pub denominator: u64,
-    /// Patients with the finding.
-    pub n: u64,
-    /// Of those, how many the model classifies correctly.
-    pub model_correct: u64,
-}
-
-/// The rescue counts of the paper's text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RescueTable {
-    /// Model name (DLRN).
-    pub model: String,
-    /// Rows: per cohort, then the pooled cohorts; false positives before metastases.
-    pub rows: Vec<RescueRow>,
 }
 
 /// Table 2's radiologist rows, Supplementary Table 4 and the rescue counts.
@@ -130,7 +106,7 @@ fn rows_of(
         } else {
             reader_model(&s.name)
         };
-        let row = report::table2_row(
+        let row = crate::evaluation::table2_row(
             cohort,
             &model,
             &s.labels,
@@ -270,79 +246,6 @@ pub fn radiologist_tables(
     })
 }
 
-impl RescueRow {
-    fn finding_label(&self) -> &str {
-        match self.finding.as_str() {
-            "radiologists_false_positives" => "Radiologists' false positives (of ALN−)",
-            "us_aln_negative_metastases" => "US-ALN-negative metastases (of ALN+)",
-            other => other,
-        }
-    }
-}
-
-impl ReportTable for RescueTable {
-    fn csv_header(&self) -> Vec<String> {
-        [
-            "cohort",
-            "finding",
-            "denominator",
-            "n",
-            "model",
-            "model_correct",
-        ]
-        .map(String::from)
-        .to_vec()
-    }
-
-    fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.finding.clone(),
-                    r.denominator.to_string(),
-                    r.n.to_string(),
-                    self.model.clone(),
-                    r.model_correct.to_string(),
-                ]
-            })
-            .collect()
-    }
-
-    fn display(&self) -> TextTable {
-        let header = vec![
-            "Cohort".to_string(),
-            "Finding".to_string(),
-            "n / patients".to_string(),
-            format!("{} correct", self.model),
-        ];
-        let rows = self
-            .rows
-            .iter()
-            .map(|r| {
-                let ok = if r.n == 0 {
-                    "0/0".to_string()
-                } else {
-                    format!(
-                        "{}/{} ({}%)",
-                        r.model_correct,
-                        r.n,
-                        format::fixed(100.0 * r.model_correct as f64 / r.n as f64, 1)
-                    )
-                };
-                vec![
-                    r.cohort.clone(),
-                    r.finding_label().to_string(),
-                    format!("{}/{}", r.n, r.denominator),
-                    ok,
-                ]
-            })
-            .collect();
-        TextTable { header, rows }
-    }
-}
-
 /// The kappa table: inter- then intra-observer rows, and the notes on what
 /// could not be estimated.
 #[derive(Debug, Clone, Serialize)]
@@ -368,21 +271,47 @@ impl KappaTable {
         }
     }
 
-    /// Writes `dir/stem.csv` and `dir/stem.md` (the notes under the table).
-    pub fn write(&self, dir: &Path, stem: &str) -> Result<report::TableFiles> {
-        let csv = dir.join(format!("{stem}.csv"));
-        let markdown = dir.join(format!("{stem}.md"));
-        report::write_csv(self, &csv)?;
-        let mut text = self.display().to_markdown();
-        text.push_str("\nκ: Cohen's kappa (psych::cohen.kappa) with its 95% CI; P: irr::kappa2's z test of no agreement beyond chance; agreement: Landis & Koch (1977).\n");
-        for n in &self.notes {
-            text.push_str(&format!("\n{n}.\n"));
+    /// The table as dlrn-report prints it: per row the estimate with its
+    /// CI, z test and Landis–Koch label, or the reason there is none.
+    pub fn to_report(&self) -> report::KappaTable {
+        let rows = self
+            .rows
+            .iter()
+            .map(|(kind, r)| {
+                let mut row = report::KappaTableRow {
+                    observer: kind.clone(),
+                    item: r.item.label().to_string(),
+                    weights: weights_label(r.weights).to_string(),
+                    reader_a: r.reader_a.clone(),
+                    read_a: r.reads.0,
+                    reader_b: r.reader_b.clone(),
+                    read_b: r.reads.1,
+                    ..Default::default()
+                };
+                match &r.kappa {
+                    KappaOutcome::Estimated(e) => {
+                        row.n = e.n as u64;
+                        row.kappa = Some(e.kappa);
+                        row.se = Some(e.se);
+                        row.ci_low = Some(e.ci_low);
+                        row.ci_high = Some(e.ci_high);
+                        row.z = Some(e.z);
+                        row.p_value = Some(e.p_value);
+                        row.agreement = e.label.as_str().to_string();
+                    }
+                    KappaOutcome::NotEstimable { n, reason } => {
+                        row.n = *n as u64;
+                        row.note = format!("not estimable: {reason}");
+                        row.reason = Some(reason.clone());
+                    }
+                }
+                row
+            })
+            .collect();
+        report::KappaTable {
+            rows,
+            notes: self.notes.clone(),
         }
-        std::fs::write(&markdown, text).map_err(|source| StudyError::Io {
-            path: PathBuf::from(&markdown),
-            source,
-        })?;
-        Ok(report::TableFiles { csv, markdown })
     }
 }
 
@@ -392,146 +321,5 @@ pub fn weights_label(w: KappaWeights) -> &'static str {
         KappaWeights::Unweighted => "unweighted",
         KappaWeights::Linear => "linear",
         KappaWeights::Quadratic => "quadratic",
-    }
-}
-
-impl ReportTable for KappaTable {
-    fn csv_header(&self) -> Vec<String> {
-        [
-            "observer",
-            "item",
-            "weights",
-            "reader_a",
-            "read_a",
-            "reader_b",
-            "read_b",
-            "n",
-            "kappa",
-            "se",
-            "ci_low",
-            "ci_high",
-            "z",
-            "p_value",
-            "agreement",
-            "note",
-        ]
-        .map(String::from)
-        .to_vec()
-    }
-
-    fn csv_records(&self) -> Vec<Vec<String>> {
-        let mut out: Vec<Vec<String>> = self
-            .rows
-            .iter()
-            .map(|(kind, r)| {
-                let mut v = vec![
-                    kind.clone(),
-                    r.item.label().to_string(),
-                    weights_label(r.weights).to_string(),
-                    r.reader_a.clone(),
-                    r.reads.0.to_string(),
-                    r.reader_b.clone(),
-                    r.reads.1.to_string(),
-                ];
-                match &r.kappa {
-                    KappaOutcome::Estimated(e) => {
-                        v.push(e.n.to_string());
-                        for x in [e.kappa, e.se, e.ci_low, e.ci_high, e.z, e.p_value] {
-                            v.push(format::full(Some(x)));
-                        }
-                        v.push(e.label.as_str().to_string());
-                        v.push(String::new());
-                    }
-                    KappaOutcome::NotEstimable { n, reason } => {
-                        v.push(n.to_string());
-                        v.extend(std::iter::repeat_n(String::new(), 7));
-                        v.push(format!("not estimable: {reason}"));
-                    }
-                }
-                v
-            })
-            .collect();
-        for n in &self.notes {
-            let mut v = vec![String::new(); 15];
-            v.push(n.clone());
-            out.push(v);
-        }
-        out
-    }
-
-    fn display(&self) -> TextTable {
-        let header = [
-            "Observer",
-            "Item",
-            "Weights",
-            "Readers",
-            "n",
-            "κ (95% CI)",
-            "P",
-            "Agreement",
-        ]
-        .map(String::from)
-        .to_vec();
-        let rows = self
-            .rows
-            .iter()
-            .map(|(kind, r)| {
-                let who = if kind == "intra" {
-                    format!("{} read {} vs {}", r.reader_a, r.reads.0, r.reads.1)
-                } else {
-                    format!("{} vs {}", r.reader_a, r.reader_b)
-                };
-                let mut v = vec![
-                    kind.clone(),
-                    r.item.label().to_string(),
-                    weights_label(r.weights).to_string(),
-                    who,
-                ];
-                match &r.kappa {
-                    KappaOutcome::Estimated(e) => v.extend([
-                        e.n.to_string(),
-                        format!(
-                            "{} ({} to {})",
-                            format::fixed(e.kappa, 3),
-                            format::fixed(e.ci_low, 3),
-                            format::fixed(e.ci_high, 3)
-                        ),
-                        format::p_value(e.p_value),
-                        e.label.as_str().to_string(),
-                    ]),
-                    KappaOutcome::NotEstimable { n, reason } => v.extend([
-                        n.to_string(),
-                        "not estimable".into(),
-                        String::new(),
-                        reason.clone(),
-                    ]),
-                }
-                v
-            })
-            .collect();
-        TextTable { header, rows }
-    }
-
-    fn validate(&self) -> std::result::Result<(), ReportError> {
-        for (i, (_, r)) in self.rows.iter().enumerate() {
-            if let Some(e) = r.kappa.estimate() {
-                for (c, x) in [
-                    ("kappa", e.kappa),
-                    ("ci_low", e.ci_low),
-                    ("ci_high", e.ci_high),
-                ] {
-                    if !x.is_finite() {
-                        return Err(ReportError::BadValue {
-                            table: "kappa".into(),
-                            row: i + 1,
-                            column: c.into(),
-                            found: x.to_string(),
-                            expected: "a finite number or a not-estimable note".into(),
-                        });
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }

@@ -82,7 +82,7 @@ fn both_intra_and_inter_must_exceed_the_threshold() {
         );
     }
     assert_eq!(f.kept(), ["both_good"]);
-    let csv = f.to_csv();
+    let csv = f.to_csv().unwrap();
     assert!(
         csv.starts_with("feature,icc_intra,icc_inter,kept,reason\n"),
         "{csv}"

@@ -181,6 +181,7 @@ fn kappa_table_rows_are_psychs() {
     }
     // 3 pairs × 5 weightings between readers; R1's repeat reads × 5 within.
     assert_eq!(t.rows.len(), 20);
+    let t = t.to_report();
     let records = t.csv_records();
     assert!(records.iter().all(|r| r.len() == t.csv_header().len()));
     assert!(records.iter().flatten().all(|c| !c.contains("NaN")));
@@ -203,7 +204,7 @@ fn a_single_reader_gives_a_note_and_an_unread_patient_an_error() {
         "{:?}",
         t.notes
     );
-    let out = t.write(d.path(), "kappa").unwrap();
+    let out = t.to_report().write(d.path(), "kappa").unwrap();
     let md = std::fs::read_to_string(out.markdown).unwrap();
     assert!(md.contains("1 reader only"), "{md}");
     // A labelled patient nobody read: the error names it.

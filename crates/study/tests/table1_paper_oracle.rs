@@ -81,6 +81,7 @@ fn tests_and_p_values_are_rs() {
     assert_eq!(checked, 42);
     // The footnote states the rule; the CSV has a P and test per comparison.
     assert!(t.footnote.contains("Shapiro–Wilk"));
+    let t = t.to_report();
     let h = t.csv_header();
     assert!(h.contains(&"p_TC_vs_EVC2".to_string()), "{h:?}");
     assert_eq!(t.csv_records()[0].len(), h.len());
@@ -138,6 +139,7 @@ fn an_empty_cohort_level_is_tested_and_an_empty_cohort_is_noted() {
     }
     assert!(matches!(a.overall, BaselineP::NotEstimable { .. }));
     // No NaN anywhere in the CSV; the note says why.
+    let t = t.to_report();
     let records = t.csv_records();
     assert!(records.iter().flatten().all(|c| !c.contains("NaN")));
     assert!(

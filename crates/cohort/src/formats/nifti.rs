@@ -19,9 +19,9 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::labels::{mask_error, select_label};
 use crate::CohortError;
-use crate::images::Mask;
-use crate::masks::{mask_error, select_label};
+use crate::pixels::Mask;
 
 /// Reads one voxel from its bytes (`true`: little endian).
 type ReadVoxel = fn(&[u8], bool) -> f64;
@@ -195,7 +195,7 @@ fn read_volume(path: &Path) -> Result<Volume, CohortError> {
 
 /// Loads a NIfTI mask for an image of `size` = (width, height): 2-D, or the
 /// 1-based `slice` of a 3-D volume (default: the one slice holding non-zero
-/// voxels; a 2-D mask ignores `slice`), then the label rule of [`crate::masks`].
+/// voxels; a 2-D mask ignores `slice`), then the label rule of [`labels`](super::labels).
 pub fn load_nifti_mask(
     path: &Path,
     size: (usize, usize),

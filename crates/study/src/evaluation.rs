@@ -1,16 +1,16 @@
-//! Report rows built from dlrn-stats results: the Table 2 row, the ROC curve
-//! and the proportion estimate that every study-like run (the study, the
-//! published-tables check, the assessment of a frozen model) writes. They
-//! only call the statistic and copy its numbers into the report's types.
+//! Report rows computed from dlrn-stats results: the Table 2 row, the ROC
+//! curve and the proportion estimate that every study-like run (the study,
+//! the published-tables check, the assessment of a frozen model) writes.
+//! They call the statistic and copy its numbers into dlrn-report's plain
+//! types, which only render them.
 
+use dlrn_report::{Estimate, RocCurve, Table2Row};
 use dlrn_stats::Proportion;
 
-use crate::error::ReportError;
-use crate::figures::RocCurve;
-use crate::tables::{Estimate, Table2Row};
+use crate::error::{Result, StudyError};
 
-fn stats_error(what: String) -> impl FnOnce(dlrn_stats::StatsError) -> ReportError {
-    move |source| ReportError::Stats { what, source }
+fn stats_error(context: String) -> impl FnOnce(dlrn_stats::StatsError) -> StudyError {
+    move |source| StudyError::Stats { context, source }
 }
 
 /// A proportion with its CI as the report's [`Estimate`].
@@ -43,7 +43,7 @@ pub fn table2_row(
     cutoff: f64,
     level: f64,
     delong_p: Option<f64>,
-) -> Result<Table2Row, ReportError> {
+) -> Result<Table2Row> {
     let a = dlrn_stats::auc_delong(labels, scores, level)
         .map_err(stats_error(format!("AUC of {model} on {cohort}")))?;
     let d = dlrn_stats::diagnostic_metrics(labels, scores, cutoff, level).map_err(stats_error(
@@ -67,12 +67,7 @@ pub fn table2_row(
 
 /// A ROC curve for the figure (`pROC::roc(direction = "<")`): points
 /// (1 − specificity, sensitivity) from (0, 0) to (1, 1), with the AUC and its DeLong CI.
-pub fn roc_curve(
-    model: &str,
-    labels: &[u8],
-    scores: &[f64],
-    level: f64,
-) -> Result<RocCurve, ReportError> {
+pub fn roc_curve(model: &str, labels: &[u8], scores: &[f64], level: f64) -> Result<RocCurve> {
     let r =
         dlrn_stats::roc(labels, scores).map_err(stats_error(format!("ROC curve of {model}")))?;
     let ci = dlrn_stats::auc_delong(labels, scores, level)

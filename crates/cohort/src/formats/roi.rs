@@ -18,9 +18,9 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::labels::mask_error;
 use crate::CohortError;
-use crate::images::Mask;
-use crate::masks::mask_error;
+use crate::pixels::Mask;
 
 const SUB_PIXEL_RESOLUTION: u16 = 128;
 

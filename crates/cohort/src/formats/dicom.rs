@@ -22,11 +22,10 @@ use dicom_object::{DefaultDicomObject, Tag, open_file};
 use dicom_pixeldata::PixelDecoder;
 use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
 
+use super::ImageOptions;
+use super::grey::{luma, map_voi, to_u8};
 use crate::CohortError;
-use crate::images::{
-    FrameChoice, GreyImage, GreyMapping, ImageOptions, LoadedImage, Rescale, Voi, luma, map_voi,
-    to_u8,
-};
+use crate::pixels::{FrameChoice, GreyImage, GreyMapping, LoadedImage, Rescale, Voi};
 
 /// The transfer syntax of an object, as "name (UID)".
 fn ts_label(obj: &DefaultDicomObject) -> String {

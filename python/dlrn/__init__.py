@@ -1,0 +1,561 @@
+"""dlrn from Python: BUSAT handcrafted features, ResNet50 deep features and
+R-exact statistics (pROC, glmnet, rms, Hmisc, psych) on numpy arrays.
+
+The computations are the Rust libraries of the dlrn workspace (the same code
+as the ``dlrn`` command line); this module converts numpy arrays and pandas
+objects in and out. Every error is a :class:`DlrnError`; bad input raises
+:class:`BadInputError` with the file, row and column where they apply.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import os as _os
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as _np
+
+from . import _dlrn
+from ._dlrn import BadInputError, BundleError, DlrnError, ModelError
+
+__version__: str = _dlrn.__version__
+
+__all__ = [
+    "DlrnError",
+    "BadInputError",
+    "BundleError",
+    "ModelError",
+    "Image",
+    "Result",
+    "read_image",
+    "read_mask",
+    "handcrafted_names",
+    "handcrafted",
+    "handcrafted_files",
+    "extract_handcrafted",
+    "preprocess",
+    "ResNet50",
+    "roc_auc",
+    "roc_curve",
+    "delong_test",
+    "youden",
+    "diagnostic_metrics",
+    "icc",
+    "improve_prob",
+    "decision_curve",
+    "calibration",
+    "logistic",
+    "lasso_cv",
+    "LassoCV",
+    "Bundle",
+]
+
+try:  # pandas is optional: Series/DataFrames when it is installed
+    import pandas as _pd  # type: ignore
+except ImportError:  # pragma: no cover - exercised only without pandas
+    _pd = None
+
+
+class Result(dict):
+    """A statistics result: a dict whose keys are also attributes."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in self.items() if not isinstance(v, (list, dict)))
+        return f"Result({items})"
+
+
+def _result(text: str) -> Any:
+    def hook(d: Dict[str, Any]) -> Result:
+        return Result(d)
+
+    return _json.loads(text, object_hook=hook)
+
+
+# ---------------------------------------------------------------- conversion
+
+
+def _numeric(name: str, x: Any, ndim: int) -> _np.ndarray:
+    """``x`` as a C-contiguous float64 array of ``ndim`` dimensions."""
+    if _pd is not None and isinstance(x, (_pd.Series, _pd.DataFrame)):
+        x = x.to_numpy()
+    try:
+        a = _np.asarray(x)
+    except Exception as e:  # ragged lists and the like
+        raise BadInputError(f"`{name}`: cannot be read as an array ({e})") from None
+    if a.dtype.kind not in "biuf":
+        raise BadInputError(f"`{name}`: dtype {a.dtype} is not numeric (expected numbers)")
+    if a.ndim != ndim:
+        raise BadInputError(f"`{name}`: expected a {ndim}-D array, got shape {a.shape}")
+    return _np.ascontiguousarray(a, dtype=_np.float64)
+
+
+def _vec(name: str, x: Any) -> bytes:
+    return _numeric(name, x, 1).tobytes()
+
+
+def _image(name: str, image: Any) -> _np.ndarray:
+    a = _np.asarray(image)
+    if a.ndim != 2:
+        raise BadInputError(
+            f"`{name}`: expected a 2-D grey image (height, width), got shape {a.shape}"
+        )
+    if a.dtype == _np.uint8:
+        return _np.ascontiguousarray(a)
+    if a.dtype.kind in "iu" and a.size and (a.min() < 0 or a.max() > 255):
+        raise BadInputError(
+            f"`{name}`: values {a.min()}..{a.max()} do not fit 8-bit grey levels 0..255"
+        )
+    if a.dtype.kind not in "iu":
+        raise BadInputError(
+            f"`{name}`: dtype {a.dtype}; expected 8-bit grey levels (uint8), as read_image returns"
+        )
+    return _np.ascontiguousarray(a, dtype=_np.uint8)
+
+
+def _mask(name: str, mask: Any, shape: Tuple[int, ...]) -> _np.ndarray:
+    a = _np.asarray(mask)
+    if a.dtype.kind not in "biu":
+        raise BadInputError(f"`{name}`: dtype {a.dtype}; expected a boolean or 0/1 mask")
+    if a.shape != shape:
+        raise BadInputError(
+            f"`{name}`: mask is {a.shape[1] if a.ndim == 2 else '?'}×{a.shape[0] if a.ndim else '?'} "
+            f"but the image is {shape[1]}×{shape[0]} (width×height)"
+        )
+    return _np.ascontiguousarray(a != 0, dtype=_np.uint8)
+
+
+def _path(p: Any) -> str:
+    return _os.fspath(p)
+
+
+# ------------------------------------------------------------ images, masks
+
+
+class Image(NamedTuple):
+    """An image as the features see it: 8-bit grey pixels (height, width),
+    how they were obtained (format, DICOM transfer syntax, rescale, VOI window
+    or min–max, frame) and the loader's warnings."""
+
+    pixels: _np.ndarray
+    mapping: Dict[str, Any]
+    warnings: List[str]
+
+
+def read_image(
+    path: "str | os.PathLike[str]",
+    frame: Optional[int] = None,
+    window: Optional[Tuple[float, float]] = None,
+) -> Image:
+    """Read an ultrasound image as 8-bit grey, as ``dlrn extract`` does.
+
+    PNG/JPEG/TIFF/BMP (8/16-bit grey or RGB; colour by MATLAB ``rgb2gray``'s
+    luma 0.2989/0.5870/0.1140, as BUSAT) and DICOM (grey, RGB, YBR, palette;
+    uncompressed, RLE, JPEG, JPEG 2000; >8 bits by the VOI window, else
+    min–max). ``frame`` is 1-based for multi-frame DICOM; ``window`` =
+    (center, width) overrides the file's window.
+    """
+    data, width, height, mapping, warnings = _dlrn.read_image(_path(path), frame, window)
+    pixels = _np.frombuffer(data, dtype=_np.uint8).reshape(height, width).copy()
+    return Image(pixels, _result(mapping), list(warnings))
+
+
+def read_mask(
+    path: "str | os.PathLike[str]",
+    shape: Optional[Tuple[int, int]] = None,
+    label: Optional[int] = None,
+    roi: Optional[str] = None,
+    slice: Optional[int] = None,
+) -> _np.ndarray:
+    """Read a lesion mask as a boolean array (height, width).
+
+    A raster (PNG/JPEG/TIFF/BMP) with one non-zero value, or ``label``; an
+    ImageJ ``.roi`` or RoiSet ``.zip`` (``roi`` picks one; ImageJ's fill
+    rule), or NIfTI ``.nii``/``.nii.gz`` (2-D, or the ``slice`` of a 3-D
+    map). Outlines and NIfTI need the image's ``shape`` = (height, width).
+    """
+    if shape is not None:
+        shape = (int(shape[0]), int(shape[1]))
+    data, width, height = _dlrn.read_mask(_path(path), shape, label, roi, slice)
+    return _np.frombuffer(data, dtype=_np.uint8).reshape(height, width) != 0
+
+
+# ------------------------------------------------------------ handcrafted
+
+
+def handcrafted_names() -> List[str]:
+    """The 544 handcrafted feature names, in the released tables' order."""
+    return list(_dlrn.handcrafted_names())
+
+
+def handcrafted(image: Any, mask: Any) -> Any:
+    """The 544 BUSAT handcrafted features of one 8-bit grey image and its
+    lesion mask (the whole image: several features look beside and below the
+    lesion), as BUSAT's ``BUS_features`` computes them and ``dlrn extract
+    handcrafted`` writes them.
+
+    Returns a pandas Series indexed by feature name when pandas is installed,
+    else a dict name → value. NaN where BUSAT's formulas give NaN.
+    """
+    img = _image("image", image)
+    m = _mask("mask", mask, img.shape)
+    data = _dlrn.handcrafted(img.tobytes(), m.tobytes(), img.shape[1], img.shape[0])
+    values = _np.frombuffer(data, dtype=_np.float64).copy()
+    names = handcrafted_names()
+    if _pd is not None:
+        return _pd.Series(values, index=names, name="handcrafted")
+    return dict(zip(names, values.tolist()))
+
+
+def handcrafted_files(
+    images: Sequence["str | os.PathLike[str]"],
+    masks: Sequence["str | os.PathLike[str]"],
+    ids: Optional[Sequence[str]] = None,
+    frame: Optional[int] = None,
+    label: Optional[int] = None,
+    roi: Optional[str] = None,
+) -> Any:
+    """The 544 features of each (image file, mask file) pair, read and
+    computed as ``dlrn extract handcrafted`` does, in parallel with the GIL
+    released (Ctrl-C stops between batches). A DataFrame (index ``ids``) when
+    pandas is installed, else a (cases, 544) float64 array."""
+    images = [_path(p) for p in images]
+    masks = [_path(p) for p in masks]
+    data, _mappings = _dlrn.handcrafted_files(images, masks, frame, label, roi)
+    values = _np.frombuffer(data, dtype=_np.float64).reshape(len(images), -1).copy()
+    if _pd is not None:
+        return _pd.DataFrame(values, columns=handcrafted_names(), index=list(ids) if ids else None)
+    return values
+
+
+def extract_handcrafted(
+    cohort: "str | os.PathLike[str]",
+    masks: str = "masks",
+    frame: Optional[int] = None,
+    label: Optional[int] = None,
+    roi: Optional[str] = None,
+) -> Any:
+    """The 544 features of every case of a cohort folder (``images/<id>.*``
+    with ``<masks>/<id>.*``), rows sorted by id, as ``dlrn extract
+    handcrafted --cohort DIR`` computes them: a DataFrame indexed by id when
+    pandas is installed, else (ids, values). In memory (no table written,
+    nothing resumed)."""
+    cases = _dlrn.scan_cases(_path(cohort), masks)
+    if not cases:
+        raise BadInputError(f"{_path(cohort)}: no cases in images/")
+    ids = [c[0] for c in cases]
+    out = handcrafted_files([c[1] for c in cases], [c[2] for c in cases], ids, frame, label, roi)
+    if _pd is not None:
+        out.index.name = "id"
+        return out
+    return ids, out
+
+
+# ------------------------------------------------------------ deep features
+
+
+def preprocess(image: Any, mask: Any, resize: int = 256, crop: int = 224) -> _np.ndarray:
+    """The CNN input of one case as ``dlrn extract deep`` makes it: the
+    lesion's bounding-box crop, torchvision ``Resize(resize)`` (bilinear,
+    antialiased as PIL), ``CenterCrop(crop)``, grey replicated to 3 channels,
+    ``ToTensor`` + ``Normalize`` (ImageNet mean/std). (3, crop, crop) float32."""
+    img = _image("image", image)
+    m = _mask("mask", mask, img.shape)
+    data = _dlrn.preprocess(img.tobytes(), m.tobytes(), img.shape[1], img.shape[0], resize, crop)
+    return _np.frombuffer(data, dtype=_np.float32).reshape(3, crop, crop).copy()
+
+
+class ResNet50:
+    """torchvision's ``resnet50`` topology on the CPU (Burn, BatchNorm folded
+    into each convolution), weights from a torchvision state dict
+    (``.pth``/``.pt``/``.safetensors``), a ``dlrn finetune`` record
+    (``.mpk``), or a seeded random initialisation (``seed``)."""
+
+    def __init__(
+        self,
+        weights: "Optional[str | os.PathLike[str]]" = None,
+        seed: int = 0,
+        *,
+        base_width: int = 64,
+        blocks: Tuple[int, int, int, int] = (3, 4, 6, 3),
+    ) -> None:
+        w = None if weights is None else _path(weights)
+        self._net = _dlrn.ResNet(w, seed, base_width, tuple(blocks))
+
+    @property
+    def dim(self) -> int:
+        """Feature dimension (2048 for ResNet50)."""
+        return self._net.dim
+
+    @property
+    def weights(self) -> Dict[str, Any]:
+        """Provenance of the weights (file path, SHA-256 and format, or the seed)."""
+        return _result(self._net.weights)
+
+    def features(
+        self, images: Sequence[Any], masks: Sequence[Any], batch: int = 16
+    ) -> _np.ndarray:
+        """Pooled features (n, dim) float32 of grey images and their masks,
+        with :func:`preprocess`'s crop as ``dlrn extract deep``; the
+        torchvision ``model.fc = Identity()`` output."""
+        if len(images) != len(masks):
+            raise BadInputError(f"{len(images)} images but {len(masks)} masks; they must pair up")
+        pairs = []
+        for i, (im, mk) in enumerate(zip(images, masks)):
+            img = _image(f"images[{i}]", im)
+            m = _mask(f"masks[{i}]", mk, img.shape)
+            pairs.append((img.tobytes(), m.tobytes(), img.shape[1], img.shape[0]))
+        data = self._net.features(pairs, batch)
+        return _np.frombuffer(data, dtype=_np.float32).reshape(len(pairs), self.dim).copy()
+
+    def features_from_inputs(self, x: Any, batch: int = 16) -> _np.ndarray:
+        """Pooled features of already preprocessed inputs (n, 3, side, side)."""
+        a = _np.asarray(x)
+        if a.ndim != 4 or a.shape[1] != 3 or a.shape[2] != a.shape[3]:
+            raise BadInputError(f"`x`: expected shape (n, 3, side, side), got {a.shape}")
+        if a.dtype.kind != "f":
+            raise BadInputError(f"`x`: dtype {a.dtype}; expected float32 inputs")
+        a = _np.ascontiguousarray(a, dtype=_np.float32)
+        data = self._net.features_from_inputs(a.tobytes(), a.shape[0], a.shape[2], batch)
+        return _np.frombuffer(data, dtype=_np.float32).reshape(a.shape[0], self.dim).copy()
+
+
+# ------------------------------------------------------------ statistics
+
+
+def roc_auc(y: Any, score: Any, level: float = 0.95) -> Result:
+    """AUC with its DeLong CI: ``pROC::roc(y, score, direction = "<")`` then
+    ``pROC::ci.auc(method = "delong")``. Keys: auc, variance, se, ci_low,
+    ci_high, level, cases, controls."""
+    return _result(_dlrn.roc_auc(_vec("y", y), _vec("score", score), level))
+
+
+def roc_curve(y: Any, score: Any) -> Result:
+    """The empirical ROC curve as ``pROC::roc(direction = "<")``: thresholds
+    (None for ±inf), sensitivities, specificities, auc."""
+    return _result(_dlrn.roc_curve(_vec("y", y), _vec("score", score)))
+
+
+def delong_test(y: Any, a: Any, b: Any, level: float = 0.95) -> Result:
+    """Paired DeLong test of two scores' AUCs on the same patients:
+    ``pROC::roc.test(roc(y, a), roc(y, b), method = "delong", paired = TRUE)``."""
+    return _result(_dlrn.delong_test(_vec("y", y), _vec("a", a), _vec("b", b), level))
+
+
+def youden(y: Any, score: Any) -> Result:
+    """The Youden-optimal cut-off: ``pROC::coords(roc, "best", best.method =
+    "youden")`` (the lowest threshold on ties)."""
+    return _result(_dlrn.youden(_vec("y", y), _vec("score", score)))
+
+
+def diagnostic_metrics(y: Any, score: Any, cutoff: float, level: float = 0.95) -> Result:
+    """Accuracy, sensitivity, specificity, PPV and NPV at ``score >= cutoff``,
+    each with its exact Clopper–Pearson CI (R's ``binom.test``)."""
+    return _result(_dlrn.diagnostic_metrics(_vec("y", y), _vec("score", score), cutoff, level))
+
+
+def icc(x: Any, level: float = 0.95) -> Result:
+    """Shrout–Fleiss ICCs of a (subjects, raters) matrix, as
+    ``psych::ICC(x, lmer = FALSE)``: one row per form (ICC1, ICC2, ICC3,
+    ICC1k, ICC2k, ICC3k) with F test and CI."""
+    a = _numeric("x", x, 2)
+    return _result(_dlrn.icc(a.tobytes(), a.shape[0], a.shape[1], level))
+
+
+def improve_prob(y: Any, old: Any, new: Any) -> Result:
+    """IDI and continuous NRI of ``new`` over ``old`` probabilities, as
+    ``Hmisc::improveProb(old, new, y)``."""
+    return _result(_dlrn.improve_prob(_vec("y", y), _vec("old", old), _vec("new", new)))
+
+
+def decision_curve(y: Any, p: Any, thresholds: Any = None) -> Result:
+    """Decision curve analysis (Vickers & Elkin): net benefit of the model,
+    of treating all and of treating none at each threshold probability."""
+    t = None if thresholds is None else _vec("thresholds", thresholds)
+    return _result(_dlrn.decision_curve(_vec("y", y), _vec("p", p), t))
+
+
+def calibration(y: Any, p: Any) -> Result:
+    """Calibration of predicted probabilities: intercept and slope
+    (``rms::val.prob``), Hosmer–Lemeshow test, binned and lowess curves."""
+    return _result(_dlrn.calibration(_vec("y", y), _vec("p", p)))
+
+
+def _design(X: Any, names: Optional[Sequence[str]]) -> Tuple[_np.ndarray, List[str]]:
+    if _pd is not None and isinstance(X, _pd.DataFrame):
+        cols = [str(c) for c in X.columns]
+        if names is None:
+            names = cols
+        X = X.to_numpy()
+    a = _numeric("X", X, 2)
+    if names is None:
+        names = [f"x{j + 1}" for j in range(a.shape[1])]
+    names = [str(n) for n in names]
+    if len(names) != a.shape[1]:
+        raise BadInputError(f"{len(names)} names for {a.shape[1]} columns of `X`")
+    return a, names
+
+
+def logistic(X: Any, y: Any, names: Optional[Sequence[str]] = None) -> Result:
+    """Binary logistic regression, = ``glm(y ~ ., family = binomial)`` (rows
+    with a NaN predictor dropped as ``na.omit``) with ``rms::lrm``'s LR χ²,
+    Nagelkerke R² and C-index. Keys: coefficients (intercept first; estimate,
+    std_error, z, p_value, odds_ratio and its Wald CI), deviance, aic, …,
+    plus ``fitted`` and ``covariance`` arrays."""
+    a, names = _design(X, names)
+    fit, fitted, cov = _dlrn.logistic(
+        _np.asfortranarray(a).tobytes(order="F"), a.shape[0], names, _vec("y", y)
+    )
+    r = _result(fit)
+    k = len(names) + 1
+    r["fitted"] = _np.asarray(fitted)
+    r["covariance"] = _np.asarray(cov).reshape(k, k) if len(cov) == k * k else _np.asarray(cov)
+    return r
+
+
+class LassoCV:
+    """A cross-validated LASSO-logistic fit, the fields of R's ``cv.glmnet``
+    object: ``lambda_`` (the path), ``cvm``, ``cvsd``, ``nzero``,
+    ``lambda_min``, ``lambda_1se``, ``index_min``/``index_1se`` (0-based),
+    ``foldid``, ``intercept`` and ``coef`` per lambda, and ``model_min`` /
+    ``model_1se``: the signature at each (intercept and non-zero
+    coefficients by feature name, the ``model.json`` of ``dlrn lasso``)."""
+
+    def __init__(self, cv: Dict[str, Any], model_min: Dict[str, Any], model_1se: Dict[str, Any], names: List[str]):
+        self.names = names
+        self.measure: str = cv["measure"]
+        self.lambda_ = _np.asarray(cv["lambda"], dtype=float)
+        self.cvm = _np.asarray(cv["cvm"], dtype=float)
+        self.cvsd = _np.asarray(cv["cvsd"], dtype=float)
+        self.nzero = _np.asarray(cv["nzero"], dtype=int)
+        self.index_min: int = cv["index_min"]
+        self.index_1se: int = cv["index_1se"]
+        self.lambda_min: float = cv["lambda_min"]
+        self.lambda_1se: float = cv["lambda_1se"]
+        self.foldid = _np.asarray(cv["foldid"], dtype=int)
+        fit = cv["fit"]
+        self.intercept = _np.asarray(fit["intercept"], dtype=float)
+        coef = _np.zeros((len(self.lambda_), len(names)))
+        for k, beta in enumerate(fit["beta"]):
+            for j, v in beta:
+                coef[k, j] = v
+        self.coef = coef
+        self.dev_ratio = _np.asarray(fit["dev_ratio"], dtype=float)
+        self.model_min = model_min
+        self.model_1se = model_1se
+
+    def coefficients(self, s: str = "lambda.min") -> Any:
+        """Non-zero coefficients at ``s`` ("lambda.min" or "lambda.1se") by
+        feature name, intercept first (``coef(cv, s = ...)``): a pandas Series
+        when pandas is installed, else a dict."""
+        model = {"lambda.min": self.model_min, "lambda.1se": self.model_1se}.get(s)
+        if model is None:
+            raise BadInputError(f"s = {s!r}: expected 'lambda.min' or 'lambda.1se'")
+        d = {"(Intercept)": model["intercept"]}
+        d.update({f["feature"]: f["coefficient"] for f in model["features"]})
+        if _pd is not None:
+            return _pd.Series(d, name=s)
+        return d
+
+    def score(self, X: Any, s: str = "lambda.min") -> _np.ndarray:
+        """The signature score (linear predictor) of each row of ``X`` (same
+        columns as the fit) at ``s``."""
+        a, _ = _design(X, self.names)
+        k = {"lambda.min": self.index_min, "lambda.1se": self.index_1se}[s]
+        return self.intercept[k] + a @ self.coef[k]
+
+    def __repr__(self) -> str:
+        return (
+            f"LassoCV(measure={self.measure!r}, lambda_min={self.lambda_min:.6g}, "
+            f"lambda_1se={self.lambda_1se:.6g}, nonzero_min={int(self.nzero[self.index_min])}, "
+            f"features={len(self.names)})"
+        )
+
+
+def lasso_cv(
+    X: Any,
+    y: Any,
+    folds: int = 10,
+    seed: Optional[int] = None,
+    r_seed: Optional[int] = None,
+    foldid: Any = None,
+    measure: str = "deviance",
+    names: Optional[Sequence[str]] = None,
+    thresh: float = 1e-7,
+) -> LassoCV:
+    """LASSO-logistic with cross-validation, = ``cv.glmnet(X, y, family =
+    "binomial", type.measure = measure, nfolds = folds)`` as ``dlrn lasso``
+    runs it: ``r_seed`` gives R's own folds after ``set.seed(r_seed)``;
+    ``foldid`` (1-based per row) fixes them; else dlrn's folds from ``seed``
+    (default 1). Feature names come from a DataFrame's columns or ``names``."""
+    a, names = _design(X, names)
+    ids = None
+    if foldid is not None:
+        f = _numeric("foldid", foldid, 1)
+        if (f < 1).any() or (f != _np.round(f)).any():
+            raise BadInputError("`foldid`: fold ids are integers >= 1")
+        ids = [int(v) for v in f]
+    cv, mmin, m1se = _dlrn.lasso_cv(
+        _np.asfortranarray(a).tobytes(order="F"),
+        a.shape[0],
+        names,
+        _vec("y", y),
+        folds,
+        seed,
+        r_seed,
+        ids,
+        measure,
+        thresh,
+    )
+    return LassoCV(_json.loads(cv), _json.loads(mmin), _json.loads(m1se), names)
+
+
+# ------------------------------------------------------------ model bundle
+
+
+class Bundle:
+    """A study's frozen model bundle (``<study>/model/``), as ``dlrn predict
+    --model`` reads it: the manifest's format version and every file's SHA-256
+    are checked on loading (:class:`BundleError` names the file)."""
+
+    def __init__(self, path: "str | os.PathLike[str]") -> None:
+        self._b = _dlrn.Bundle(_path(path))
+        cutoffs, cnn, signature, features = self._b.describe()
+        self.cutoffs: Dict[str, Any] = _result(cutoffs)
+        self.cnn: Dict[str, Any] = _result(cnn)
+        self.signature: Dict[str, Any] = _result(signature)
+        self.kept_features: Dict[str, Any] = _result(features)
+
+    @property
+    def path(self) -> str:
+        return str(self._b.path)
+
+    def needed_features(self) -> List[str]:
+        """The feature columns the signature needs."""
+        return list(self._b.needed_features())
+
+    def clinical_variables(self) -> List[str]:
+        """The clinical variables the clinical model and the DLRN need."""
+        return list(self._b.clinical_variables())
+
+    def predict_features(
+        self, features: Any, clinical: Dict[str, Any], id: str = "patient"
+    ) -> Result:
+        """One patient's prediction from feature values (name → value: a dict
+        or Series holding at least :meth:`needed_features`) and clinical cells
+        as clinical.csv writes them: signature score, clinical, signature and
+        DLRN probabilities, DLRN class at its cut-off, nomogram points and
+        warnings for inputs outside the training range (``dlrn predict``'s row)."""
+        if _pd is not None and isinstance(features, _pd.Series):
+            features = features.to_dict()
+        feats = {str(k): float(v) for k, v in dict(features).items()}
+        cells = {str(k): "" if v is None else str(v) for k, v in dict(clinical).items()}
+        return _result(self._b.predict_features(str(id), feats, cells))
+
+    def __repr__(self) -> str:
+        return f"Bundle({self.path!r})"
