@@ -2659,3 +2659,110 @@ fn case_harmonize_apply_missing_feature_small_batch_not_a_model() {
     std::fs::write(&other, "{\"format\": \"dlrn-model-bundle\"}").unwrap();
     apply(&p, &other, &["other.json", "not a harmonisation model"]);
 }
+
+// ------------------------------------------------------------- samplesize
+
+/// pmsampsize's inputs out of range: each a clear error, exit 2, no panic.
+#[test]
+fn case_samplesize_bad_inputs() {
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "24",
+            "--prevalence",
+            "1.2",
+            "--r2cs",
+            "0.288",
+        ],
+        &["--prevalence 1.2", "between 0 and 1"],
+        &[],
+    );
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "24",
+            "--prevalence",
+            "0",
+            "--cstatistic",
+            "0.8",
+        ],
+        &["--prevalence 0", "between 0 and 1"],
+        &[],
+    );
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "24",
+            "--prevalence",
+            "0.2",
+            "--cstatistic",
+            "0.5",
+        ],
+        &["--cstatistic 0.5", "between 0.5 and 1"],
+        &[],
+    );
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "40",
+            "--prevalence",
+            "0.2",
+            "--r2cs",
+            "0.2",
+            "--available",
+            "40",
+        ],
+        &[
+            "--parameters 40",
+            "--available 40",
+            "fewer parameters than patients",
+        ],
+        &[],
+    );
+    // R²cs above the maximum possible at φ = 0.1 (0.478).
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "24",
+            "--prevalence",
+            "0.1",
+            "--r2cs",
+            "0.7",
+        ],
+        &["Cox–Snell R²", "0.7", "maximum possible"],
+        &[],
+    );
+}
+
+/// pmsampsize's first documented example (Riley et al. 2020, BMJ 368:m441):
+/// R²cs 0.288, 24 parameters, prevalence 0.174 → 662 patients (criterion 2).
+#[test]
+fn case_samplesize_documented_example() {
+    let out = succeeds(&[
+        "samplesize",
+        "--parameters",
+        "24",
+        "--prevalence",
+        "0.174",
+        "--r2cs",
+        "0.288",
+        "--json",
+        "--available",
+        "600",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["sample_size"], 662);
+    assert_eq!(v["adequate"], false);
+    let n: Vec<u64> = v["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sample_size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(n, [623, 662, 221, 662]);
+}

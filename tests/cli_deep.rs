@@ -14,26 +14,51 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A cohort of `ids`, each BUS01 (flipped for odd ids, so the cases differ),
-/// with clinical.csv giving ALN_status = index % 2.
+/// A cohort of `ids`, each BUS01 (its image and mask mirrored left–right for
+/// odd indices, so the cases differ), with clinical.csv giving ALN_status =
+/// index % 2.
 fn cohort(dir: &Path, ids: &[&str]) {
     std::fs::create_dir_all(dir.join("images")).unwrap();
     std::fs::create_dir_all(dir.join("masks")).unwrap();
+    let image = image::open(fixture("BUS01.png")).unwrap();
+    let mask = image::open(fixture("BUS01_mask.png")).unwrap();
     let mut clinical = String::from("id,ALN_status\n");
     for (i, id) in ids.iter().enumerate() {
-        std::fs::copy(
-            fixture("BUS01.png"),
-            dir.join("images").join(format!("{id}.png")),
-        )
-        .unwrap();
-        std::fs::copy(
-            fixture("BUS01_mask.png"),
-            dir.join("masks").join(format!("{id}.png")),
-        )
-        .unwrap();
+        let (img, msk) = if i % 2 == 1 {
+            (image.fliph(), mask.fliph())
+        } else {
+            (image.clone(), mask.clone())
+        };
+        img.save(dir.join("images").join(format!("{id}.png")))
+            .unwrap();
+        msk.save(dir.join("masks").join(format!("{id}.png")))
+            .unwrap();
         clinical.push_str(&format!("{id},{}\n", i % 2));
     }
     std::fs::write(dir.join("clinical.csv"), clinical).unwrap();
+}
+
+/// Rewrites an image of the cohort with every pixel outside its mask's
+/// bounding box inverted (v → 255 − v), the box itself unchanged.
+fn invert_outside_box(dir: &Path, id: &str) {
+    let path = dir.join("images").join(format!("{id}.png"));
+    let mut img = image::open(&path).unwrap().into_luma8();
+    let mask = image::open(dir.join("masks").join(format!("{id}.png")))
+        .unwrap()
+        .into_luma8();
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, p) in mask.enumerate_pixels() {
+        if p.0[0] != 0 {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
+        }
+    }
+    assert!(x0 < x1 && (x1 - x0, y1 - y0) != img.dimensions());
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        if !(x0..x1).contains(&x) || !(y0..y1).contains(&y) {
+            p.0[0] = 255 - p.0[0];
+        }
+    }
+    img.save(&path).unwrap();
 }
 
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -50,7 +75,9 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 fn extract_deep_writes_2048_features_with_provenance_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let c = tmp.path().join("c");
-    cohort(&c, &["P1", "P2"]);
+    // P2 and P4 mirrored; P3 with everything outside the lesion's box inverted.
+    cohort(&c, &["P1", "P2", "P3", "P4"]);
+    invert_outside_box(&c, "P3");
     let out = tmp.path().join("deep.csv");
     let status = dlrn()
         .args(["extract", "deep", "--cohort"])
@@ -65,15 +92,23 @@ fn extract_deep_writes_2048_features_with_provenance_and_resumes() {
     assert_eq!(header.len(), 2 + 2048);
     assert_eq!(&header[..3], ["id", "ALN_status", "f_1"]);
     assert_eq!(header.last().unwrap(), "f_2048");
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 4);
     assert_eq!((rows[0][0].as_str(), rows[0][1].as_str()), ("P1", "0"));
-    // Same image → same features; features after ReLU + mean are ≥ 0.
-    assert_eq!(rows[0][2..], rows[1][2..]);
-    assert!(
-        rows[0][2..]
-            .iter()
-            .all(|v| v.parse::<f64>().unwrap() >= 0.0)
-    );
+    // Same image → same features (P2 and P4); and the network sees only the
+    // lesion's bounding-box crop (preprocess: crop, resize, centre crop), so
+    // inverting every pixel outside the box changes nothing (P3 = P1).
+    assert_eq!(rows[1][2..], rows[3][2..]);
+    assert_eq!(rows[0][2..], rows[2][2..]);
+    // The mirrored lesion is another input to a network whose random kernels
+    // are not mirror-symmetric: its features differ.
+    let differ = (2..header.len())
+        .filter(|&j| rows[0][j] != rows[1][j])
+        .count();
+    assert!(differ > 0, "a mirrored case gave the original's features");
+    // Features after ReLU + mean are ≥ 0.
+    for row in &rows {
+        assert!(row[2..].iter().all(|v| v.parse::<f64>().unwrap() >= 0.0));
+    }
     let meta: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(tmp.path().join("deep.csv.meta.json")).unwrap(),
     )

@@ -96,8 +96,13 @@ print(f"at the training Youden cut-off: sensitivity {diag.sensitivity['value']:.
 # %% The study's frozen model bundle on EVC1 (when `cargo xtask paper --config configs/quick.toml` has run)
 if hasattr(dlrn, "Bundle") and Path(args.bundle, "manifest.json").exists():
     bundle = dlrn.Bundle(args.bundle)
-    predictions = bundle.predict(cohorts / "EVC1")
-    print(predictions.head() if hasattr(predictions, "head") else predictions[:5])
+    predictions = bundle.predict(cohorts / "EVC1")  # = `dlrn predict --model … --cohort …`
+    p_dlrn = np.array([r["p_dlrn"] for r in (predictions.to_dict("records") if hasattr(predictions, "to_dict") else predictions)])
+    labels = dict(zip(ids_evc1, y_evc1))
+    y_pred = np.array([labels[r] for r in (list(predictions["id"]) if hasattr(predictions, "to_dict") else [r["id"] for r in predictions])])
+    auc_dlrn = dlrn.roc_auc(y_pred, p_dlrn)
+    print(f"the study's DLRN on EVC1: AUC {auc_dlrn.auc:.3f} ({auc_dlrn.ci_low:.3f}–{auc_dlrn.ci_high:.3f}); "
+          f"{int(sum(r for r in p_dlrn >= bundle.cutoffs['dlrn']))} of {len(p_dlrn)} predicted ALN+")
 else:
     print(f"(no model bundle at {args.bundle}: skipping the bundle's predictions)")
 

@@ -557,5 +557,69 @@ class Bundle:
         cells = {str(k): "" if v is None else str(v) for k, v in dict(clinical).items()}
         return _result(self._b.predict_features(str(id), feats, cells))
 
+    def _rows(self, scored: Sequence[Tuple[str, Optional[str], Optional[str]]]) -> Any:
+        factors = [f"points_{p['name']}" for p in self.nomogram_factors()]
+        columns = ["id", "signature_score", "p_clinical", "p_signature", "p_dlrn", "dlrn_class"]
+        columns += factors + ["total_points", "warnings"]
+        rows = []
+        for id_, pred, err in scored:
+            if pred is None:
+                nan = float("nan")
+                rows.append([id_] + [nan] * (5 + len(factors) + 1) + [f"not scored: {err or ''}"])
+                continue
+            p = _json.loads(pred)
+            rows.append(
+                [id_, p["signature_score"], p["p_clinical"], p["p_signature"], p["p_dlrn"], p["dlrn_class"]]
+                + [pts for _, pts in p["points"]]
+                + [p["total_points"], "; ".join(p["warnings"])]
+            )
+        if _pd is not None:
+            return _pd.DataFrame(rows, columns=columns)
+        return [dict(zip(columns, r)) for r in rows]
+
+    def nomogram_factors(self) -> List[Dict[str, Any]]:
+        """The nomogram's factors in order (the ``points_*`` columns)."""
+        return [{"name": n} for n in self._b.nomogram_factors()]
+
+    def predict(self, cohort: "str | os.PathLike[str]", masks: str = "masks") -> Any:
+        """``dlrn predict --model DIR --cohort COHORT``'s rows: per patient the
+        signature score, clinical, signature and DLRN probabilities, the DLRN
+        class at its cut-off, nomogram points per factor and in total, and
+        warnings (inputs outside the training range, or why the patient was
+        not scored). The features the signature needs are computed in memory
+        (handcrafted; deep with the bundle's CNN on the CPU). A DataFrame when
+        pandas is installed, else a list of dicts."""
+        cases = _dlrn.scan_cases(_path(cohort), masks)
+        clinical = self._b.clinical_cells(_path(cohort))
+        feats = self._b.features_of_files(list(cases))
+        scored: List[Tuple[str, Optional[str], Optional[str]]] = []
+        todo = []
+        for id_, values, err in feats:
+            if values is None:
+                scored.append((id_, None, err))
+            elif id_ not in clinical:
+                scored.append((id_, None, f"no row in {_os.path.join(_path(cohort), 'clinical.csv')}"))
+            else:
+                todo.append((id_, values, clinical[id_]))
+        done = {s[0]: s for s in self._b.predict_many(todo)}
+        scored += list(done.values())
+        order = {c[0]: i for i, c in enumerate(cases)}
+        scored.sort(key=lambda s: order[s[0]])
+        return self._rows(scored)
+
+    def predict_one(
+        self,
+        image: "str | os.PathLike[str]",
+        mask: "str | os.PathLike[str]",
+        clinical: Dict[str, Any],
+        id: str = "patient",
+    ) -> Result:
+        """One patient from an image file, its mask file and clinical values
+        (``dlrn predict --image F --mask F --clinical age=52,birads=4C``)."""
+        (id_, values, err), = self._b.features_of_files([(str(id), _path(image), _path(mask))])
+        if values is None:
+            raise BadInputError(err)
+        return self.predict_features(values, clinical, id=id_)
+
     def __repr__(self) -> str:
         return f"Bundle({self.path!r})"

@@ -39,3 +39,17 @@ def dlrn_bin() -> Path:
 @pytest.fixture(scope="session")
 def dlrn_cli() -> Path:
     return dlrn_bin()
+
+
+@pytest.fixture(scope="session")
+def quick_study():
+    """(model bundle, cohorts folder) of the quick simulated study:
+    $DLRN_PY_BUNDLE (a `cargo xtask paper --config configs/quick.toml`
+    model/ folder) and $DLRN_PY_COHORTS (its cohorts, data/sim-quick). .ci/run
+    makes both; elsewhere the tests that need them are skipped."""
+    bundle, cohorts = os.environ.get("DLRN_PY_BUNDLE"), os.environ.get("DLRN_PY_COHORTS")
+    if not bundle or not cohorts:
+        if os.environ.get("CI"):
+            raise AssertionError("CI must set DLRN_PY_BUNDLE and DLRN_PY_COHORTS (see .ci/run)")
+        pytest.skip("set DLRN_PY_BUNDLE and DLRN_PY_COHORTS to a quick study's model/ and cohorts")
+    return Path(bundle), Path(cohorts)

@@ -3,17 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail, ensure};
-use dlrn_report as report;
+use dlrn_study::apply::{
+    Extraction, assess, fail_if_unscored, report as report_scored, score_cohort, write_predictions,
+};
 use dlrn_study::bundle::Bundle;
-use dlrn_study::pipeline::{
-    Cohort, CohortPredictions, Cutoffs as PipelineCutoffs, EvaluationSettings, FeatureTable,
-    evaluate, predictions_table,
-};
-use dlrn_study::schema::{ClinicalData, ClinicalSchema};
+use dlrn_study::pipeline::EvaluationSettings;
 
-use super::predict::{
-    Scored, fail_if_unscored, report as report_scored, score_cohort, write_predictions,
-};
 use crate::extraction::deep::Backend;
 
 /// Validate a frozen DLRN (a study's `model/` bundle) on a labelled cohort,
@@ -67,8 +62,12 @@ pub struct Args {
 /// The most decision-curve steps `--thresholds` may ask for.
 const MAX_THRESHOLDS: usize = 100_000;
 
-/// Runs the assessment.
-pub fn run(args: Args) -> anyhow::Result<()> {
+/// Runs the assessment; `extract` runs the extractions the bundle needs
+/// (`dlrn predict`'s, with this run's backend and batch size).
+pub fn run(
+    args: Args,
+    extract: impl Fn(Extraction<'_>, Backend, usize) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     ensure!(
         args.level > 0.0 && args.level < 1.0,
         "--level {} is not between 0 and 1",
@@ -112,154 +111,43 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &bundle,
         &args.cohort,
         &args.out.join("work"),
-        args.backend,
-        args.batch,
+        &mut |request| extract(request, args.backend, args.batch).map_err(Into::into),
     )?;
     let patients = args.out.join("patients.csv");
     write_predictions(&bundle, &scored, &patients)?;
-    report_scored(&scored, &patients)?;
+    for line in report_scored(&scored, &patients) {
+        eprintln!("{line}");
+    }
     fail_if_unscored(&scored)?;
 
-    // The labelled, scored patients.
-    let mut rows: Vec<(&Scored, u8)> = Vec::new();
-    let mut unlabelled = 0;
-    for s in &scored {
-        match labels.get(&s.id).copied().flatten() {
-            Some(l) => rows.push((s, l)),
-            None => unlabelled += 1,
-        }
-    }
-    if unlabelled > 0 {
-        eprintln!("{unlabelled} patient(s) without ALN_status left out of the statistics");
-    }
     // The study's own evaluation (stage 9) on the frozen predictions: the
     // same rows, figures and text as the study's report.
-    let ids: Vec<String> = rows.iter().map(|(s, _)| s.id.clone()).collect();
-    let y: Vec<u8> = rows.iter().map(|(_, l)| *l).collect();
-    let pred = |f: fn(&dlrn_study::bundle::Prediction) -> f64| -> Vec<f64> {
-        rows.iter()
-            .map(|(s, _)| s.prediction.as_ref().map_or(f64::NAN, f))
-            .collect()
-    };
-    let preds = CohortPredictions {
-        cohort: name.clone(),
-        ids: ids.clone(),
-        labels: y.clone(),
-        signature_score: pred(|p| p.signature_score),
-        clinical: pred(|p| p.p_clinical),
-        signature: pred(|p| p.p_signature),
-        dlrn: pred(|p| p.p_dlrn),
-    };
-    // No subgroup table: the cohort's clinical data enters only through the predictions.
-    let schema = ClinicalSchema {
-        outcome: Default::default(),
-        missing: Default::default(),
-        variables: vec![],
-    };
-    let cohort = Cohort {
-        name: name.clone(),
-        labels: y.clone(),
-        features: FeatureTable {
-            ids: ids.clone(),
-            labels: Some(y.clone()),
-            names: vec![],
-            columns: vec![],
-        },
-        clinical: ClinicalData {
-            path: args.cohort.join("clinical.csv"),
-            ids,
-            outcome: Some(y.iter().map(|&l| Some(l)).collect()),
-            columns: vec![],
-        },
-    };
     let n_steps = ((to - from) / step).round() as usize;
-    let frozen = PipelineCutoffs {
-        clinical: bundle.cutoffs.clinical,
-        signature: bundle.cutoffs.signature,
-        dlrn: bundle.cutoffs.dlrn,
-    };
-    let eval = evaluate(
-        &schema,
-        &[(&cohort, &preds)],
-        &frozen,
+    let assessment = assess(
+        &bundle,
+        &args.model,
+        &args.cohort,
+        &name,
+        &scored,
+        &labels,
         &EvaluationSettings {
             thresholds: (0..=n_steps).map(|i| from + step * i as f64).collect(),
             hl_groups: args.hl_groups,
             level: args.level,
             subgroup: None,
         },
-    )
-    .with_context(|| format!("evaluating the frozen models on {name}"))?;
-    for n in &eval.notes {
+    )?;
+    if assessment.unlabelled > 0 {
+        eprintln!(
+            "{} patient(s) without ALN_status left out of the statistics",
+            assessment.unlabelled
+        );
+    }
+    for n in &assessment.notes {
         eprintln!("note: {n}");
     }
-    let predictions = predictions_table(std::slice::from_ref(&preds));
-    let cutoffs = frozen.table(&format!("{} (frozen)", bundle.provenance.training_cohort));
-    let weights = match &bundle.cnn.weights {
-        dlrn_study::bundle::CnnWeights::Random { seed } => {
-            format!("random initialisation, seed {seed}")
-        }
-        dlrn_study::bundle::CnnWeights::File { file, format } => {
-            format!("{file} ({format}) in the model bundle")
-        }
-    };
-    let manifest_path = args.model.join(dlrn_study::bundle::MANIFEST);
-    let study = report::StudyReport {
-        title: format!(
-            "External validation of the frozen DLRN ({} → {name})",
-            bundle.provenance.training_cohort
-        ),
-        simulated: None,
-        provenance: report::Provenance {
-            version: env!("CARGO_PKG_VERSION").into(),
-            seed: match bundle.cnn.weights {
-                dlrn_study::bundle::CnnWeights::Random { seed } => seed,
-                _ => 0,
-            },
-            config_name: format!("model bundle {}", args.model.display()),
-            config_text: std::fs::read_to_string(&manifest_path)
-                .with_context(|| format!("reading {}", manifest_path.display()))?,
-            config_hash: bundle.provenance.config_sha256.clone(),
-            data_hashes: vec![
-                (
-                    format!("training cohort {}", bundle.provenance.training_cohort),
-                    bundle.provenance.training_cohort_sha256.clone(),
-                ),
-                (
-                    format!("model bundle manifest ({})", bundle.provenance.dlrn_version),
-                    super::util::sha256_file(&manifest_path)?,
-                ),
-            ],
-            weights,
-            weights_hash: None,
-        },
-        table1: None,
-        table2: report::Table2::new(eval.table2),
-        table3: None,
-        icc: None,
-        selected_features: None,
-        comparisons: Some(report::Comparisons::new(eval.comparisons)),
-        subtype_aucs: None,
-        screen: None,
-        cutoffs: Some(cutoffs),
-        calibration_stats: Some(eval.calibration_stats),
-        predictions: Some(predictions),
-        roc: eval.roc,
-        decision_curves: eval.decision_curves,
-        calibration: eval.calibration,
-        signature_by_class: Some(report::BoxFigure {
-            y_label: "Signature score".into(),
-            panels: eval.box_panels,
-            seed: 0,
-        }),
-        confusion: Some(report::ConfusionFigure {
-            panels: eval.confusion,
-        }),
-        nomogram: None,
-        external_figures: vec![],
-        png_scale: 2,
-    };
-    let manifest = study.write(&args.out)?;
+    let y = &assessment.labels;
+    let manifest = assessment.report.write(&args.out)?;
     eprintln!(
         "{}: {} patients ({} ALN+), {} files",
         args.out.join("index.html").display(),

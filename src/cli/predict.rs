@@ -1,12 +1,12 @@
 //! `dlrn predict`: a frozen model bundle on new patients.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use dlrn_cohort::{Table, scan_cases};
-use dlrn_study::bundle::{Bundle, CnnWeights, PatientInput, Prediction};
+use dlrn_study::apply::{Extraction, fail_if_unscored, report, score_cohort, write_predictions};
+use dlrn_study::bundle::Bundle;
 
 use super::util::print_json;
 use crate::extraction::deep::{self, Backend, DeepJob};
@@ -68,17 +68,6 @@ pub struct Args {
     pub json: bool,
 }
 
-/// One patient's outcome: a prediction, or why there is none.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Scored {
-    /// Patient id.
-    pub id: String,
-    /// The prediction, when the patient could be scored.
-    pub prediction: Option<Prediction>,
-    /// Why not, otherwise.
-    pub error: Option<String>,
-}
-
 /// Runs the prediction.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let bundle = Bundle::load(&args.model)
@@ -92,52 +81,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, Some(image)) => single_patient(&args, image, &work.join("patient"))?,
         (None, None) => bail!("give --cohort, or --image with --mask and --clinical"),
     };
-    let scored = score_cohort(&bundle, &cohort, &work, args.backend, args.batch)?;
+    let scored = score_cohort(&bundle, &cohort, &work, &mut |request| {
+        extract(request, args.backend, args.batch).map_err(Into::into)
+    })?;
     write_predictions(&bundle, &scored, &args.out)?;
-    report(&scored, &args.out)?;
+    for line in report(&scored, &args.out) {
+        eprintln!("{line}");
+    }
     if args.json {
         print_json(&scored)?;
     }
-    fail_if_unscored(&scored)
-}
-
-/// Prints per-patient warnings and a summary on stderr.
-pub(crate) fn report(scored: &[Scored], out: &Path) -> anyhow::Result<()> {
-    let mut warned = 0;
-    for s in scored {
-        if let Some(p) = &s.prediction
-            && !p.warnings.is_empty()
-        {
-            warned += 1;
-            for w in &p.warnings {
-                eprintln!("warning: patient {:?}: {w}", s.id);
-            }
-        }
-    }
-    let ok = scored.iter().filter(|s| s.prediction.is_some()).count();
-    eprintln!(
-        "{}: {ok} of {} patients scored, {warned} with warnings",
-        out.display(),
-        scored.len()
-    );
-    Ok(())
-}
-
-/// An error (exit 2) listing the patients that could not be scored.
-pub(crate) fn fail_if_unscored(scored: &[Scored]) -> anyhow::Result<()> {
-    let failed: Vec<String> = scored
-        .iter()
-        .filter_map(|s| s.error.as_ref().map(|e| format!("  {}: {e}", s.id)))
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        bail!(
-            "{} patient(s) could not be scored (the others are written):\n{}",
-            failed.len(),
-            failed.join("\n")
-        )
-    }
+    Ok(fail_if_unscored(&scored)?)
 }
 
 /// Lays out one patient as a cohort folder under `dir` (images/, masks/, clinical.csv).
@@ -203,254 +157,72 @@ fn single_patient(args: &Args, image: &Path, dir: &Path) -> anyhow::Result<PathB
     Ok(dir.to_path_buf())
 }
 
-/// Clinical cells by id, for the variables the bundle needs; a missing
-/// column is an error naming the file and every missing column.
-pub(crate) fn read_clinical_cells(
-    bundle: &Bundle,
-    cohort: &Path,
-) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
-    let path = cohort.join("clinical.csv");
-    if !path.is_file() {
-        bail!(
-            "{}: no clinical.csv; the models need the columns id, {}",
-            cohort.display(),
-            bundle.clinical_variables().join(", ")
-        );
-    }
-    let table = Table::read(&path)?;
-    let missing: Vec<&str> = std::iter::once("id")
-        .chain(bundle.clinical_variables())
-        .filter(|c| !table.has_column(c))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "{}: missing column(s) {} that the model bundle needs (it uses {})",
-            path.display(),
-            missing.join(", "),
-            bundle.clinical_variables().join(", ")
-        );
-    }
-    let ids = table.ids()?;
-    let mut out: BTreeMap<String, BTreeMap<String, String>> =
-        ids.iter().map(|id| (id.clone(), BTreeMap::new())).collect();
-    for var in bundle.clinical_variables() {
-        for (id, cell) in ids.iter().zip(table.str_column(var)?) {
-            if let (Some(row), Some(cell)) = (out.get_mut(id), cell) {
-                row.insert(var.to_string(), cell);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Reads a feature table's needed columns by id.
-fn read_feature_table(
-    path: &Path,
-    names: &[&str],
-    into: &mut BTreeMap<String, BTreeMap<String, f64>>,
-) -> anyhow::Result<()> {
-    let table = Table::read(path)?;
-    let ids = table.ids()?;
-    for name in names {
-        let col = table.f64_column(name)?;
-        for (id, v) in ids.iter().zip(col) {
-            into.entry(id.clone())
-                .or_default()
-                .insert(name.to_string(), v);
-        }
-    }
-    Ok(())
-}
-
 /// The extraction job of a cohort into `out`: every case, the default
 /// reading options, and a table accepted without the cases that fail (they
 /// are listed as not scored).
-fn extraction_job(cohort: &Path, out: PathBuf) -> Job {
+fn extraction_job(cohort: &Path, out: &Path) -> Job {
     Job {
         cohort: cohort.to_path_buf(),
         masks: "masks".into(),
-        out,
+        out: out.to_path_buf(),
         inputs: Default::default(),
         shard: None,
         on_failure: OnFailure::KeepGoing,
     }
 }
 
-/// Extracts what the bundle needs from a cohort (resumable, in `work`) and
-/// scores every patient with an image; sorted by id.
-pub(crate) fn score_cohort(
-    bundle: &Bundle,
-    cohort: &Path,
-    work: &Path,
+/// Runs one extraction a bundle needs, as `dlrn extract …` would (resumable,
+/// with its progress bars; a case that fails is left without a row and so
+/// listed as not scored).
+pub(crate) fn extract(
+    request: Extraction<'_>,
     backend: Backend,
     batch: usize,
-) -> anyhow::Result<Vec<Scored>> {
-    // Cheap checks first: nothing is extracted for a cohort that cannot be scored.
-    let clinical = read_clinical_cells(bundle, cohort)?;
-    let cases = scan_cases(cohort, "masks")
-        .with_context(|| format!("pairing the images and masks of {}", cohort.display()))?;
-    if cases.is_empty() {
-        bail!("{}: no images in images/", cohort.display());
-    }
-    let without_clinical: Vec<&str> = cases
-        .iter()
-        .map(|c| c.id.as_str())
-        .filter(|id| !clinical.contains_key(*id))
-        .collect();
-    std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
-
-    let needed = bundle.needed_features();
-    let mut features: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-    if bundle.needs_handcrafted_features() {
-        let out = work.join("handcrafted.parquet");
-        handcrafted::extract(&extraction_job(cohort, out.clone()))
-            .context("extracting the handcrafted features")?;
-        let names: Vec<&str> = needed
-            .iter()
-            .copied()
-            .filter(|f| !dlrn_study::bundle::is_deep_feature(f))
-            .collect();
-        read_feature_table(&out, &names, &mut features)?;
-    }
-    if bundle.needs_deep_features() {
-        let pre = &bundle.cnn.preprocessing;
-        let here = dlrn_deep::PreprocessConfig::default();
-        if (pre.resize, pre.crop) != (here.resize, here.crop) {
-            bail!(
-                "the model bundle's CNN preprocessing (resize {}, crop {}) is not this dlrn's (resize {}, crop {})",
-                pre.resize,
-                pre.crop,
-                here.resize,
-                here.crop
-            );
-        }
-        let chosen = backend
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default();
-        if chosen != bundle.cnn.backend {
-            eprintln!(
-                "note: the model's deep features were computed on the {} backend, this run uses {chosen}: \
-                 features (and probabilities) agree to the backends' precision, not bit for bit",
-                bundle.cnn.backend
-            );
-        }
-        let seed = match bundle.cnn.weights {
-            CnnWeights::Random { seed } => seed,
-            CnnWeights::File { .. } => 0,
-        };
-        let out = work.join("deep.parquet");
-        let summary = deep::extract(&DeepJob {
-            job: extraction_job(cohort, out.clone()),
-            weights: bundle.cnn_weights_path.clone(),
-            seed,
-            backend,
-            batch,
-        })
-        .context("extracting the deep features")?;
-        eprintln!("{}", summary.describe());
-        let names: Vec<&str> = needed
-            .iter()
-            .copied()
-            .filter(|f| dlrn_study::bundle::is_deep_feature(f))
-            .collect();
-        read_feature_table(&out, &names, &mut features)?;
-    }
-
-    let no_clinical: BTreeSet<&str> = without_clinical.into_iter().collect();
-    Ok(cases
-        .iter()
-        .map(|case| {
-            let id = case.id.clone();
-            if no_clinical.contains(id.as_str()) {
-                return Scored {
-                    id,
-                    prediction: None,
-                    error: Some(format!(
-                        "no row in {}",
-                        cohort.join("clinical.csv").display()
-                    )),
-                };
-            }
-            let patient = PatientInput {
-                id: id.clone(),
-                features: features.get(&id).cloned().unwrap_or_default(),
-                clinical: clinical.get(&id).cloned().unwrap_or_default(),
-            };
-            match bundle.predict(&patient) {
-                Ok(p) => Scored {
-                    id,
-                    prediction: Some(p),
-                    error: None,
-                },
-                Err(e) => Scored {
-                    id,
-                    prediction: None,
-                    error: Some(e.to_string()),
-                },
-            }
-        })
-        .collect())
-}
-
-/// A CSV cell: quoted when it holds a comma, quote or line break.
-fn cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// Writes one row per patient: id, signature score, the three
-/// probabilities, the DLRN class, nomogram points per factor and in total,
-/// and the warnings (or why the patient was not scored). Numbers at full
-/// precision (shortest round-trip form).
-pub(crate) fn write_predictions(
-    bundle: &Bundle,
-    scored: &[Scored],
-    out: &Path,
 ) -> anyhow::Result<()> {
-    let factors: Vec<&str> = bundle
-        .nomogram
-        .model
-        .predictors
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect();
-    let mut text = String::from("id,signature_score,p_clinical,p_signature,p_dlrn,dlrn_class");
-    for f in &factors {
-        text.push(',');
-        text.push_str(&cell(&format!("points_{f}")));
-    }
-    text.push_str(",total_points,warnings\n");
-    for s in scored {
-        text.push_str(&cell(&s.id));
-        match &s.prediction {
-            Some(p) => {
-                for v in [p.signature_score, p.p_clinical, p.p_signature, p.p_dlrn] {
-                    text.push_str(&format!(",{v}"));
-                }
-                text.push_str(&format!(",{}", p.dlrn_class));
-                for (_, pts) in &p.points {
-                    text.push_str(&format!(",{pts}"));
-                }
-                text.push_str(&format!(
-                    ",{},{}\n",
-                    p.total_points,
-                    cell(&p.warnings.join("; "))
-                ));
+    match request {
+        Extraction::Handcrafted { cohort, out } => {
+            handcrafted::extract(&extraction_job(cohort, out))
+                .context("extracting the handcrafted features")
+        }
+        Extraction::Deep {
+            cohort,
+            out,
+            cnn,
+            seed,
+            weights,
+        } => {
+            let pre = &cnn.preprocessing;
+            let here = dlrn_deep::PreprocessConfig::default();
+            if (pre.resize, pre.crop) != (here.resize, here.crop) {
+                bail!(
+                    "the model bundle's CNN preprocessing (resize {}, crop {}) is not this dlrn's (resize {}, crop {})",
+                    pre.resize,
+                    pre.crop,
+                    here.resize,
+                    here.crop
+                );
             }
-            None => {
-                text.push_str(&",".repeat(5 + factors.len() + 1));
-                let why = format!("not scored: {}", s.error.as_deref().unwrap_or(""));
-                text.push_str(&format!(",{}\n", cell(&why)));
+            let chosen = backend
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default();
+            if chosen != cnn.backend {
+                eprintln!(
+                    "note: the model's deep features were computed on the {} backend, this run uses {chosen}: \
+                 features (and probabilities) agree to the backends' precision, not bit for bit",
+                    cnn.backend
+                );
             }
+            let summary = deep::extract(&DeepJob {
+                job: extraction_job(cohort, out),
+                weights: weights.map(Path::to_path_buf),
+                seed,
+                backend,
+                batch,
+            })
+            .context("extracting the deep features")?;
+            eprintln!("{}", summary.describe());
+            Ok(())
         }
     }
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-    }
-    super::util::write_atomic(out, text)
 }

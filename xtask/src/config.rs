@@ -255,6 +255,54 @@ impl Icc {
 }
 
 impl Config {
+    /// The modelling's settings in dlrn-study's terms: `[lasso]`,
+    /// `[clinical]`, `[evaluation]` (the subgroup table by `subtype` when the
+    /// schema declares it), `icc.form` and the CNN the bundle records.
+    pub fn fit_settings(
+        &self,
+        schema: &dlrn_study::ClinicalSchema,
+        provenance: dlrn_study::bundle::Provenance,
+        weights: Option<PathBuf>,
+        resize: usize,
+        crop: usize,
+    ) -> dlrn_study::fit::FitSettings {
+        use dlrn_study::pipeline::{ClinicalSettings, EvaluationSettings, LassoSettings};
+        let [from, to, step] = self.evaluation.decision_thresholds;
+        let n_steps = ((to - from) / step).round() as usize;
+        dlrn_study::fit::FitSettings {
+            lasso: LassoSettings {
+                alpha: self.lasso.alpha,
+                measure: self.lasso.measure,
+                folds: self.lasso.folds,
+                seed: self.lasso.seed,
+                lambda: match self.lasso.lambda {
+                    Lambda::Min => dlrn_lasso::LambdaChoice::Min,
+                    Lambda::OneSe => dlrn_lasso::LambdaChoice::OneSe,
+                },
+            },
+            clinical: ClinicalSettings {
+                candidates: self.clinical.candidates.clone(),
+                screen_p: self.clinical.screen_p,
+                keep_p: self.clinical.keep_p,
+            },
+            evaluation: EvaluationSettings {
+                thresholds: (0..=n_steps).map(|i| from + step * i as f64).collect(),
+                hl_groups: self.evaluation.hl_groups,
+                level: self.evaluation.level,
+                subgroup: schema.variable("subtype").map(|v| v.name.clone()),
+            },
+            icc_form: self.icc.form.name().to_string(),
+            bundle: dlrn_study::fit::BundleSettings {
+                provenance,
+                weights,
+                seed: self.cnn.seed,
+                backend: self.cnn.backend.as_str().to_string(),
+                resize,
+                crop,
+            },
+        }
+    }
+
     /// Reads and checks a config file.
     pub fn read(path: &Path) -> anyhow::Result<Config> {
         let text =

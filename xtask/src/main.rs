@@ -8,6 +8,7 @@ mod cluster;
 mod config;
 mod fuzz;
 mod paper;
+mod plan;
 mod published;
 mod slurm;
 

@@ -17,9 +17,9 @@
 //! resubmitting after a failure reruns only the shards that are missing,
 //! and a changed input (new key) starts the stage's shards afresh.
 //!
-//! The stage keys and the simulate and fine-tune commands repeat the recipe
-//! of paper.rs; xtask/tests/slurm.rs checks that the report job finds every
-//! extraction stage cached.
+//! The stages, their keys and commands are the study plan `cargo xtask
+//! paper` resolves too (plan.rs); xtask/tests/slurm.rs checks that the
+//! report job finds every extraction stage cached.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -29,11 +29,11 @@ use std::process::Command;
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{Runner, keys, sha256_file};
+use crate::cache::Runner;
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::paper::{build_dlrn, run_dlrn};
-use crate::workspace_root;
+use crate::plan::{Finetune, Plan};
 
 /// One extraction stage as the cluster runs it.
 struct Stage {
@@ -437,13 +437,15 @@ fn done_shards(dir: &Path, n: usize) -> Vec<usize> {
 /// Writes the study's scripts under `<out>/work/slurm/` and, unless
 /// `dry_run`, submits them; see the module doc.
 pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<()> {
-    let root = workspace_root();
-    let config_path = if config.is_absolute() {
-        config.to_path_buf()
-    } else {
-        root.join(config)
-    };
-    let cfg = Config::read(&config_path)?;
+    let plan = Plan::resolve(config, out)?;
+    let Plan {
+        root,
+        config_path,
+        cfg,
+        out,
+        work,
+        ..
+    } = &plan;
     let cluster = match &cfg.cluster {
         Some(c) => c.clone(),
         None => {
@@ -457,33 +459,22 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
     cluster
         .check()
         .with_context(|| format!("{}: [cluster]", config_path.display()))?;
-    let config_name = config_path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let out = match out {
-        Some(o) if o.is_absolute() => o.to_path_buf(),
-        Some(o) => std::env::current_dir()?.join(o),
-        None => root.join("reports").join(&config_name),
-    };
-    let work = out.join("work");
-    std::fs::create_dir_all(&work)?;
-    let mut runner = Runner::new(&work)?;
+    std::fs::create_dir_all(work)?;
+    let mut runner = Runner::new(work)?;
     runner.note(&format!(
         "dlrn study on Slurm: config {} → {}",
         config_path.display(),
         out.display()
     ));
-    let dlrn = build_dlrn(&root, cfg.cnn.backend.as_str())?;
+    let dlrn = build_dlrn(root, cfg.cnn.backend.as_str())?;
     let xtask = std::env::current_exe().context("locating xtask")?;
-    let version = env!("CARGO_PKG_VERSION");
     let ctx = Ctx {
         cluster: &cluster,
-        config: &config_path,
+        config: config_path,
         dlrn: &dlrn,
         xtask: &xtask,
-        out: &out,
-        work: &work,
+        out,
+        work,
         slurm: work.join("slurm"),
         logs: work.join("slurm").join("logs"),
     };
@@ -507,112 +498,46 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
     }
 
     // 1. Cohorts: simulated here (quick) when the config asks and they are absent.
-    let cohorts_dir = root.join(&cfg.cohorts.dir);
-    let training = cfg.cohorts.training.clone();
-    let all: Vec<String> = std::iter::once(training.clone())
-        .chain(cfg.cohorts.validation.iter().cloned())
-        .collect();
-    if cfg.cohorts.simulated {
-        let k = keys::simulate(&cfg, &root, version)?;
-        let params = cfg.simulate.params.as_ref().map(|p| root.join(p));
-        let mut a: Vec<String> = vec![
-            "simulate".into(),
-            "--out".into(),
-            cohorts_dir.display().to_string(),
-            "--seed".into(),
-            cfg.simulate.seed.to_string(),
-            "--scale".into(),
-            cfg.simulate.scale.to_string(),
-        ];
-        if let Some(p) = &params {
-            a.extend(["--params".into(), p.display().to_string()]);
-        }
+    if let Some(sim) = plan.simulate()? {
         let holder = format!("cargo xtask paper --slurm --out {}", out.display());
-        crate::cache::simulate_shared(&mut runner, &cohorts_dir, &k, &holder, || {
-            run_dlrn(&dlrn, &a)
+        crate::cache::simulate_shared(&mut runner, &plan.cohorts_dir, &sim.key, &holder, || {
+            run_dlrn(&dlrn, &sim.args)
         })?;
     }
-    let mut cohort_keys = BTreeMap::new();
-    for c in &all {
-        let d = cohorts_dir.join(c);
-        ensure!(d.is_dir(), "cohort folder {} is missing", d.display());
-        cohort_keys.insert(c.clone(), keys::cohort(&d)?);
-    }
+    let cohort_keys = plan.cohort_keys()?;
 
     // 2. Weights: fine-tuning is one GPU job, then a job that submits the rest.
-    let mut weights_arg: Option<PathBuf> = match cfg.cnn.weights.as_str() {
-        "random" => None,
-        w => Some(root.join(w)),
-    };
-    if cfg.cnn.finetune_epochs > 0 {
-        let (val_args, val_key) =
-            crate::paper::finetune_val_args(&cfg, &cohorts_dir, &cohort_keys)?;
-        let mpk = work.join("cnn").join("finetuned.mpk");
-        let key = keys::finetune(&cfg, &cohort_keys[&training], &val_key)?;
-        let fresh = std::fs::read_to_string(ctx.stamp("finetune")).is_ok_and(|s| s.trim() == key)
-            && mpk.exists();
+    let mut weights_arg = plan.initial_weights();
+    if let Some(ft) = plan.finetune(&cohort_keys, weights_arg.as_deref())? {
+        let fresh = std::fs::read_to_string(ctx.stamp("finetune"))
+            .is_ok_and(|s| s.trim() == ft.key)
+            && ft.mpk.exists();
         if !fresh {
-            return submit_finetune(
-                &ctx,
-                &cfg,
-                &key,
-                &mpk,
-                &weights_arg,
-                &cohorts_dir,
-                &val_args,
-                dry_run,
-                &jobs_path,
-            );
+            return submit_finetune(&ctx, cfg, &ft, dry_run, &jobs_path);
         }
         runner.note("[cached] finetune");
-        weights_arg = Some(mpk);
+        weights_arg = Some(ft.mpk);
     }
-    let weights_desc = match &weights_arg {
-        None => format!("random initialisation, seed {}", cfg.cnn.seed),
-        Some(p) => p.strip_prefix(&root).unwrap_or(p).display().to_string(),
-    };
-    let weights_hash = match &weights_arg {
-        Some(p) => Some(sha256_file(p)?),
-        None => None,
-    };
+    let weights = plan.weights(weights_arg)?;
 
-    // 3. The extraction stages, keyed as paper.rs keys them.
-    let feat_dir = work.join("features");
-    std::fs::create_dir_all(&feat_dir)?;
-    let readers = crate::paper::icc_readers(&cfg, &cohorts_dir)?;
-    let jobs = crate::paper::extraction_jobs(&all, &training, &readers);
+    // 3. The extraction stages, keyed as `xtask paper` keys them.
+    std::fs::create_dir_all(plan.features_dir())?;
+    let readers = plan.icc_readers()?;
     let gpu_backend = matches!(cfg.cnn.backend.as_str(), "cuda" | "wgpu");
-    let mut stages = Vec::new();
-    for job in &jobs {
-        let crate::paper::ExtractionJob { cohort, masks, tag } = job;
-        stages.push(Stage {
-            name: format!("handcrafted/{tag}"),
-            kind: "handcrafted",
-            key: keys::handcrafted(&cohort_keys[cohort], masks, version),
-            output: job.handcrafted_output(&feat_dir),
-            cohort: cohorts_dir.join(cohort),
-            masks: masks.clone(),
-            extra: Vec::new(),
-            gpu: false,
-        });
-        let deep_key = keys::deep(
-            &cohort_keys[cohort],
-            masks,
-            version,
-            &weights_desc,
-            weights_hash.as_deref(),
-        );
-        stages.push(Stage {
-            name: format!("deep/{tag}"),
-            kind: "deep",
-            key: deep_key,
-            output: job.deep_output(&feat_dir),
-            cohort: cohorts_dir.join(cohort),
-            masks: masks.clone(),
-            extra: crate::paper::deep_extract_args(&cfg, weights_arg.as_deref()),
-            gpu: gpu_backend,
-        });
-    }
+    let stages: Vec<Stage> = plan
+        .extractions(&cohort_keys, &readers, &weights)
+        .into_iter()
+        .map(|e| Stage {
+            name: e.name,
+            kind: e.kind,
+            key: e.key,
+            output: e.output,
+            cohort: e.cohort,
+            masks: e.masks,
+            extra: e.extra,
+            gpu: e.kind == "deep" && gpu_backend,
+        })
+        .collect();
 
     // 4. Scripts, and which shards each stage still needs.
     let n = cluster.shards;
@@ -791,18 +716,14 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
 
 /// Submits the fine-tuning job (GPU gres) and, after it, a job that runs
 /// `xtask paper --slurm` again to submit the extraction with the new weights.
-#[allow(clippy::too_many_arguments)]
 fn submit_finetune(
     ctx: &Ctx,
     cfg: &Config,
-    key: &str,
-    mpk: &Path,
-    init: &Option<PathBuf>,
-    cohorts_dir: &Path,
-    val_args: &[String],
+    ft: &Finetune,
     dry_run: bool,
     jobs_path: &Path,
 ) -> anyhow::Result<()> {
+    let (key, mpk, init, val_args) = (&ft.key, &ft.mpk, &ft.init, &ft.val_args);
     let cnn = ctx.work.join("cnn");
     std::fs::create_dir_all(&cnn).with_context(|| format!("creating {}", cnn.display()))?;
     let mut own = vec![
@@ -828,13 +749,13 @@ fn submit_finetune(
         s,
         "{} finetune --cohort {} {} --out {} \\\n    --epochs {} --batch {} --seed {} --checkpoint {} --backend {}",
         shp(ctx.dlrn),
-        shp(&cohorts_dir.join(&cfg.cohorts.training)),
+        shp(&ft.cohort),
         val_args.iter().map(|a| sh(a)).collect::<Vec<_>>().join(" "),
         shp(mpk),
         cfg.cnn.finetune_epochs,
         cfg.cnn.finetune_batch,
         cfg.cnn.seed,
-        shp(&cnn.join("checkpoint")),
+        shp(&ft.checkpoint),
         sh(cfg.cnn.backend.as_str())
     );
     if let Some(w) = init {
@@ -940,19 +861,17 @@ mod tests {
         };
         std::fs::create_dir_all(&ctx.logs).unwrap();
         let cohorts = Path::new("/data");
-        let (val, _) = crate::paper::finetune_val_args(&cfg, cohorts, &BTreeMap::new()).unwrap();
-        submit_finetune(
-            &ctx,
-            &cfg,
-            "k",
-            &work.join("cnn/finetuned.mpk"),
-            &None,
-            cohorts,
-            &val,
-            true,
-            &work.join("jobs.json"),
-        )
-        .unwrap();
+        let (val, _) = crate::plan::finetune_val_args(&cfg, cohorts, &BTreeMap::new()).unwrap();
+        let ft = Finetune {
+            key: "k".into(),
+            mpk: work.join("cnn/finetuned.mpk"),
+            checkpoint: work.join("cnn/checkpoint"),
+            cohort: cohorts.join(&cfg.cohorts.training),
+            val_args: val,
+            init: None,
+            args: Vec::new(),
+        };
+        submit_finetune(&ctx, &cfg, &ft, true, &work.join("jobs.json")).unwrap();
         let script = std::fs::read_to_string(ctx.slurm.join("finetune.sbatch")).unwrap();
         assert!(
             script.contains("finetune --cohort /data/TC --val-fraction 0.25 --out"),

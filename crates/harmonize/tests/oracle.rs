@@ -191,7 +191,7 @@ fn every_case_matches_sva() {
     let text = std::fs::read_to_string(fixtures().join("cases.json")).expect("cases.json");
     let meta: Meta = serde_json::from_str(&text).unwrap();
     assert_eq!(meta.sva_version, "3.46.0");
-    assert!(meta.cases.len() >= 30, "{} cases", meta.cases.len());
+    assert!(meta.cases.len() >= 40, "{} cases", meta.cases.len());
     let mut seen = Vec::new();
     for case in &meta.cases {
         let table = Table::read(&format!("table_{}.csv", case.table));
@@ -268,6 +268,8 @@ fn every_case_matches_sva() {
         "hc/lobo_H4",
         "deep/lobo_C_np",
         "hc/frozen_cov_H2",
+        "hc/frozen_pooled_H4_cov",
+        "deep/frozen_pooled_C_np",
     ] {
         assert!(seen.iter().any(|s| s == want), "fixture lacks {want}");
     }

@@ -96,7 +96,7 @@ fn handcrafted_names() -> Vec<&'static str> {
 
 /// As `dlrn extract handcrafted` for one case: a mask with no background
 /// pixel is no outline; otherwise the 544 values of dlrn-radiomics.
-fn features_of(
+pub(crate) fn features_of(
     width: usize,
     height: usize,
     grey: &[u8],

@@ -226,16 +226,6 @@ mod tests {
         ("ranklet", crate::ranklet::compute, 72),
     ];
 
-    /// CPU time of the calling thread in ns (Linux `schedstat`), so that the
-    /// timing is not inflated by other processes on a shared machine; 0
-    /// elsewhere.
-    fn thread_cpu_ns() -> u64 {
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    }
-
     #[test]
     fn bus02_texture_families_are_finite() {
         // BUS02's lesion touches the image borders (padding, clamping and
@@ -289,89 +279,5 @@ mod tests {
         let corner = fixtures::with_image(w, h, img.clone(), (0..w * h).map(|i| i < 2).collect());
         assert!(crate::autocorr::compute(&corner)[0].is_nan());
         assert!(crate::lbp::compute(&corner).iter().all(|v| v.is_nan()));
-    }
-
-    #[test]
-    #[ignore = "timing report, not a check: cargo test -p dlrn-radiomics -- --ignored --nocapture texture_timing"]
-    fn texture_timing() {
-        let p = fixtures::prepared("BUS01");
-        let reps = 20;
-        let (mut wall_total, mut cpu_total) = (0.0, 0.0);
-        for (name, f, _) in FAMILIES {
-            let (t, c) = (std::time::Instant::now(), thread_cpu_ns());
-            for _ in 0..reps {
-                std::hint::black_box(f(std::hint::black_box(&p)));
-            }
-            let cpu = (thread_cpu_ns() - c) as f64 * 1e-6 / reps as f64;
-            let wall = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
-            wall_total += wall;
-            cpu_total += cpu;
-            eprintln!("{name:>14}: {cpu:8.3} ms CPU {wall:8.3} ms wall");
-        }
-        // Context: ISF preparation and all 544 columns (every family).
-        let img = p.raw.clone();
-        let (t, c) = (std::time::Instant::now(), thread_cpu_ns());
-        for _ in 0..reps {
-            std::hint::black_box(Prepared::new(p.width, p.height, &img, &p.mask).expect("valid"));
-        }
-        let cpu = (thread_cpu_ns() - c) as f64 * 1e-6 / reps as f64;
-        let wall = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
-        eprintln!(
-            "{:>14}: {cpu:8.3} ms CPU {wall:8.3} ms wall",
-            "prepare (ISF)"
-        );
-        let (t, c) = (std::time::Instant::now(), thread_cpu_ns());
-        for _ in 0..reps {
-            std::hint::black_box(crate::registry::extract_prepared(std::hint::black_box(&p)));
-        }
-        let cpu = (thread_cpu_ns() - c) as f64 * 1e-6 / reps as f64;
-        let wall = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
-        eprintln!("{:>14}: {cpu:8.3} ms CPU {wall:8.3} ms wall", "all 544");
-        let b = p.bbox;
-        eprintln!(
-            "{:>14}: {cpu_total:8.3} ms CPU {wall_total:8.3} ms wall (BUS01 box {}×{}, area {})",
-            "total",
-            b.rows(),
-            b.cols(),
-            p.area()
-        );
-    }
-
-    #[test]
-    #[ignore = "timing report, not a check: cargo test -p dlrn-radiomics -- --ignored --nocapture throughput"]
-    fn throughput_on_two_threads() {
-        // Whole extraction (ISF + 544 columns) of 32 images (BUS01 and BUS02
-        // alternating) on 2 threads, the 2-core setting (scoped std
-        // threads, each taking every other image).
-        let cases: Vec<Prepared> = ["BUS01", "BUS02"]
-            .iter()
-            .map(|id| fixtures::prepared(id))
-            .collect();
-        let n = 32;
-        let t = std::time::Instant::now();
-        let nan: usize = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..2)
-                .map(|k| {
-                    let cases = &cases;
-                    s.spawn(move || {
-                        (k..n)
-                            .step_by(2)
-                            .map(|i| {
-                                let p = &cases[i % 2];
-                                crate::registry::extract(p.width, p.height, &p.raw, &p.mask)
-                                    .expect("fixture extracts")
-                                    .nan_count()
-                            })
-                            .sum::<usize>()
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().expect("worker")).sum()
-        });
-        let s = t.elapsed().as_secs_f64();
-        eprintln!(
-            "{n} images in {s:.3} s on 2 threads: {:.1} images/s ({nan} NaN)",
-            n as f64 / s
-        );
     }
 }

@@ -962,41 +962,42 @@ pub struct TripodTable {
     pub rows: Vec<TripodRow>,
 }
 
-// Hand-written CSV: `answered_by` joins the links' targets with spaces and
-// `authors` prints yes/no, neither a plain field of the row.
+/// A tripod_ai.csv record: the links' targets joined by spaces, `authors` as yes/no.
+#[derive(Default, Serialize)]
+struct TripodRecord<'a> {
+    section: &'a str,
+    item: &'a str,
+    topic: &'a str,
+    text: &'a str,
+    answered_by: String,
+    note: &'a str,
+    authors: &'a str,
+}
+
 impl ReportTable for TripodTable {
     fn csv_header(&self) -> Vec<String> {
-        [
-            "section",
-            "item",
-            "topic",
-            "text",
-            "answered_by",
-            "note",
-            "authors",
-        ]
-        .map(String::from)
-        .to_vec()
+        csv_header::<TripodRecord<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
+        let records: Vec<TripodRecord<'_>> = self
+            .rows
             .iter()
-            .map(|r| {
-                vec![
-                    r.section.clone(),
-                    r.item.clone(),
-                    r.topic.clone(),
-                    r.text.clone(),
-                    r.links
-                        .iter()
-                        .map(|(_, h)| h.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    r.note.clone(),
-                    if r.authors { "yes" } else { "no" }.into(),
-                ]
+            .map(|r| TripodRecord {
+                section: &r.section,
+                item: &r.item,
+                topic: &r.topic,
+                text: &r.text,
+                answered_by: r
+                    .links
+                    .iter()
+                    .map(|(_, h)| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                note: &r.note,
+                authors: if r.authors { "yes" } else { "no" },
             })
-            .collect()
+            .collect();
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         TextTable {

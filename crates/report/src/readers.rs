@@ -46,36 +46,36 @@ impl RescueRow {
     }
 }
 
-// Hand-written CSV: the table's `model` is a column of every record, between
-// the row's `n` and `model_correct`.
+/// A rescue.csv record: the row with the table's model.
+#[derive(Default, Serialize)]
+struct RescueRecord<'a> {
+    cohort: &'a str,
+    finding: &'a str,
+    denominator: u64,
+    n: u64,
+    model: &'a str,
+    model_correct: u64,
+}
+
 impl ReportTable for RescueTable {
     fn csv_header(&self) -> Vec<String> {
-        [
-            "cohort",
-            "finding",
-            "denominator",
-            "n",
-            "model",
-            "model_correct",
-        ]
-        .map(String::from)
-        .to_vec()
+        csv_header::<RescueRecord<'_>>()
     }
 
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
+        let records: Vec<RescueRecord<'_>> = self
+            .rows
             .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.finding.clone(),
-                    r.denominator.to_string(),
-                    r.n.to_string(),
-                    self.model.clone(),
-                    r.model_correct.to_string(),
-                ]
+            .map(|r| RescueRecord {
+                cohort: &r.cohort,
+                finding: &r.finding,
+                denominator: r.denominator,
+                n: r.n,
+                model: &self.model,
+                model_correct: r.model_correct,
             })
-            .collect()
+            .collect();
+        csv_records(&records)
     }
 
     fn display(&self) -> TextTable {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cells::{csv_header, csv_records};
-use crate::format::{fixed, full, or_ci, p_value, significant};
+use crate::format::{fixed, or_ci, p_value, significant};
 use crate::tables::{ReportTable, TextTable, cohort_rank, model_rank, opt_ci, strings};
 
 /// One patient's scores and probabilities.
@@ -352,31 +352,41 @@ impl Reproducibility {
     }
 }
 
-// Hand-written CSV: the table's `level` is a column of every record, between
-// the row's `ci_high` and `note`.
+/// A supp_table6_reproducibility.csv record: the row with the table's level.
+#[derive(Default, Serialize)]
+struct ReproducibilityRecord<'a> {
+    quantity: &'a str,
+    outlines: &'a str,
+    n: u64,
+    form: &'a str,
+    icc: Option<f64>,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+    level: f64,
+    note: &'a str,
+}
+
 impl ReportTable for Reproducibility {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "quantity", "outlines", "n", "form", "icc", "ci_low", "ci_high", "level", "note",
-        ])
+        csv_header::<ReproducibilityRecord<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
+        let records: Vec<ReproducibilityRecord<'_>> = self
+            .rows
             .iter()
-            .map(|r| {
-                vec![
-                    r.quantity.clone(),
-                    r.outlines.clone(),
-                    r.n.to_string(),
-                    r.form.clone(),
-                    full(r.icc),
-                    full(r.ci_low),
-                    full(r.ci_high),
-                    full(Some(self.level)),
-                    r.note.clone(),
-                ]
+            .map(|r| ReproducibilityRecord {
+                quantity: &r.quantity,
+                outlines: &r.outlines,
+                n: r.n,
+                form: &r.form,
+                icc: r.icc,
+                ci_low: r.ci_low,
+                ci_high: r.ci_high,
+                level: self.level,
+                note: &r.note,
             })
-            .collect()
+            .collect();
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         TextTable {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::cells::{csv_header, csv_records};
 use crate::error::ReportError;
 use crate::format::{
-    auc_ci, count_percent, fixed, full, mean_sd, or_ci, p_value, percent_ci, significant,
+    auc_ci, count_percent, fixed, mean_sd, or_ci, p_value, percent_ci, significant,
 };
 
 /// A proportion (accuracy, sensitivity, …) with its 95% CI.
@@ -448,34 +448,68 @@ pub const TABLE2_COLUMNS: [&str; 21] = [
     "delong_p",
 ];
 
-// Hand-written CSV: each [`Estimate`] is three columns (`accuracy`,
-// `accuracy_ci_low`, `accuracy_ci_high`), not a plain field.
+/// A table2.csv record: each [`Estimate`] as three columns.
+#[derive(Default, Serialize)]
+struct Table2Record<'a> {
+    cohort: &'a str,
+    model: &'a str,
+    auc: f64,
+    auc_ci_low: f64,
+    auc_ci_high: f64,
+    accuracy: f64,
+    accuracy_ci_low: f64,
+    accuracy_ci_high: f64,
+    sensitivity: f64,
+    sensitivity_ci_low: f64,
+    sensitivity_ci_high: f64,
+    specificity: f64,
+    specificity_ci_low: f64,
+    specificity_ci_high: f64,
+    ppv: f64,
+    ppv_ci_low: f64,
+    ppv_ci_high: f64,
+    npv: f64,
+    npv_ci_low: f64,
+    npv_ci_high: f64,
+    delong_p: Option<f64>,
+}
+
+impl<'a> From<&'a Table2Row> for Table2Record<'a> {
+    fn from(r: &'a Table2Row) -> Self {
+        let (a, se, sp, ppv, npv) = (r.accuracy, r.sensitivity, r.specificity, r.ppv, r.npv);
+        Table2Record {
+            cohort: &r.cohort,
+            model: &r.model,
+            auc: r.auc,
+            auc_ci_low: r.auc_ci_low,
+            auc_ci_high: r.auc_ci_high,
+            accuracy: a.value,
+            accuracy_ci_low: a.ci_low,
+            accuracy_ci_high: a.ci_high,
+            sensitivity: se.value,
+            sensitivity_ci_low: se.ci_low,
+            sensitivity_ci_high: se.ci_high,
+            specificity: sp.value,
+            specificity_ci_low: sp.ci_low,
+            specificity_ci_high: sp.ci_high,
+            ppv: ppv.value,
+            ppv_ci_low: ppv.ci_low,
+            ppv_ci_high: ppv.ci_high,
+            npv: npv.value,
+            npv_ci_low: npv.ci_low,
+            npv_ci_high: npv.ci_high,
+            delong_p: r.delong_p,
+        }
+    }
+}
+
 impl ReportTable for Table2 {
     fn csv_header(&self) -> Vec<String> {
-        TABLE2_COLUMNS.iter().map(|s| s.to_string()).collect()
+        csv_header::<Table2Record<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                let mut v = vec![
-                    r.cohort.clone(),
-                    r.model.clone(),
-                    full(Some(r.auc)),
-                    full(Some(r.auc_ci_low)),
-                    full(Some(r.auc_ci_high)),
-                ];
-                for e in [r.accuracy, r.sensitivity, r.specificity, r.ppv, r.npv] {
-                    v.extend([
-                        full(Some(e.value)),
-                        full(Some(e.ci_low)),
-                        full(Some(e.ci_high)),
-                    ]);
-                }
-                v.push(full(r.delong_p));
-                v
-            })
-            .collect()
+        let records: Vec<Table2Record<'_>> = self.rows.iter().map(Table2Record::from).collect();
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         TextTable {
@@ -537,54 +571,51 @@ pub fn table2_cells(r: &Table2Row) -> Vec<String> {
     ]
 }
 
-// Hand-written CSV: one record per row and cohort (the cells pivoted long).
+/// A table1.csv record: one row's cell of one cohort (the table pivoted long).
+#[derive(Default, Serialize)]
+struct Table1Record<'a> {
+    characteristic: &'a str,
+    level: &'a str,
+    cohort: &'a str,
+    n: Option<u64>,
+    percent: Option<f64>,
+    mean: Option<f64>,
+    sd: Option<f64>,
+    p_value: Option<f64>,
+    test: &'a str,
+}
+
 impl ReportTable for Table1 {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "characteristic",
-            "level",
-            "cohort",
-            "n",
-            "percent",
-            "mean",
-            "sd",
-            "p_value",
-            "test",
-        ])
+        csv_header::<Table1Record<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
+        let mut records = Vec::new();
         for r in &self.rows {
             for (cohort, cell) in self.cohorts.iter().zip(&r.cells) {
-                let (n, pct, mean, sd) = match cell {
-                    Table1Cell::Count { n, percent } => (
-                        n.to_string(),
-                        full(Some(*percent)),
-                        String::new(),
-                        String::new(),
-                    ),
-                    Table1Cell::MeanSd { mean, sd } => (
-                        String::new(),
-                        String::new(),
-                        full(Some(*mean)),
-                        full(Some(*sd)),
-                    ),
-                    Table1Cell::Missing => Default::default(),
+                let mut record = Table1Record {
+                    characteristic: &r.characteristic,
+                    level: &r.level,
+                    cohort,
+                    p_value: r.p_value,
+                    test: &r.test,
+                    ..Table1Record::default()
                 };
-                out.push(vec![
-                    r.characteristic.clone(),
-                    r.level.clone(),
-                    cohort.clone(),
-                    n,
-                    pct,
-                    mean,
-                    sd,
-                    full(r.p_value),
-                    r.test.clone(),
-                ]);
+                match cell {
+                    Table1Cell::Count { n, percent } => {
+                        record.n = Some(*n);
+                        record.percent = Some(*percent);
+                    }
+                    Table1Cell::MeanSd { mean, sd } => {
+                        record.mean = Some(*mean);
+                        record.sd = Some(*sd);
+                    }
+                    Table1Cell::Missing => {}
+                }
+                records.push(record);
             }
         }
-        out
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         let mut header = vec!["Characteristic".to_string()];
@@ -691,35 +722,37 @@ pub struct IccTable {
     pub rows: Vec<IccKeptRow>,
 }
 
-// Hand-written CSV: the table's `form` and `threshold` are columns of every
-// record, not fields of the row.
+/// A supp_icc.csv record: the row with the table's form and threshold.
+#[derive(Default, Serialize)]
+struct IccKeptRecord<'a> {
+    family: &'a str,
+    total: u64,
+    intra_above: u64,
+    inter_above: u64,
+    kept: u64,
+    form: &'a str,
+    threshold: f64,
+}
+
 impl ReportTable for IccTable {
     fn csv_header(&self) -> Vec<String> {
-        strings(&[
-            "family",
-            "total",
-            "intra_above",
-            "inter_above",
-            "kept",
-            "form",
-            "threshold",
-        ])
+        csv_header::<IccKeptRecord<'_>>()
     }
     fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
+        let records: Vec<IccKeptRecord<'_>> = self
+            .rows
             .iter()
-            .map(|r| {
-                vec![
-                    r.family.clone(),
-                    r.total.to_string(),
-                    r.intra_above.to_string(),
-                    r.inter_above.to_string(),
-                    r.kept.to_string(),
-                    self.form.clone(),
-                    full(Some(self.threshold)),
-                ]
+            .map(|r| IccKeptRecord {
+                family: &r.family,
+                total: r.total,
+                intra_above: r.intra_above,
+                inter_above: r.inter_above,
+                kept: r.kept,
+                form: &self.form,
+                threshold: self.threshold,
             })
-            .collect()
+            .collect();
+        csv_records(&records)
     }
     fn display(&self) -> TextTable {
         let t = fixed(self.threshold, 2);

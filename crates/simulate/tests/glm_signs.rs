@@ -1,7 +1,12 @@
 //! Table 3 signs on the simulated training cohort, with R as the oracle:
 //! tests/oracle/make_glm_signs.R fitted `glm(..., family = binomial)` on the
 //! TC clinical.csv of seed 3, scale 1, and wrote tests/fixtures/glm_signs.csv
-//! with the SHA-256 of the file it read.
+//! with the SHA-256 of the file it read. Its `table3` rows carry all four of
+//! Table 3's signs within a factor 3 of the paper's sizes (age −0.0154 vs
+//! −0.0184, BI-RADS 0.544 vs 0.381, grade 0.402 vs 0.390, US-ALN 1.036 vs
+//! 0.700). Those are R's numbers on that file; what can change on this side
+//! is the file, so the test regenerates it and compares the SHA-256 (a
+//! change means: rerun the oracle script and read its signs again).
 
 use sha2::{Digest, Sha256};
 
@@ -28,40 +33,4 @@ fn seed_3_regenerates_the_table_r_fitted() {
         got, want,
         "TC clinical.csv for seed 3 changed: rerun the oracle script"
     );
-}
-
-#[test]
-fn r_glm_recovers_all_four_table_3_signs() {
-    let text = fixture();
-    let coef = |term: &str| -> f64 {
-        text.lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| l.split(',').collect::<Vec<_>>())
-            .find(|f| f[0] == "table3" && f[1] == term)
-            .unwrap_or_else(|| panic!("fixture lacks table3,{term}"))[2]
-            .parse()
-            .unwrap()
-    };
-    // Table 3 (study.md): age −0.0184, BI-RADS +0.3811, grade +0.3896, US-ALN +0.7001.
-    let (age, birads, grade, us) = (
-        coef("age"),
-        coef("birads_step"),
-        coef("grade"),
-        coef("us_aln_suspicious"),
-    );
-    assert!(age < 0.0, "age {age}");
-    assert!(birads > 0.0, "birads {birads}");
-    assert!(grade > 0.0, "grade {grade}");
-    assert!(us > 0.0, "us_aln {us}");
-    // Rough sizes: within a factor 3 of Table 3's (the clinical-only fit is the
-    // marginal model; see OutcomeModel::clinical_effect_scale).
-    for (got, paper) in [
-        (age, -0.0184),
-        (birads, 0.3811),
-        (grade, 0.3896),
-        (us, 0.7001),
-    ] {
-        let ratio = got / paper;
-        assert!((1.0 / 3.0..3.0).contains(&ratio), "{got} vs {paper}");
-    }
 }

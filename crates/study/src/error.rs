@@ -132,6 +132,43 @@ pub enum StudyError {
         /// The cause.
         source: dlrn_stats::StatsError,
     },
+    /// A cohort table could not be read (the message names the file, row and column).
+    #[error(transparent)]
+    Table(Box<dlrn_cohort::CohortError>),
+    /// An input file or folder cannot be used as it is.
+    #[error("{path}: {message}")]
+    Input {
+        /// The file or folder.
+        path: PathBuf,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
+    /// A step failed (its cause kept as the source).
+    #[error("{context}")]
+    During {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An error of another crate or of the caller (an extraction it ran for
+    /// the study, say), passed on as it is.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+    /// A computation cannot go on with these inputs (the message says why).
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+    },
+    /// Patients of an applied model could not be scored (the others were).
+    #[error("{count} patient(s) could not be scored (the others are written):\n{patients}")]
+    Unscored {
+        /// How many.
+        count: usize,
+        /// One line per patient: `  id: reason`.
+        patients: String,
+    },
     /// The LASSO failed.
     #[error(transparent)]
     Lasso(Box<dlrn_lasso::LassoError>),

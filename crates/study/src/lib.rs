@@ -11,8 +11,10 @@
 //! What it owns: the study's computations and their typed results. What it
 //! must not do: render. Statistics come from dlrn-stats, dlrn-lasso and
 //! dlrn-nomogram; this crate composes them and fills dlrn-report's plain row
-//! and page types, which dlrn-report writes (CSV, Markdown, figures, pages) —
-//! no CSV, Markdown or HTML is formatted here.
+//! and page types, which dlrn-report writes (CSV, Markdown, figures, pages).
+//! One exception remains: [`published`] still renders its cut-off and
+//! coefficient tables (`ReportTable` impls) and Table 2's display; they are
+//! next to move to dlrn-report.
 //!
 //! | stage | function | R equivalent |
 //! | --- | --- | --- |
@@ -26,17 +28,31 @@
 //! | nomogram | [`nomogram::build_nomogram`] | `rms::nomogram` |
 //! | DLRN reproducibility | [`reproducibility::dlrn_reproducibility`] | `psych::ICC` of the DLRN over the outlines |
 //! | clinical model per cohort | [`pipeline::clinical_by_cohort`] | `glm` per cohort |
+//!
+//! Above the stages: [`fit::fit_study`] runs stages 6–9, the nomogram and
+//! the model bundle as one call (what `cargo xtask paper` runs after the
+//! features); [`assemble`] builds the study's report from the results (the
+//! evaluation part shared with `dlrn assess`); [`apply`] applies a frozen
+//! bundle to a cohort folder (`dlrn predict`, `dlrn assess`); [`published`]
+//! scores the published signature on the released tables, reruns the
+//! authors' LASSO, validates a hold-out LASSO and writes the cut-off finding
+//! (`cargo xtask published`). The caller parses arguments, runs the image
+//! stages and writes the outputs.
 
 pub mod agreement;
+pub mod apply;
+pub mod assemble;
 pub mod baseline;
 pub mod bundle;
 pub mod coding;
 pub mod error;
 pub mod evaluation;
+pub mod fit;
 pub mod icc;
 pub mod model;
 pub mod nomogram;
 pub mod pipeline;
+pub mod published;
 pub mod readers_report;
 pub mod reproducibility;
 pub mod schema;

@@ -1,0 +1,327 @@
+//! The study's report assembled from its results: the evaluation part that
+//! `cargo xtask paper` and `dlrn assess` share ([`evaluation_report`]), the
+//! whole study's report ([`study_report`]), the RQS facts and supplement
+//! inputs of a study run, and the page sections around them. Rendering and
+//! writing are dlrn-report's.
+
+use std::path::PathBuf;
+
+use dlrn_nomogram::{CalculatorOptions, FigureOptions};
+use dlrn_report as report;
+
+use crate::fit::FittedStudy;
+use crate::icc::IccFilter;
+use crate::pipeline::{Cohort, Evaluation, predictions_table, screen_table};
+use crate::schema::ClinicalSchema;
+use crate::supplement::{SupplementCohort, SupplementInputs, study_outputs};
+
+/// The parts of a report that every evaluation has.
+#[derive(Debug, Clone)]
+pub struct EvaluationReport {
+    /// The page title.
+    pub title: String,
+    /// The simulation notice, when the cohorts are simulated.
+    pub simulated: Option<String>,
+    /// Version, config, input hashes and weights.
+    pub provenance: report::Provenance,
+    /// The evaluation of every model on every cohort.
+    pub evaluation: Evaluation,
+    /// The per-patient predictions table.
+    pub predictions: report::Predictions,
+    /// The cut-offs table.
+    pub cutoffs: report::Cutoffs,
+    /// Seed of the signature-by-class figure's jitter.
+    pub box_seed: u64,
+}
+
+/// A report of Table 2, comparisons, calibration, predictions, cut-offs
+/// and the evaluation's figures; the study-only parts (Tables 1 and 3, ICC,
+/// signature, subgroups, screen, nomogram, LASSO figures) left empty.
+pub fn evaluation_report(parts: EvaluationReport) -> report::StudyReport {
+    let EvaluationReport {
+        title,
+        simulated,
+        provenance,
+        evaluation: eval,
+        predictions,
+        cutoffs,
+        box_seed,
+    } = parts;
+    report::StudyReport {
+        title,
+        simulated,
+        provenance,
+        table1: None,
+        table2: report::Table2::new(eval.table2),
+        table3: None,
+        icc: None,
+        selected_features: None,
+        comparisons: Some(report::Comparisons {
+            rows: eval.comparisons,
+        }),
+        subtype_aucs: None,
+        screen: None,
+        cutoffs: Some(cutoffs),
+        calibration_stats: Some(eval.calibration_stats),
+        predictions: Some(predictions),
+        roc: eval.roc,
+        decision_curves: eval.decision_curves,
+        calibration: eval.calibration,
+        signature_by_class: Some(report::BoxFigure {
+            y_label: "Signature score".into(),
+            panels: eval.box_panels,
+            seed: box_seed,
+        }),
+        confusion: Some(report::ConfusionFigure {
+            panels: eval.confusion,
+        }),
+        nomogram: None,
+        external_figures: vec![],
+        png_scale: 2,
+    }
+}
+
+/// The feature family of a column: `deep` for f_1..f_2048, else the
+/// handcrafted family that holds it (dlrn-radiomics), else `other`.
+pub fn feature_family(feature: &str) -> String {
+    if feature.starts_with("f_") {
+        return "deep".into();
+    }
+    dlrn_radiomics::FAMILIES
+        .iter()
+        .find(|f| f.columns.contains(&feature))
+        .map(|f| f.name.to_string())
+        .unwrap_or_else(|| "other".into())
+}
+
+/// What the whole study's report says about its run beyond the results.
+#[derive(Debug, Clone)]
+pub struct StudyContext<'a> {
+    /// The config's name (the report's title and the calculator's note).
+    pub config_name: &'a str,
+    /// The simulation notice, when the cohorts are simulated.
+    pub simulated: Option<String>,
+    /// Whether the cohorts are simulated (the RQS protocol items, the calculator note).
+    pub simulated_data: bool,
+    /// Version, config, input hashes and weights.
+    pub provenance: report::Provenance,
+    /// Seed of the signature-by-class figure's jitter.
+    pub box_seed: u64,
+    /// The LASSO's lambda rule (`min` or `1se`).
+    pub lambda: &'a str,
+    /// The LASSO's folds.
+    pub folds: usize,
+    /// The LASSO's CV measure (`mse`, `deviance`, …).
+    pub measure: &'a str,
+    /// The number of external validation cohorts.
+    pub n_validation: usize,
+}
+
+/// The whole study's report: the evaluation, Tables 1 and 3, the ICC
+/// summary, the signature, subgroup AUCs, the screen, the nomogram with its
+/// calculator, and the LASSO figures the caller draws to
+/// `figures/lasso_path.*` and `figures/lasso_cv.*`.
+pub fn study_report(
+    fit: &FittedStudy,
+    schema: &ClinicalSchema,
+    icc: &IccFilter,
+    training: &str,
+    ctx: &StudyContext<'_>,
+) -> report::StudyReport {
+    let eval = &fit.evaluation;
+    let signature = &fit.lasso.signature;
+    let mut study = evaluation_report(EvaluationReport {
+        title: format!("DLRN study — {}", ctx.config_name),
+        simulated: ctx.simulated.clone(),
+        provenance: ctx.provenance.clone(),
+        evaluation: eval.clone(),
+        predictions: predictions_table(&fit.predictions),
+        cutoffs: fit.cutoffs.table(training),
+        box_seed: ctx.box_seed,
+    });
+    study.table1 = Some(fit.table1.clone());
+    study.table3 = Some(fit.table3.clone());
+    study.icc = icc.ran().then(|| icc.by_family(feature_family));
+    study.selected_features = Some(report::SelectedFeatures {
+        rows: signature
+            .features
+            .iter()
+            .map(|f| report::SelectedFeatureRow {
+                feature: f.feature.clone(),
+                family: feature_family(&f.feature),
+                coefficient: f.coefficient,
+            })
+            .collect(),
+    });
+    study.subtype_aucs = Some(report::SubtypeAucs {
+        rows: eval.subgroup_aucs.clone(),
+    });
+    study.screen = Some(screen_table(schema, &fit.clinical.screen));
+    study.nomogram = Some(report::NomogramPart {
+        nomogram: fit.nomogram.clone(),
+        figure: FigureOptions::default(),
+        calculator: CalculatorOptions {
+            title: "DLRN calculator: probability of axillary lymph node metastasis".into(),
+            note: Some(format!(
+                "Model fitted on the {} cohort of configuration {}{}. Risk group at the Youden cut-off {:.3}.",
+                training,
+                ctx.config_name,
+                if ctx.simulated_data {
+                    " (simulated data: for demonstration only)"
+                } else {
+                    ""
+                },
+                fit.cutoffs.dlrn
+            )),
+        },
+    });
+    study.external_figures = vec![
+        report::ExternalFigure {
+            section: "LASSO".into(),
+            caption: format!(
+                "Coefficient paths (standardised coefficients) against log(λ); the {} features kept at λ.{} in colour",
+                signature.features.len(),
+                ctx.lambda
+            ),
+            svg: "figures/lasso_path.svg".into(),
+            png: Some("figures/lasso_path.png".into()),
+        },
+        report::ExternalFigure {
+            section: "LASSO".into(),
+            caption: format!(
+                "{}-fold cross-validation curve ({}), λ.min and λ.1se marked",
+                ctx.folds, ctx.measure
+            ),
+            svg: "figures/lasso_cv.svg".into(),
+            png: Some("figures/lasso_cv.png".into()),
+        },
+    ];
+    study
+}
+
+/// The RQS items a study run satisfies.
+pub fn rqs_facts(fit: &FittedStudy, icc: &IccFilter, ctx: &StudyContext<'_>) -> report::RqsFacts {
+    report::RqsFacts {
+        protocol_documented: ctx.simulated_data,
+        protocol_public: ctx.simulated_data,
+        multiple_segmentations: icc.n_subjects > 0,
+        phantom_study: false,
+        multiple_time_points: false,
+        feature_reduction: true,
+        non_radiomic_features: fit.dlrn.fit.coefficients.len() > 2,
+        biological_correlates: false,
+        cut_off: true,
+        discrimination: true,
+        discrimination_resampling: true,
+        calibration: true,
+        calibration_resampling: false,
+        prospective_registered: false,
+        validation: report::Validation::External {
+            institutes: ctx.n_validation,
+        },
+        gold_standard: false,
+        decision_curve: true,
+        cost_effectiveness: false,
+        open_scans: false,
+        open_segmentations: false,
+        open_code: true,
+        open_features: false,
+    }
+}
+
+/// The supplement's inputs for a study run (`cohort_dirs` in `cohorts`' order).
+#[allow(clippy::too_many_arguments)]
+pub fn supplement_inputs<'a>(
+    fit: &'a FittedStudy,
+    study: &report::StudyReport,
+    schema: &'a ClinicalSchema,
+    cohorts: &'a [Cohort],
+    cohort_dirs: &'a [PathBuf],
+    icc: &IccFilter,
+    variables: &'a [String],
+    level: f64,
+    ctx: &StudyContext<'_>,
+) -> SupplementInputs<'a> {
+    SupplementInputs {
+        title: format!("Reporting checklist — {}", ctx.config_name),
+        simulated: study.simulated.clone(),
+        schema,
+        cohorts: cohorts
+            .iter()
+            .zip(&fit.predictions)
+            .zip(cohort_dirs)
+            .map(|((c, p), dir)| SupplementCohort {
+                name: &c.name,
+                dir,
+                ids: c.ids(),
+                labels: &c.labels,
+                clinical: &c.clinical,
+                dlrn: &p.dlrn,
+            })
+            .collect(),
+        variables,
+        dlrn_cutoff: fit.cutoffs.dlrn,
+        level,
+        rqs: rqs_facts(fit, icc, ctx),
+        outputs: study_outputs(study, Some("model/")),
+        reproducibility: Some(&fit.reproducibility),
+        clinical_by_cohort: Some(&fit.by_cohort),
+    }
+}
+
+/// The index page's section on the ICC filter (first), given `icc.csv`
+/// beside the page when the filter ran.
+pub fn icc_section(icc: &IccFilter, training: &str) -> report::Section {
+    if icc.ran() {
+        report::Section {
+            title: "Feature reproducibility (ICC)".into(),
+            items: vec![
+                report::Item::Text {
+                    text: format!(
+                        "The paper's rule: {}. {} of {} features kept.",
+                        icc.rule(),
+                        icc.kept().len(),
+                        icc.features.len()
+                    ),
+                },
+                report::Item::Link {
+                    text: "Per feature: intra- and inter-observer ICC, kept, and the reason (CSV)"
+                        .into(),
+                    href: "icc.csv".into(),
+                },
+            ],
+        }
+    } else {
+        report::Section {
+            title: "Feature reproducibility (ICC)".into(),
+            items: vec![report::Item::Text {
+                text: format!(
+                    "Not assessed: the training cohort {training} has no re-outlines \
+                     (icc/<reader>/ folders), so the ICC filter was skipped and all {} \
+                     features went to the LASSO.",
+                    icc.features.len()
+                ),
+            }],
+        }
+    }
+}
+
+/// The index page's last section: where the stage times are (`timings`,
+/// beside the page) and why they are kept apart from manifest.json.
+pub fn run_provenance_section(timings: &str) -> report::Section {
+    report::Section {
+        title: "Run provenance".into(),
+        items: vec![
+            report::Item::Text {
+                text: "manifest.json lists every output with the config and input hashes; it is \
+                       the same bytes on a rerun. Each stage's name, status (run, cached or \
+                       resumed) and seconds are in timings.json, which changes with every run."
+                    .into(),
+            },
+            report::Item::Link {
+                text: "Stage times (JSON)".into(),
+                href: timings.into(),
+            },
+        ],
+    }
+}

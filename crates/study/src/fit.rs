@@ -1,0 +1,363 @@
+//! The study's modelling, stages 6–9 and the bundle, as one function: the
+//! LASSO signature on the training cohort's kept features, the clinical
+//! screen and backward elimination, the DLRN, the predictions and Youden
+//! cut-offs, the clinical model refitted per cohort, the DLRN's
+//! reproducibility over the re-outlines, the evaluation of every model on
+//! every cohort, Tables 1 and 3, the nomogram and the frozen model bundle.
+//! The caller (`cargo xtask paper`) reads the cohorts and writes the
+//! outputs; [`fit_study`] reports its progress through [`Progress`].
+
+use std::path::PathBuf;
+
+use dlrn_nomogram::{Nomogram, NomogramOptions};
+use dlrn_report as report;
+
+use crate::bundle::{Bundle, Cnn, Provenance as BundleProvenance, StudyParts};
+use crate::coding::Design;
+use crate::error::{Result, StudyError};
+use crate::icc::IccFilter;
+use crate::model::FittedModel;
+use crate::nomogram::build_nomogram;
+use crate::pipeline::{
+    ClinicalSettings, ClinicalStage, Cohort, CohortPredictions, Cutoffs, Evaluation,
+    EvaluationSettings, FeatureTable, LassoSettings, LassoStage, SIGNATURE_COLUMN,
+    clinical_by_cohort, clinical_stage, dlrn_stage, evaluate, lasso_stage, model_design, predict,
+    reoutline_cohort, signature_scores, subset_cohort, table3, youden_cutoffs,
+};
+use crate::reproducibility::{QUANTITIES, dlrn_reproducibility};
+use crate::schema::ClinicalSchema;
+use crate::table1::{CohortClinical, table1};
+
+/// Where [`fit_study`] reports: a line of progress, or a stage finished.
+pub trait Progress {
+    /// One line for the run's log.
+    fn note(&mut self, line: &str);
+    /// The stage `name` is finished (for the stage times).
+    fn done(&mut self, name: &str);
+}
+
+/// What the modelling starts from: the coded cohorts and the ICC filter.
+#[derive(Debug, Clone, Copy)]
+pub struct FitInputs<'a> {
+    /// The clinical schema.
+    pub schema: &'a ClinicalSchema,
+    /// Every cohort, the training cohort first.
+    pub cohorts: &'a [Cohort],
+    /// SHA-256 of the training cohort (the signature's and the bundle's provenance).
+    pub training_sha256: &'a str,
+    /// The ICC filter (its kept features go to the LASSO).
+    pub icc: &'a IccFilter,
+    /// The training cohort's features on each intra-observer re-outline, by reader.
+    pub intra_reads: &'a [(String, FeatureTable)],
+    /// The same on each inter-observer re-outline.
+    pub inter_reads: &'a [(String, FeatureTable)],
+}
+
+/// The CNN and provenance the model bundle records.
+#[derive(Debug, Clone)]
+pub struct BundleSettings {
+    /// Version, config hash, training cohort and date.
+    pub provenance: BundleProvenance,
+    /// The weights file (`None`: a random initialisation of `seed`).
+    pub weights: Option<PathBuf>,
+    /// The seed of a random initialisation.
+    pub seed: u64,
+    /// The backend the deep features were computed on.
+    pub backend: String,
+    /// The CNN input's resize (short side).
+    pub resize: usize,
+    /// The CNN input's centre crop.
+    pub crop: usize,
+}
+
+/// The modelling's choices (the config's `[lasso]`, `[clinical]`,
+/// `[evaluation]`, `icc.form` and the CNN of the bundle).
+#[derive(Debug, Clone)]
+pub struct FitSettings {
+    /// The LASSO.
+    pub lasso: LassoSettings,
+    /// The clinical screen and elimination.
+    pub clinical: ClinicalSettings,
+    /// The evaluation (its level is every interval's).
+    pub evaluation: EvaluationSettings,
+    /// The ICC form of the reproducibility table (psych::ICC naming).
+    pub icc_form: String,
+    /// The model bundle.
+    pub bundle: BundleSettings,
+}
+
+/// Everything the modelling produces.
+#[derive(Debug, Clone)]
+pub struct FittedStudy {
+    /// The LASSO (its signature, path and CV for the figures).
+    pub lasso: LassoStage,
+    /// Each cohort's model design (signature score and coded clinical columns).
+    pub designs: Vec<Design>,
+    /// The univariate screen and the clinical model.
+    pub clinical: ClinicalStage,
+    /// The DLRN.
+    pub dlrn: FittedModel,
+    /// Each cohort's predictions of the three models.
+    pub predictions: Vec<CohortPredictions>,
+    /// The clinical model's terms refitted in every cohort.
+    pub by_cohort: report::ClinicalByCohort,
+    /// The signature's and the DLRN's ICC over the re-outlines (Supplementary Table 6).
+    pub reproducibility: report::Reproducibility,
+    /// Youden cut-offs on the training cohort.
+    pub cutoffs: Cutoffs,
+    /// Every model on every cohort.
+    pub evaluation: Evaluation,
+    /// Table 1.
+    pub table1: report::Table1,
+    /// Table 3.
+    pub table3: report::Table3,
+    /// The DLRN nomogram.
+    pub nomogram: Nomogram,
+    /// The frozen model bundle.
+    pub bundle: Bundle,
+}
+
+/// Fits the study's models on `inputs.cohorts[0]` and evaluates them on every cohort.
+pub fn fit_study(
+    inputs: &FitInputs<'_>,
+    settings: &FitSettings,
+    progress: &mut dyn Progress,
+) -> Result<FittedStudy> {
+    let FitInputs {
+        schema,
+        cohorts,
+        training_sha256,
+        icc,
+        intra_reads,
+        inter_reads,
+    } = *inputs;
+    let training = cohorts.first().ok_or_else(|| StudyError::Invalid {
+        message: "the study needs a training cohort".into(),
+    })?;
+    let level = settings.evaluation.level;
+    let kept = icc.kept();
+
+    // 6. LASSO on the training cohort's kept features.
+    progress.note(&format!(
+        "[run]    lasso ({} rows × {} features, {}-fold CV)",
+        training.labels.len(),
+        kept.len(),
+        settings.lasso.folds
+    ));
+    let hashes = vec![dlrn_lasso::InputHash {
+        path: format!("{} features", training.name),
+        sha256: training_sha256.to_string(),
+    }];
+    let lasso = lasso_stage(training, &kept, &settings.lasso, hashes)?;
+    if !lasso.dropped_non_finite.is_empty() {
+        progress.note(&format!(
+            "         {} kept features left out of the LASSO for a non-finite value",
+            lasso.dropped_non_finite.len()
+        ));
+    }
+    let signature = &lasso.signature;
+    progress.note(&format!(
+        "         {} features selected at lambda {:.5}",
+        signature.features.len(),
+        signature.lambda
+    ));
+    progress.done("lasso");
+
+    // 7. Clinical model: univariate screen, then backward elimination.
+    let candidates = &settings.clinical.candidates;
+    let designs: Vec<Design> = cohorts
+        .iter()
+        .map(|c| {
+            let s = signature_scores(signature, c)?;
+            model_design(schema, c, candidates, &s)
+        })
+        .collect::<Result<_>>()?;
+    let clinical = clinical_stage(schema, &designs[0], &training.labels, &settings.clinical)?;
+    for r in &clinical.screen.rows {
+        match (&r.p_value, &r.error) {
+            (Some(p), _) => progress.note(&format!(
+                "         screen {:<14} p = {p:.4}{}",
+                r.variable,
+                if r.n_dropped > 0 {
+                    format!(" ({} dropped for a missing value)", r.n_dropped)
+                } else {
+                    String::new()
+                }
+            )),
+            (None, Some(e)) => progress.note(&format!(
+                "         screen {:<14} not fitted: {e}",
+                r.variable
+            )),
+            (None, None) => {}
+        }
+    }
+    for d in &clinical.elimination.dropped {
+        progress.note(&format!(
+            "         drop   {} (p = {:.4})",
+            d.variable, d.p_value
+        ));
+    }
+    let clinical_model = &clinical.elimination.model;
+    if clinical_model.fit.n_dropped > 0 {
+        progress.note(&format!(
+            "         clinical model: {} of {} patients dropped for a missing value (complete case)",
+            clinical_model.fit.n_dropped,
+            training.labels.len()
+        ));
+    }
+    progress.done("clinical model");
+
+    // 8. DLRN: signature + the kept clinical variables.
+    let dlrn_model = dlrn_stage(&designs[0], &training.labels, clinical_model)?;
+
+    // Predictions per cohort and the cut-offs on the training cohort.
+    let predictions: Vec<CohortPredictions> = cohorts
+        .iter()
+        .zip(&designs)
+        .map(|(c, d)| {
+            predict(
+                c,
+                d,
+                d.column(SIGNATURE_COLUMN)?,
+                clinical_model,
+                &dlrn_model,
+            )
+        })
+        .collect::<Result<_>>()?;
+    // The clinical model's terms refitted in every cohort (the paper's text
+    // on the clinical factors in each validation cohort).
+    let by_cohort = clinical_by_cohort(
+        schema,
+        clinical_model,
+        &cohorts
+            .iter()
+            .zip(&designs)
+            .map(|(c, d)| (c.name.as_str(), d, c.labels.as_slice()))
+            .collect::<Vec<_>>(),
+    );
+    for r in by_cohort.rows.iter().filter(|r| !r.note.is_empty()) {
+        progress.note(&format!(
+            "         clinical model in {}: {}",
+            r.cohort, r.note
+        ));
+    }
+    progress.done("dlrn and the clinical model per cohort");
+
+    // Supplementary Table 6: the frozen signature and DLRN on every outline
+    // of the re-outlined subset, and their ICC across the outlines.
+    let reproducibility = match intra_reads.iter().chain(inter_reads).next() {
+        None => report::Reproducibility::not_computed(&settings.icc_form, level, &QUANTITIES),
+        Some((_, first)) => {
+            let mut outlines = vec![subset_cohort(training, &first.ids, "masks")?];
+            for (r, t) in intra_reads.iter().chain(inter_reads) {
+                outlines.push(reoutline_cohort(training, r, t.clone())?);
+            }
+            dlrn_reproducibility(
+                schema,
+                signature,
+                candidates,
+                &dlrn_model,
+                &outlines,
+                &settings.icc_form,
+                level,
+            )?
+        }
+    };
+    for r in &reproducibility.rows {
+        progress.note(&format!(
+            "         reproducibility, {}: {} {}",
+            r.quantity,
+            r.form,
+            match r.icc {
+                Some(v) => format!("{v:.3} (n = {})", r.n),
+                None => r.note.clone(),
+            }
+        ));
+    }
+    progress.done("dlrn reproducibility");
+    let cutoffs = youden_cutoffs(&predictions[0])?;
+    progress.note(&format!(
+        "         Youden cut-off on {}: DLRN probability {:.3}",
+        training.name, cutoffs.dlrn
+    ));
+
+    // 9. Evaluation of every model on every cohort.
+    let evaluation = evaluate(
+        schema,
+        &cohorts.iter().zip(&predictions).collect::<Vec<_>>(),
+        &cutoffs,
+        &settings.evaluation,
+    )?;
+    for n in &evaluation.notes {
+        progress.note(&format!("         {n}"));
+    }
+    let table1 = table1(
+        schema,
+        &cohorts
+            .iter()
+            .map(|c| CohortClinical {
+                name: &c.name,
+                labels: &c.labels,
+                clinical: &c.clinical,
+            })
+            .collect::<Vec<_>>(),
+        candidates,
+    )?;
+    let table3 = table3(schema, clinical_model);
+    progress.done("evaluation");
+
+    // The nomogram of the DLRN.
+    let tc_lp = dlrn_model.linear_predictor(&designs[0])?;
+    let lp_range = (
+        tc_lp.iter().copied().fold(f64::INFINITY, f64::min),
+        tc_lp.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
+    let mut nopts = NomogramOptions::new(lp_range);
+    nopts.outcome_label = "Probability of ALN metastasis".into();
+    nopts.cutoff = Some(cutoffs.dlrn);
+    let nomogram = build_nomogram(
+        schema,
+        &dlrn_model,
+        &designs[0],
+        &[(SIGNATURE_COLUMN.to_string(), "Signature".to_string())],
+        nopts,
+        lp_range,
+    )?;
+
+    // The frozen model bundle (`dlrn predict` / `dlrn assess` read it).
+    let b = &settings.bundle;
+    let (cnn, cnn_weights) =
+        Cnn::resnet50(b.weights.as_deref(), b.seed, &b.backend, b.resize, b.crop)
+            .map_err(|e| StudyError::Other(Box::new(e)))?;
+    let bundle = Bundle::from_study(StudyParts {
+        provenance: &b.provenance,
+        cnn: &cnn,
+        cnn_weights_path: cnn_weights.as_deref(),
+        icc,
+        signature,
+        schema,
+        clinical: clinical_model,
+        dlrn: &dlrn_model,
+        cutoffs: &cutoffs,
+        nomogram: &nomogram,
+        training,
+        training_scores: designs[0].column(SIGNATURE_COLUMN)?,
+    })
+    .map_err(|e| StudyError::Other(Box::new(e)))?;
+
+    Ok(FittedStudy {
+        lasso,
+        designs,
+        clinical,
+        dlrn: dlrn_model,
+        predictions,
+        by_cohort,
+        reproducibility,
+        cutoffs,
+        evaluation,
+        table1,
+        table3,
+        nomogram,
+        bundle,
+    })
+}
