@@ -1,7 +1,9 @@
 //! `dlrn`: the command-line interface. Parses arguments (clap), runs one stage,
-//! prints the error chain and exits 2 on failure.
+//! prints the error chain and exits 2 on failure (3 for an extraction that
+//! left some cases without a row, see `extraction::EXIT_PARTIAL`).
 
 mod cli;
+mod extraction;
 
 use clap::Parser;
 
@@ -26,7 +28,8 @@ fn main() {
     let cli = cli::Cli::parse();
     if let Err(err) = cli::run(cli) {
         eprintln!("error: {}", chain_text(&err));
-        std::process::exit(2);
+        let partial = err.downcast_ref::<extraction::PartialRun>().is_some();
+        std::process::exit(if partial { extraction::EXIT_PARTIAL } else { 2 });
     }
 }
 

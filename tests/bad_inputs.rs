@@ -212,7 +212,7 @@ fn case_image_truncated_png() {
     std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
     validate_fails(&c, &["P2.png: cannot decode image"]);
     extract_fails(&c, "P2", &["P2.png"]);
-    // Without --strict: the two good rows, and the bad image named.
+    // With --keep-going: the two good rows accepted, and the bad image named.
     let out = t.path().join("partial.csv");
     let o = dlrn(&[
         "extract",
@@ -221,6 +221,7 @@ fn case_image_truncated_png() {
         s(&c),
         "--out",
         s(&out),
+        "--keep-going",
     ]);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
@@ -367,6 +368,139 @@ fn case_image_huge_dimensions_claimed() {
     std::fs::write(c.join("images/P2.png"), png_claiming(60_000, 60_000)).unwrap();
     validate_fails(&c, &["P2.png"]);
     extract_fails(&c, "P2", &["P2.png"]);
+}
+
+/// `extract handcrafted` (no flag) on a cohort where P2 is bad, as `spoil`
+/// makes it: exit status 3 (partial), no table at --out, the good rows kept
+/// in the partial table, `<out>.failures.csv` naming P2, its file and why;
+/// after the input is repaired a rerun resumes the good rows and completes.
+fn extract_partial(spoil: impl Fn(&Path), file: &str, reason: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let good = std::fs::read(c.join(file)).unwrap();
+    spoil(&c);
+    let out = t.path().join("hc.csv");
+    let args = [
+        "extract",
+        "handcrafted",
+        "--cohort",
+        s(&c),
+        "--out",
+        s(&out),
+    ];
+    let o = dlrn(&args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("1 case(s) failed") && err.contains(reason),
+        "{err}"
+    );
+    assert!(!out.exists(), "a partial run left a table at --out");
+    let partial = std::fs::read_to_string(t.path().join("hc.partial.csv")).unwrap();
+    let ids: Vec<&str> = partial
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["P1", "P3"]);
+    let failures = std::fs::read_to_string(t.path().join("hc.csv.failures.csv")).unwrap();
+    let lines: Vec<&str> = failures.lines().collect();
+    assert_eq!(lines.len(), 2, "{failures}");
+    assert_eq!(lines[0], "id,file,reason");
+    let expected_file = c.join(file);
+    assert!(
+        lines[1].starts_with(&format!("P2,{},", expected_file.display()))
+            && lines[1].contains(reason),
+        "{failures}"
+    );
+    // Repaired: the rerun reuses P1 and P3 and computes P2 only.
+    std::fs::write(c.join(file), good).unwrap();
+    let o = dlrn(&args);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let table = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(table.lines().count(), 4, "{table}");
+    assert!(!t.path().join("hc.partial.csv").exists());
+    assert!(!t.path().join("hc.csv.failures.csv").exists());
+}
+
+#[test]
+fn case_partial_truncated_image() {
+    extract_partial(
+        |c| {
+            let p = c.join("images/P2.png");
+            let bytes = std::fs::read(&p).unwrap();
+            std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        },
+        "images/P2.png",
+        "cannot decode image",
+    );
+}
+
+#[test]
+fn case_partial_zero_byte_image() {
+    extract_partial(
+        |c| std::fs::write(c.join("images/P2.png"), b"").unwrap(),
+        "images/P2.png",
+        "P2.png",
+    );
+}
+
+#[test]
+fn case_partial_empty_mask() {
+    extract_partial(
+        |c| GrayImage::new(W, H).save(c.join("masks/P2.png")).unwrap(),
+        "masks/P2.png",
+        "mask has no lesion region",
+    );
+}
+
+/// `--keep-going` accepts the table without the failed case: exit 0, the
+/// two good rows at --out, the failure still listed beside it.
+#[test]
+fn case_partial_keep_going() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::write(c.join("images/P2.png"), b"").unwrap();
+    let out = t.path().join("hc.csv");
+    succeeds(&[
+        "extract",
+        "handcrafted",
+        "--cohort",
+        s(&c),
+        "--out",
+        s(&out),
+        "--keep-going",
+    ]);
+    let table = std::fs::read_to_string(&out).unwrap();
+    let ids: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["P1", "P3"]);
+    let failures = std::fs::read_to_string(t.path().join("hc.csv.failures.csv")).unwrap();
+    assert!(failures.starts_with("id,file,reason\nP2,"), "{failures}");
+    assert!(!t.path().join("hc.partial.csv").exists());
+}
+
+/// `extract deep` on a cohort with a zero-byte image: the other cases are
+/// computed, the run is partial (exit 3), and the failure is listed.
+#[test]
+fn case_partial_deep() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    std::fs::write(c.join("images/P3.png"), b"").unwrap();
+    let out = t.path().join("deep.csv");
+    let o = dlrn(&["extract", "deep", "--cohort", s(&c), "--out", s(&out)]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(!out.exists());
+    let partial = std::fs::read_to_string(t.path().join("deep.partial.csv")).unwrap();
+    assert_eq!(partial.lines().count(), 3, "header, P1, P2");
+    let failures = std::fs::read_to_string(t.path().join("deep.csv.failures.csv")).unwrap();
+    assert!(failures.starts_with("id,file,reason\nP3,"), "{failures}");
 }
 
 // ---------------------------------------------------------------- masks
@@ -2548,4 +2682,111 @@ fn case_harmonize_apply_missing_feature_small_batch_not_a_model() {
     let other = t.path().join("other.json");
     std::fs::write(&other, "{\"format\": \"dlrn-model-bundle\"}").unwrap();
     apply(&p, &other, &["other.json", "not a harmonisation model"]);
+}
+
+// ------------------------------------------------------------- samplesize
+
+/// pmsampsize's inputs out of range: each a clear error, exit 2, no panic.
+#[test]
+fn case_samplesize_bad_inputs() {
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "24",
+            "--prevalence",
+            "1.2",
+            "--r2cs",
+            "0.288",
+        ],
+        &["--prevalence 1.2", "between 0 and 1"],
+        &[],
+    );
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "24",
+            "--prevalence",
+            "0",
+            "--cstatistic",
+            "0.8",
+        ],
+        &["--prevalence 0", "between 0 and 1"],
+        &[],
+    );
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "24",
+            "--prevalence",
+            "0.2",
+            "--cstatistic",
+            "0.5",
+        ],
+        &["--cstatistic 0.5", "between 0.5 and 1"],
+        &[],
+    );
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "40",
+            "--prevalence",
+            "0.2",
+            "--r2cs",
+            "0.2",
+            "--available",
+            "40",
+        ],
+        &[
+            "--parameters 40",
+            "--available 40",
+            "fewer parameters than patients",
+        ],
+        &[],
+    );
+    // R²cs above the maximum possible at φ = 0.1 (0.478).
+    fails(
+        &[
+            "samplesize",
+            "--parameters",
+            "24",
+            "--prevalence",
+            "0.1",
+            "--r2cs",
+            "0.7",
+        ],
+        &["Cox–Snell R²", "0.7", "maximum possible"],
+        &[],
+    );
+}
+
+/// pmsampsize's first documented example (Riley et al. 2020, BMJ 368:m441):
+/// R²cs 0.288, 24 parameters, prevalence 0.174 → 662 patients (criterion 2).
+#[test]
+fn case_samplesize_documented_example() {
+    let out = succeeds(&[
+        "samplesize",
+        "--parameters",
+        "24",
+        "--prevalence",
+        "0.174",
+        "--r2cs",
+        "0.288",
+        "--json",
+        "--available",
+        "600",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["sample_size"], 662);
+    assert_eq!(v["adequate"], false);
+    let n: Vec<u64> = v["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sample_size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(n, [623, 662, 221, 662]);
 }

@@ -9,7 +9,7 @@ use dlrn_study::apply::{
 use dlrn_study::bundle::Bundle;
 use dlrn_study::pipeline::EvaluationSettings;
 
-use super::extract_deep::Backend;
+use crate::extraction::deep::Backend;
 
 /// Validate a frozen DLRN (a study's `model/` bundle) on a labelled cohort,
 /// without refitting anything: Table 2 rows of the clinical model, the
@@ -103,7 +103,7 @@ pub fn run(
             .unwrap_or_else(|| "cohort".into()),
     };
     // Outcomes first: a cohort without them is refused before any extraction.
-    let labels = super::extract_deep::read_labels(&args.cohort)?.with_context(|| {
+    let labels = dlrn_cohort::read_labels(&args.cohort)?.with_context(|| {
         format!(
             "{}: no ALN_status column; `dlrn assess` needs outcomes (use `dlrn predict` without them)",
             args.cohort.join("clinical.csv").display()

@@ -13,10 +13,11 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::extract::write_atomic;
-use super::extract_deep::{Backend, load_lesion, read_labels};
 use super::util::print_json;
 use super::util::sidecar;
+use super::util::write_atomic;
+use crate::extraction::deep::{Backend, load_lesion};
+use dlrn_cohort::read_labels;
 
 /// Fine-tune ResNet50 (2-class head) on a training cohort, keeping the epoch
 /// with the best validation accuracy.

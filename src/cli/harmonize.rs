@@ -12,8 +12,8 @@ use dlrn_harmonize::{ConstantFeatures, Covariate, Data, HarmonizeError, Model, O
 use polars::prelude::{Column, DataType};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::extract::{via_temp, write_atomic};
 use crate::cli::util::{print_json, sha256_file};
+use crate::cli::util::{via_temp, write_atomic};
 
 /// Harmonise features across batches (hospitals, scanners) with ComBat.
 ///

@@ -294,7 +294,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             r.kept as u8
         )?;
     }
-    super::extract::write_atomic(&args.out, &w)?;
+    super::util::write_atomic(&args.out, &w)?;
     let kept: Vec<String> = rows
         .iter()
         .filter(|r| r.kept)
@@ -440,7 +440,7 @@ fn run_split(args: &Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    super::extract::write_atomic(&args.out, filter.to_csv()?.as_bytes())?;
+    super::util::write_atomic(&args.out, filter.to_csv()?.as_bytes())?;
     let kept = filter.kept();
     eprintln!(
         "{} of {} features kept ({}) → {}",

@@ -1,68 +1,65 @@
-//! How the extraction stages read images and masks: the DICOM frame, the
-//! lesion's label value and the RoiSet entry (flags shared by `extract
-//! handcrafted` and `extract deep`).
+//! The arguments both extractions share (`#[command(flatten)]` into `extract
+//! handcrafted` and `extract deep`): cohort, output, reading options, shard
+//! and what a failed case does.
 
-use std::path::Path;
+use std::path::PathBuf;
 
-use dlrn_cohort::{
-    CohortError, GreyImage, GreyMapping, ImageOptions, Mask, MaskOptions, load_pair,
-};
+use dlrn_cohort::Shard;
 
-/// Flags that say how to read images and masks (recorded in the
-/// extractions' provenance as `{"frame", "mask_label", "roi"}`).
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, clap::Args, serde::Serialize, serde::Deserialize,
-)]
-pub struct InputArgs {
-    /// Frame of multi-frame DICOM images, and slice of 3-D NIfTI masks (1-based).
-    ///
-    /// Without it a multi-frame image uses frame 1 (with a warning) and a 3-D
-    /// NIfTI mask the one slice that holds lesion voxels.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub frame: Option<u32>,
-    /// The lesion's value in raster (PNG/TIFF/BMP) and NIfTI label masks.
-    ///
-    /// Default: the mask's single non-zero value. A mask with several non-zero
-    /// values needs this flag; values that look like lossy compression (a mask
-    /// saved as JPEG) are refused either way.
-    #[arg(long, value_name = "VALUE")]
-    pub mask_label: Option<u64>,
-    /// The ROI to use from ImageJ RoiSet .zip masks (entry name without .roi,
-    /// or the ROI's own name); default: the zip's only ROI.
-    #[arg(long, value_name = "NAME")]
-    pub roi: Option<String>,
+use crate::extraction::{InputArgs, Job, OnFailure};
+
+/// Where to extract from and to, and how.
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// The cohort folder (images/ and the masks folder; clinical.csv optional:
+    /// its ALN_status is carried into the output).
+    #[arg(long)]
+    pub cohort: PathBuf,
+    /// Sub-folder of the cohort holding the lesion masks (e.g. icc/reader2).
+    #[arg(long, default_value = "masks")]
+    pub masks: String,
+    /// Output table, .csv or .parquet.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A failed case is an error (exit status 2), not a partial run (3).
+    #[arg(long, conflicts_with = "keep_going")]
+    pub strict: bool,
+    /// Accept a table without the cases that failed (exit status 0; the
+    /// failures are still listed in `<out>.failures.csv`).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Extract only shard I of N (0-based; contiguous runs of the cases
+    /// sorted by id) and record it in `<out>.shard.json` for `dlrn merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
-impl InputArgs {
-    /// The image-reading options.
-    pub fn image_options(&self) -> ImageOptions {
-        ImageOptions {
-            frame: self.frame,
-            window: None,
+impl ExtractArgs {
+    /// The job these arguments describe.
+    pub fn job(&self) -> Job {
+        Job {
+            cohort: self.cohort.clone(),
+            masks: self.masks.clone(),
+            out: self.out.clone(),
+            inputs: self.inputs.clone(),
+            shard: self.shard,
+            on_failure: if self.strict {
+                OnFailure::Strict
+            } else if self.keep_going {
+                OnFailure::KeepGoing
+            } else {
+                OnFailure::Partial
+            },
         }
-    }
-
-    /// The mask-reading options.
-    pub fn mask_options(&self) -> MaskOptions {
-        MaskOptions {
-            label: self.mask_label,
-            roi: self.roi.clone(),
-            slice: self.frame,
-        }
-    }
-
-    /// Loads a case's image (8-bit grey) and its mask on the same grid,
-    /// printing the loader's warnings (e.g. an unchosen frame) to stderr;
-    /// also returns how the image reached 8-bit grey (for the provenance).
-    pub fn load_recorded(
-        &self,
-        image: &Path,
-        mask: &Path,
-    ) -> Result<(GreyImage, Mask, GreyMapping), CohortError> {
-        let (img, m) = load_pair(image, mask, &self.image_options(), &self.mask_options())?;
-        for w in &img.warnings {
-            eprintln!("warning: {w}");
-        }
-        Ok((img.image, m, img.mapping))
     }
 }
+
+/// The exit statuses of `dlrn extract`, for `--help`.
+pub const EXIT_STATUS_HELP: &str = "Exit status: 0 when every case has its row (or, with \
+--keep-going, the table without the failed ones was accepted); 3 when some cases failed: the \
+good rows are kept in the partial table for a rerun, no table is written at --out, and \
+<out>.failures.csv lists id, file and reason; 2 for any other error (and for a failed case \
+with --strict).";

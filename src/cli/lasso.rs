@@ -358,5 +358,5 @@ fn write_model(model: &SignatureModel, path: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     let text = serde_json::to_string_pretty(model).context("serialising the model")?;
-    super::extract::write_atomic(path, text + "\n")
+    super::util::write_atomic(path, text + "\n")
 }

@@ -17,6 +17,7 @@ pub mod lasso;
 pub mod logistic;
 pub mod merge;
 pub mod predict;
+pub mod samplesize;
 pub mod score;
 pub mod simulate;
 pub mod util;
@@ -60,6 +61,8 @@ pub enum Command {
     Predict(predict::Args),
     /// Validate a frozen model bundle on a labelled cohort (Table 2, calibration, curves).
     Assess(assess::Args),
+    /// Minimum sample size for a binary prediction model (pmsampsize, Riley et al. 2020).
+    Samplesize(samplesize::Args),
     /// Harmonise features across batches (hospitals, scanners) with ComBat: fit, or apply a model.
     Harmonize(harmonize::Args),
 }
@@ -80,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Assess(args) => assess::run(args, predict::extract),
+        Command::Samplesize(args) => samplesize::run(args),
         Command::Harmonize(args) => harmonize::run(args),
     }
 }

@@ -1,16 +1,16 @@
 //! `dlrn predict`: a frozen model bundle on new patients.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use clap::{Parser, ValueEnum};
+use clap::ValueEnum;
 use dlrn_study::apply::{Extraction, fail_if_unscored, report, score_cohort, write_predictions};
 use dlrn_study::bundle::Bundle;
 
-use super::extract_deep::Backend;
 use super::util::print_json;
+use crate::extraction::deep::{self, Backend, DeepJob};
+use crate::extraction::{Job, OnFailure, handcrafted};
 
 /// Apply a frozen DLRN (a study's `model/` bundle) to new patients: signature
 /// score, the probabilities of the clinical model, the signature and the
@@ -20,8 +20,8 @@ use super::util::print_json;
 /// column and the clinical variables the models use (ALN_status is not
 /// needed). One patient: `--image F --mask F --clinical age=52,birads=4C,…`.
 /// The handcrafted and deep features the signature needs are extracted into
-/// the work folder (default `<out>.work/`) by the code of `dlrn extract`,
-/// with its progress bars and resume: a rerun reuses the handcrafted rows of
+/// the work folder (default `<out>.work/`) by the functions `dlrn extract`
+/// calls, with their progress bars and resume: a rerun reuses the handcrafted rows of
 /// unchanged images and masks, and an interrupted deep extraction resumes.
 ///
 /// Each patient whose input lies outside what the models saw in training (a
@@ -165,31 +165,33 @@ fn single_patient(args: &Args, image: &Path, dir: &Path) -> anyhow::Result<PathB
     Ok(dir.to_path_buf())
 }
 
-/// Runs an extraction stage exactly as `dlrn <args>` would (same defaults,
-/// progress bars, resume and failure report).
-fn run_stage(args: &[OsString]) -> anyhow::Result<()> {
-    let argv = std::iter::once(OsString::from("dlrn")).chain(args.iter().cloned());
-    let cli = super::Cli::try_parse_from(argv).context("building the extraction's arguments")?;
-    super::run(cli)
+/// The extraction job of a cohort into `out`: every case, the default
+/// reading options, and a table accepted without the cases that fail (they
+/// are listed as not scored).
+fn extraction_job(cohort: &Path, out: &Path) -> Job {
+    Job {
+        cohort: cohort.to_path_buf(),
+        masks: "masks".into(),
+        out: out.to_path_buf(),
+        inputs: Default::default(),
+        shard: None,
+        on_failure: OnFailure::KeepGoing,
+    }
 }
 
 /// Runs one extraction a bundle needs, as `dlrn extract …` would (resumable,
-/// with its progress bars and failure report).
+/// with its progress bars; a case that fails is left without a row and so
+/// listed as not scored).
 pub(crate) fn extract(
     request: Extraction<'_>,
     backend: Backend,
     batch: usize,
 ) -> anyhow::Result<()> {
     match request {
-        Extraction::Handcrafted { cohort, out } => run_stage(&[
-            "extract".into(),
-            "handcrafted".into(),
-            "--cohort".into(),
-            cohort.into(),
-            "--out".into(),
-            out.into(),
-        ])
-        .context("extracting the handcrafted features"),
+        Extraction::Handcrafted { cohort, out } => {
+            handcrafted::extract(&extraction_job(cohort, out))
+                .context("extracting the handcrafted features")
+        }
         Extraction::Deep {
             cohort,
             out,
@@ -219,24 +221,16 @@ pub(crate) fn extract(
                     cnn.backend
                 );
             }
-            let mut stage: Vec<OsString> = vec![
-                "extract".into(),
-                "deep".into(),
-                "--cohort".into(),
-                cohort.into(),
-                "--out".into(),
-                out.into(),
-                "--seed".into(),
-                seed.to_string().into(),
-                "--batch".into(),
-                batch.to_string().into(),
-                "--backend".into(),
-                chosen.into(),
-            ];
-            if let Some(w) = weights {
-                stage.extend(["--weights".into(), w.into()]);
-            }
-            run_stage(&stage).context("extracting the deep features")
+            let summary = deep::extract(&DeepJob {
+                job: extraction_job(cohort, out),
+                weights: weights.map(Path::to_path_buf),
+                seed,
+                backend,
+                batch,
+            })
+            .context("extracting the deep features")?;
+            eprintln!("{}", summary.describe());
+            Ok(())
         }
     }
 }

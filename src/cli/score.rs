@@ -178,7 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let rows: Vec<Vec<f64>> = score.iter().map(|&s| vec![s]).collect();
     let mut df = feature_frame(&ids, labels.as_deref(), &["signature".to_string()], &rows)?;
-    super::extract::via_temp(&args.out, |tmp| Ok(write_table(&mut df, tmp)?))?;
+    super::util::via_temp(&args.out, |tmp| Ok(write_table(&mut df, tmp)?))?;
     eprintln!(
         "scored {} patients with {} features (intercept {}) → {}",
         ids.len(),

@@ -1,9 +1,31 @@
-//! Helpers shared by the stages: JSON printing and file hashing.
+//! Helpers shared by the stages: JSON printing, progress bars, and the
+//! feature store's file helpers (atomic writes, SHA-256 of files, sidecar
+//! paths) from dlrn-cohort.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
+pub use dlrn_cohort::store::sidecar;
+
+/// SHA-256 of a file's bytes as lowercase hex (`dlrn_cohort::store::sha256_file`).
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    Ok(dlrn_cohort::store::sha256_file(path)?)
+}
+
+/// Writes a file through a temporary one and a rename
+/// (`dlrn_cohort::store::write_atomic`).
+pub fn write_atomic(path: &Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    Ok(dlrn_cohort::store::write_atomic(path, contents)?)
+}
+
+/// Has `write` write the file meant for `path` to a temporary name, then
+/// renames it into place (`dlrn_cohort::store::via_temp`).
+pub fn via_temp(
+    path: &Path,
+    write: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    dlrn_cohort::store::via_temp(path, write)
+}
 
 /// Prints one serde value as pretty JSON on stdout (the `--json` contract).
 /// A closed pipe (`dlrn … --json | head`) ends the output quietly.
@@ -16,12 +38,6 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
         }
         _ => Ok(()),
     }
-}
-
-/// SHA-256 of a file's bytes as lowercase hex, for the provenance manifests.
-pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
 /// A progress bar on stderr for `len` items (hidden when stderr is not a terminal).
@@ -37,12 +53,4 @@ pub fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
     );
     bar.set_message(message);
     bar
-}
-
-/// `<out>.<suffix>` beside the output.
-pub(crate) fn sidecar(out: &Path, suffix: &str) -> PathBuf {
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".");
-    name.push(suffix);
-    out.with_file_name(name)
 }

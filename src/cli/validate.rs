@@ -31,7 +31,7 @@ pub struct Args {
     pub schema: Option<PathBuf>,
     /// How images and masks are read (DICOM frame, mask label, RoiSet entry).
     #[command(flatten)]
-    pub inputs: super::inputs::InputArgs,
+    pub inputs: crate::extraction::InputArgs,
 }
 
 /// Runs the validation and prints the summary or the problems.

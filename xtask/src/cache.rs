@@ -47,8 +47,13 @@ impl Key {
 
 /// SHA-256 of a file as hex (for manifests).
 pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("hashing {}", path.display()))?;
-    Ok(hex::encode(Sha256::digest(&bytes)))
+    Ok(dlrn_cohort::sha256_file(path)?)
+}
+
+/// The stamp of stage `name` in the stamps folder: `<name>.key`, a `/` in
+/// the name written `_` (`paper` and the Slurm scripts write the same file).
+pub fn stamp_path(stamps: &Path, name: &str) -> PathBuf {
+    stamps.join(format!("{}.key", name.replace('/', "_")))
 }
 
 /// How a stage went in this run.
@@ -148,7 +153,7 @@ impl Runner {
         partial: &[PathBuf],
         f: impl FnOnce() -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let stamp = self.stamps.join(format!("{}.key", name.replace('/', "_")));
+        let stamp = stamp_path(&self.stamps, name);
         let fresh = std::fs::read_to_string(&stamp)
             .map(|s| s.trim() == key)
             .unwrap_or(false)
@@ -194,6 +199,48 @@ impl Runner {
         self.record(name, status, seconds);
         Ok(())
     }
+}
+
+/// The simulation's key, kept in the cohort folder it wrote (beside its
+/// simulate.json): every run of a config shares the folder, whatever its
+/// `--out`, so the record of what the folder holds lives with the folder.
+pub const SIMULATE_STAMP: &str = ".simulate.key";
+
+/// The simulate stage into the shared cohort folder `dir`: runs `simulate`
+/// only when the folder does not already hold the simulation of `key`
+/// (another run's files, the same bytes, are never rewritten), and then
+/// under the folder's write lock, refused, naming the other run, while any
+/// run reads it. Returns the folder's read lock, for this run to hold while
+/// it reads the cohorts.
+pub fn simulate_shared(
+    runner: &mut Runner,
+    dir: &Path,
+    key: &str,
+    holder: &str,
+    simulate: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<dlrn_cohort::lock::FolderLock> {
+    use dlrn_cohort::lock::FolderLock;
+    let marker = dir.join("simulate.json");
+    let stamp = dir.join(SIMULATE_STAMP);
+    let mut held = None;
+    runner.stage("simulate", key, std::slice::from_ref(&marker), &[], || {
+        if marker.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == key) {
+            return Ok(());
+        }
+        let lock = FolderLock::write(dir, holder)?;
+        if stamp.exists() {
+            std::fs::remove_file(&stamp)
+                .with_context(|| format!("removing {}", stamp.display()))?;
+        }
+        simulate()?;
+        std::fs::write(&stamp, key).with_context(|| format!("writing {}", stamp.display()))?;
+        held = Some(lock.share()?);
+        Ok(())
+    })?;
+    Ok(match held {
+        Some(lock) => lock,
+        None => FolderLock::read(dir, holder)?,
+    })
 }
 
 /// Hashes every file of a folder (recursively, sorted) into a key.
@@ -283,6 +330,55 @@ pub mod keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two runs with different `--out` share one cohort folder: the second
+    /// finds the first's simulation there and rewrites nothing; while the
+    /// first still reads it, a simulation of other settings into it is
+    /// refused, naming the first run, and the folder's files stay.
+    #[test]
+    fn a_shared_cohort_folder_is_simulated_once_and_never_pulled_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let cohorts = dir.path().join("sim");
+        let simulate = |tag: &'static str| {
+            let cohorts = cohorts.clone();
+            move || {
+                std::fs::create_dir_all(cohorts.join("TC"))?;
+                std::fs::write(cohorts.join("TC/clinical.csv"), tag)?;
+                std::fs::write(cohorts.join("simulate.json"), tag)?;
+                Ok(())
+            }
+        };
+        let mut first = Runner::new(&dir.path().join("out1/work")).unwrap();
+        let lock = simulate_shared(&mut first, &cohorts, "k1", "run one", simulate("one")).unwrap();
+        // Another --out, the same config: nothing rewritten (the closure
+        // would fail the test), the folder shared for reading.
+        let mut second = Runner::new(&dir.path().join("out2/work")).unwrap();
+        let shared = simulate_shared(&mut second, &cohorts, "k1", "run two", || {
+            anyhow::bail!("simulated again")
+        })
+        .unwrap();
+        // Other settings while both read it: refused, the files kept.
+        let mut third = Runner::new(&dir.path().join("out3/work")).unwrap();
+        let err = simulate_shared(&mut third, &cohorts, "k2", "run three", simulate("three"))
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("in use by another run") && text.contains("run one"),
+            "{text}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(cohorts.join("TC/clinical.csv")).unwrap(),
+            "one"
+        );
+        // Once both are done, the new simulation may go ahead.
+        drop((lock, shared));
+        let _lock =
+            simulate_shared(&mut third, &cohorts, "k2", "run three", simulate("three")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(cohorts.join("TC/clinical.csv")).unwrap(),
+            "three"
+        );
+    }
 
     /// A stage interrupted under one key resumes from its partial output
     /// under the same key and starts clean under another.

@@ -30,6 +30,34 @@ pub struct Config {
     /// Optional: running on a cluster (`cargo xtask paper --slurm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<crate::cluster::Cluster>,
+    /// Optional: what an extraction that left cases without a row does.
+    #[serde(default, skip_serializing_if = "Extract::is_default")]
+    pub extract: Extract,
+}
+
+/// Extraction settings (optional section `[extract]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extract {
+    /// Accept a feature table without the cases that failed (`dlrn extract
+    /// --keep-going`); by default such a stage stops the study.
+    #[serde(default)]
+    pub allow_partial: bool,
+}
+
+impl Extract {
+    fn is_default(&self) -> bool {
+        *self == Extract::default()
+    }
+
+    /// The `dlrn extract` flag that says what a failed case does.
+    pub fn failure_flag(&self) -> &'static str {
+        if self.allow_partial {
+            "--keep-going"
+        } else {
+            "--strict"
+        }
+    }
 }
 
 /// Cohort locations.

@@ -24,7 +24,7 @@ use dlrn_study::separation::not_fitted_section;
 use dlrn_study::supplement::write_supplement;
 use dlrn_study::{ClinicalSchema, read_schema};
 
-use crate::cache::{Runner, StageStatus, sha256_file};
+use crate::cache::{Runner, StageStatus, sha256_file, simulate_shared};
 use crate::plan::Plan;
 
 /// Run the whole study as the paper did and write the report.
@@ -116,26 +116,6 @@ pub(crate) fn run_dlrn<S: AsRef<std::ffi::OsStr>>(dlrn: &Path, args: &[S]) -> an
     Ok(())
 }
 
-/// `out` with `.suffix` appended to its file name.
-fn sidecar(out: &Path, suffix: &str) -> PathBuf {
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".");
-    name.push(suffix);
-    out.with_file_name(name)
-}
-
-/// What an interrupted `dlrn extract` leaves beside `out` to resume from:
-/// the unfinished table `<stem>.partial.<ext>` and its settings
-/// `<out>.partial.json` (the binary's `extract::partial_path` naming).
-fn extract_partials(out: &Path) -> [PathBuf; 2] {
-    let stem = out.file_stem().unwrap_or_default().to_string_lossy();
-    let table = match out.extension() {
-        Some(ext) => out.with_file_name(format!("{stem}.partial.{}", ext.to_string_lossy())),
-        None => out.with_file_name(format!("{stem}.partial")),
-    };
-    [table, sidecar(out, "partial.json")]
-}
-
 /// Runs the study.
 pub fn run(args: Args) -> anyhow::Result<()> {
     if args.slurm {
@@ -182,10 +162,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let dlrn = build_dlrn(root, cfg.cnn.backend.as_str())?;
 
     // 1. Cohorts: simulate when asked and absent.
+    // Held while this run reads the simulated cohorts (a simulation into
+    // the folder by another run is refused meanwhile).
+    let mut _cohort_lock = None;
     if let Some(sim) = plan.simulate()? {
-        runner.stage("simulate", &sim.key, &sim.outputs, &[], || {
-            run_dlrn(&dlrn, &sim.args)
-        })?;
+        let holder = format!("cargo xtask paper --out {}", out.display());
+        _cohort_lock = Some(simulate_shared(
+            &mut runner,
+            cohorts_dir,
+            &sim.key,
+            &holder,
+            || run_dlrn(&dlrn, &sim.args),
+        )?);
     }
     let cohort_keys = plan.cohort_keys()?;
     let data_hashes: Vec<(String, String)> = plan
@@ -218,7 +206,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for stage in plan.extractions(&cohort_keys, &readers, &weights) {
         let partial = [
             [stage.output.clone()].as_slice(),
-            &extract_partials(&stage.output),
+            dlrn_cohort::store::partial_files(&stage.output).as_slice(),
         ]
         .concat();
         runner.stage(

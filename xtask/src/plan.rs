@@ -41,8 +41,6 @@ pub struct Plan {
 pub struct CommandStage {
     /// The stage cache's key.
     pub key: String,
-    /// The outputs whose presence (with the stamp) marks it done.
-    pub outputs: Vec<PathBuf>,
     /// `dlrn`'s arguments.
     pub args: Vec<String>,
 }
@@ -89,12 +87,15 @@ pub struct Extraction {
     pub cohort: PathBuf,
     /// The outlines' folder inside it (`masks`, or `icc/<reader>`).
     pub masks: String,
+    /// What a failed case does: `--strict`, or `--keep-going` with
+    /// `[extract] allow_partial`.
+    pub failure_flag: &'static str,
     /// Further `dlrn extract` arguments (deep: seed, batch, backend, weights).
     pub extra: Vec<String>,
 }
 
 impl Extraction {
-    /// `dlrn`'s arguments for the whole table (handcrafted: `--strict`).
+    /// `dlrn`'s arguments for the whole table (with the failure flag).
     pub fn args(&self) -> Vec<String> {
         let mut a: Vec<String> = vec![
             "extract".into(),
@@ -106,9 +107,7 @@ impl Extraction {
             "--out".into(),
             self.output.display().to_string(),
         ];
-        if self.kind == "handcrafted" {
-            a.push("--strict".into());
-        }
+        a.push(self.failure_flag.into());
         a.extend(self.extra.iter().cloned());
         a
     }
@@ -173,11 +172,7 @@ impl Plan {
         if let Some(p) = &cfg.simulate.params {
             args.extend(["--params".into(), self.root.join(p).display().to_string()]);
         }
-        Ok(Some(CommandStage {
-            key,
-            outputs: vec![self.cohorts_dir.join("simulate.json")],
-            args,
-        }))
+        Ok(Some(CommandStage { key, args }))
     }
 
     /// Each cohort's key (its files' hash); a missing cohort folder is an error.
@@ -297,6 +292,7 @@ impl Plan {
                 output: job.handcrafted_output(&feat_dir),
                 cohort: self.cohorts_dir.join(cohort),
                 masks: masks.clone(),
+                failure_flag: self.cfg.extract.failure_flag(),
                 extra: Vec::new(),
             });
             stages.push(Extraction {
@@ -312,6 +308,7 @@ impl Plan {
                 output: job.deep_output(&feat_dir),
                 cohort: self.cohorts_dir.join(cohort),
                 masks: masks.clone(),
+                failure_flag: self.cfg.extract.failure_flag(),
                 extra: deep_extra.clone(),
             });
         }

@@ -119,7 +119,7 @@ fn shp(p: &Path) -> String {
 
 /// The shard file of shard `i` of `n` of a stage.
 fn shard_file(dir: &Path, i: usize, n: usize) -> PathBuf {
-    dir.join(format!("shard-{i}-of-{n}.parquet"))
+    dir.join(dlrn_cohort::Shard::file_name(i, n))
 }
 
 /// `--array` spec of sorted indices: `0-3` or `1,3`.
@@ -188,9 +188,7 @@ impl Ctx<'_> {
     }
 
     fn stamp(&self, name: &str) -> PathBuf {
-        self.work
-            .join(".stamps")
-            .join(format!("{}.key", name.replace('/', "_")))
+        crate::cache::stamp_path(&self.work.join(".stamps"), name)
     }
 
     /// The log of array task `task` of array job `job`.
@@ -431,9 +429,7 @@ fn done_shards(dir: &Path, n: usize) -> Vec<usize> {
     (0..n)
         .filter(|&i| {
             let f = shard_file(dir, i, n);
-            let mut m = f.clone().into_os_string();
-            m.push(".shard.json");
-            f.is_file() && Path::new(&m).is_file()
+            f.is_file() && dlrn_cohort::sidecar(&f, "shard.json").is_file()
         })
         .collect()
 }
@@ -503,7 +499,8 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
 
     // 1. Cohorts: simulated here (quick) when the config asks and they are absent.
     if let Some(sim) = plan.simulate()? {
-        runner.stage("simulate", &sim.key, &sim.outputs, &[], || {
+        let holder = format!("cargo xtask paper --slurm --out {}", out.display());
+        crate::cache::simulate_shared(&mut runner, &plan.cohorts_dir, &sim.key, &holder, || {
             run_dlrn(&dlrn, &sim.args)
         })?;
     }

@@ -214,15 +214,10 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
         let bmi = number("bmi");
         let size = number("us_size_cm");
         let aln_status = if has_label {
-            match get(LABEL, i).as_deref() {
-                None => None,
-                Some("0") => Some(0),
-                Some("1") => Some(1),
-                Some(other) => {
-                    bad(
-                        LABEL,
-                        format!("{other:?} is not a label (expected 0 or 1, or empty)"),
-                    );
+            match crate::store::parse_label(get(LABEL, i).as_deref()) {
+                Ok(label) => label,
+                Err(message) => {
+                    bad(LABEL, message);
                     None
                 }
             }

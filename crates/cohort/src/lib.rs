@@ -5,6 +5,10 @@
 //! `images/<id>.png|jpg|tif|bmp|dcm`, `masks/<id>.png|…|roi|zip|nii|nii.gz`
 //! (one label value = lesion; ImageJ outlines; NIfTI label maps) and
 //! optionally `icc/<reader>/<id>.*` re-outlines.
+//!
+//! It also owns the feature store: an extraction's output table and its
+//! sidecars on disk (`store`), and the shard partition and merge (`merge`).
+//! It depends on none of the workspace's crates and computes no feature.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,10 +20,13 @@ pub mod clinical;
 mod error;
 mod formats;
 mod images;
+pub mod lock;
 mod masks;
+pub mod merge;
 mod pixels;
 mod readers;
 pub mod schema;
+pub mod store;
 pub mod table;
 mod validate;
 
@@ -30,8 +37,13 @@ pub use formats::raster::load_raster_mask;
 pub use formats::{ImageOptions, nifti, roi, split_name};
 pub use images::{IMAGE_EXTENSIONS, load_grey, load_image};
 pub use masks::{MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_pair};
+pub use merge::{Merged, Shard, ShardManifest, merge_shards};
 pub use pixels::{FrameChoice, GreyImage, GreyMapping, LUMA, LoadedImage, Mask, Rescale, Voi};
 pub use readers::{READERS_FILE, Read, Readers, read_readers};
+pub use store::{
+    Failure, FeatureStore, Outcome, Settings, Spec, StoreError, read_labels, sha256_file, sidecar,
+    write_atomic,
+};
 pub use table::{Table, feature_frame, write_table};
 pub use validate::{
     CohortSummary, NumericSummary, Validation, validate_cohort, validate_cohort_schema,

@@ -399,6 +399,40 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<(), CohortError> {
     out.flush().map_err(|e| CohortError::io(path, e))
 }
 
+/// Appends a frame's rows, without a header, to an existing CSV file (the
+/// columns must be the file's): the append-only partial table of an
+/// extraction. A kill during the append can leave a last line cut short;
+/// [`truncate_torn_csv`] removes it.
+pub fn append_csv_rows(df: &mut DataFrame, path: &Path) -> Result<(), CohortError> {
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| CohortError::io(path, e))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    CsvWriter::new(&mut out)
+        .include_header(false)
+        .finish(df)
+        .map_err(|e| table_err(path, e))?;
+    out.flush().map_err(|e| CohortError::io(path, e))
+}
+
+/// Cuts a CSV file after its last line break: what an append killed midway
+/// left of its last row goes. Returns whether anything was cut.
+pub fn truncate_torn_csv(path: &Path) -> Result<bool, CohortError> {
+    let bytes = std::fs::read(path).map_err(|e| CohortError::io(path, e))?;
+    let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if keep == bytes.len() {
+        return Ok(false);
+    }
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| CohortError::io(path, e))?;
+    file.set_len(keep as u64)
+        .map_err(|e| CohortError::io(path, e))?;
+    Ok(true)
+}
+
 /// Builds the released-format feature table: `id`, optional `ALN_status`
 /// (missing where unknown), then one f64 column per feature name.
 pub fn feature_frame(

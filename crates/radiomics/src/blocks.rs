@@ -774,6 +774,30 @@ pub fn equivalent_ellipse_in(
     out
 }
 
+/// Bounding box of the lesion: 0-based, inclusive rows and columns (§1 "box").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BBox {
+    /// First lesion row.
+    pub row0: usize,
+    /// Last lesion row.
+    pub row1: usize,
+    /// First lesion column.
+    pub col0: usize,
+    /// Last lesion column.
+    pub col1: usize,
+}
+
+impl BBox {
+    /// Number of rows of the box.
+    pub fn rows(&self) -> usize {
+        self.row1 - self.row0 + 1
+    }
+    /// Number of columns of the box.
+    pub fn cols(&self) -> usize {
+        self.col1 - self.col0 + 1
+    }
+}
+
 /// A window of the image holding the lesion box and BUSAT's ellipse `E`
 /// with one background pixel to spare on every side (clipped to the
 /// image), so that shape computations need not scan the whole image. `E`'s
@@ -785,7 +809,7 @@ pub fn shape_window(
     height: usize,
     pixels: &[(usize, usize)],
     centroid: (f64, f64),
-    bbox: crate::BBox,
+    bbox: BBox,
 ) -> Window {
     let (sxx, syy, sxy) = central_moments(pixels, centroid);
     let den = 4.0 * sxx * syy - sxy * sxy;
@@ -808,28 +832,6 @@ pub fn shape_window(
         rows: r1 - r0 + 1,
         cols: c1 - c0 + 1,
     }
-}
-
-/// The lesion on `B`, its box enlarged by one background pixel on every
-/// side (§5.1, §5.3); the frame may lie outside the image.
-pub fn lesion_in_frame(p: &crate::Prepared) -> Binary {
-    let bb = p.bbox;
-    let (rows, cols) = (bb.rows() + 2, bb.cols() + 2);
-    let mut b = Binary::new(cols, rows);
-    for r in 0..bb.rows() {
-        let src = (bb.row0 + r) * p.width + bb.col0;
-        b.data[(r + 1) * cols + 1..(r + 1) * cols + 1 + bb.cols()]
-            .copy_from_slice(&p.mask[src..src + bb.cols()]);
-    }
-    b
-}
-
-/// Lesion pixels of `p` as (row, col), column-major order.
-pub fn lesion_pixels(p: &crate::Prepared) -> Vec<(usize, usize)> {
-    p.pixels
-        .iter()
-        .map(|&i| (i / p.width, i % p.width))
-        .collect()
 }
 
 #[cfg(test)]
@@ -1075,40 +1077,5 @@ mod tests {
         assert_eq!(sizes, vec![1, 2]);
         assert_eq!(labels[3], 1);
         assert_eq!(labels[2], 2);
-    }
-
-    #[test]
-    fn shape_window_holds_all_of_the_ellipse_with_a_margin() {
-        // Tilted lobulated regions, one clipped by the image border: every
-        // pixel of BUSAT's ellipse over the whole image lies in the window,
-        // and the window's edges are background unless they are image edges.
-        for (w, h, cy, cx, tilt) in [(60, 40, 20.0, 30.0, 0.6), (50, 50, 5.0, 25.0, -1.1)] {
-            let mask: Vec<bool> = (0..w * h)
-                .map(|i| {
-                    let (y, x) = ((i / w) as f64 - cy, (i % w) as f64 - cx);
-                    let (u, v) = (
-                        x * f64::cos(tilt) + y * f64::sin(tilt),
-                        -x * f64::sin(tilt) + y * f64::cos(tilt),
-                    );
-                    (u / 14.0).powi(2) + (v / 6.0).powi(2) < 1.0 + 0.2 * (5.0 * v.atan2(u)).sin()
-                })
-                .collect();
-            let p = crate::Prepared::new(w, h, &vec![0; w * h], &mask).expect("valid");
-            let pix: Vec<(usize, usize)> = p.pixels.iter().map(|&i| (i / w, i % w)).collect();
-            let full = equivalent_ellipse(w, h, &pix, p.centroid);
-            let win = shape_window(w, h, &pix, p.centroid, p.bbox);
-            let part = equivalent_ellipse_in(win, &pix, p.centroid);
-            assert_eq!(full.count(), part.count());
-            for (r, c) in full.pixels().into_iter().chain(pix.iter().copied()) {
-                let inside_r = r > win.row0 || r == 0;
-                let inside_c = c > win.col0 || c == 0;
-                let below_r = r < win.row0 + win.rows - 1 || r == h - 1;
-                let below_c = c < win.col0 + win.cols - 1 || c == w - 1;
-                assert!(
-                    inside_r && inside_c && below_r && below_c,
-                    "({r},{c}) on the window edge"
-                );
-            }
-        }
     }
 }

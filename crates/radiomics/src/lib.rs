@@ -31,6 +31,9 @@ pub mod registry;
 pub mod shape;
 mod texture_util;
 
+#[cfg(test)]
+mod family_tests;
+
 pub use error::RadiomicsError;
 pub use prepared::{BBox, Prepared};
 pub use registry::{

@@ -2,7 +2,8 @@
 //! 2013; Shen et al. 2007): undulations mMU, angularity mMA and their sum.
 
 use crate::Prepared;
-use crate::blocks::{Binary, distance_inside, keep_components_at_least, label8, lesion_in_frame};
+use crate::blocks::{Binary, distance_inside, keep_components_at_least, label8};
+use crate::prepared::lesion_in_frame;
 
 /// Column names of this family, in released order.
 pub const COLUMNS: [&str; 3] = ["mMU", "mMA", "mMUA"];

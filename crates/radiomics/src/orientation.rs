@@ -2,7 +2,8 @@
 //! (Moon et al. 2013) and oDWR.
 
 use crate::Prepared;
-use crate::blocks::{central_moments, lesion_pixels};
+use crate::blocks::central_moments;
+use crate::prepared::lesion_pixels;
 
 /// Column names of this family, in released order.
 pub const COLUMNS: [&str; 2] = ["oAngle", "oDWR"];

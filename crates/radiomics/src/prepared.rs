@@ -1,33 +1,10 @@
 //! The input every feature family reads: the whole despeckled image and the
 //! cleaned lesion mask (handcrafted-features.md §2), never a crop.
 
-use crate::blocks::label8;
+pub use crate::blocks::BBox;
+use crate::blocks::{Binary, label8};
 use crate::error::RadiomicsError;
 use crate::preprocess::{isf, remove_isolated};
-
-/// Bounding box of the lesion: 0-based, inclusive rows and columns (§1 "box").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BBox {
-    /// First lesion row.
-    pub row0: usize,
-    /// Last lesion row.
-    pub row1: usize,
-    /// First lesion column.
-    pub col0: usize,
-    /// Last lesion column.
-    pub col1: usize,
-}
-
-impl BBox {
-    /// Number of rows of the box.
-    pub fn rows(&self) -> usize {
-        self.row1 - self.row0 + 1
-    }
-    /// Number of columns of the box.
-    pub fn cols(&self) -> usize {
-        self.col1 - self.col0 + 1
-    }
-}
 
 /// The despeckled image and cleaned mask every family reads (whole image, never a crop).
 #[derive(Debug, Clone)]
@@ -51,7 +28,7 @@ pub struct Prepared {
     pub centroid: (f64, f64),
     /// The lesion's skeleton on its framed box, computed once on first use
     /// (shape's sENS and margin's mMA both need it, §5.1, §5.3).
-    skeleton: std::sync::OnceLock<crate::blocks::Binary>,
+    skeleton: std::sync::OnceLock<Binary>,
 }
 
 impl Prepared {
@@ -143,17 +120,39 @@ impl Prepared {
     }
 
     /// Skeleton of the lesion (§3, 102-iteration cap) on `B`, the box
-    /// enlarged by one background pixel ([`crate::blocks::lesion_in_frame`]).
+    /// enlarged by one background pixel ([`lesion_in_frame`]).
     /// Computed on first call from the current mask, then kept.
-    pub fn skeleton(&self) -> &crate::blocks::Binary {
+    pub fn skeleton(&self) -> &Binary {
         self.skeleton
-            .get_or_init(|| crate::blocks::skeleton(&crate::blocks::lesion_in_frame(self)))
+            .get_or_init(|| crate::blocks::skeleton(&lesion_in_frame(self)))
     }
 
     /// Lesion pixel count `A`.
     pub fn area(&self) -> usize {
         self.pixels.len()
     }
+}
+
+/// The lesion on `B`, its box enlarged by one background pixel on every
+/// side (§5.1, §5.3); the frame may lie outside the image.
+pub fn lesion_in_frame(p: &Prepared) -> Binary {
+    let bb = p.bbox;
+    let (rows, cols) = (bb.rows() + 2, bb.cols() + 2);
+    let mut b = Binary::new(cols, rows);
+    for r in 0..bb.rows() {
+        let src = (bb.row0 + r) * p.width + bb.col0;
+        b.data[(r + 1) * cols + 1..(r + 1) * cols + 1 + bb.cols()]
+            .copy_from_slice(&p.mask[src..src + bb.cols()]);
+    }
+    b
+}
+
+/// Lesion pixels of `p` as (row, col), column-major order.
+pub fn lesion_pixels(p: &Prepared) -> Vec<(usize, usize)> {
+    p.pixels
+        .iter()
+        .map(|&i| (i / p.width, i % p.width))
+        .collect()
 }
 
 #[cfg(test)]
@@ -231,5 +230,40 @@ mod tests {
         assert!(!p.mask[4]);
         // A flat image is left unchanged by ISF.
         assert!(p.image.iter().all(|&v| v == 7));
+    }
+
+    #[test]
+    fn shape_window_holds_all_of_the_ellipse_with_a_margin() {
+        // Tilted lobulated regions, one clipped by the image border: every
+        // pixel of BUSAT's ellipse over the whole image lies in the window,
+        // and the window's edges are background unless they are image edges.
+        for (w, h, cy, cx, tilt) in [(60, 40, 20.0, 30.0, 0.6), (50, 50, 5.0, 25.0, -1.1)] {
+            let mask: Vec<bool> = (0..w * h)
+                .map(|i| {
+                    let (y, x) = ((i / w) as f64 - cy, (i % w) as f64 - cx);
+                    let (u, v) = (
+                        x * f64::cos(tilt) + y * f64::sin(tilt),
+                        -x * f64::sin(tilt) + y * f64::cos(tilt),
+                    );
+                    (u / 14.0).powi(2) + (v / 6.0).powi(2) < 1.0 + 0.2 * (5.0 * v.atan2(u)).sin()
+                })
+                .collect();
+            let p = Prepared::new(w, h, &vec![0; w * h], &mask).expect("valid");
+            let pix: Vec<(usize, usize)> = p.pixels.iter().map(|&i| (i / w, i % w)).collect();
+            let full = crate::blocks::equivalent_ellipse(w, h, &pix, p.centroid);
+            let win = crate::blocks::shape_window(w, h, &pix, p.centroid, p.bbox);
+            let part = crate::blocks::equivalent_ellipse_in(win, &pix, p.centroid);
+            assert_eq!(full.count(), part.count());
+            for (r, c) in full.pixels().into_iter().chain(pix.iter().copied()) {
+                let inside_r = r > win.row0 || r == 0;
+                let inside_c = c > win.col0 || c == 0;
+                let below_r = r < win.row0 + win.rows - 1 || r == h - 1;
+                let below_c = c < win.col0 + win.cols - 1 || c == w - 1;
+                assert!(
+                    inside_r && inside_c && below_r && below_c,
+                    "({r},{c}) on the window edge"
+                );
+            }
+        }
     }
 }

@@ -9,9 +9,9 @@
 use crate::Prepared;
 use crate::blocks::{
     Binary, chain_perimeter, convex_hull_mask, ellipse_axes, equivalent_ellipse_in,
-    keep_components_at_least, lesion_in_frame, lesion_pixels, pattern_area, perimeter_pixels,
-    shape_window, trace_boundary,
+    keep_components_at_least, pattern_area, perimeter_pixels, shape_window, trace_boundary,
 };
+use crate::prepared::{lesion_in_frame, lesion_pixels};
 
 /// Column names of this family, in released order.
 pub const COLUMNS: [&str; 17] = [

@@ -1,8 +1,8 @@
 //! dlrn-stats: the study's statistics with R's numbers (pROC, rms, Hmisc,
 //! psych, glm). Takes slices (`&[u8]` labels 0/1, `&[f64]` scores or
 //! probabilities), returns plain `serde::Serialize` structs; no table or
-//! tensor type crosses the API. No global state: the one random procedure
-//! (bootstrap) takes a `seed`, and parallel work is reduced in a fixed order.
+//! tensor type crosses the API. No global state: every random procedure
+//! (bootstrap, resampling, simulation) takes a `seed`, and parallel work is reduced in a fixed order.
 //!
 //! Conventions: label 1 = case (ALN+), higher score = more likely a case
 //! (pROC `direction = "<"`), a score `>= cutoff` is positive, ties count ½.
@@ -26,6 +26,11 @@
 //! | ICC | [`icc`] | `psych::ICC(lmer = FALSE)` |
 //! | Cohen's kappa | [`cohen_kappa`], [`kappa_agreement`], [`landis_koch`] | `psych::cohen.kappa`, `irr::kappa2` |
 //! | calibration | [`calibration`], [`hosmer_lemeshow`], [`lowess`] | `rms::val.prob`, `ResourceSelection::hoslem.test`, `lowess` |
+//! | val.prob statistics, CITL and slope with CIs | [`val_prob`] | `rms::val.prob`, `CalibrationCurves::val.prob.ci.2` |
+//! | `lrm.fit` (rms 6.5 iterates) | [`lrm_fit`], [`gini_md`] | `rms::lrm.fit`, `Hmisc::GiniMd` |
+//! | bootstrap optimism, corrected calibration | [`validate`], [`calibrate`], [`validate_lrm`], [`calibrate_lrm`] | `rms::validate`, `rms::calibrate` |
+//! | R's RNG, bootstrap resamples | [`RRng`], [`bootstrap_resamples`] | `set.seed`, `runif`, `sample` |
+//! | sample size (binary) | [`sample_size_binary`], [`cstatistic_to_r2cs`] | `pmsampsize(type = "b")` |
 //! | decision curve | [`decision_curve`] | `dcurves::dca` |
 //! | IDI, NRI | [`improve_prob`], [`nri_categorical`] | `Hmisc::improveProb` |
 //! | Table 1 tests | [`t_test`], [`mann_whitney`], [`chi_square`], [`fisher_exact`], [`fisher_exact_rxc`], [`welch_anova`], [`kruskal_wallis`] | `t.test`, `wilcox.test`, `chisq.test`, `fisher.test`, `oneway.test`, `kruskal.test` |
@@ -48,9 +53,14 @@ mod icc;
 mod improve;
 mod kappa;
 mod logistic;
+mod lrm;
 mod ranks;
 mod roc;
+pub mod rrng;
+mod samplesize;
 mod shapiro;
+mod validate;
+mod valprob;
 
 pub use baseline::{
     BASELINE_RULE, BaselineComparison, BaselineTest, KruskalWallis, MIN_EXPECTED, NORMALITY_ALPHA,
@@ -76,8 +86,19 @@ pub use kappa::{
     kappa_agreement_levels, landis_koch,
 };
 pub use logistic::{Coefficient, LogisticFit, ScreenRow, logistic_fit, univariate_screen};
+pub use lrm::{LrmFit, concordance_binned, gini_md, lrm_fit};
 pub use roc::{
     AucCi, BootstrapCi, DelongTest, Roc, UnpairedDelongTest, auc, auc_bootstrap_ci, auc_delong,
     delong_paired, delong_unpaired, roc,
 };
+pub use rrng::{RRng, bootstrap_resamples};
+pub use samplesize::{
+    CSTAT_SEED, CSTAT_SIMULATED, Criterion, R2Source, SampleSize, SampleSizeR2, cstatistic_to_r2cs,
+    sample_size_binary,
+};
 pub use shapiro::{ShapiroWilk, shapiro_wilk};
+pub use validate::{
+    CalibrateCurve, CalibratePoint, VALIDATE_INDEXES, ValidateRow, Validation, calibrate,
+    calibrate_grid, calibrate_lrm, validate, validate_lrm,
+};
+pub use valprob::{Concordance, ValProb, WaldEstimate, val_prob};

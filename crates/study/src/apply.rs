@@ -489,12 +489,8 @@ pub fn assess(
     })
 }
 
-/// SHA-256 of a file's bytes, lower-case hex (for provenance).
+/// SHA-256 of a file's bytes, lower-case hex (for provenance): the feature
+/// store's digest (`dlrn_cohort::store::sha256_file`).
 pub fn sha256_file(path: &Path) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(path).map_err(|source| StudyError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(hex::encode(Sha256::digest(&bytes)))
+    dlrn_cohort::store::sha256_file(path).map_err(table_error)
 }

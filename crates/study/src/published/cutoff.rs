@@ -4,7 +4,7 @@
 
 use dlrn_report::{ReportTable, TextTable};
 
-use super::findings::PAPER_TABLE2;
+use super::paper::PAPER_TABLE2;
 use super::{Cohort, LEVEL, during, invalid};
 use crate::error::{Result, StudyError};
 

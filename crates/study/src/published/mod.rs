@@ -16,6 +16,7 @@
 pub mod cutoff;
 pub mod findings;
 pub mod holdout;
+pub mod paper;
 pub mod signature;
 
 use std::path::{Path, PathBuf};
@@ -24,11 +25,12 @@ use dlrn_cohort::Table;
 use dlrn_report::{ReportTable, RocCurve, RocFigure, Table2, Table2Row, TextTable};
 
 pub use cutoff::{CutoffRow, CutoffTable, FixedCutoff, single_cutoff_search, youden_cutoff};
-pub use findings::{METRICS, PAPER_TABLE2, findings};
+pub use findings::findings;
 pub use holdout::{
     FeatureMatrix, HoldOut, TrainRerun, authors_lasso, family, hold_out, selected_features,
     train_caption,
 };
+pub use paper::{METRICS, PAPER_TABLE2};
 pub use signature::{CoefficientTable, Signature, parse_r_signature, read_signature};
 
 pub use crate::apply::sha256_file;
