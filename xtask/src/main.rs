@@ -55,6 +55,9 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Task::Bench { area } => bench::run(area),
+        Task::Paper(args) if args.slurm => {
+            slurm::run(&args.config, args.out.as_deref(), args.dry_run)
+        }
         Task::Paper(args) => paper::run(args),
         Task::VerifyTorch { dir, backend } => bench::verify_torch(&dir, &backend),
         Task::Published(args) => published::run(args),

@@ -116,11 +116,9 @@ pub(crate) fn run_dlrn<S: AsRef<std::ffi::OsStr>>(dlrn: &Path, args: &[S]) -> an
     Ok(())
 }
 
-/// Runs the study.
+/// Runs the study on this machine (`--slurm` is dispatched by main to
+/// `slurm::run`, which reuses this module's process helpers).
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.slurm {
-        return crate::slurm::run(&args.config, args.out.as_deref(), args.dry_run);
-    }
     let plan = Plan::resolve(&args.config, args.out.as_deref())?;
     let Plan {
         root,
