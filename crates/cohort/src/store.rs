@@ -24,30 +24,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::GreyMapping;
-use crate::merge::{Shard, ShardManifest, select};
+use crate::clinical::{LABEL, label_column, read_labels};
+pub use crate::error::StoreError;
+use crate::shard::{Shard, ShardManifest, select};
 use crate::table::{Table, feature_frame, write_table};
 use crate::{Case, CohortError, scan_cases};
-
-/// Errors of the feature store: the cohort's own, or a store file that is
-/// not what this extraction expects (the message names the file).
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// Reading the cohort, a table or a file failed.
-    #[error(transparent)]
-    Cohort(#[from] CohortError),
-    /// A store file or shard does not fit; the message names the file.
-    #[error("{0}")]
-    Invalid(String),
-    /// A sidecar could not be encoded as JSON.
-    #[error("{path}: {source}")]
-    Json {
-        /// The sidecar.
-        path: PathBuf,
-        /// What serde_json said.
-        #[source]
-        source: serde_json::Error,
-    },
-}
 
 /// The store's result type.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -204,58 +185,6 @@ pub fn fingerprints(cases: &[Case]) -> Result<BTreeMap<String, String>, CohortEr
         .collect()
 }
 
-/// The one rule for an outcome label cell: a missing cell, empty text or
-/// `NA` is unknown (`None`); `0` and `1` (also as `0.0`/`1.0`) are the
-/// labels; anything else is an error message.
-pub fn parse_label(cell: Option<&str>) -> Result<Option<u8>, String> {
-    match cell.map(str::trim) {
-        None | Some("") | Some("NA") => Ok(None),
-        Some("0") | Some("0.0") => Ok(Some(0)),
-        Some("1") | Some("1.0") => Ok(Some(1)),
-        Some(other) => Err(format!(
-            "{other:?} is not a label (expected 0 or 1, or empty)"
-        )),
-    }
-}
-
-/// A table's `ALN_status` column by row ([`parse_label`]); `None` when the
-/// table has no such column.
-pub fn label_column(table: &Table) -> Result<Option<Vec<Option<u8>>>, CohortError> {
-    let column = crate::clinical::LABEL;
-    if !table.has_column(column) {
-        return Ok(None);
-    }
-    table
-        .str_column(column)?
-        .into_iter()
-        .enumerate()
-        .map(|(row, v)| {
-            parse_label(v.as_deref()).map_err(|message| CohortError::BadValue {
-                path: table.path().to_path_buf(),
-                row: row + 1,
-                column: column.into(),
-                found: v.unwrap_or_default(),
-                expected: message,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
-
-/// ALN_status by id from the cohort's clinical.csv; `None` when the file or
-/// the column is absent, `None` per id for an unknown label ([`parse_label`]).
-pub fn read_labels(cohort: &Path) -> Result<Option<BTreeMap<String, Option<u8>>>, CohortError> {
-    let path = cohort.join("clinical.csv");
-    if !path.exists() {
-        return Ok(None);
-    }
-    let table = Table::read(&path)?;
-    let Some(labels) = label_column(&table)? else {
-        return Ok(None);
-    };
-    Ok(Some(table.ids()?.into_iter().zip(labels).collect()))
-}
-
 /// Writes all rows sorted by id (so reruns and resumed runs give the same
 /// bytes), with the labels of `labels` when given, atomically.
 pub fn write_rows(
@@ -290,7 +219,7 @@ impl FeatureRows {
         let table = Table::read(path)?;
         let ids = table.ids()?;
         let labels = label_column(&table)?;
-        let names = table.feature_names(crate::clinical::LABEL);
+        let names = table.feature_names(LABEL);
         let columns: Vec<Vec<f64>> = names
             .iter()
             .map(|n| table.f64_column(n))
@@ -794,28 +723,6 @@ mod tests {
         assert_eq!(partial_path(out), Path::new("work/hc.partial.parquet"));
         assert_eq!(partial_path(Path::new("hc")), Path::new("hc.partial"));
         assert_eq!(temp_path(out), Path::new("work/.partial-hc.parquet"));
-    }
-
-    /// The one label rule: empty and NA unknown, 0/1 labels, the rest refused.
-    #[test]
-    fn label_rule() {
-        for (cell, want) in [
-            (None, Some(None)),
-            (Some(""), Some(None)),
-            (Some("NA"), Some(None)),
-            (Some("0"), Some(Some(0))),
-            (Some(" 1 "), Some(Some(1))),
-            (Some("1.0"), Some(Some(1))),
-            (Some("2"), None),
-            (Some("NaN"), None),
-            (Some("yes"), None),
-        ] {
-            assert_eq!(parse_label(cell).ok(), want, "{cell:?}");
-        }
-        assert_eq!(
-            parse_label(Some("2")).unwrap_err(),
-            "\"2\" is not a label (expected 0 or 1, or empty)"
-        );
     }
 
     /// SHA-256 of "abc" (FIPS 180-2, appendix B.1).
