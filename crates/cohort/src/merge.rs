@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::StoreError;
 use crate::shard::{ShardManifest, ids_sha256};
-use crate::store::{FeatureRows, Result, fingerprints, sidecar, write_json, write_rows};
+use crate::store::{
+    FeatureRows, Result, fingerprints, sidecar, write_atomic, write_json, write_rows,
+};
 use crate::{CohortError, scan_cases};
 
 /// Reads a shard's manifest (`None` when the file has none: not a finished shard).
@@ -178,7 +180,10 @@ pub struct Merged {
 /// `<shard>.shard.json` and `<shard>.inputs.json`; shards of different N,
 /// kind, settings or cohort (its sorted ids) are refused, naming the shard
 /// file. With `cohort`, each shard's recorded image and mask SHA-256 are
-/// checked against the files now there. A provenance record beside the
+/// checked against the files now there. Cases a shard accepted without a
+/// row (`--keep-going`; its shard.json lists them) count towards the cohort
+/// and their `<shard>.failures.csv` rows make `<out>.failures.csv`, as an
+/// unsharded `--keep-going` run writes it. A provenance record beside the
 /// shards (`meta.json`) is the caller's to merge.
 pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Result<Merged> {
     let parts: Vec<Part> = shards.iter().map(|p| read_part(p)).collect::<Result<_>>()?;
@@ -238,8 +243,10 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Re
             given.join(", ")
         )));
     }
-    // The shards' ids must make the cohort exactly: same count, same hash.
+    // The shards' ids (rows and accepted failures) must make the cohort
+    // exactly: same count, same hash.
     let mut rows: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut failed: BTreeMap<String, &Path> = BTreeMap::new();
     let mut labels: BTreeMap<String, Option<u8>> = BTreeMap::new();
     let mut rows_json: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
     for p in by_index.values() {
@@ -254,6 +261,14 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Re
                 labels.insert(id.clone(), l[i]);
             }
         }
+        for id in &p.manifest.failed {
+            if rows.contains_key(id) || failed.insert(id.clone(), &p.path).is_some() {
+                return Err(invalid(format!(
+                    "{}: failed case {id:?} is also in another shard",
+                    p.path.display()
+                )));
+            }
+        }
         for (suffix, map) in &p.rows_json {
             let joined = rows_json.entry(suffix.clone()).or_default();
             for (id, v) in map {
@@ -266,11 +281,22 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Re
             }
         }
     }
-    let cohort_ids = ids_sha256(rows.keys().map(String::as_str));
-    if rows.len() != first.manifest.cohort_cases || cohort_ids != first.manifest.cohort_ids_sha256 {
+    if let Some(id) = failed.keys().find(|id| rows.contains_key(*id)) {
+        return Err(invalid(format!(
+            "{}: failed case {id:?} has a row in another shard",
+            failed[id].display()
+        )));
+    }
+    let all: std::collections::BTreeSet<&str> = rows
+        .keys()
+        .chain(failed.keys())
+        .map(String::as_str)
+        .collect();
+    let cohort_ids = ids_sha256(all.iter().copied());
+    if all.len() != first.manifest.cohort_cases || cohort_ids != first.manifest.cohort_ids_sha256 {
         return Err(invalid(format!(
             "the shards hold {} ids (SHA-256 {cohort_ids}), not the cohort's {} ({})",
-            rows.len(),
+            all.len(),
             first.manifest.cohort_cases,
             first.manifest.cohort_ids_sha256
         )));
@@ -287,12 +313,41 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Re
     for (suffix, map) in &rows_json {
         write_json(&sidecar(out, suffix), map)?;
     }
+    merge_failures(&by_index, out)?;
     Ok(Merged {
         kind: first.manifest.kind.clone(),
         rows: rows.len(),
         shards: n,
         first: first.path.clone(),
     })
+}
+
+/// `<out>.failures.csv`: the failed cases the shards accepted (`--keep-going`),
+/// each shard's `<shard>.failures.csv` rows in shard order, as an unsharded
+/// run lists them (by id); an earlier file removed when none failed.
+fn merge_failures(parts: &BTreeMap<usize, &Part>, out: &Path) -> Result<()> {
+    let path = sidecar(out, "failures.csv");
+    let mut text = String::new();
+    for p in parts.values().filter(|p| !p.manifest.failed.is_empty()) {
+        let own = sidecar(&p.path, "failures.csv");
+        let csv = std::fs::read_to_string(&own).map_err(|e| CohortError::io(&own, e))?;
+        let mut lines = csv.split_inclusive('\n');
+        let header = lines.next().unwrap_or_default();
+        if text.is_empty() {
+            text.push_str(header);
+        }
+        text.extend(lines);
+    }
+    if text.is_empty() {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(CohortError::io(&path, e).into())
+            }
+            _ => Ok(()),
+        }
+    } else {
+        Ok(write_atomic(&path, text)?)
+    }
 }
 
 /// Each shard's recorded image and mask SHA-256 against the cohort's files now.

@@ -98,6 +98,11 @@ pub struct ShardManifest {
     pub settings: serde_json::Value,
     /// The ids of this shard's rows, sorted.
     pub ids: Vec<String>,
+    /// The shard's cases that failed and were accepted without a row
+    /// (`--keep-going`), sorted; listed in `<shard>.failures.csv`. Absent
+    /// when none failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<String>,
 }
 
 const PARTITION: &str = "contiguous runs of the cases sorted by id";
@@ -132,7 +137,26 @@ impl ShardManifest {
             cohort_ids_sha256: ids_sha256(all.iter().map(|c| c.id.as_str())),
             settings,
             ids,
+            failed: Vec::new(),
         })
+    }
+
+    /// The record of a shard accepted without the cases `failed`: their ids
+    /// move from the rows' to the failed ones.
+    pub fn without(&self, failed: &[String]) -> Self {
+        let mut failed = failed.to_vec();
+        failed.sort();
+        failed.dedup();
+        ShardManifest {
+            ids: self
+                .ids
+                .iter()
+                .filter(|id| failed.binary_search(id).is_err())
+                .cloned()
+                .collect(),
+            failed,
+            ..self.clone()
+        }
     }
 }
 

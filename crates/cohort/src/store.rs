@@ -467,9 +467,15 @@ impl InputsRecord {
         self.record.append(entries)
     }
 
-    /// Records every case's current fingerprint: the run is complete.
-    pub fn complete(&mut self) -> Result<()> {
-        self.record.map = self.current.clone();
+    /// Records the current fingerprint of every row of `rows`: the run is
+    /// over (every case's, unless failed cases were accepted without a row).
+    pub fn complete(&mut self, rows: &BTreeMap<String, Vec<f64>>) -> Result<()> {
+        self.record.map = self
+            .current
+            .iter()
+            .filter(|(id, _)| rows.contains_key(*id))
+            .map(|(id, f)| (id.clone(), f.clone()))
+            .collect();
         self.record.write_final()
     }
 }
@@ -768,9 +774,9 @@ impl FeatureStore {
     }
 
     /// Ends the run. Without failures, or with them and `accept_partial`:
-    /// the table at `<out>`, every case's input fingerprint, the settings
+    /// the table at `<out>`, the input fingerprint of every row, the settings
     /// record as `<out>.meta.json`, the partial files removed and, with a
-    /// shard, `<out>.shard.json` last. With failures and not
+    /// shard, `<out>.shard.json` last (listing the failed cases it accepted). With failures and not
     /// `accept_partial`: the good rows stay in the partial table for a rerun
     /// and no table stays at `<out>`. Failures (or none) are written to
     /// `<out>.failures.csv`, an earlier one removed when there are none.
@@ -799,7 +805,7 @@ impl FeatureStore {
         }
         // Complete: the table, then its provenance; then the partial files go.
         write_rows(&self.out, &self.names, self.labels.as_ref(), &self.rows)?;
-        self.inputs.complete()?;
+        self.inputs.complete(&self.rows)?;
         if let Some(record) = &self.record {
             write_atomic(&sidecar(&self.out, "meta.json"), format!("{record}\n"))?;
         }
@@ -807,7 +813,15 @@ impl FeatureStore {
             remove_if_exists(&p)?;
         }
         if let Some((_, manifest)) = &self.shard {
-            write_json(&sidecar(&self.out, "shard.json"), manifest)?;
+            if failures.is_empty() {
+                write_json(&sidecar(&self.out, "shard.json"), manifest)?;
+            } else {
+                let failed: Vec<String> = failures.iter().map(|f| f.id.clone()).collect();
+                write_json(
+                    &sidecar(&self.out, "shard.json"),
+                    &manifest.without(&failed),
+                )?;
+            }
         }
         Ok(if failures.is_empty() {
             Outcome::Complete
