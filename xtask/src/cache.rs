@@ -336,24 +336,35 @@ pub mod keys {
     }
 
     /// Handcrafted features of one cohort read with one masks folder.
-    pub fn handcrafted(cohort: &str, masks: &str, version: &str) -> String {
+    /// With `[extract] allow_partial` the key differs (a table accepted
+    /// without failed cases is not the strict stage's, and turning it off
+    /// re-checks the stage); without it, the key is as it always was.
+    pub fn handcrafted(cohort: &str, masks: &str, version: &str, allow_partial: bool) -> String {
         let mut key = Key::new("handcrafted");
         key.text(cohort).text(masks).text(version);
+        if allow_partial {
+            key.text("allow_partial");
+        }
         key.finish()
     }
 
-    /// Deep features: as handcrafted, plus the weights (description and hash).
+    /// Deep features: as handcrafted (`allow_partial` included), plus the
+    /// weights (description and hash).
     pub fn deep(
         cohort: &str,
         masks: &str,
         version: &str,
         weights: &str,
         weights_hash: Option<&str>,
+        allow_partial: bool,
     ) -> String {
         let mut key = Key::new("deep");
         key.text(cohort).text(masks).text(version).text(weights);
         if let Some(h) = weights_hash {
             key.text(h);
+        }
+        if allow_partial {
+            key.text("allow_partial");
         }
         key.finish()
     }
@@ -362,6 +373,20 @@ pub mod keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `[extract] allow_partial` is part of both extraction keys: turning it
+    /// on or off re-runs (re-checks) the stage.
+    #[test]
+    fn allow_partial_changes_the_extraction_keys() {
+        assert_ne!(
+            keys::handcrafted("c", "masks", "1", false),
+            keys::handcrafted("c", "masks", "1", true)
+        );
+        assert_ne!(
+            keys::deep("c", "masks", "1", "random", None, false),
+            keys::deep("c", "masks", "1", "random", None, true)
+        );
+    }
 
     /// Two runs with different `--out` share one cohort folder: the second
     /// finds the first's simulation there and rewrites nothing; while the
