@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use burn::module::AutodiffModule;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
@@ -265,16 +266,41 @@ pub fn train_step<B: AutodiffBackend, O: Optimizer<ResNet<B>, B>>(
     labels: &[u8],
     lr: f64,
 ) -> StepOutput<B> {
+    let (loss, correct, grads) = loss_gradients(&model, input, labels);
+    StepOutput {
+        model: optim.step(lr, model, grads),
+        loss,
+        correct,
+    }
+}
+
+/// The first half of [`train_step`]: forward in training mode, the mean
+/// cross-entropy against `labels`, the number of correct argmax predictions,
+/// and every parameter's gradient (`loss.backward()`).
+pub fn loss_gradients<B: AutodiffBackend>(
+    model: &ResNet<B>,
+    input: Tensor<B, 4>,
+    labels: &[u8],
+) -> (f64, usize, GradientsParams) {
     let device = input.device();
     let logits = model.forward(input);
     let (loss, correct) = loss_and_correct(logits, labels, &device);
     let loss_value = scalar(loss.clone().inner());
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    StepOutput {
-        model: optim.step(lr, model, grads),
-        loss: loss_value,
+    (
+        loss_value,
         correct,
-    }
+        GradientsParams::from_grads(loss.backward(), model),
+    )
+}
+
+/// The study's optimiser: Adam with β = (0.9, 0.999) and ε = 1e-8, no weight
+/// decay, as `torch.optim.Adam(params, lr)` (the rate is given per step).
+pub fn study_optimizer<B: AutodiffBackend>() -> OptimizerAdaptor<Adam, ResNet<B>, B> {
+    AdamConfig::new()
+        .with_beta_1(0.9)
+        .with_beta_2(0.999)
+        .with_epsilon(1e-8)
+        .init::<B, ResNet<B>>()
 }
 
 /// Mean cross-entropy and accuracy of `model` on `samples` in eval mode
@@ -336,7 +362,7 @@ pub fn finetune<B: AutodiffBackend>(
     })?;
     let ck = Checkpoint::new(checkpoint_dir);
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    let mut optim = AdamConfig::new().with_epsilon(1e-8).init::<B, ResNet<B>>();
+    let mut optim = study_optimizer::<B>();
     let mut model = model;
     let mut state = FinetuneState {
         config: cfg.clone(),
