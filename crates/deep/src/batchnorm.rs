@@ -156,8 +156,8 @@ struct Saved {
     gamma: Vec<f32>,
     mean: Vec<f32>,
     inv_std: Vec<f32>,
-    /// With a fused ReLU, the per-channel `(a, b)` of `y = x·a + b`, from
-    /// which the ReLU's mask `x·a + b > 0` is recomputed.
+    /// With a fused ReLU, the per-channel `(a, β)` of `y = (x − μ)·a + β`,
+    /// from which the ReLU's mask `y > 0` is recomputed.
     relu: Option<Vec<(f32, f32)>>,
 }
 
@@ -218,10 +218,11 @@ impl Backward<Flex, 4> for BatchNormAddReluBackward {
         let [xs, rs, dys] = [&x, &r, &dy].map(values);
         // Invariant: this operation is only built with the ReLU's (a, b).
         let ab = saved.relu.as_deref().expect("fused ReLU");
-        // The gradient past the ReLU, dy where x·a + b + r > 0: the
+        // The gradient past the ReLU, dy where (x − μ)·a + β + r > 0: the
         // residual's gradient, and the BatchNorm's output gradient.
         let g = planes(n * c * hw, hw, |p, out| {
             let (a, b) = ab[p % c];
+            let mu = saved.mean[p % c];
             let at = p * hw..(p + 1) * hw;
             for (((o, &d), &v), &r) in out
                 .iter_mut()
@@ -229,7 +230,7 @@ impl Backward<Flex, 4> for BatchNormAddReluBackward {
                 .zip(&xs[at.clone()])
                 .zip(&rs[at])
             {
-                o.write(if v * a + b + r > 0.0 { d } else { 0.0 });
+                o.write(if (v - mu) * a + b + r > 0.0 { d } else { 0.0 });
             }
         });
         let g = tensor(g, &[n, c, hw]);
@@ -266,7 +267,7 @@ fn bn_backward(
                 let at = (i * c + ch) * hw;
                 let (dy, x) = (&dys[at..at + hw], &xs[at..at + hw]);
                 let (a, b) = match relu {
-                    Some(ab) => dot_sums(dy, x, mu, relu_gate(ab[ch])),
+                    Some(ab) => dot_sums(dy, x, mu, relu_gate(mu, ab[ch])),
                     None => dot_sums(dy, x, mu, |d, _| d),
                 };
                 s += a;
@@ -288,23 +289,25 @@ fn bn_backward(
         grads.register::<Flex>(node, tensor(g, &[c]));
     }
     if let Some(node) = node_x {
-        // dx = a·dy − k·x + b0 per channel, from
-        // dx = γσ⁻¹ (dy − Σdy/M − (x − μ) σ⁻² Σdy(x − μ)/M).
-        let coef: Vec<[f32; 3]> = (0..c)
+        // dx = a·dy − k·(x − μ) + b0 per channel, from
+        // dx = γσ⁻¹ (dy − Σdy/M − (x − μ) σ⁻² Σdy(x − μ)/M) (Ioffe & Szegedy
+        // 2015, §3). Centred before scaling: folding −k·μ into b0 would
+        // cancel catastrophically in f32 where |μ| ≫ σ.
+        let coef: Vec<[f32; 4]> = (0..c)
             .map(|ch| {
                 let (s, sx) = sums[ch];
                 let is = saved.inv_std[ch] as f64;
                 let a = saved.gamma[ch] as f64 * is;
                 let k = a * is * is * sx / m;
-                let b0 = -a * s / m + k * saved.mean[ch] as f64;
-                [a as f32, k as f32, b0 as f32]
+                let b0 = -a * s / m;
+                [a as f32, k as f32, b0 as f32, saved.mean[ch]]
             })
             .collect();
         let dx = planes(n * c * hw, hw, |p, out| {
             let ch = p % c;
             let (dy, x) = (&dys[p * hw..(p + 1) * hw], &xs[p * hw..(p + 1) * hw]);
             match relu {
-                Some(ab) => input_grad(out, dy, x, coef[ch], relu_gate(ab[ch])),
+                Some(ab) => input_grad(out, dy, x, coef[ch], relu_gate(coef[ch][3], ab[ch])),
                 None => input_grad(out, dy, x, coef[ch], |d, _| d),
             }
         });
@@ -313,10 +316,10 @@ fn bn_backward(
 }
 
 /// The gradient that reaches a BatchNorm through its fused ReLU: `dy` where
-/// the output `x·a + b` was positive, else 0 (the same f32 expression as
-/// the forward pass, so the same mask).
-fn relu_gate((a, b): (f32, f32)) -> impl Fn(f32, f32) -> f32 + Copy {
-    move |dy, x| if x * a + b > 0.0 { dy } else { 0.0 }
+/// the output `(x − μ)·a + β` was positive, else 0 (the same f32 expression
+/// as the forward pass, so the same mask).
+fn relu_gate(mu: f32, (a, b): (f32, f32)) -> impl Fn(f32, f32) -> f32 + Copy {
+    move |dy, x| if (x - mu) * a + b > 0.0 { dy } else { 0.0 }
 }
 
 /// `(Σ g, Σ g·(x − mu))` with `g = gate(dy, x)`, eight f32 lanes summed
@@ -342,16 +345,16 @@ fn dot_sums(dy: &[f32], x: &[f32], mu: f32, gate: impl Fn(f32, f32) -> f32) -> (
     (s, sx)
 }
 
-/// `dx = a·g − k·x + b0` with `g = gate(dy, x)`, into one plane.
+/// `dx = a·g − k·(x − μ) + b0` with `g = gate(dy, x)`, into one plane.
 fn input_grad(
     out: &mut [MaybeUninit<f32>],
     dy: &[f32],
     x: &[f32],
-    [a, k, b0]: [f32; 3],
+    [a, k, b0, mu]: [f32; 4],
     gate: impl Fn(f32, f32) -> f32,
 ) {
     for ((o, &d), &v) in out.iter_mut().zip(dy).zip(x) {
-        o.write(a * gate(d, v) - k * v + b0);
+        o.write(a * gate(d, v) - k * (v - mu) + b0);
     }
 }
 
@@ -437,30 +440,31 @@ fn flex_train(
         .iter()
         .map(|v| (1.0 / (*v as f64 + epsilon).sqrt()) as f32)
         .collect();
+    // y = (x − μ)·a + β: centred first, as Burn's `BatchNorm` and PyTorch
+    // do; the folded x·a + (β − μ·a) loses |μ|/σ ulps of y to cancellation
+    // (channels of late layers at small batches have |μ| ≫ σ).
     let ab: Vec<(f32, f32)> = (0..c)
-        .map(|ch| {
-            let a = gamma_v[ch] * inv_std[ch];
-            (a, beta_v[ch] - mean[ch] * a)
-        })
+        .map(|ch| (gamma_v[ch] * inv_std[ch], beta_v[ch]))
         .collect();
     let residual = residual.map(|r| r.into_primitive().tensor());
     let rc = residual.as_ref().map(|r| r.primitive.to_contiguous());
     let rs = rc.as_ref().map(values);
     let y = planes(n * c * hw, hw, |p, out| {
         let (a, b) = ab[p % c];
+        let mu = mean[p % c];
         let src = &xs[p * hw..(p + 1) * hw];
         if let Some(rs) = rs {
             let r = &rs[p * hw..(p + 1) * hw];
             for ((o, &v), &r) in out.iter_mut().zip(src).zip(r) {
-                o.write((v * a + b + r).max(0.0));
+                o.write(((v - mu) * a + b + r).max(0.0));
             }
         } else if with_relu {
             for (o, &v) in out.iter_mut().zip(src) {
-                o.write((v * a + b).max(0.0));
+                o.write(((v - mu) * a + b).max(0.0));
             }
         } else {
             for (o, &v) in out.iter_mut().zip(src) {
-                o.write(v * a + b);
+                o.write((v - mu) * a + b);
             }
         }
     });
@@ -509,4 +513,74 @@ fn flex_train(
         mean,
         var,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::BatchNormConfig;
+
+    /// Channels whose batch mean is 1.4·10⁴ of their standard deviation
+    /// (each plane holds 100 + (k − 12)/1024 for k = 0..25, so μ = 100 and
+    /// x − μ are exact in f32; late layers at small batches come close): `relu(bn(x))` and its input
+    /// gradient for the output gradient `r`, against the textbook formulas
+    /// (Ioffe & Szegedy 2015, §3) evaluated in f64 here. Folding the mean
+    /// into the shift, `x·a + (β − μ·a)`, missed both by over 1e-3.
+    #[test]
+    fn off_centre_channels_match_the_f64_definition() {
+        let (n, c, hw) = (2usize, 3usize, 25usize);
+        let x: Vec<f32> = (0..n * c * hw)
+            .map(|i| 100.0 + (((i * 37) % 25) as f32 - 12.0) / 1024.0)
+            .collect();
+        let r: Vec<f32> = (0..x.len())
+            .map(|i| ((i * 53) % 19) as f32 / 9.0 - 1.0)
+            .collect();
+        let device = Default::default();
+        let bn = BatchNormConfig::new(c).init::<FlexAd>(&device);
+        let xt = Tensor::<FlexAd, 4>::from_data(TensorData::new(x.clone(), [n, c, 5, 5]), &device)
+            .require_grad();
+        let y = batch_norm_relu(&bn, xt.clone());
+        let rt = Tensor::<FlexAd, 4>::from_data(TensorData::new(r.clone(), [n, c, 5, 5]), &device);
+        let grads = (y.clone() * rt).sum().backward();
+        let y: Vec<f32> = y.into_data().convert::<f32>().into_vec().unwrap();
+        let dx: Vec<f32> = xt
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .convert::<f32>()
+            .into_vec()
+            .unwrap();
+        let m = (n * hw) as f64;
+        for ch in 0..c {
+            let at: Vec<usize> = (0..n)
+                .flat_map(|i| (i * c + ch) * hw..(i * c + ch + 1) * hw)
+                .collect();
+            let mu = at.iter().map(|&i| f64::from(x[i])).sum::<f64>() / m;
+            let var = at
+                .iter()
+                .map(|&i| (f64::from(x[i]) - mu).powi(2))
+                .sum::<f64>()
+                / m;
+            let is = 1.0 / (var + 1e-5).sqrt();
+            let xhat = |i: usize| (f64::from(x[i]) - mu) * is;
+            // γ = 1, β = 0: y = relu(x̂); g = r where y > 0.
+            let g = |i: usize| if xhat(i) > 0.0 { f64::from(r[i]) } else { 0.0 };
+            let mg = at.iter().map(|&i| g(i)).sum::<f64>() / m;
+            let mgx = at.iter().map(|&i| g(i) * xhat(i)).sum::<f64>() / m;
+            for &i in &at {
+                let want_y = xhat(i).max(0.0);
+                let want_dx = is * (g(i) - mg - xhat(i) * mgx);
+                assert!(
+                    (f64::from(y[i]) - want_y).abs() < 1e-4,
+                    "y[{i}] {} vs {want_y}",
+                    y[i]
+                );
+                assert!(
+                    (f64::from(dx[i]) - want_dx).abs() < 1e-4 * is,
+                    "dx[{i}] {} vs {want_dx}",
+                    dx[i]
+                );
+            }
+        }
+    }
 }

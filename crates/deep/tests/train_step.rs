@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
 use burn::backend::{Autodiff, Flex};
 use burn::module::Param;
 use burn::optim::GradientsParams;
@@ -152,12 +153,14 @@ fn setup_on<A: burn::tensor::backend::AutodiffBackend>()
     (model, input, labels, meta)
 }
 
+/// On dlrn's fused path, and on Burn's generic tensor ops as a second check
+/// of the same arithmetic.
 #[test]
 fn loss_and_gradients_match_pytorch() {
     grads_on::<A>();
-    grads_on::<Autodiff<Flex, burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing>>(
-    );
+    grads_on::<Autodiff<Flex, BalancedCheckpointing>>();
 }
+
 fn grads_on<A: burn::tensor::backend::AutodiffBackend>() {
     let want = read_safetensors(&fixture("train_step.safetensors"));
     let (model, input, labels, meta) = setup_on::<A>();
@@ -176,9 +179,11 @@ fn grads_on<A: burn::tensor::backend::AutodiffBackend>() {
     );
     // f32 through 50 layers with other summation orders (oneDNN against
     // gemm's tiles, batch statistics in one pass with f64 totals here):
-    // each gradient within 1e-3 of its largest element.
+    // PyTorch's own f32 gradients differ from its f64 ones by up to 1.7e-4
+    // of each tensor's largest element, these by up to 3.1e-4; each must be
+    // within 1e-3.
     for (name, g) in got {
-        let rel = assert_close(&g, &want[&format!("grad.{name}")], 1.0, name);
+        let rel = assert_close(&g, &want[&format!("grad.{name}")], 1e-3, name);
         eprintln!("grad.{name}: max |Δ| / max |g| = {rel:.2e}");
     }
 }
