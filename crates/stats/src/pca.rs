@@ -28,8 +28,8 @@ pub struct Pca {
 
 /// Iterations of the block power method at most.
 const MAX_ITERATIONS: usize = 20_000;
-/// Convergence: the largest change of a component's eigenvalue, relative.
-const TOLERANCE: f64 = 1e-13;
+/// Convergence: the largest change of an element of a wanted (unit) vector.
+const TOLERANCE: f64 = 1e-14;
 
 /// The first `k` principal components of `columns` (one vector per feature,
 /// each of the n rows), each feature centred and scaled to unit variance
@@ -108,16 +108,23 @@ pub fn principal_components(columns: &[Vec<f64>], k: usize) -> Result<Pca> {
     let mut lambda = vec![0.0; m];
     for iteration in 0..MAX_ITERATIONS {
         let mut next: Vec<Vec<f64>> = q.iter().map(|v| mat_vec(&g, v, n)).collect();
-        let new_lambda: Vec<f64> = q.iter().zip(&next).map(|(v, w)| dot(v, w)).collect();
+        lambda = q.iter().zip(&next).map(|(v, w)| dot(v, w)).collect();
         orthonormalise(&mut next);
-        let change = new_lambda
+        // Converged when each wanted vector stops moving (up to its sign):
+        // the eigenvalues settle long before the vectors do.
+        let change = q
             .iter()
-            .zip(&lambda)
+            .zip(&next)
             .take(k)
-            .map(|(a, b)| (a - b).abs() / a.abs().max(f64::MIN_POSITIVE))
+            .map(|(a, b)| {
+                let s = if dot(a, b) < 0.0 { -1.0 } else { 1.0 };
+                a.iter()
+                    .zip(b)
+                    .map(|(x, y)| (x - s * y).abs())
+                    .fold(0.0, f64::max)
+            })
             .fold(0.0, f64::max);
         q = next;
-        lambda = new_lambda;
         if iteration > 2 && change < TOLERANCE {
             break;
         }
