@@ -63,6 +63,7 @@ mod harmonization;
 mod html;
 mod manifest;
 mod readers;
+mod scaling;
 mod study;
 mod supplement;
 mod supplementary;
@@ -87,6 +88,7 @@ pub use harmonization::{
 pub use html::{IndexPage, Item, Provenance, Section};
 pub use manifest::Manifest;
 pub use readers::{KappaTable, KappaTableRow, RescueRow, RescueTable};
+pub use scaling::{ScalingExponent, ScalingExponents, ScalingFigure, ScalingRow, ScalingTable};
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
 pub use supplement::{RadiologistPages, Supplement, SupplementPages, study_outputs};
 pub use supplementary::{
