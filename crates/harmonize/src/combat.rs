@@ -594,14 +594,14 @@ pub fn fit_reference(data: &Data, options: &Options) -> Result<Model, HarmonizeE
     }
     let rows: Vec<usize> = (0..n).collect();
     let mut constant = Vec::new();
-    for j in 0..p {
-        if is_constant(&y[j], &rows) {
+    for (j, col) in y.iter().enumerate() {
+        if is_constant(col, &rows) {
             if options.constant == ConstantFeatures::Refuse {
                 return Err(HarmonizeError::ConstantFeature {
                     feature: data.features[j].clone(),
                     batch: reference,
                     rows: n,
-                    value: y[j][0],
+                    value: col[0],
                 });
             }
             constant.push(j);
