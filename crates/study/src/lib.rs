@@ -48,6 +48,7 @@ pub mod bundle;
 pub mod coding;
 pub mod error;
 pub mod evaluation;
+pub mod extraction;
 pub mod fit;
 pub mod icc;
 pub mod missing;
