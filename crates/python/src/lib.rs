@@ -11,6 +11,7 @@ mod bundle;
 mod convert;
 mod deep;
 mod errors;
+mod extract;
 mod images;
 mod lasso;
 mod stats;
@@ -31,5 +32,6 @@ fn _dlrn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     lasso::register(m)?;
     deep::register(m)?;
     bundle::register(m)?;
+    extract::register(m)?;
     Ok(())
 }
