@@ -52,6 +52,7 @@ __all__ = [
     "lasso_cv",
     "LassoCV",
     "Bundle",
+    "fit_study",
 ]
 
 try:  # pandas is optional: Series/DataFrames when it is installed
@@ -669,7 +670,10 @@ def _warn_lines(lines: Sequence[str], stacklevel: int) -> None:
 def _read_csv(path: str) -> Any:
     """A CSV table as a DataFrame (pandas), else a list of dicts."""
     if _pd is not None:
-        return _pd.read_csv(path, float_precision="round_trip")
+        # pandas < 3 parses floats exactly only when asked (3 does by default).
+        if int(_pd.__version__.split(".")[0]) < 3:
+            return _pd.read_csv(path, float_precision="round_trip")
+        return _pd.read_csv(path)
     import csv
 
     with open(path, newline="") as fh:
@@ -875,3 +879,67 @@ class Bundle:
 
     def __repr__(self) -> str:
         return f"Bundle({self.path!r})"
+
+
+# ------------------------------------------------------------ the study
+
+
+def fit_study(
+    config: "str | os.PathLike[str]",
+    features: "str | os.PathLike[str]",
+    out: "str | os.PathLike[str]",
+    cohorts: "str | os.PathLike[str] | None" = None,
+    root: "str | os.PathLike[str]" = ".",
+    weights: "str | os.PathLike[str] | None" = None,
+) -> Result:
+    """The modelling half of the study on feature tables already extracted:
+    stages 5–9 of ``cargo xtask paper`` (the ICC filter on the re-outlines,
+    the LASSO signature, the clinical model, the DLRN, the evaluation with
+    Table 2 and Table 3, calibration, cut-offs, the nomogram and the model
+    bundle), through the same library call (dlrn-study ``fit::fit_study``)
+    with the settings of the study config ``config`` (configs/*.toml).
+
+    ``features``: the folder of feature tables as ``cargo xtask paper``
+    writes them (``<cohort>_handcrafted.parquet``, ``<cohort>_deep.parquet``,
+    and ``<training>_<reader>_*`` for the re-outlines), or a study's output
+    folder (its ``work/features/`` is used). ``cohorts``: the cohort folders
+    with clinical.csv (default: the config's ``cohorts.dir`` under ``root``,
+    the workspace root as ``cargo xtask paper`` resolves it). ``weights``:
+    the CNN weights file the deep features were computed with, copied into
+    the bundle (``None``: the config's random initialisation).
+
+    Writes the study's report into ``out`` (table2.csv, table3.csv,
+    calibration.csv, cutoffs.csv, figures, index.html) and the model bundle
+    into ``out/model``. Not covered (they stay with ``cargo xtask paper``,
+    a binary): simulating the cohorts, the image stages (fine-tuning, the
+    handcrafted and deep extractions: :func:`extract_handcrafted` and
+    :class:`ResNet50` do those one cohort at a time), the stage cache and
+    the supplement (Table 1 tests, readers, agreement, checklists).
+
+    Returns a :class:`Result`: ``tables`` (name → DataFrame, e.g.
+    ``tables["table2"]``), ``bundle`` (the fitted :class:`Bundle`),
+    ``files``, ``out`` and ``notes`` (the run's log lines)."""
+    feats = _path(features)
+    inner = _os.path.join(feats, "work", "features")
+    if _os.path.isdir(inner):
+        feats = inner
+    out = _path(out)
+    files, notes = _dlrn.fit_study_tables(
+        _path(config),
+        feats,
+        None if cohorts is None else _path(cohorts),
+        _path(root),
+        out,
+        None if weights is None else _path(weights),
+    )
+    tables = {}
+    for f in sorted(files):
+        if f.endswith(".csv") and "/" not in f:
+            tables[f[: -len(".csv")]] = _read_csv(_os.path.join(out, f))
+    return Result(
+        tables=tables,
+        bundle=Bundle(_os.path.join(out, "model")),
+        files=list(files),
+        out=out,
+        notes=list(notes),
+    )

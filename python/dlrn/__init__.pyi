@@ -160,3 +160,12 @@ class Bundle:
     def predict_one(
         self, image: _Path, mask: _Path, clinical: Dict[str, Any], id: str = ...
     ) -> Result: ...
+
+def fit_study(
+    config: _Path,
+    features: _Path,
+    out: _Path,
+    cohorts: Optional[_Path] = ...,
+    root: _Path = ...,
+    weights: Optional[_Path] = ...,
+) -> Result: ...

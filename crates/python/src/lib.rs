@@ -15,6 +15,7 @@ mod extract;
 mod images;
 mod lasso;
 mod stats;
+mod study;
 
 pub use errors::{BadInputError, BundleError, DlrnError, ModelError};
 
@@ -33,5 +34,6 @@ fn _dlrn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     deep::register(m)?;
     bundle::register(m)?;
     extract::register(m)?;
+    study::register(m)?;
     Ok(())
 }
