@@ -50,6 +50,7 @@ pub mod coding;
 pub mod error;
 pub mod evaluation;
 pub mod external;
+pub mod extraction;
 pub mod fit;
 pub mod harmonize;
 pub mod harmonize_part;
