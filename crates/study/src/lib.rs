@@ -44,7 +44,13 @@ pub mod agreement;
 pub mod apply;
 pub mod assemble;
 pub mod baseline;
-pub mod bundle;
+/// The model bundle: dlrn-bundle's types, loading and prediction, and
+/// building one from a study run ([`bundling`]).
+pub mod bundle {
+    pub use crate::bundling::*;
+    pub use dlrn_bundle::*;
+}
+pub mod bundling;
 pub mod coding;
 pub mod error;
 pub mod evaluation;

@@ -9,9 +9,9 @@ use std::path::Path;
 
 use dlrn_nomogram::{Level, Nomogram, NomogramOptions, Predictor, PredictorKind};
 use dlrn_study::bundle::{
-    Bundle, BundleError, ClinicalPart, ClinicalVariable, Cnn, CnnWeights, Coding, Cutoffs,
-    InputRange, KeptFeatures, LogisticModel, PatientInput, Preprocessing, Provenance, Signature,
-    SignatureTerm,
+    Bundle, BundleError, BundleFromStudy, ClinicalPart, ClinicalVariable, Cnn, CnnWeights, Coding,
+    Cutoffs, InputRange, KeptFeatures, LogisticModel, LogisticModelFromFit, PatientInput,
+    Preprocessing, Provenance, Signature, SignatureTerm,
 };
 
 /// A reproducible stream in [0, 1) (64-bit LCG, Knuth's MMIX constants).
