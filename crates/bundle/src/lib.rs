@@ -640,6 +640,59 @@ fn is_missing(raw: &str) -> bool {
     t.is_empty() || t.eq_ignore_ascii_case("NA")
 }
 
+/// Where [`Bundle::load_from`] reads a bundle's files.
+enum Source<'a> {
+    /// A bundle folder.
+    Dir(&'a Path),
+    /// The files' bytes by path relative to the bundle.
+    Files(&'a BTreeMap<String, Vec<u8>>),
+}
+
+impl Source<'_> {
+    /// The folder errors name the files in (none for loose bytes).
+    fn dir(&self) -> &Path {
+        match self {
+            Source::Dir(d) => d,
+            Source::Files(_) => Path::new(""),
+        }
+    }
+
+    /// The bytes of `name` (relative to the bundle); an absent file is a
+    /// [`BundleError::MissingFile`] saying whether it was the manifest.
+    fn read(&self, name: &str, manifest: bool) -> Result<Vec<u8>> {
+        let path = self.dir().join(name);
+        match self {
+            Source::Dir(_) => std::fs::read(&path).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    BundleError::MissingFile {
+                        path,
+                        why: if manifest {
+                            "no manifest: not a model bundle folder"
+                        } else {
+                            "listed in the manifest but not on disk"
+                        },
+                    }
+                } else {
+                    BundleError::Io { path, source }
+                }
+            }),
+            Source::Files(files) => {
+                files
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| BundleError::MissingFile {
+                        path,
+                        why: if manifest {
+                            "no manifest among the files: not a model bundle"
+                        } else {
+                            "listed in the manifest but not among the files given"
+                        },
+                    })
+            }
+        }
+    }
+}
+
 impl Bundle {
     /// The files of the bundle in writing order, with their bytes.
     fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
@@ -729,20 +782,22 @@ impl Bundle {
     /// Reads and verifies a bundle: the manifest's format and version, then
     /// every file the bundle needs is listed, present and unaltered (SHA-256).
     pub fn load(dir: &Path) -> Result<Bundle> {
+        Self::load_from(&Source::Dir(dir))
+    }
+
+    /// [`Bundle::load`] from the files' bytes instead of a folder (a browser
+    /// has no file system): `files` maps each path relative to the bundle
+    /// (`/`-separated, `manifest.json` and `cnn/weights.*` included) to its
+    /// bytes. Errors name the files by these paths; the loaded bundle's
+    /// `cnn_weights_path` is the weights' relative path.
+    pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Bundle> {
+        Self::load_from(&Source::Files(files))
+    }
+
+    fn load_from(source: &Source<'_>) -> Result<Bundle> {
+        let dir = source.dir();
         let mpath = dir.join(MANIFEST);
-        let bytes = std::fs::read(&mpath).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                BundleError::MissingFile {
-                    path: mpath.clone(),
-                    why: "no manifest: not a model bundle folder",
-                }
-            } else {
-                BundleError::Io {
-                    path: mpath.clone(),
-                    source,
-                }
-            }
-        })?;
+        let bytes = source.read(MANIFEST, true)?;
         // The version first, so a bundle of another format is named as such
         // even when the rest of its manifest differs.
         let raw: serde_json::Value = parse(&bytes, &mpath)?;
@@ -774,19 +829,7 @@ impl Bundle {
                 });
             }
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::NotFound {
-                    BundleError::MissingFile {
-                        path: path.clone(),
-                        why: "listed in the manifest but not on disk",
-                    }
-                } else {
-                    BundleError::Io {
-                        path: path.clone(),
-                        source,
-                    }
-                }
-            })?;
+            let bytes = source.read(name, false)?;
             let found = sha256_hex(&bytes);
             if &found != expected {
                 return Err(BundleError::HashMismatch {
