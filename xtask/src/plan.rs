@@ -288,7 +288,12 @@ impl Plan {
             stages.push(Extraction {
                 name: format!("handcrafted/{tag}"),
                 kind: "handcrafted",
-                key: keys::handcrafted(&cohort_keys[cohort], masks, self.version),
+                key: keys::handcrafted(
+                    &cohort_keys[cohort],
+                    masks,
+                    self.version,
+                    self.cfg.extract.allow_partial,
+                ),
                 output: job.handcrafted_output(&feat_dir),
                 cohort: self.cohorts_dir.join(cohort),
                 masks: masks.clone(),
@@ -304,6 +309,7 @@ impl Plan {
                     self.version,
                     &weights.desc,
                     weights.hash.as_deref(),
+                    self.cfg.extract.allow_partial,
                 ),
                 output: job.deep_output(&feat_dir),
                 cohort: self.cohorts_dir.join(cohort),

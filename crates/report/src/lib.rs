@@ -62,6 +62,7 @@ pub mod format;
 mod html;
 mod manifest;
 mod readers;
+mod scaling;
 mod study;
 mod supplement;
 mod supplementary;
@@ -83,6 +84,7 @@ pub use format::escape;
 pub use html::{IndexPage, Item, Provenance, Section};
 pub use manifest::Manifest;
 pub use readers::{KappaTable, KappaTableRow, RescueRow, RescueTable};
+pub use scaling::{ScalingExponent, ScalingExponents, ScalingFigure, ScalingRow, ScalingTable};
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
 pub use supplement::{RadiologistPages, Supplement, SupplementPages, study_outputs};
 pub use supplementary::{
