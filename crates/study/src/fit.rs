@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use dlrn_nomogram::{Nomogram, NomogramOptions};
 use dlrn_report as report;
 
-use crate::bundle::{Bundle, Cnn, Provenance as BundleProvenance, StudyParts};
+use crate::bundle::{Bundle, BundleFromStudy, Cnn, Provenance as BundleProvenance, StudyParts};
 use crate::coding::Design;
 use crate::error::{Result, StudyError};
 use crate::harmonize::{Harmonization, HarmonizeSettings, harmonize_cohorts, table2_pair};

@@ -40,6 +40,7 @@ use dlrn_report as report;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{ClinicalVariable, Coding, is_deep_feature};
+use crate::bundling::ClinicalVariableFromSchema;
 use crate::coding::{code, declared_variable};
 use crate::error::{Result, StudyError};
 use crate::pipeline::Cohort;

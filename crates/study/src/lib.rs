@@ -45,7 +45,13 @@ pub mod agreement;
 pub mod apply;
 pub mod assemble;
 pub mod baseline;
-pub mod bundle;
+/// The model bundle: dlrn-bundle's types, loading and prediction, and
+/// building one from a study run ([`bundling`]).
+pub mod bundle {
+    pub use crate::bundling::*;
+    pub use dlrn_bundle::*;
+}
+pub mod bundling;
 pub mod coding;
 pub mod error;
 pub mod evaluation;
@@ -53,7 +59,8 @@ pub mod external;
 pub mod extraction;
 pub mod fit;
 pub mod harmonize;
-pub mod harmonize_part;
+/// The harmonisation part of the model bundle (moved with the bundle).
+pub use dlrn_bundle::harmonize as harmonize_part;
 pub mod icc;
 pub mod missing;
 pub mod model;

@@ -363,24 +363,7 @@ pub fn impute_features(table: &mut FeatureTable, imp: &FeatureImputation) -> Vec
     counts
 }
 
-/// A stored training value of a clinical variable.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ClinicalValue {
-    /// A numeric variable's median.
-    Number(f64),
-    /// A categorical variable's mode (the level, as clinical.csv writes it).
-    Level(String),
-}
-
-impl std::fmt::Display for ClinicalValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClinicalValue::Number(v) => write!(f, "{v}"),
-            ClinicalValue::Level(l) => f.write_str(l),
-        }
-    }
-}
+pub use dlrn_bundle::ClinicalValue;
 
 /// The training median (numeric) or mode (categorical; ties to the level
 /// declared first) of each of `variables`. A variable with no value in the

@@ -1,7 +1,7 @@
 //! `harmonize.json` of a model bundle: the ComBat harmonisation a study
 //! fitted on its training hospital (`[harmonize] method = "combat"`), and
 //! its application to a new hospital's cohort at `dlrn predict --cohort` and
-//! `dlrn assess` (see [`crate::harmonize`] for the design).
+//! `dlrn assess` (see `dlrn_study::harmonize` for the design).
 //!
 //! A new cohort is one new batch: its γ̂/δ̂ and priors are estimated from its
 //! own patients' features (never their outcome) and mapped onto the stored
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use dlrn_harmonize::{Covariate, Data, Model};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{ClinicalVariable, Coding};
+use crate::{ClinicalVariable, Coding};
 
 /// The file name inside the bundle.
 pub const HARMONIZE: &str = "harmonize.json";
