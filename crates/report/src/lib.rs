@@ -61,6 +61,7 @@ mod figures;
 pub mod format;
 mod html;
 mod manifest;
+mod published;
 mod readers;
 mod study;
 mod supplement;
@@ -82,6 +83,7 @@ pub use figures::{
 pub use format::escape;
 pub use html::{IndexPage, Item, Provenance, Section};
 pub use manifest::Manifest;
+pub use published::{CoefficientTable, SignatureCutoffRow, SignatureCutoffs};
 pub use readers::{KappaTable, KappaTableRow, RescueRow, RescueTable};
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
 pub use supplement::{RadiologistPages, Supplement, SupplementPages, study_outputs};

@@ -10,9 +10,8 @@ use dlrn_lasso::{
     CvResult, Design, Folds, InputHash, LambdaChoice, Measure, PathOptions, SignatureModel,
     cross_validate,
 };
-use dlrn_report::{SelectedFeatureRow, SelectedFeatures, Table2Row, file_stem};
+use dlrn_report::{CoefficientTable, SelectedFeatureRow, SelectedFeatures, Table2Row, file_stem};
 
-use super::signature::CoefficientTable;
 use super::{
     AUTHORS_NFOLDS, AUTHORS_SEED, Cohort, LABEL, LASSO_MODEL, LEVEL, Settings, during, invalid,
     sha256_file, table_error, table2_row,
