@@ -81,17 +81,39 @@ pub fn evaluation_report(parts: EvaluationReport) -> report::StudyReport {
     }
 }
 
-/// The feature family of a column: `deep` for f_1..f_2048, else the
-/// handcrafted family that holds it (dlrn-radiomics), else `other`.
-pub fn feature_family(feature: &str) -> String {
-    if feature.starts_with("f_") {
-        return "deep".into();
+/// Where a feature column comes from, at both levels the reports name:
+/// the extraction and the family within it. The one rule for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeatureFamily {
+    /// `deep` for dlrn-deep's columns f_1..f_2048, else `handcrafted` (the
+    /// published rerun's selected-feature table).
+    pub extraction: &'static str,
+    /// `deep`, else the handcrafted family that holds the column
+    /// (dlrn-radiomics), else `other` (the study's ICC and selected-feature
+    /// tables).
+    pub family: &'static str,
+}
+
+/// The extraction and family of a feature column: `f_` followed by digits
+/// is deep (the released tables' f_1..f_2048), anything else handcrafted,
+/// in the dlrn-radiomics family that lists it or `other`.
+pub fn feature_family(feature: &str) -> FeatureFamily {
+    let deep = feature
+        .strip_prefix("f_")
+        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+    if deep {
+        return FeatureFamily {
+            extraction: "deep",
+            family: "deep",
+        };
     }
-    dlrn_radiomics::FAMILIES
-        .iter()
-        .find(|f| f.columns.contains(&feature))
-        .map(|f| f.name.to_string())
-        .unwrap_or_else(|| "other".into())
+    FeatureFamily {
+        extraction: "handcrafted",
+        family: dlrn_radiomics::FAMILIES
+            .iter()
+            .find(|f| f.columns.contains(&feature))
+            .map_or("other", |f| f.name),
+    }
 }
 
 /// What the whole study's report says about its run beyond the results.
@@ -141,14 +163,14 @@ pub fn study_report(
     });
     study.table1 = Some(fit.table1.clone());
     study.table3 = Some(fit.table3.clone());
-    study.icc = icc.ran().then(|| icc.by_family(feature_family));
+    study.icc = icc.ran().then(|| icc.by_family(|f| feature_family(f).family.to_string()));
     study.selected_features = Some(report::SelectedFeatures {
         rows: signature
             .features
             .iter()
             .map(|f| report::SelectedFeatureRow {
                 feature: f.feature.clone(),
-                family: feature_family(&f.feature),
+                family: feature_family(&f.feature).family.to_string(),
                 coefficient: f.coefficient,
             })
             .collect(),
@@ -221,14 +243,14 @@ pub fn separated_report(
         table1: Some(sep.table1.clone()),
         table2: report::Table2::new(sep.signature.table2.clone()),
         table3: None,
-        icc: icc.ran().then(|| icc.by_family(feature_family)),
+        icc: icc.ran().then(|| icc.by_family(|f| feature_family(f).family.to_string())),
         selected_features: Some(report::SelectedFeatures {
             rows: signature
                 .features
                 .iter()
                 .map(|f| report::SelectedFeatureRow {
                     feature: f.feature.clone(),
-                    family: feature_family(&f.feature),
+                    family: feature_family(&f.feature).family.to_string(),
                     coefficient: f.coefficient,
                 })
                 .collect(),

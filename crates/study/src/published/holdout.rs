@@ -277,7 +277,9 @@ pub fn selected_features(h: &HoldOut) -> SelectedFeatures {
             .iter()
             .map(|f| SelectedFeatureRow {
                 feature: f.feature.clone(),
-                family: family(&f.feature).into(),
+                family: crate::assemble::feature_family(&f.feature)
+                    .extraction
+                    .into(),
                 coefficient: f.coefficient,
             })
             .collect(),
@@ -348,12 +350,4 @@ pub fn train_caption(r: &TrainRerun, t: &Cohort, compare: &CoefficientTable) -> 
         ));
     }
     c
-}
-
-/// Feature family for the report: `f_<n>` columns are deep, the rest handcrafted.
-pub fn family(name: &str) -> &'static str {
-    match name.strip_prefix("f_") {
-        Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => "deep",
-        _ => "handcrafted",
-    }
 }

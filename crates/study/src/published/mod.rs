@@ -30,8 +30,7 @@ use dlrn_report::{
 pub use cutoff::{FixedCutoff, single_cutoff_search, youden_cutoff};
 pub use findings::findings;
 pub use holdout::{
-    FeatureMatrix, HoldOut, TrainRerun, authors_lasso, family, hold_out, selected_features,
-    train_caption,
+    FeatureMatrix, HoldOut, TrainRerun, authors_lasso, hold_out, selected_features, train_caption,
 };
 pub use paper::{METRICS, PAPER_TABLE2};
 pub use signature::{Signature, coefficient_table, parse_r_signature, read_signature};
