@@ -575,14 +575,14 @@ impl MissingReport {
                         r.cohort.clone(),
                         r.input.clone(),
                         r.kind.clone(),
-                        format!(
-                            "{} ({:.1})",
-                            r.missing,
+                        // Table 1's count (percent), half away from zero.
+                        dlrn_report::format::count_percent(
+                            r.missing as u64,
                             if r.n > 0 {
                                 100.0 * r.missing as f64 / r.n as f64
                             } else {
                                 0.0
-                            }
+                            },
                         ),
                         r.n.to_string(),
                         r.rule.clone(),
@@ -719,6 +719,21 @@ mod tests {
             e.contains("`MSD`") && e.contains("every training patient"),
             "{e}"
         );
+    }
+
+    /// The table prints "n (percent)" as Table 1 does, half away from zero:
+    /// 1 of 16 is 6.25% → 6.3 (`{:.1}` would print 6.2), 1 of 8 is 12.5%.
+    #[test]
+    fn missing_percent_is_rounded_as_table_1() {
+        let mut r = MissingReport {
+            rule: String::new(),
+            rows: Vec::new(),
+        };
+        r.push("TC", "bmi", "clinical", 1, 16, "complete case".into());
+        r.push("EVC1", "bmi", "clinical", 1, 8, "complete case".into());
+        let rows = r.display().rows;
+        assert_eq!(rows[0][3], "1 (6.3)");
+        assert_eq!(rows[1][3], "1 (12.5)");
     }
 
     #[test]
