@@ -16,6 +16,7 @@
 pub mod cutoff;
 pub mod findings;
 pub mod holdout;
+pub mod output;
 pub mod paper;
 pub mod signature;
 
