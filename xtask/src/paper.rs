@@ -107,9 +107,7 @@ pub(crate) fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> 
 
 /// Runs `dlrn` with `args`, failing with the command line when it fails.
 pub(crate) fn run_dlrn<S: AsRef<std::ffi::OsStr>>(dlrn: &Path, args: &[S]) -> anyhow::Result<()> {
-    let st = Command::new(dlrn)
-        .args(args)
-        .status()
+    let st = crate::usage::status(Command::new(dlrn).args(args))
         .with_context(|| format!("starting {}", dlrn.display()))?;
     let line: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
     ensure!(st.success(), "dlrn {} failed ({st})", line.join(" "));

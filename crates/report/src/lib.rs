@@ -63,6 +63,7 @@ mod html;
 mod manifest;
 mod published;
 mod readers;
+mod scaling;
 mod study;
 mod supplement;
 mod supplementary;
@@ -85,6 +86,7 @@ pub use html::{IndexPage, Item, Provenance, Section};
 pub use manifest::Manifest;
 pub use published::{CoefficientTable, SignatureCutoffRow, SignatureCutoffs};
 pub use readers::{KappaTable, KappaTableRow, RescueRow, RescueTable};
+pub use scaling::{ScalingExponent, ScalingExponents, ScalingFigure, ScalingRow, ScalingTable};
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
 pub use supplement::{RadiologistPages, Supplement, SupplementPages, study_outputs};
 pub use supplementary::{
