@@ -11,6 +11,8 @@
 //! `s <= tol · max(|aᵢᵢ|, 1e-300)`) and what a NaN pivot means
 //! ([`NanPivot`]).
 
+#![allow(clippy::needless_range_loop)] // dense p × p matrix code reads clearest with indices
+
 /// What a NaN pivot means: a NaN compares false with everything, so
 /// `s <= tol` lets it through while "`s` is above `tol`" does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
