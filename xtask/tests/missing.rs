@@ -368,8 +368,7 @@ fn a_separated_study_reports_without_its_models_and_firth_fits_them() {
     }
     // The signature's rows and the clinical model's own, no DLRN row.
     let t2 = rows(&out.join("table2.csv"));
-    let models: std::collections::BTreeSet<&str> =
-        t2.iter().map(|r| r["model"].as_str()).collect();
+    let models: std::collections::BTreeSet<&str> = t2.iter().map(|r| r["model"].as_str()).collect();
     assert_eq!(
         models,
         ["Clinical", "Signature"].into_iter().collect(),

@@ -59,6 +59,7 @@ mod checklist;
 mod error;
 mod figures;
 pub mod format;
+mod harmonization;
 mod html;
 mod manifest;
 mod published;
@@ -82,6 +83,9 @@ pub use figures::{
     svg_string, write_figure,
 };
 pub use format::escape;
+pub use harmonization::{
+    BatchEffect, BatchEffectRow, PcaFigure, PcaPanel, Table2Pair, Table2PairRow,
+};
 pub use html::{IndexPage, Item, Provenance, Section};
 pub use manifest::Manifest;
 pub use published::{CoefficientTable, SignatureCutoffRow, SignatureCutoffs};
