@@ -1239,6 +1239,50 @@ fn case_lasso_nan_feature() {
     );
 }
 
+/// A feature undefined (NaN) for every training patient: `dlrn lasso`
+/// refuses the column, naming it from its first row; the study's default
+/// missing-value rule (`[missing]`, what `cargo xtask paper` applies before
+/// its LASSO) refuses it too, naming the feature and how to drop it on
+/// purpose, and with that `drop` rule leaves it out, named in the report.
+#[test]
+fn case_feature_undefined_for_every_training_patient() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "all_nan.csv", |rows| {
+        for r in rows.iter_mut() {
+            r[4] = "NaN".into();
+        }
+    });
+    let out = t.path().join("m.json");
+    fails(
+        &lasso_args(&f, &out),
+        &["`f3` (first at", "all_nan.csv row 1", "--drop-na-columns"],
+        &[&out],
+    );
+
+    let table = dlrn_study::pipeline::FeatureTable::read(&f, "ALN_status").unwrap();
+    let names = table.names.clone();
+    let mut settings = dlrn_study::missing::MissingSettings::default();
+    let err = dlrn_study::missing::feature_imputation(&table, &names, &settings)
+        .unwrap_err()
+        .to_string();
+    for needle in [
+        "missing.rules",
+        "undefined (NaN) for every one of the 40 training patients: `f3`",
+        "rules = { f3 = \"drop\" }",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    settings
+        .rules
+        .insert("f3".into(), dlrn_study::missing::Rule::Drop);
+    let imp = dlrn_study::missing::feature_imputation(&table, &names, &settings).unwrap();
+    assert_eq!(imp.kept(&names), ["f1", "f2", "f4", "f5"]);
+    assert_eq!(
+        (imp.dropped[0].feature.as_str(), imp.dropped[0].undefined),
+        ("f3", 40)
+    );
+}
+
 #[test]
 fn case_lasso_infinite_feature() {
     let t = tempfile::tempdir().unwrap();

@@ -12,8 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, ensure};
 use dlrn_report as report;
 use dlrn_study::assemble::{
-    StudyContext, icc_section, run_provenance_section, separated_report, study_report,
-    supplement_inputs,
+    StudyContext, icc_section, run_provenance_section, separated_report,
+    separated_supplement_inputs, study_report, supplement_inputs,
 };
 use dlrn_study::bundle::{Provenance as BundleProvenance, utc_date};
 use dlrn_study::fit::{Fit, FitInputs, Progress, fit_study};
@@ -415,12 +415,33 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             // The study goes on without the separated models: every table and
             // figure that needs only the signature and the clinical data.
             let study = separated_report(&sep, &schema, &icc, &ctx);
-            let (missing_section, mut files) = sep.missing.write(out)?;
+            // The supplement as the full study writes it (Table 1 with the
+            // tests, the TRIPOD+AI / RQS checklist), less the DLRN's pages.
+            let cohort_dirs: Vec<PathBuf> =
+                cohorts.iter().map(|c| cohorts_dir.join(&c.name)).collect();
+            let supplement = write_supplement(
+                out,
+                &separated_supplement_inputs(
+                    &sep,
+                    &study,
+                    &schema,
+                    &cohorts,
+                    &cohort_dirs,
+                    &icc,
+                    &cfg.clinical.candidates,
+                    level,
+                    &ctx,
+                ),
+            )?;
             let mut sections = vec![
                 icc_section(&icc, training),
-                not_fitted_section("clinical model and the DLRN", &sep.reason),
-                missing_section,
+                not_fitted_section(sep.clinical.is_some(), &sep.reason),
             ];
+            sections.extend(supplement.sections.iter().cloned());
+            let (missing_section, missing_files) = sep.missing.write(out)?;
+            sections.push(missing_section);
+            let mut files = supplement.files.clone();
+            files.extend(missing_files);
             if let Some(h) = &sep.harmonization {
                 let (section, more) = h.write(out, study.png_scale)?;
                 sections.push(section);
@@ -436,7 +457,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             lap(&mut runner, "report", &mut clock);
             runner.write_timings(&out.join(TIMINGS))?;
             runner.note(&format!(
-                "[done]   report without the clinical model and the DLRN: {} ({} files)",
+                "[done]   report without the {}: {} ({} files)",
+                if sep.clinical.is_some() {
+                    "DLRN"
+                } else {
+                    "clinical model and the DLRN"
+                },
                 out.join("index.html").display(),
                 manifest.outputs.len()
             ));

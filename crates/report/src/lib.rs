@@ -62,6 +62,7 @@ pub mod format;
 mod harmonization;
 mod html;
 mod manifest;
+mod published;
 mod readers;
 mod scaling;
 mod study;
@@ -87,6 +88,7 @@ pub use harmonization::{
 };
 pub use html::{IndexPage, Item, Provenance, Section};
 pub use manifest::Manifest;
+pub use published::{CoefficientTable, SignatureCutoffRow, SignatureCutoffs};
 pub use readers::{KappaTable, KappaTableRow, RescueRow, RescueTable};
 pub use scaling::{ScalingExponent, ScalingExponents, ScalingFigure, ScalingRow, ScalingTable};
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};

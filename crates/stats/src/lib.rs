@@ -42,6 +42,7 @@ mod baseline;
 mod binom;
 mod calibration;
 mod check;
+mod cholesky;
 mod coding;
 mod decision;
 mod diagnostic;

@@ -34,7 +34,9 @@ use crate::pipeline::{
 };
 use crate::reproducibility::{QUANTITIES, dlrn_reproducibility};
 use crate::schema::ClinicalSchema;
-use crate::separation::{SignatureOnly, is_separation, signature_only};
+use crate::separation::{
+    ClinicalOnly, SignatureOnly, clinical_only, is_separation, signature_only,
+};
 use crate::table1::{CohortClinical, table1};
 
 /// Where [`fit_study`] reports: a line of progress, or a stage finished.
@@ -144,6 +146,8 @@ pub struct SeparatedStudy {
     pub screen: Screen,
     /// The signature evaluated alone on every cohort.
     pub signature: SignatureOnly,
+    /// The clinical model on every cohort, when it fitted (only the DLRN separated).
+    pub clinical: Option<ClinicalOnly>,
     /// Table 1.
     pub table1: report::Table1,
     /// The missing-data table.
@@ -306,42 +310,73 @@ pub fn fit_study(
     let clinical_designs =
         clinical_designs(schema, cohorts, candidates, &scores, &settings.missing)?;
     let designs = clinical_designs.score.clone();
-    let fitted = clinical_stage(
+    // The clinical model, then the DLRN; a separation in either leaves the
+    // clinical model (when it fitted) for the separated study's report.
+    let fitted = match clinical_stage(
         schema,
         &clinical_designs.fit,
         &training.labels,
         &settings.clinical,
-    )
-    .and_then(|c| {
-        let d = dlrn_stage(
+    ) {
+        Ok(c) => match dlrn_stage(
             &clinical_designs.fit,
             &training.labels,
             &c.elimination.model,
-        )?;
-        Ok((c, d))
-    });
+        ) {
+            Ok(d) => Ok((c, d)),
+            Err(e) => Err((Some(c), e)),
+        },
+        Err(e) => Err((None, e)),
+    };
     let (clinical, dlrn_model) = match fitted {
         Ok(x) => x,
-        Err(e) if is_separation(&e) => {
+        Err((fitted_clinical, e)) if is_separation(&e) => {
             // The study goes on without the separated models: every table and
-            // figure that needs only the signature and the clinical data.
-            progress.note(&format!("[skip]   clinical model and DLRN: {e}"));
-            let screen = univariate_screen_with(
-                schema,
-                &clinical_designs.fit,
-                candidates,
-                &training.labels,
-                settings.clinical.screen_p,
-                settings.clinical.fit,
-            )?;
+            // figure that needs only the signature, the clinical data and,
+            // when only the DLRN separated, the clinical model.
+            let models = if fitted_clinical.is_some() {
+                "DLRN"
+            } else {
+                "clinical model and DLRN"
+            };
+            progress.note(&format!("[skip]   {models}: {e}"));
             let signature = signature_only(cohorts, &scores, level)?;
+            // The clinical model's variables were scored with the stored
+            // training values (none without a clinical model).
+            let scored: Vec<String> = fitted_clinical
+                .as_ref()
+                .map(|c| c.elimination.kept.clone())
+                .unwrap_or_default();
+            let (screen, clinical) = match fitted_clinical {
+                Some(c) => {
+                    let only = clinical_only(
+                        cohorts,
+                        &designs,
+                        &c.elimination.model,
+                        table3(schema, &c.elimination.model),
+                        level,
+                    )?;
+                    (c.screen, Some(only))
+                }
+                None => (
+                    univariate_screen_with(
+                        schema,
+                        &clinical_designs.fit,
+                        candidates,
+                        &training.labels,
+                        settings.clinical.screen_p,
+                        settings.clinical.fit,
+                    )?,
+                    None,
+                ),
+            };
             clinical_rows(
                 schema,
                 cohorts,
                 candidates,
                 &settings.missing,
                 &clinical_designs.values,
-                &[],
+                &scored,
                 &mut missing,
             )?;
             if let (Some(h), Some(none)) = (&mut harmonization, &unharmonised) {
@@ -351,13 +386,14 @@ pub fn fit_study(
                 lasso,
                 screen,
                 signature,
+                clinical,
                 table1,
                 missing,
                 reason: e.to_string(),
                 harmonization,
             })));
         }
-        Err(e) => return Err(e),
+        Err((_, e)) => return Err(e),
     };
     for r in &clinical.screen.rows {
         match (&r.p_value, &r.error) {

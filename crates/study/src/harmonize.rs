@@ -543,7 +543,7 @@ pub fn batch_effect(
                 };
                 report::BatchEffectRow {
                     feature: f.clone(),
-                    family: crate::assemble::feature_family(f),
+                    family: crate::assemble::feature_family(f).family.to_string(),
                     h_before: b.as_ref().ok().map(|k| k.h),
                     p_before: b.as_ref().ok().map(|k| k.p_value),
                     h_after: a.as_ref().ok().map(|k| k.h),

@@ -12,9 +12,6 @@
 //! must not do: render. Statistics come from dlrn-stats, dlrn-lasso and
 //! dlrn-nomogram; this crate composes them and fills dlrn-report's plain row
 //! and page types, which dlrn-report writes (CSV, Markdown, figures, pages).
-//! One exception remains: [`published`] still renders its cut-off and
-//! coefficient tables (`ReportTable` impls) and Table 2's display; they are
-//! next to move to dlrn-report.
 //!
 //! | stage | function | R equivalent |
 //! | --- | --- | --- |
