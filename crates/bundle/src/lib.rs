@@ -685,19 +685,14 @@ impl Source<'_> {
                     BundleError::Io { path, source }
                 }
             }),
-            Source::Files(files) => {
-                files
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| BundleError::MissingFile {
-                        path,
-                        why: if manifest {
-                            "no manifest among the files: not a model bundle"
-                        } else {
-                            "listed in the manifest but not among the files given"
-                        },
-                    })
-            }
+            Source::Files(files) => files.get(name).cloned().ok_or(BundleError::MissingFile {
+                path,
+                why: if manifest {
+                    "no manifest among the files: not a model bundle"
+                } else {
+                    "listed in the manifest but not among the files given"
+                },
+            }),
         }
     }
 }
