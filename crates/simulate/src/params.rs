@@ -70,6 +70,17 @@ pub struct CohortSpec {
     pub table1: Table1,
     /// The hospital's ultrasound scanner.
     pub scanner: Scanner,
+    /// Multiplier on this hospital's clinical linear predictor (the four
+    /// Table 3 factors × [`OutcomeModel::clinical_effect_scale`]): how closely
+    /// the hospital's clinical work-up (its BI-RADS reading, US-ALN
+    /// assessment, grading) tracks nodal status. 1 when absent (older
+    /// parameter files).
+    #[serde(default = "one")]
+    pub clinical_weight: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Table 1 marginals of one cohort (percentages as printed in the paper).
@@ -140,13 +151,18 @@ pub struct Scanner {
 /// The logistic model of ALN status (study.md Table 3 plus a latent factor).
 ///
 /// ```text
-/// logit P(ALN+) = b0 + clinical_effect_scale × (age_per_year × (age − age_centre)
+/// logit P(ALN+) = b0 + w_h × clinical_effect_scale × (age_per_year × (age − age_centre)
 ///                 + birads_per_step × step(4A=0..5=3) + grade_per_step × (grade − 1)
 ///                 + us_aln_suspicious × [US-ALN suspicious]) + aggressiveness × z
+/// z = ρ × s + √(1 − ρ²) × e,   e ~ N(0, 1)
 /// ```
-/// with z ~ N(0, 1) the latent tumour aggressiveness, independent of the
-/// clinical factors; b0 is implied by drawing exactly the cohort's ALN+ count
-/// (see `draw_exact_labels`). Other clinical columns carry no effect.
+/// with z the latent tumour aggressiveness (mean 0, SD 1), w_h the
+/// hospital's [`CohortSpec::clinical_weight`], ρ = `clinical_correlation`
+/// and s the BI-RADS step standardised by the cohort's Table 1 percentages
+/// (mean 0 and SD 1 in expectation): an aggressive tumour looks more
+/// suspicious to the radiologist, who reads BI-RADS from the same image.
+/// b0 is implied by drawing exactly the cohort's ALN+ count (see
+/// `draw_exact_labels`). Other clinical columns carry no effect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeModel {
     /// Log-odds per year of age (Table 3: −0.0184).
@@ -165,8 +181,13 @@ pub struct OutcomeModel {
     /// with aggressiveness 5.0: a clinical-only fit recovers about 1.5 × Table
     /// 3's sizes and reaches AUC 0.71–0.74 (population, per cohort).
     pub clinical_effect_scale: f64,
-    /// Log-odds per SD of latent aggressiveness (image-only signal).
+    /// Log-odds per SD of latent aggressiveness (the image's signal).
     pub aggressiveness: f64,
+    /// Correlation ρ of the latent aggressiveness with the standardised
+    /// BI-RADS step (0 = independent, as in older parameter files; at most
+    /// 0.95).
+    #[serde(default)]
+    pub clinical_correlation: f64,
 }
 
 /// One lesion trait: value = base + per_aggressiveness × z + noise_sd × N(0,1),
@@ -210,6 +231,13 @@ pub struct LesionModel {
     pub calcifications: Trait,
     /// SD of the lesion tilt from horizontal, degrees.
     pub tilt_sd_deg: f64,
+    /// SD σ of a patient-level term, shared by every trait, that the latent
+    /// aggressiveness does not explain: the traits follow the phenotype
+    /// (z + σ u) / √(1 + σ²), u ~ N(0, 1), instead of z, so no image can
+    /// predict z better than correlation 1 / √(1 + σ²). 0 when absent (older
+    /// parameter files).
+    #[serde(default)]
+    pub phenotype_noise_sd: f64,
 }
 
 /// Layer depths (fractions of the field-of-view depth) and echogenicities
@@ -381,6 +409,7 @@ impl Default for SimParams {
                         tgc_compensation: 0.85,
                         noise_floor: 0.02,
                     },
+                    clinical_weight: 1.0,
                 },
                 CohortSpec {
                     name: "EVC1".into(),
@@ -408,8 +437,8 @@ impl Default for SimParams {
                         width: 560,
                         height: 420,
                         fov_width_mm: 50.0,
-                        gain_db: -14.0,
-                        dynamic_range_db: 50.0,
+                        gain_db: -12.0,
+                        dynamic_range_db: 54.0,
                         psf_lateral_mm: 0.32,
                         psf_axial_mm: 0.14,
                         blur_px: 0.9,
@@ -418,6 +447,7 @@ impl Default for SimParams {
                         tgc_compensation: 0.80,
                         noise_floor: 0.03,
                     },
+                    clinical_weight: 1.0,
                 },
                 CohortSpec {
                     name: "EVC2".into(),
@@ -445,16 +475,17 @@ impl Default for SimParams {
                         width: 440,
                         height: 330,
                         fov_width_mm: 40.0,
-                        gain_db: -18.0,
-                        dynamic_range_db: 44.0,
-                        psf_lateral_mm: 0.22,
-                        psf_axial_mm: 0.10,
-                        blur_px: 0.5,
+                        gain_db: -14.0,
+                        dynamic_range_db: 42.0,
+                        psf_lateral_mm: 0.21,
+                        psf_axial_mm: 0.09,
+                        blur_px: 0.4,
                         compounding: 2,
                         attenuation_db_per_mm: 0.75,
                         tgc_compensation: 0.9,
                         noise_floor: 0.015,
                     },
+                    clinical_weight: 1.2,
                 },
                 CohortSpec {
                     name: "EVC3".into(),
@@ -482,16 +513,17 @@ impl Default for SimParams {
                         width: 400,
                         height: 300,
                         fov_width_mm: 42.0,
-                        gain_db: -15.0,
-                        dynamic_range_db: 50.0,
-                        psf_lateral_mm: 0.32,
-                        psf_axial_mm: 0.14,
-                        blur_px: 0.9,
+                        gain_db: -13.0,
+                        dynamic_range_db: 51.0,
+                        psf_lateral_mm: 0.3,
+                        psf_axial_mm: 0.13,
+                        blur_px: 0.8,
                         compounding: 2,
                         attenuation_db_per_mm: 0.85,
                         tgc_compensation: 0.85,
                         noise_floor: 0.025,
                     },
+                    clinical_weight: 0.55,
                 },
             ],
             outcome: OutcomeModel {
@@ -500,20 +532,22 @@ impl Default for SimParams {
                 birads_per_step: 0.3811,
                 grade_per_step: 0.3896,
                 us_aln_suspicious: 0.7001,
-                clinical_effect_scale: 4.6,
-                aggressiveness: 5.0,
+                clinical_effect_scale: 4.0,
+                aggressiveness: 6.0,
+                clinical_correlation: 0.3,
             },
             lesion: LesionModel {
-                irregularity: t(0.10, 0.05, 0.019),
-                spiculation: t(0.25, 0.25, 0.075),
-                log_aspect: t(-0.45, 0.25, 0.09),
-                echo_db: t(-21.0, -2.5, 1.125),
-                heterogeneity: t(0.6, 0.3, 0.09),
-                halo_mm: t(0.5, 0.45, 0.15),
-                margin_mm: t(0.35, 0.2, 0.06),
-                posterior: t(-0.6, -1.3, 0.26),
-                calcifications: t(1.5, 1.5, 0.6),
+                irregularity: t(0.10, 0.05, 0.0285),
+                spiculation: t(0.25, 0.25, 0.1125),
+                log_aspect: t(-0.45, 0.25, 0.135),
+                echo_db: t(-21.0, -2.5, 1.6875),
+                heterogeneity: t(0.6, 0.3, 0.135),
+                halo_mm: t(0.5, 0.45, 0.225),
+                margin_mm: t(0.35, 0.2, 0.09),
+                posterior: t(-0.6, -1.3, 0.39),
+                calcifications: t(1.5, 1.5, 0.9),
                 tilt_sd_deg: 8.0,
+                phenotype_noise_sd: 0.25,
             },
             anatomy: AnatomyModel {
                 skin_mm: 1.6,
