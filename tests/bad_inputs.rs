@@ -2045,6 +2045,28 @@ fn manifest(files: &str) -> String {
     )
 }
 
+/// A harmonisation record (harmonize.json) altered after the bundle was
+/// written: refused by name like every other part, before any extraction.
+#[test]
+fn case_bundle_harmonize_part_altered() {
+    let stamped = format!("\"harmonize.json\": \"{}\"", "cd".repeat(32));
+    bundle_fails(
+        "assess",
+        "model",
+        Some(&manifest(&stamped)),
+        &[(
+            "harmonize.json",
+            "{\"method\": \"combat\", \"reference\": \"TC\"}",
+        )],
+        "assess",
+        &[
+            "model/harmonize.json",
+            "differs from the manifest's",
+            "altered",
+        ],
+    );
+}
+
 /// A part cut short after the manifest was written (its SHA-256 no longer
 /// matches): predict names the file and says it was altered.
 #[test]

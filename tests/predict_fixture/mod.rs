@@ -410,6 +410,7 @@ pub fn study() -> Study {
         nomogram,
         ranges,
         missing: None,
+        harmonize: None,
     };
     bundle
         .write(&study.join("model"))

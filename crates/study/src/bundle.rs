@@ -19,6 +19,8 @@
 //!   ranges.json      the training range of every input, for out-of-range warnings
 //!   missing.json     optional: the missing-value rule and the training value (median
 //!                    or mode) that stands in for each model input a patient lacks
+//!   harmonize.json   optional: the ComBat harmonisation fitted on the training hospital
+//!                    (crate::harmonize_part), applied to a new hospital's cohort
 //! ```
 //!
 //! Every file is pretty JSON with keys in a fixed order and floats in
@@ -52,6 +54,7 @@ const CUTOFFS: &str = "cutoffs.json";
 const NOMOGRAM: &str = "nomogram.json";
 const RANGES: &str = "ranges.json";
 const MISSING: &str = "missing.json";
+use crate::harmonize_part::HARMONIZE;
 
 /// Errors reading, writing or applying a bundle; each names the file, the
 /// patient or the input concerned.
@@ -527,6 +530,9 @@ pub struct Bundle {
     /// The training values that stand in for a missing input (`None`: a
     /// missing input is an error, as in a bundle written before them).
     pub missing: Option<MissingPart>,
+    /// The harmonisation of the features across hospitals (`None`: the study
+    /// did not harmonise).
+    pub harmonize: Option<crate::harmonize_part::HarmonizePart>,
 }
 
 /// `missing.json`: the study's missing-value rule and, per model input, the
@@ -634,6 +640,12 @@ impl Bundle {
             self.missing
                 .as_ref()
                 .map(|m| Ok::<_, BundleError>((MISSING.into(), json_bytes(m, p(MISSING))?)))
+                .transpose()?,
+        )
+        .chain(
+            self.harmonize
+                .as_ref()
+                .map(|h| Ok::<_, BundleError>((HARMONIZE.into(), json_bytes(h, p(HARMONIZE))?)))
                 .transpose()?,
         )
         .collect())
@@ -808,6 +820,12 @@ impl Bundle {
         } else {
             None
         };
+        let harmonize = if manifest.files.contains_key(HARMONIZE) {
+            let (b, p) = part(HARMONIZE)?;
+            Some(parse(b, &p)?)
+        } else {
+            None
+        };
         let bundle = Bundle {
             provenance: manifest.provenance,
             cnn,
@@ -820,6 +838,7 @@ impl Bundle {
             nomogram,
             ranges,
             missing,
+            harmonize,
         };
         bundle.check(dir)?;
         Ok(bundle)
@@ -890,6 +909,12 @@ impl Bundle {
                 }
             }
         }
+        if let Some(h) = &self.harmonize {
+            h.check().map_err(|e| BundleError::Inconsistent {
+                path: dir.join(HARMONIZE),
+                message: e.to_string(),
+            })?;
+        }
         for p in &self.nomogram.model.predictors {
             let known = self.dlrn.columns.contains(&p.name)
                 || self
@@ -946,14 +971,28 @@ impl Bundle {
             .collect()
     }
 
-    /// Whether the signature uses deep (CNN) features (`f_<k>` columns).
-    pub fn needs_deep_features(&self) -> bool {
-        self.needed_features().iter().any(|f| is_deep_feature(f))
+    /// The feature columns a cohort's scoring reads: the signature's, and
+    /// every harmonised feature (ComBat estimates a new hospital over all of them).
+    pub fn input_features(&self) -> Vec<&str> {
+        let mut out = self.needed_features();
+        if let Some(h) = &self.harmonize {
+            for f in h.features() {
+                if !out.contains(&f.as_str()) {
+                    out.push(f);
+                }
+            }
+        }
+        out
     }
 
-    /// Whether the signature uses handcrafted features.
+    /// Whether scoring needs deep (CNN) features (`f_<k>` columns).
+    pub fn needs_deep_features(&self) -> bool {
+        self.input_features().iter().any(|f| is_deep_feature(f))
+    }
+
+    /// Whether scoring needs handcrafted features.
     pub fn needs_handcrafted_features(&self) -> bool {
-        self.needed_features().iter().any(|f| !is_deep_feature(f))
+        self.input_features().iter().any(|f| !is_deep_feature(f))
     }
 
     /// The value of one variable's column for a patient: its number, code or dummy.
@@ -1397,9 +1436,17 @@ impl Bundle {
             nomogram: parts.nomogram.clone(),
             ranges,
             missing: None,
+            harmonize: None,
         };
         bundle.check(Path::new("model"))?;
         Ok(bundle)
+    }
+
+    /// The bundle carrying the study's harmonisation (`harmonize.json`).
+    pub fn with_harmonize(mut self, part: crate::harmonize_part::HarmonizePart) -> Result<Bundle> {
+        self.harmonize = Some(part);
+        self.check(Path::new("model"))?;
+        Ok(self)
     }
 
     /// The bundle carrying the study's missing-value rule and the training

@@ -18,6 +18,8 @@ use dlrn_report as report;
 use crate::bundle::{Bundle, Cnn, Provenance as BundleProvenance, StudyParts};
 use crate::coding::Design;
 use crate::error::{Result, StudyError};
+use crate::harmonize::{Harmonization, HarmonizeSettings, harmonize_cohorts, table2_pair};
+use crate::harmonize_part::HarmonizePart;
 use crate::icc::IccFilter;
 use crate::missing::{
     MissingReport, MissingSettings, apply_feature_policy, clinical_designs, clinical_rows,
@@ -93,6 +95,8 @@ pub struct FitSettings {
     pub icc_form: String,
     /// The model bundle.
     pub bundle: BundleSettings,
+    /// Harmonisation across hospitals (`[harmonize]`; off by default).
+    pub harmonize: HarmonizeSettings,
 }
 
 /// Everything the modelling produces.
@@ -126,6 +130,8 @@ pub struct FittedStudy {
     pub bundle: Bundle,
     /// The missing-data table: the rule and every missing or undefined value.
     pub missing: MissingReport,
+    /// The harmonisation and its evidence, when `[harmonize]` asked for it.
+    pub harmonization: Option<Harmonization>,
 }
 
 /// A study whose clinical model or DLRN has no maximum-likelihood fit
@@ -144,6 +150,8 @@ pub struct SeparatedStudy {
     pub missing: MissingReport,
     /// The separation, as the fit reported it (names the remedy).
     pub reason: String,
+    /// The harmonisation and its evidence, when `[harmonize]` asked for it.
+    pub harmonization: Option<Harmonization>,
 }
 
 /// What [`fit_study`] produced.
@@ -177,6 +185,22 @@ pub fn fit_study(
     })?;
     let level = settings.evaluation.level;
     let kept = icc.kept();
+    // With harmonisation, the same study without it first: Table 2's pair.
+    let unharmonised = if settings.harmonize.is_on() {
+        settings.harmonize.check(&training.name, schema)?;
+        progress.note("[run]    the study without harmonisation (Table 2's pair)");
+        let plain = FitSettings {
+            harmonize: HarmonizeSettings::default(),
+            ..settings.clone()
+        };
+        let table2 = match fit_study(inputs, &plain, &mut Quiet(&mut *progress))? {
+            Fit::Fitted(f) => f.evaluation.table2,
+            Fit::Separated(s) => s.signature.table2,
+        };
+        Some(table2)
+    } else {
+        None
+    };
 
     // The missing-value policy: checked against the study, stated in the
     // report. Undefined feature values are dropped or imputed with the
@@ -203,6 +227,23 @@ pub fn fit_study(
             &mut missing,
         )?
     };
+    // Harmonisation across hospitals: the kept features of every validation
+    // cohort mapped onto the training hospital's (crate::harmonize).
+    let mut harmonization = harmonize_cohorts(
+        &mut cohorts,
+        &feature_imputation.kept(&kept),
+        &feature_imputation.medians,
+        schema,
+        &settings.harmonize,
+    )?;
+    if let Some(h) = &harmonization {
+        let (b, a, n) = h.counts();
+        progress.note(&format!(
+            "[run]    harmonisation (ComBat, reference {}): {n} features; Kruskal–Wallis P < 0.05 \
+             across hospitals in {b} before, {a} after",
+            h.reference
+        ));
+    }
     let cohorts = cohorts.as_slice();
     let (intra_reads, inter_reads) = (intra_reads.as_slice(), inter_reads.as_slice());
     let training = &cohorts[0];
@@ -303,6 +344,9 @@ pub fn fit_study(
                 &[],
                 &mut missing,
             )?;
+            if let (Some(h), Some(none)) = (&mut harmonization, &unharmonised) {
+                h.table2_pair = Some(table2_pair(none, &signature.table2));
+            }
             return Ok(Fit::Separated(Box::new(SeparatedStudy {
                 lasso,
                 screen,
@@ -310,6 +354,7 @@ pub fn fit_study(
                 table1,
                 missing,
                 reason: e.to_string(),
+                harmonization,
             })));
         }
         Err(e) => return Err(e),
@@ -432,6 +477,9 @@ pub fn fit_study(
         progress.note(&format!("         {n}"));
     }
     let table3 = table3(schema, clinical_model);
+    if let (Some(h), Some(none)) = (&mut harmonization, &unharmonised) {
+        h.table2_pair = Some(table2_pair(none, &evaluation.table2));
+    }
     progress.done("evaluation");
 
     // The nomogram of the DLRN.
@@ -478,6 +526,20 @@ pub fn fit_study(
             &clinical_designs.values,
         )
     })
+    .and_then(|b| match &harmonization {
+        None => Ok(b),
+        Some(h) => b.with_harmonize(HarmonizePart {
+            method: "combat".into(),
+            batch: "cohort".into(),
+            reference: h.reference.clone(),
+            families: h.settings.features.name().into(),
+            min_batch: h.settings.min_batch(),
+            rule: h.describe(),
+            medians: h.medians.clone(),
+            covariates: h.covariates.clone(),
+            model: h.model.clone(),
+        }),
+    })
     .map_err(|e| StudyError::Other(Box::new(e)))?;
     let model_variables: Vec<String> = bundle
         .clinical_variables()
@@ -509,5 +571,18 @@ pub fn fit_study(
         nomogram,
         bundle,
         missing,
+        harmonization,
     })))
+}
+
+/// The progress of the unharmonised twin study: its notes prefixed, its
+/// stage times not recorded (they are part of the harmonised study's).
+struct Quiet<'a>(&'a mut dyn Progress);
+
+impl Progress for Quiet<'_> {
+    fn note(&mut self, line: &str) {
+        self.0
+            .note(&format!("         (unharmonised) {}", line.trim_start()));
+    }
+    fn done(&mut self, _name: &str) {}
 }

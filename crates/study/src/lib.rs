@@ -26,6 +26,7 @@
 //! | DLRN | [`pipeline::dlrn_stage`] | `glm(y ~ signature + …, binomial)` |
 //! | missing values | [`missing::feature_imputation`], [`missing::impute_clinical`] | `median(x, na.rm = TRUE)`, `na.omit` |
 //! | cut-offs | [`pipeline::youden_cutoffs`] | `pROC::coords(best.method = "youden")` |
+//! | harmonisation | [`harmonize::harmonize_cohorts`] | `sva::ComBat(ref.batch = training)`, a new batch per hospital |
 //! | nomogram | [`nomogram::build_nomogram`] | `rms::nomogram` |
 //! | DLRN reproducibility | [`reproducibility::dlrn_reproducibility`] | `psych::ICC` of the DLRN over the outlines |
 //! | clinical model per cohort | [`pipeline::clinical_by_cohort`] | `glm` per cohort |
@@ -48,7 +49,11 @@ pub mod bundle;
 pub mod coding;
 pub mod error;
 pub mod evaluation;
+pub mod external;
+pub mod extraction;
 pub mod fit;
+pub mod harmonize;
+pub mod harmonize_part;
 pub mod icc;
 pub mod missing;
 pub mod model;

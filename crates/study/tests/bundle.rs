@@ -264,6 +264,7 @@ fn bundle() -> (Bundle, Data) {
         nomogram,
         ranges,
         missing: None,
+        harmonize: None,
     };
     (bundle, d)
 }
