@@ -1,9 +1,11 @@
-//! `cargo xtask`: sequences the study's stages (`paper`, `published`) over the
-//! `dlrn` binary and the library crates, and runs the benchmarks. It holds no
-//! statistics of its own: every number comes from a library crate.
+//! `cargo xtask`: sequences the study's stages (`paper`, `published`,
+//! `calibrate-sim`) over the `dlrn` binary and the library crates, and runs
+//! the benchmarks. It holds no statistics of its own: every number comes
+//! from a library crate.
 
 mod bench;
 mod cache;
+mod calibrate;
 mod cluster;
 mod config;
 mod fuzz;
@@ -51,6 +53,9 @@ enum Task {
     /// Score the published signature on the released feature tables (Table 2's
     /// signature rows) and validate a hold-out LASSO on each table in turn.
     Published(published::Args),
+    /// Run the study on several simulator seeds and print Table 2's AUCs per
+    /// seed, their mean ± SD and the paper's (the simulator's calibration).
+    CalibrateSim(calibrate::Args),
     /// Run the proptest fuzz targets with many cases (default 2000 per
     /// property) and print each target's case count and wall time.
     Fuzz(fuzz::Args),
@@ -67,6 +72,7 @@ fn main() {
         Task::VerifyTorch { dir, backend } => bench::verify_torch(&dir, &backend),
         Task::Published(args) => published::run(args),
         Task::Fuzz(args) => fuzz::run(args),
+        Task::CalibrateSim(args) => calibrate::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -189,7 +189,7 @@ fn tick(v: f64, decimals: usize) -> String {
     }
 }
 
-fn dec1(v: &f64) -> String {
+pub(crate) fn dec1(v: &f64) -> String {
     tick(*v, 1)
 }
 
@@ -197,7 +197,7 @@ fn dec2(v: &f64) -> String {
     tick(*v, 2)
 }
 
-fn panels<DB: DrawingBackend>(
+pub(crate) fn panels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     n: usize,
 ) -> Vec<DrawingArea<DB, Shift>> {

@@ -55,9 +55,11 @@ pub struct Patient {
     pub us_aln_suspicious: bool,
     /// Ultrasound lesion size (largest diameter), cm to 0.1.
     pub us_size_cm: f64,
-    /// Latent tumour aggressiveness z ~ N(0, 1).
+    /// Latent tumour aggressiveness z (mean 0, SD 1; correlated with BI-RADS
+    /// by `OutcomeModel::clinical_correlation`).
     pub aggressiveness: f64,
-    /// Clinical part of the linear predictor (without intercept).
+    /// Clinical part of the linear predictor (without intercept), times the
+    /// hospital's clinical weight.
     pub clinical_lp: f64,
     /// Model probability of ALN+ with the cohort's calibrated intercept.
     pub probability: f64,
@@ -208,6 +210,30 @@ pub fn draw_exact_labels<R: Rng>(rng: &mut R, p: &[f64], k: usize) -> Vec<bool> 
     out
 }
 
+/// Category `i` of an ordinal variable with percentages `pct`, as a score
+/// of mean 0 and SD 1 under those percentages ((i − mean) / SD of the
+/// category index); 0 when every patient is in one category.
+pub fn standard_score(pct: &[f64], i: usize) -> f64 {
+    let total: f64 = pct.iter().sum();
+    let mean: f64 = pct
+        .iter()
+        .enumerate()
+        .map(|(k, p)| k as f64 * p)
+        .sum::<f64>()
+        / total;
+    let var: f64 = pct
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (k as f64 - mean).powi(2) * p)
+        .sum::<f64>()
+        / total;
+    if var > 0.0 {
+        (i as f64 - mean) / var.sqrt()
+    } else {
+        0.0
+    }
+}
+
 /// The age distribution of a cohort: normal with Table 1's mean and SD;
 /// `None` when they are not finite (or the SD is negative).
 pub(crate) fn age_normal(t: &crate::params::Table1) -> Option<Normal<f64>> {
@@ -292,7 +318,10 @@ fn sample_cohort(
                 _ => None,
             }
             .map(|b| (b * 10.0).round() / 10.0);
-            let z: f64 = StandardNormal.sample(&mut r);
+            let e: f64 = StandardNormal.sample(&mut r);
+            let rho = params.outcome.clinical_correlation;
+            let s = standard_score(&t.birads_pct, birads[i]);
+            let z = rho * s + (1.0 - rho * rho).sqrt() * e;
             let g = grade[i] + 1;
             Patient {
                 id: patient_id(&spec.id_prefix, i, n),
@@ -310,7 +339,8 @@ fn sample_cohort(
                 us_aln_suspicious: us_aln[i],
                 us_size_cm: size,
                 aggressiveness: z,
-                clinical_lp: clinical_lp(&params.outcome, age, birads[i], g, us_aln[i]),
+                clinical_lp: spec.clinical_weight
+                    * clinical_lp(&params.outcome, age, birads[i], g, us_aln[i]),
                 probability: 0.0,
                 aln: false,
             }
@@ -735,11 +765,66 @@ mod tests {
     fn other_factors_are_independent_of_the_outcome_model() {
         // The linear predictor uses only age, BI-RADS, grade and US-ALN: two
         // patients equal in those four have equal clinical_lp.
-        let m = SimParams::default().outcome;
+        let m = OutcomeModel {
+            clinical_effect_scale: 2.0,
+            ..SimParams::default().outcome
+        };
         let a = clinical_lp(&m, 60.0, 2, 3, true);
-        // Hand value: 4.6 × (−0.0184 × 5.5 + 0.3811 × 2 + 0.3896 × 2 + 0.7001).
-        let hand = 4.6 * (-0.0184 * 5.5 + 0.3811 * 2.0 + 0.3896 * 2.0 + 0.7001);
+        // Hand value: 2 × (−0.0184 × 5.5 + 0.3811 × 2 + 0.3896 × 2 + 0.7001).
+        let hand = 2.0 * (-0.0184 * 5.5 + 0.3811 * 2.0 + 0.3896 * 2.0 + 0.7001);
         assert!((a - hand).abs() < 1e-12);
+    }
+
+    #[test]
+    fn standard_score_by_hand() {
+        // Four equal categories: index mean 1.5, variance (2.25 + 0.25 + 0.25 + 2.25) / 4 = 1.25.
+        let pct = [25.0, 25.0, 25.0, 25.0];
+        assert!((standard_score(&pct, 0) + 1.5 / 1.25_f64.sqrt()).abs() < 1e-12);
+        assert!((standard_score(&pct, 3) - 1.5 / 1.25_f64.sqrt()).abs() < 1e-12);
+        // 10 / 90 %: mean 0.9, SD 0.3; category 0 scores −3.
+        assert!((standard_score(&[10.0, 90.0], 0) + 3.0).abs() < 1e-12);
+        // One category only: no spread, score 0.
+        assert_eq!(standard_score(&[0.0, 100.0, 0.0], 1), 0.0);
+    }
+
+    /// The hospital's clinical weight multiplies the clinical part of the
+    /// linear predictor and nothing else; the latent z is correlated with
+    /// BI-RADS by clinical_correlation (sample correlation of 4 000 patients
+    /// within ±4 SE ≈ 0.06 of ρ) and keeps SD 1.
+    #[test]
+    fn clinical_weight_and_birads_correlation() {
+        let mut p = SimParams::default();
+        p.outcome.clinical_correlation = 0.5;
+        let base = sample_study(&p, 9, 1.0).unwrap();
+        for c in &mut p.cohorts {
+            c.clinical_weight *= 2.0;
+        }
+        let doubled = sample_study(&p, 9, 1.0).unwrap();
+        for (a, b) in base.iter().zip(&doubled) {
+            for (x, y) in a.patients.iter().zip(&b.patients) {
+                assert!((2.0 * x.clinical_lp - y.clinical_lp).abs() < 1e-12);
+                assert_eq!(x.aggressiveness, y.aggressiveness);
+            }
+        }
+        p.cohorts[0].n = 4000;
+        p.cohorts[0].positives = 1400;
+        let study = sample_study(&p, 9, 1.0).unwrap();
+        let pts = &study[0].patients;
+        let n = pts.len() as f64;
+        let z: Vec<f64> = pts.iter().map(|q| q.aggressiveness).collect();
+        let b: Vec<f64> = pts.iter().map(|q| q.birads as f64).collect();
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
+        let (mz, mb) = (mean(&z), mean(&b));
+        let cov = z
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - mz) * (y - mb))
+            .sum::<f64>()
+            / n;
+        let sd = |v: &[f64], m: f64| (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
+        let r = cov / (sd(&z, mz) * sd(&b, mb));
+        assert!((r - 0.5).abs() < 0.06, "correlation {r}");
+        assert!((sd(&z, mz) - 1.0).abs() < 0.05, "SD {}", sd(&z, mz));
     }
 
     #[test]

@@ -49,7 +49,7 @@ use serde::Serialize;
 pub use clinical::{
     BIRADS, CohortDraw, LOCATION, MIN_COHORT, MIN_PER_CLASS, Patient, SUBTYPE, TUMOUR_TYPE,
     allocate, calibrate_intercept, clinical_csv, draw_exact_labels, patient_id, sample_study,
-    scaled_counts,
+    scaled_counts, standard_score,
 };
 pub use error::SimError;
 pub use params::{
@@ -162,6 +162,22 @@ pub(crate) fn check_params(params: &SimParams, scale: f64) -> Result<(), SimErro
         );
     }
     readers::check(&params.radiologists)?;
+    let pn = params.lesion.phenotype_noise_sd;
+    if !(pn.is_finite() && (0.0..=10.0).contains(&pn)) {
+        return bad(
+            "lesion.phenotype_noise_sd".into(),
+            format!("{pn:?}"),
+            "a finite number in [0, 10]",
+        );
+    }
+    let rho = params.outcome.clinical_correlation;
+    if !(rho.is_finite() && (0.0..=0.95).contains(&rho)) {
+        return bad(
+            "outcome.clinical_correlation".into(),
+            format!("{rho:?}"),
+            "a finite number in [0, 0.95]",
+        );
+    }
     let mut seen = std::collections::BTreeSet::new();
     for (i, c) in params.cohorts.iter().enumerate() {
         let name_ok = !c.name.is_empty()
@@ -248,6 +264,13 @@ pub(crate) fn check_params(params: &SimParams, scale: f64) -> Result<(), SimErro
                     "a percentage in 0..=100",
                 );
             }
+        }
+        if !(c.clinical_weight.is_finite() && (0.0..=10.0).contains(&c.clinical_weight)) {
+            return bad(
+                format!("cohorts[{i}].clinical_weight"),
+                format!("{:?}", c.clinical_weight),
+                "a finite number in [0, 10]",
+            );
         }
         let s = &c.scanner;
         if !((64..=4096).contains(&s.width) && (64..=4096).contains(&s.height)) {
@@ -801,6 +824,47 @@ mod tests {
         assert_eq!(back, params);
     }
 
+    /// Each hospital images with its own scanner: the same patients rendered
+    /// with each default scanner differ as its parameters say. Glandular
+    /// tissue (0 dB) displays at 1 + (gain − mean residual attenuation) /
+    /// range of full scale, the residual being attenuation × (1 − TGC) ×
+    /// half the depth (0.75 × field of view): TC 1 − (16 + 0.12 × 17) / 46 =
+    /// 0.61, EVC1 1 − (12 + 0.18 × 19) / 54 = 0.71, EVC3 1 − (13 + 0.13 × 16)
+    /// / 51 = 0.70, so EVC1 and EVC3 are brighter than TC. EVC2 has the
+    /// finest speckle (point spread 0.21 × 0.09 mm against TC's 0.25 × 0.11,
+    /// display blur 0.4 px against 0.6) and the narrowest dynamic range (42
+    /// dB against 46), so neighbouring pixels differ more than in TC.
+    #[test]
+    fn hospitals_differ_in_acquisition() {
+        let params = SimParams::default();
+        let study = sample_study(&params, 5, 0.1).unwrap();
+        let stats: Vec<(f64, f64)> = params
+            .cohorts
+            .iter()
+            .map(|spec| {
+                let (mut grey, mut step) = (0.0, 0.0);
+                for (i, p) in study[0].patients.iter().take(6).enumerate() {
+                    let mut rng = stream(5, 0, Purpose::Image, i);
+                    let r = render(p, &spec.scanner, &params.lesion, &params.anatomy, &mut rng);
+                    let px: Vec<f64> = r.pixels.iter().map(|&v| v as f64).collect();
+                    grey += px.iter().sum::<f64>() / px.len() as f64;
+                    let diffs: Vec<f64> = px
+                        .chunks(r.width)
+                        .flat_map(|row| row.windows(2).map(|w| (w[1] - w[0]).abs()))
+                        .collect();
+                    step += diffs.iter().sum::<f64>() / diffs.len() as f64;
+                }
+                (grey / 6.0, step / 6.0)
+            })
+            .collect();
+        let (tc, e1, e2, e3) = (stats[0], stats[1], stats[2], stats[3]);
+        assert!(
+            e1.0 > tc.0 && e3.0 > tc.0,
+            "mean grey TC {tc:?}, EVC1 {e1:?}, EVC3 {e3:?}"
+        );
+        assert!(e2.1 > tc.1, "neighbour difference TC {tc:?}, EVC2 {e2:?}");
+    }
+
     #[test]
     fn bad_parameters_name_themselves() {
         let mut p = SimParams::default();
@@ -821,5 +885,17 @@ mod tests {
                 .to_string()
                 .contains("icc_cohort")
         );
+        let mut p = SimParams::default();
+        p.cohorts[1].clinical_weight = -1.0;
+        let e = check_params(&p, 1.0).unwrap_err().to_string();
+        assert!(e.contains("cohorts[1].clinical_weight"), "{e}");
+        let mut p = SimParams::default();
+        p.outcome.clinical_correlation = 1.0;
+        let e = check_params(&p, 1.0).unwrap_err().to_string();
+        assert!(e.contains("outcome.clinical_correlation"), "{e}");
+        let mut p = SimParams::default();
+        p.lesion.phenotype_noise_sd = f64::NAN;
+        let e = check_params(&p, 1.0).unwrap_err().to_string();
+        assert!(e.contains("lesion.phenotype_noise_sd"), "{e}");
     }
 }

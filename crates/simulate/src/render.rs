@@ -95,7 +95,15 @@ pub fn render<R: Rng>(
     rng: &mut R,
 ) -> Rendered {
     let (w, h) = (scanner.width as usize, scanner.height as usize);
-    let z = p.aggressiveness;
+    // The phenotype the image shows: the latent aggressiveness blurred by
+    // a patient-level term it does not explain, rescaled to SD 1.
+    let sd = lesion.phenotype_noise_sd;
+    let z = if sd > 0.0 {
+        let u: f64 = StandardNormal.sample(rng);
+        (p.aggressiveness + sd * u) / (1.0 + sd * sd).sqrt()
+    } else {
+        p.aggressiveness
+    };
 
     // Lesion traits.
     let irregularity = draw(&lesion.irregularity, z, rng, 0.0, 0.35);

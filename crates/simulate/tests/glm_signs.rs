@@ -2,9 +2,10 @@
 //! tests/oracle/make_glm_signs.R fitted `glm(..., family = binomial)` on the
 //! TC clinical.csv of seed 3, scale 1, and wrote tests/fixtures/glm_signs.csv
 //! with the SHA-256 of the file it read. Its `table3` rows carry all four of
-//! Table 3's signs within a factor 3 of the paper's sizes (age −0.0154 vs
-//! −0.0184, BI-RADS 0.544 vs 0.381, grade 0.402 vs 0.390, US-ALN 1.036 vs
-//! 0.700). Those are R's numbers on that file; what can change on this side
+//! Table 3's signs within a factor 3 of the paper's sizes (age −0.0138 vs
+//! −0.0184, BI-RADS 0.920 vs 0.381 — BI-RADS also shows the latent
+//! aggressiveness, `OutcomeModel::clinical_correlation` — grade 0.382 vs
+//! 0.390, US-ALN 0.933 vs 0.700). Those are R's numbers on that file; what can change on this side
 //! is the file, so the test regenerates it and compares the SHA-256 (a
 //! change means: rerun the oracle script and read its signs again).
 

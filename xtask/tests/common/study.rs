@@ -88,6 +88,8 @@ fn write_tiny_config(
                 params_path.display().to_string()
             ),
             "folds" => "folds = 5".to_string(),
+            // Maximum likelihood as the paper (quick.toml fits by Firth).
+            "fit" => "fit = \"glm\"".to_string(),
             "screen_p" => "screen_p = 1.0".to_string(),
             "keep_p" => "keep_p = 1.0".to_string(),
             "hl_groups" => "hl_groups = 8".to_string(),
