@@ -410,6 +410,8 @@ pub fn study() -> Study {
         nomogram,
         ranges,
         missing: None,
+        validation: None,
+        update: None,
     };
     bundle
         .write(&study.join("model"))

@@ -33,6 +33,40 @@ pub struct Config {
     /// Optional: what an extraction that left cases without a row does.
     #[serde(default, skip_serializing_if = "Extract::is_default")]
     pub extract: Extract,
+    /// Optional: bootstrap internal validation of the whole procedure (off by default).
+    #[serde(default, skip_serializing_if = "Validation::is_default")]
+    pub validation: Validation,
+}
+
+/// Internal validation settings (optional section `[validation]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    /// Bootstrap resamples B of the whole modelling procedure (0 = none, the default).
+    #[serde(default)]
+    pub bootstrap: usize,
+    /// R's `set.seed` value of the resamples (default 1).
+    #[serde(default = "default_validation_seed")]
+    pub seed: i32,
+}
+
+fn default_validation_seed() -> i32 {
+    1
+}
+
+impl Default for Validation {
+    fn default() -> Self {
+        Validation {
+            bootstrap: 0,
+            seed: default_validation_seed(),
+        }
+    }
+}
+
+impl Validation {
+    fn is_default(&self) -> bool {
+        *self == Validation::default()
+    }
 }
 
 /// Extraction settings (optional section `[extract]`).
@@ -301,6 +335,10 @@ impl Config {
                 subgroup: schema.variable("subtype").map(|v| v.name.clone()),
             },
             icc_form: self.icc.form.name().to_string(),
+            bootstrap: dlrn_study::bootstrap::BootstrapSettings {
+                resamples: self.validation.bootstrap,
+                seed: self.validation.seed,
+            },
             bundle: dlrn_study::fit::BundleSettings {
                 provenance,
                 weights,

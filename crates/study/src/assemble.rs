@@ -77,6 +77,10 @@ pub fn evaluation_report(parts: EvaluationReport) -> report::StudyReport {
         }),
         nomogram: None,
         external_figures: vec![],
+        validation: report::ValidationTables {
+            val_prob: Some(eval.val_prob),
+            ..Default::default()
+        },
         png_scale: 2,
     }
 }
@@ -176,6 +180,20 @@ pub fn study_report(
         },
     });
     study.external_figures = lasso_figures(signature.features.len(), ctx);
+    study.validation.internal = fit.bootstrap.as_ref().map(|b| b.report_part(training));
+    let c_apparent = eval
+        .table2
+        .iter()
+        .find(|r| r.cohort == training && r.model == "DLRN")
+        .map(|r| r.auc);
+    let labels = fit
+        .predictions
+        .first()
+        .map(|p| p.labels.as_slice())
+        .unwrap_or_default();
+    study.validation.sample_size = c_apparent.map(|c| {
+        crate::samplesize::training_sample_size(training, labels, fit.dlrn.columns.len(), c)
+    });
     study
 }
 
@@ -250,6 +268,7 @@ pub fn separated_report(
         confusion: None,
         nomogram: None,
         external_figures: lasso_figures(signature.features.len(), ctx),
+        validation: Default::default(),
         png_scale: 2,
     }
 }
@@ -269,7 +288,7 @@ pub fn rqs_facts(fit: &FittedStudy, icc: &IccFilter, ctx: &StudyContext<'_>) -> 
         discrimination: true,
         discrimination_resampling: true,
         calibration: true,
-        calibration_resampling: false,
+        calibration_resampling: fit.bootstrap.is_some(),
         prospective_registered: false,
         validation: report::Validation::External {
             institutes: ctx.n_validation,

@@ -19,6 +19,10 @@
 //!   ranges.json      the training range of every input, for out-of-range warnings
 //!   missing.json     optional: the missing-value rule and the training value (median
 //!                    or mode) that stands in for each model input a patient lacks
+//!   validation.json  optional: the bootstrap internal validation (B, seed, each
+//!                    model's optimism-corrected indices)
+//!   update.json      optional: how the DLRN was updated on a new cohort (`dlrn update`):
+//!                    the parent bundle, the method, the cohort's hash, the tests
 //! ```
 //!
 //! Every file is pretty JSON with keys in a fixed order and floats in
@@ -52,6 +56,8 @@ const CUTOFFS: &str = "cutoffs.json";
 const NOMOGRAM: &str = "nomogram.json";
 const RANGES: &str = "ranges.json";
 const MISSING: &str = "missing.json";
+const VALIDATION: &str = "validation.json";
+const UPDATE: &str = "update.json";
 
 /// Errors reading, writing or applying a bundle; each names the file, the
 /// patient or the input concerned.
@@ -527,6 +533,69 @@ pub struct Bundle {
     /// The training values that stand in for a missing input (`None`: a
     /// missing input is an error, as in a bundle written before them).
     pub missing: Option<MissingPart>,
+    /// The study's bootstrap internal validation, when it ran.
+    pub validation: Option<ValidationRecord>,
+    /// How the DLRN was updated on a new cohort (`dlrn update`), if it was.
+    pub update: Option<UpdateRecord>,
+}
+
+/// `validation.json`: the bootstrap internal validation of the whole
+/// modelling procedure (the study report has the tables).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationRecord {
+    /// The method in words.
+    pub method: String,
+    /// Resamples B.
+    pub resamples: usize,
+    /// R's `set.seed` value of the resamples.
+    pub seed: i32,
+    /// Resamples whose refit failed (left out).
+    pub failed: usize,
+    /// Optimism-corrected indices (C, Dxy, R2, Intercept, Slope, Emax, B) by model.
+    pub corrected: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// `update.json`: the DLRN updated on a new hospital's cohort (Steyerberg's
+/// hierarchy; Vergouwe et al. 2017's closed test when asked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRecord {
+    /// `intercept`, `recalibrate`, `refit` or `none` (the closed test kept the original).
+    pub method: String,
+    /// How the method was chosen (`given` or `closed test`).
+    pub chosen_by: String,
+    /// SHA-256 of the parent bundle's manifest.json.
+    pub parent_manifest_sha256: String,
+    /// The parent's training cohort.
+    pub parent_training_cohort: String,
+    /// The update cohort's name.
+    pub cohort: String,
+    /// SHA-256 of the update cohort's clinical.csv.
+    pub cohort_clinical_sha256: String,
+    /// Patients in the update.
+    pub n: usize,
+    /// Events among them.
+    pub events: usize,
+    /// Intercept shift a (intercept update) or recalibration intercept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intercept: Option<f64>,
+    /// Recalibration slope b.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slope: Option<f64>,
+    /// The likelihood-ratio tests (name, χ², df, P), in the order run.
+    pub tests: Vec<UpdateTest>,
+}
+
+/// One likelihood-ratio test of the updating hierarchy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateTest {
+    /// What is compared (`refit vs original`).
+    pub comparison: String,
+    /// Likelihood-ratio χ² (deviance difference).
+    pub chi_square: f64,
+    /// Degrees of freedom.
+    pub df: usize,
+    /// `1 − pchisq(χ², df)`.
+    pub p_value: f64,
 }
 
 /// `missing.json`: the study's missing-value rule and, per model input, the
@@ -573,6 +642,9 @@ pub struct Prediction {
     pub total_points: f64,
     /// Inputs outside what the model saw in training.
     pub warnings: Vec<String>,
+    /// The DLRN's inputs in its column order (after imputation), for refitting it.
+    #[serde(skip)]
+    pub dlrn_inputs: Vec<f64>,
 }
 
 /// `plogis(x)`, the logistic function.
@@ -634,6 +706,18 @@ impl Bundle {
             self.missing
                 .as_ref()
                 .map(|m| Ok::<_, BundleError>((MISSING.into(), json_bytes(m, p(MISSING))?)))
+                .transpose()?,
+        )
+        .chain(
+            self.validation
+                .as_ref()
+                .map(|m| Ok::<_, BundleError>((VALIDATION.into(), json_bytes(m, p(VALIDATION))?)))
+                .transpose()?,
+        )
+        .chain(
+            self.update
+                .as_ref()
+                .map(|m| Ok::<_, BundleError>((UPDATE.into(), json_bytes(m, p(UPDATE))?)))
                 .transpose()?,
         )
         .collect())
@@ -808,6 +892,18 @@ impl Bundle {
         } else {
             None
         };
+        let validation = if manifest.files.contains_key(VALIDATION) {
+            let (b, p) = part(VALIDATION)?;
+            Some(parse(b, &p)?)
+        } else {
+            None
+        };
+        let update = if manifest.files.contains_key(UPDATE) {
+            let (b, p) = part(UPDATE)?;
+            Some(parse(b, &p)?)
+        } else {
+            None
+        };
         let bundle = Bundle {
             provenance: manifest.provenance,
             cnn,
@@ -820,6 +916,8 @@ impl Bundle {
             nomogram,
             ranges,
             missing,
+            validation,
+            update,
         };
         bundle.check(dir)?;
         Ok(bundle)
@@ -1178,6 +1276,7 @@ impl Bundle {
                 .collect(),
             total_points: scored.total_points,
             warnings,
+            dlrn_inputs: xd,
         })
     }
 }
@@ -1397,6 +1496,8 @@ impl Bundle {
             nomogram: parts.nomogram.clone(),
             ranges,
             missing: None,
+            validation: None,
+            update: None,
         };
         bundle.check(Path::new("model"))?;
         Ok(bundle)

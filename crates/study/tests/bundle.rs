@@ -264,6 +264,8 @@ fn bundle() -> (Bundle, Data) {
         nomogram,
         ranges,
         missing: None,
+        validation: None,
+        update: None,
     };
     (bundle, d)
 }
