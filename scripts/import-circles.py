@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Import circles between the files of one crate.
 
-Usage: scripts/import-circles.py crates/cohort/src [more src dirs...]
+Usage: scripts/import-circles.py [crates/cohort/src more src dirs...]
+(without a folder: every crates/*/src, src and xtask/src of the workspace)
 
 Every `crate::a::b…` and `super::…` path in a file (use lines and inline
 paths, test modules included) is an edge to the file that defines `a::b`; a
@@ -162,6 +163,12 @@ def sccs(graph):
 def main():
     verbose = "--verbose" in sys.argv
     dirs = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if not dirs:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        crates = os.path.join(root, "crates")
+        dirs = [os.path.join(crates, c, "src") for c in sorted(os.listdir(crates))]
+        dirs += [os.path.join(root, "src"), os.path.join(root, "xtask", "src")]
+        dirs = [os.path.relpath(d) for d in dirs if os.path.isdir(d)]
     bad = False
     for src in dirs:
         mods, graph = edges(src)

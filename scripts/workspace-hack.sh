@@ -41,7 +41,12 @@ for manifest in [root / "Cargo.toml", root / "crates/deep/Cargo.toml"]:
 PY
 
 (cd "$tmp" && cargo hakari generate --quiet && cargo hakari manage-deps --yes --quiet)
-cp "$tmp/crates/workspace-hack/Cargo.toml" "$root/crates/workspace-hack/Cargo.toml"
+# The unified dependencies apply off wasm32 only: a WebAssembly build of a
+# crate that depends on the hack (crates/web) must not pull in the native
+# tree (zstd-sys, rustix, …). On the native targets the cfg is true, so
+# nothing changes there. Build-dependencies run on the host and stay as they are.
+sed -e "s/^\[dependencies\]\$/[target.'cfg(not(target_arch = \"wasm32\"))'.dependencies]/" \
+  "$tmp/crates/workspace-hack/Cargo.toml" >"$root/crates/workspace-hack/Cargo.toml"
 # Each member's dependency line on the hack crate.
 (cd "$root" && cargo hakari manage-deps --yes --quiet)
 echo "crates/workspace-hack/Cargo.toml regenerated; commit it with Cargo.lock"

@@ -1239,6 +1239,50 @@ fn case_lasso_nan_feature() {
     );
 }
 
+/// A feature undefined (NaN) for every training patient: `dlrn lasso`
+/// refuses the column, naming it from its first row; the study's default
+/// missing-value rule (`[missing]`, what `cargo xtask paper` applies before
+/// its LASSO) refuses it too, naming the feature and how to drop it on
+/// purpose, and with that `drop` rule leaves it out, named in the report.
+#[test]
+fn case_feature_undefined_for_every_training_patient() {
+    let t = tempfile::tempdir().unwrap();
+    let f = feature_file(t.path(), "all_nan.csv", |rows| {
+        for r in rows.iter_mut() {
+            r[4] = "NaN".into();
+        }
+    });
+    let out = t.path().join("m.json");
+    fails(
+        &lasso_args(&f, &out),
+        &["`f3` (first at", "all_nan.csv row 1", "--drop-na-columns"],
+        &[&out],
+    );
+
+    let table = dlrn_study::pipeline::FeatureTable::read(&f, "ALN_status").unwrap();
+    let names = table.names.clone();
+    let mut settings = dlrn_study::missing::MissingSettings::default();
+    let err = dlrn_study::missing::feature_imputation(&table, &names, &settings)
+        .unwrap_err()
+        .to_string();
+    for needle in [
+        "missing.rules",
+        "undefined (NaN) for every one of the 40 training patients: `f3`",
+        "rules = { f3 = \"drop\" }",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    settings
+        .rules
+        .insert("f3".into(), dlrn_study::missing::Rule::Drop);
+    let imp = dlrn_study::missing::feature_imputation(&table, &names, &settings).unwrap();
+    assert_eq!(imp.kept(&names), ["f1", "f2", "f4", "f5"]);
+    assert_eq!(
+        (imp.dropped[0].feature.as_str(), imp.dropped[0].undefined),
+        ("f3", 40)
+    );
+}
+
 #[test]
 fn case_lasso_infinite_feature() {
     let t = tempfile::tempdir().unwrap();
@@ -2043,6 +2087,28 @@ fn manifest(files: &str) -> String {
          \"dlrn_version\": \"0.1.0\", \"config_sha256\": \"\", \"training_cohort\": \"TC\", \
          \"training_cohort_sha256\": \"\", \"date\": \"2026-01-01\", \"files\": {{{files}}}}}"
     )
+}
+
+/// A harmonisation record (harmonize.json) altered after the bundle was
+/// written: refused by name like every other part, before any extraction.
+#[test]
+fn case_bundle_harmonize_part_altered() {
+    let stamped = format!("\"harmonize.json\": \"{}\"", "cd".repeat(32));
+    bundle_fails(
+        "assess",
+        "model",
+        Some(&manifest(&stamped)),
+        &[(
+            "harmonize.json",
+            "{\"method\": \"combat\", \"reference\": \"TC\"}",
+        )],
+        "assess",
+        &[
+            "model/harmonize.json",
+            "differs from the manifest's",
+            "altered",
+        ],
+    );
 }
 
 /// A part cut short after the manifest was written (its SHA-256 no longer

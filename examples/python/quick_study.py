@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,10 +53,16 @@ for name in ("sNRV", "oAngle", "hEtp", "glcm_contr_D1_mean"):
 
 
 # %% The training and validation tables: 544 features per patient plus the label
+names = dlrn.handcrafted_names()
+
+
 def table(cohort):
-    """Handcrafted features of a cohort (rows by id) and its ALN status."""
+    """Handcrafted features of a cohort (rows by id) and its ALN status:
+    `dlrn extract handcrafted`'s table (resumable when given `out=`)."""
     out = dlrn.extract_handcrafted(cohorts / cohort)
-    ids, X = (list(out.index), out.to_numpy()) if hasattr(out, "index") else out
+    if hasattr(out, "index"):  # pandas: ALN_status first, then the 544 features
+        return list(out.index), out[names].to_numpy(dtype=float), out["ALN_status"].to_numpy(dtype=float)
+    ids, X = out
     labels = {}
     with open(cohorts / cohort / "clinical.csv") as fh:
         header = fh.readline().strip().split(",")
@@ -66,7 +73,6 @@ def table(cohort):
     return ids, np.asarray(X, dtype=float), np.array([labels[i] for i in ids])
 
 
-names = dlrn.handcrafted_names()
 _, X_train, y_train = table("TC")
 ids_evc1, X_evc1, y_evc1 = table("EVC1")
 # Features with a NaN in any training row cannot enter the LASSO (dlrn lasso
@@ -96,13 +102,24 @@ print(f"at the training Youden cut-off: sensitivity {diag.sensitivity['value']:.
 # %% The study's frozen model bundle on EVC1 (when `cargo xtask paper --config configs/quick.toml` has run)
 if hasattr(dlrn, "Bundle") and Path(args.bundle, "manifest.json").exists():
     bundle = dlrn.Bundle(args.bundle)
-    predictions = bundle.predict(cohorts / "EVC1")  # = `dlrn predict --model … --cohort …`
+    # = `dlrn predict --model … --cohort …`; inputs outside the training range
+    # come as dlrn.InputWarning (the text `dlrn predict` prints) and in the
+    # `warnings` column. Here they are counted instead of shown.
+    with warnings.catch_warnings(record=True) as outside:
+        warnings.simplefilter("always", dlrn.InputWarning)
+        predictions = bundle.predict(cohorts / "EVC1")
+    print(f"{len(outside)} input(s) outside the training range (the `warnings` column)")
     p_dlrn = np.array([r["p_dlrn"] for r in (predictions.to_dict("records") if hasattr(predictions, "to_dict") else predictions)])
     labels = dict(zip(ids_evc1, y_evc1))
     y_pred = np.array([labels[r] for r in (list(predictions["id"]) if hasattr(predictions, "to_dict") else [r["id"] for r in predictions])])
     auc_dlrn = dlrn.roc_auc(y_pred, p_dlrn)
     print(f"the study's DLRN on EVC1: AUC {auc_dlrn.auc:.3f} ({auc_dlrn.ci_low:.3f}–{auc_dlrn.ci_high:.3f}); "
           f"{int(sum(r for r in p_dlrn >= bundle.cutoffs['dlrn']))} of {len(p_dlrn)} predicted ALN+")
+    # = `dlrn assess`: Table 2 rows at the bundle's cut-offs, calibration,
+    # curves and an index.html in the folder; the tables come back as DataFrames.
+    assessed = bundle.assess(cohorts / "EVC1", out="assess_evc1", warn=False)
+    print(f"dlrn assess: {len(assessed.files)} files in {assessed.out}; Table 2:")
+    print(assessed.tables["table2"])
 else:
     print(f"(no model bundle at {args.bundle}: skipping the bundle's predictions)")
 

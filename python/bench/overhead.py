@@ -1,6 +1,7 @@
 """Overhead of the Python binding: the 544 handcrafted features of a cohort
-through `dlrn.extract_handcrafted` against `dlrn extract handcrafted` on the
-same cohort, measured in one run (alternating, best of N each).
+through `dlrn.extract_handcrafted(out=…)` against `dlrn extract handcrafted
+--out …` on the same cohort (both write the same CSV, checked byte for byte),
+measured in one run (alternating, best of N each).
 
     python python/bench/overhead.py COHORT_DIR [--repeat 3] [--dlrn target/debug/dlrn]
 
@@ -34,8 +35,11 @@ with tempfile.TemporaryDirectory() as tmp:
         )
         cli_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        table = dlrn.extract_handcrafted(args.cohort)
+        py_out = os.path.join(tmp, f"py{i}.csv")
+        table = dlrn.extract_handcrafted(args.cohort, out=py_out, progress=False)
         py_times.append(time.perf_counter() - t0)
+        with open(out, "rb") as a, open(py_out, "rb") as b:
+            assert a.read() == b.read(), "the Python table differs from the CLI's"
 
 n = len(table)
 cli, py = min(cli_times), min(py_times)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json as _json
 import os as _os
+import sys as _sys
+import time as _time
+import warnings as _warnings
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as _np
@@ -25,6 +28,7 @@ __all__ = [
     "BadInputError",
     "BundleError",
     "ModelError",
+    "InputWarning",
     "Image",
     "Result",
     "read_image",
@@ -48,12 +52,19 @@ __all__ = [
     "lasso_cv",
     "LassoCV",
     "Bundle",
+    "fit_study",
 ]
 
 try:  # pandas is optional: Series/DataFrames when it is installed
     import pandas as _pd  # type: ignore
 except ImportError:  # pragma: no cover - exercised only without pandas
     _pd = None
+
+
+class InputWarning(UserWarning):
+    """An input outside what the models saw in training (a ``dlrn predict``
+    warning: a value outside the training range, an unseen category, an
+    imputed value), a loader warning, or cases left out of a table."""
 
 
 class Result(dict):
@@ -235,25 +246,155 @@ def handcrafted_files(
 
 def extract_handcrafted(
     cohort: "str | os.PathLike[str]",
+    out: "str | os.PathLike[str] | None" = None,
     masks: str = "masks",
     frame: Optional[int] = None,
     label: Optional[int] = None,
     roi: Optional[str] = None,
+    keep_going: bool = False,
+    progress: Any = None,
 ) -> Any:
     """The 544 features of every case of a cohort folder (``images/<id>.*``
-    with ``<masks>/<id>.*``), rows sorted by id, as ``dlrn extract
-    handcrafted --cohort DIR`` computes them: a DataFrame indexed by id when
-    pandas is installed, else (ids, values). In memory (no table written,
-    nothing resumed)."""
-    cases = _dlrn.scan_cases(_path(cohort), masks)
-    if not cases:
-        raise BadInputError(f"{_path(cohort)}: no cases in images/")
-    ids = [c[0] for c in cases]
-    out = handcrafted_files([c[1] for c in cases], [c[2] for c in cases], ids, frame, label, roi)
-    if _pd is not None:
-        out.index.name = "id"
-        return out
-    return ids, out
+    with ``<masks>/<id>.*``), rows sorted by id: ``dlrn extract handcrafted
+    --cohort COHORT --out OUT``, the same loop over the same feature store
+    (dlrn-study ``extraction::extract_handcrafted``), in parallel with the
+    GIL released.
+
+    With ``out`` (.csv or .parquet) the table is written there byte for byte
+    as the command line writes it, with its sidecars, and the run is
+    resumable: every 64 cases are saved to ``<stem>.partial.<ext>``; a rerun
+    after an interruption (Ctrl-C, which stops between batches, or a killed
+    process) reuses the saved rows and the rows of unchanged images and masks.
+    Without ``out`` the store lives in a temporary folder.
+
+    A case that cannot be read (unreadable file, size mismatch, empty mask)
+    raises :class:`BadInputError` listing every failed case, the good rows
+    kept for a rerun (the command line's exit status 3); ``keep_going=True``
+    accepts the table without them (``--keep-going``) and warns.
+
+    ``progress``: a tqdm-style bar on stderr (tqdm's own when tqdm is
+    installed) when ``True``, or by default when stderr is a terminal; off
+    with ``False``; or a callable ``(done, todo)`` called between batches.
+    Returns a DataFrame indexed by id (with ``ALN_status`` first when
+    clinical.csv has it, as in the table) when pandas is installed, else
+    ``(ids, values)``.
+    """
+    import tempfile
+
+    tmp = None
+    if out is None:
+        tmp = tempfile.TemporaryDirectory(prefix="dlrn-handcrafted-")
+        out = _os.path.join(tmp.name, "handcrafted.parquet")
+    bar = _progress_bar(progress, "handcrafted")
+    try:
+        ids, data, failures, outcome, warned, _resumed = _dlrn.extract_handcrafted(
+            _path(cohort), _path(out), masks, frame, label, roi, keep_going, bar
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+        if tmp is not None:
+            tmp.cleanup()
+    for w in warned:
+        _warnings.warn(w, InputWarning, stacklevel=2)
+    if failures:
+        listed = "\n".join(f"  {i}: {why}" for i, _file, why in failures)
+        if outcome == "partial":
+            where = _path(out)
+            raise BadInputError(
+                f"{len(failures)} case(s) failed, listed in {where}.failures.csv; the other "
+                f"rows are kept in the partial table and a rerun resumes from them "
+                f"(keep_going=True accepts the table without the failed cases):\n{listed}"
+            )
+        _warnings.warn(
+            f"{len(failures)} case(s) left out of the table:\n{listed}", InputWarning, stacklevel=2
+        )
+    values = _np.frombuffer(data, dtype=_np.float64).reshape(len(ids), -1).copy()
+    if _pd is None:
+        return ids, values
+    table = _pd.DataFrame(values, columns=handcrafted_names(), index=_pd.Index(ids, name="id"))
+    labels = _dlrn.read_labels(_path(cohort))
+    if labels is not None:
+        table.insert(0, "ALN_status", _pd.array([labels.get(i) for i in ids], dtype="Int64"))
+    return table
+
+
+class _Bar:
+    """A tqdm-style progress bar on stderr (used when tqdm is not installed)."""
+
+    def __init__(self, desc: str) -> None:
+        self.desc, self.start, self.last = desc, _time.monotonic(), -1.0
+
+    def __call__(self, done: int, todo: int) -> None:
+        now = _time.monotonic()
+        if done < todo and now - self.last < 0.1:
+            return
+        self.last = now
+        elapsed = now - self.start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (todo - done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = int(width * done / max(todo, 1))
+        clock = lambda t: f"{int(t // 60):02d}:{int(t % 60):02d}"  # noqa: E731
+        _sys.stderr.write(
+            f"\r{self.desc}: {100 * done / max(todo, 1):3.0f}%|{'█' * filled}{' ' * (width - filled)}| "
+            f"{done}/{todo} [{clock(elapsed)}<{clock(left)}, {rate:.2f}it/s]"
+        )
+        _sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.last >= 0:
+            _sys.stderr.write("\n")
+            _sys.stderr.flush()
+
+
+class _Tqdm:
+    """tqdm's bar (``tqdm.auto``: a widget in notebooks) fed ``(done, todo)``."""
+
+    def __init__(self, tqdm: Any, desc: str) -> None:
+        self.tqdm, self.desc, self.bar = tqdm, desc, None
+
+    def __call__(self, done: int, todo: int) -> None:
+        if self.bar is None:
+            self.bar = self.tqdm(total=todo, desc=self.desc, unit="case")
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _Callback:
+    """A user's ``(done, todo)`` callable."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+
+    def __call__(self, done: int, todo: int) -> None:
+        self.f(done, todo)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(progress: Any, desc: str) -> Any:
+    """The ``progress`` argument as a callable with ``close()``, or None:
+    ``None`` shows a bar when stderr is a terminal (as the command line),
+    ``True`` always, ``False`` never; a callable is called as is."""
+    if callable(progress) and not isinstance(progress, bool):
+        return _Callback(progress)
+    if progress is None:
+        try:
+            progress = _sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            progress = False
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm  # type: ignore
+    except ImportError:
+        return _Bar(desc)
+    return _Tqdm(tqdm, desc)
 
 
 # ------------------------------------------------------------ deep features
@@ -518,6 +659,27 @@ def lasso_cv(
 # ------------------------------------------------------------ model bundle
 
 
+def _warn_lines(lines: Sequence[str], stacklevel: int) -> None:
+    """The command line's ``warning: …`` lines, each an :class:`InputWarning`
+    attributed to the caller ``stacklevel`` frames up."""
+    for line in lines:
+        if line.startswith("warning: "):
+            _warnings.warn(line[len("warning: "):], InputWarning, stacklevel=stacklevel + 1)
+
+
+def _read_csv(path: str) -> Any:
+    """A CSV table as a DataFrame (pandas), else a list of dicts."""
+    if _pd is not None:
+        # pandas < 3 parses floats exactly only when asked (3 does by default).
+        if int(_pd.__version__.split(".")[0]) < 3:
+            return _pd.read_csv(path, float_precision="round_trip")
+        return _pd.read_csv(path)
+    import csv
+
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 class Bundle:
     """A study's frozen model bundle (``<study>/model/``), as ``dlrn predict
     --model`` reads it: the manifest's format version and every file's SHA-256
@@ -557,19 +719,19 @@ class Bundle:
         cells = {str(k): "" if v is None else str(v) for k, v in dict(clinical).items()}
         return _result(self._b.predict_features(str(id), feats, cells))
 
-    def _rows(self, scored: Sequence[Tuple[str, Optional[str], Optional[str]]]) -> Any:
+    def _rows(self, scored: Sequence[Dict[str, Any]]) -> Any:
         factors = [f"points_{p['name']}" for p in self.nomogram_factors()]
         columns = ["id", "signature_score", "p_clinical", "p_signature", "p_dlrn", "dlrn_class"]
         columns += factors + ["total_points", "warnings"]
         rows = []
-        for id_, pred, err in scored:
-            if pred is None:
+        for s in scored:
+            p = s["prediction"]
+            if p is None:
                 nan = float("nan")
-                rows.append([id_] + [nan] * (5 + len(factors) + 1) + [f"not scored: {err or ''}"])
+                rows.append([s["id"]] + [nan] * (5 + len(factors) + 1) + [f"not scored: {s['error'] or ''}"])
                 continue
-            p = _json.loads(pred)
             rows.append(
-                [id_, p["signature_score"], p["p_clinical"], p["p_signature"], p["p_dlrn"], p["dlrn_class"]]
+                [s["id"], p["signature_score"], p["p_clinical"], p["p_signature"], p["p_dlrn"], p["dlrn_class"]]
                 + [pts for _, pts in p["points"]]
                 + [p["total_points"], "; ".join(p["warnings"])]
             )
@@ -581,31 +743,125 @@ class Bundle:
         """The nomogram's factors in order (the ``points_*`` columns)."""
         return [{"name": n} for n in self._b.nomogram_factors()]
 
-    def predict(self, cohort: "str | os.PathLike[str]", masks: str = "masks") -> Any:
-        """``dlrn predict --model DIR --cohort COHORT``'s rows: per patient the
-        signature score, clinical, signature and DLRN probabilities, the DLRN
-        class at its cut-off, nomogram points per factor and in total, and
-        warnings (inputs outside the training range, or why the patient was
-        not scored). The features the signature needs are computed in memory
-        (handcrafted; deep with the bundle's CNN on the CPU). A DataFrame when
-        pandas is installed, else a list of dicts."""
-        cases = _dlrn.scan_cases(_path(cohort), masks)
-        clinical = self._b.clinical_cells(_path(cohort))
-        feats = self._b.features_of_files(list(cases))
-        scored: List[Tuple[str, Optional[str], Optional[str]]] = []
-        todo = []
-        for id_, values, err in feats:
-            if values is None:
-                scored.append((id_, None, err))
-            elif id_ not in clinical:
-                scored.append((id_, None, f"no row in {_os.path.join(_path(cohort), 'clinical.csv')}"))
-            else:
-                todo.append((id_, values, clinical[id_]))
-        done = {s[0]: s for s in self._b.predict_many(todo)}
-        scored += list(done.values())
-        order = {c[0]: i for i, c in enumerate(cases)}
-        scored.sort(key=lambda s: order[s[0]])
+    def predict(
+        self,
+        cohort: "str | os.PathLike[str]",
+        out: "str | os.PathLike[str] | None" = None,
+        work: "str | os.PathLike[str] | None" = None,
+        strict: bool = False,
+        warn: bool = True,
+        progress: Any = None,
+    ) -> Any:
+        """``dlrn predict --model DIR --cohort COHORT``: the same function of
+        dlrn-study (``apply::score_cohort``: the clinical table and the
+        image/mask pairing checked first, the features the signature needs
+        extracted, missing values imputed with the bundle's training values
+        unless ``strict``, every patient with an image scored). Per patient:
+        the signature score, clinical, signature and DLRN probabilities, the
+        DLRN class at its cut-off, nomogram points per factor and in total,
+        and ``warnings`` (inputs outside the training range, imputed values,
+        or why the patient was not scored: numbers NaN, ``not scored: …``).
+
+        Each warned patient also raises an :class:`InputWarning` with the
+        text ``dlrn predict`` prints (``patient "P1": …``) unless
+        ``warn=False``. ``out``: the predictions CSV written byte for byte as
+        the command line writes it. ``work``: where the feature tables go
+        (resumable; default a temporary folder). ``progress`` as in
+        :func:`extract_handcrafted`. The deep features run on the CPU (flex,
+        the command line's default backend). A DataFrame when pandas is
+        installed, else a list of dicts."""
+        scored, _lines = self._score(cohort, out, work, strict, warn, progress)
         return self._rows(scored)
+
+    def _score(self, cohort: Any, out: Any, work: Any, strict: bool, warn: bool, progress: Any) -> Any:
+        import tempfile
+
+        tmp = None
+        if work is None:
+            tmp = tempfile.TemporaryDirectory(prefix="dlrn-predict-")
+            work = tmp.name
+        bar = _progress_bar(progress, "features")
+        try:
+            text, lines = self._b.predict_cohort(
+                _path(cohort), _path(work), None if out is None else _path(out), strict, bar
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+            if tmp is not None:
+                tmp.cleanup()
+        if warn:
+            _warn_lines(lines, 3)  # _score ← predict ← the caller
+        return _json.loads(text), lines
+
+    def assess(
+        self,
+        cohort: Any,
+        out: "str | os.PathLike[str]",
+        name: Optional[str] = None,
+        level: float = 0.95,
+        hl_groups: int = 10,
+        thresholds: Tuple[float, float, float] = (0.01, 0.99, 0.01),
+        strict: bool = False,
+        warn: bool = True,
+        progress: Any = None,
+    ) -> Result:
+        """``dlrn assess --model DIR --cohort COHORT --out OUT``: the frozen
+        models validated on a labelled cohort without refitting (dlrn-study
+        ``apply::assess``, the study's own evaluation stage at the bundle's
+        cut-offs): Table 2 rows (AUC with DeLong CI; accuracy, sensitivity,
+        specificity, PPV, NPV with exact binomial CIs; DeLong P against the
+        DLRN), IDI/NRI, calibration statistics, ROC, calibration and decision
+        curves, per-patient predictions and an index.html, written into
+        ``out`` byte for byte as the command line writes them.
+
+        ``cohort``: a cohort folder (images/, masks/, clinical.csv with
+        ``ALN_status``), scored as :meth:`predict` does (features into
+        ``out/work``, predictions in ``out/patients.csv``); or a DataFrame as
+        :meth:`predict` returns it with an ``ALN_status`` column (0/1, NaN
+        for none), assessed as it is (``name`` then defaults to "cohort").
+        A patient who cannot be scored raises :class:`BadInputError` (after
+        patients.csv is written), as ``dlrn assess`` exits with status 2.
+
+        Returns a :class:`Result`: ``tables`` (name → DataFrame, from the
+        CSV tables written, e.g. ``tables["table2"]``), ``predictions``,
+        ``files`` (written, relative to ``out``), ``out`` and ``messages``
+        (what the command line prints)."""
+        out = _path(out)
+        thresholds = tuple(float(t) for t in thresholds)
+        if _pd is not None and isinstance(cohort, _pd.DataFrame):
+            if "ALN_status" not in cohort.columns:
+                raise BadInputError("the DataFrame has no ALN_status column (the outcomes to assess against)")
+            cols = ["signature_score", "p_clinical", "p_signature", "p_dlrn"]
+            missing = [c for c in ["id"] + cols if c not in cohort.columns]
+            if missing:
+                raise BadInputError(
+                    f"the DataFrame lacks the column(s) {', '.join(missing)} (a Bundle.predict table)"
+                )
+            scores = [_vec(c, _pd.to_numeric(cohort[c], errors="coerce")) for c in cols]
+            labels = _vec("ALN_status", _pd.to_numeric(cohort["ALN_status"], errors="coerce"))
+            lines, files = self._b.assess_predictions(
+                [str(i) for i in cohort["id"]], scores, labels, out, name or "cohort",
+                level, hl_groups, thresholds,
+            )
+            predictions = cohort
+        else:
+            bar = _progress_bar(progress, "features")
+            try:
+                text, lines, files = self._b.assess_cohort(
+                    _path(cohort), out, name, level, hl_groups, thresholds, strict, bar
+                )
+            finally:
+                if bar is not None:
+                    bar.close()
+            predictions = self._rows(_json.loads(text))
+        if warn:
+            _warn_lines(lines, 2)
+        tables = {}
+        for f in sorted(files):
+            if f.endswith(".csv") and "/" not in f:
+                tables[f[: -len(".csv")]] = _read_csv(_os.path.join(out, f))
+        return Result(tables=tables, predictions=predictions, files=list(files), out=out, messages=list(lines))
 
     def predict_one(
         self,
@@ -623,3 +879,67 @@ class Bundle:
 
     def __repr__(self) -> str:
         return f"Bundle({self.path!r})"
+
+
+# ------------------------------------------------------------ the study
+
+
+def fit_study(
+    config: "str | os.PathLike[str]",
+    features: "str | os.PathLike[str]",
+    out: "str | os.PathLike[str]",
+    cohorts: "str | os.PathLike[str] | None" = None,
+    root: "str | os.PathLike[str]" = ".",
+    weights: "str | os.PathLike[str] | None" = None,
+) -> Result:
+    """The modelling half of the study on feature tables already extracted:
+    stages 5–9 of ``cargo xtask paper`` (the ICC filter on the re-outlines,
+    the LASSO signature, the clinical model, the DLRN, the evaluation with
+    Table 2 and Table 3, calibration, cut-offs, the nomogram and the model
+    bundle), through the same library call (dlrn-study ``fit::fit_study``)
+    with the settings of the study config ``config`` (configs/*.toml).
+
+    ``features``: the folder of feature tables as ``cargo xtask paper``
+    writes them (``<cohort>_handcrafted.parquet``, ``<cohort>_deep.parquet``,
+    and ``<training>_<reader>_*`` for the re-outlines), or a study's output
+    folder (its ``work/features/`` is used). ``cohorts``: the cohort folders
+    with clinical.csv (default: the config's ``cohorts.dir`` under ``root``,
+    the workspace root as ``cargo xtask paper`` resolves it). ``weights``:
+    the CNN weights file the deep features were computed with, copied into
+    the bundle (``None``: the config's random initialisation).
+
+    Writes the study's report into ``out`` (table2.csv, table3.csv,
+    calibration.csv, cutoffs.csv, figures, index.html) and the model bundle
+    into ``out/model``. Not covered (they stay with ``cargo xtask paper``,
+    a binary): simulating the cohorts, the image stages (fine-tuning, the
+    handcrafted and deep extractions: :func:`extract_handcrafted` and
+    :class:`ResNet50` do those one cohort at a time), the stage cache and
+    the supplement (Table 1 tests, readers, agreement, checklists).
+
+    Returns a :class:`Result`: ``tables`` (name → DataFrame, e.g.
+    ``tables["table2"]``), ``bundle`` (the fitted :class:`Bundle`),
+    ``files``, ``out`` and ``notes`` (the run's log lines)."""
+    feats = _path(features)
+    inner = _os.path.join(feats, "work", "features")
+    if _os.path.isdir(inner):
+        feats = inner
+    out = _path(out)
+    files, notes = _dlrn.fit_study_tables(
+        _path(config),
+        feats,
+        None if cohorts is None else _path(cohorts),
+        _path(root),
+        out,
+        None if weights is None else _path(weights),
+    )
+    tables = {}
+    for f in sorted(files):
+        if f.endswith(".csv") and "/" not in f:
+            tables[f[: -len(".csv")]] = _read_csv(_os.path.join(out, f))
+    return Result(
+        tables=tables,
+        bundle=Bundle(_os.path.join(out, "model")),
+        files=list(files),
+        out=out,
+        notes=list(notes),
+    )

@@ -1,7 +1,7 @@
 """Type stubs of the dlrn package (see __init__.py for the documentation)."""
 
 import os
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,7 @@ class DlrnError(Exception): ...
 class BadInputError(DlrnError): ...
 class ModelError(DlrnError): ...
 class BundleError(DlrnError): ...
+class InputWarning(UserWarning): ...
 
 class Result(Dict[str, Any]):
     def __getattr__(self, name: str) -> Any: ...
@@ -44,12 +45,17 @@ def handcrafted_files(
     label: Optional[int] = ...,
     roi: Optional[str] = ...,
 ) -> Any: ...
+_Progress = Union[None, bool, Callable[[int, int], Any]]
+
 def extract_handcrafted(
     cohort: _Path,
+    out: Optional[_Path] = ...,
     masks: str = ...,
     frame: Optional[int] = ...,
     label: Optional[int] = ...,
     roi: Optional[str] = ...,
+    keep_going: bool = ...,
+    progress: _Progress = ...,
 ) -> Any: ...
 def preprocess(
     image: _Array, mask: _Array, resize: int = ..., crop: int = ...
@@ -130,7 +136,36 @@ class Bundle:
         self, features: Any, clinical: Dict[str, Any], id: str = ...
     ) -> Result: ...
     def nomogram_factors(self) -> List[Dict[str, Any]]: ...
-    def predict(self, cohort: _Path, masks: str = ...) -> Any: ...
+    def predict(
+        self,
+        cohort: _Path,
+        out: Optional[_Path] = ...,
+        work: Optional[_Path] = ...,
+        strict: bool = ...,
+        warn: bool = ...,
+        progress: _Progress = ...,
+    ) -> Any: ...
+    def assess(
+        self,
+        cohort: Any,
+        out: _Path,
+        name: Optional[str] = ...,
+        level: float = ...,
+        hl_groups: int = ...,
+        thresholds: Tuple[float, float, float] = ...,
+        strict: bool = ...,
+        warn: bool = ...,
+        progress: _Progress = ...,
+    ) -> Result: ...
     def predict_one(
         self, image: _Path, mask: _Path, clinical: Dict[str, Any], id: str = ...
     ) -> Result: ...
+
+def fit_study(
+    config: _Path,
+    features: _Path,
+    out: _Path,
+    cohorts: Optional[_Path] = ...,
+    root: _Path = ...,
+    weights: Optional[_Path] = ...,
+) -> Result: ...

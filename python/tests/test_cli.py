@@ -59,7 +59,7 @@ def test_handcrafted_equals_the_cli_rows(dlrn_cli, tmp_path):
         cli = [float("nan") if v in ("", "NA", "NaN") else float(v) for v in r[-544:]]
         for name, want, got_one in zip(names, cli, np.asarray(one, dtype=float)):
             same(got_one, want, f"{case} {name} (handcrafted)")
-        got_table = np.asarray(table.loc[case], dtype=float)
+        got_table = np.asarray(table.loc[case, names], dtype=float)
         for name, want, got in zip(names, cli, got_table):
             same(got, want, f"{case} {name} (extract_handcrafted)")
 

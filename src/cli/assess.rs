@@ -7,6 +7,8 @@ use dlrn_study::apply::{
     Extraction, assess, fail_if_unscored, report as report_scored, score_cohort, write_predictions,
 };
 use dlrn_study::bundle::Bundle;
+
+use super::predict::HarmonizeArg;
 use dlrn_study::pipeline::EvaluationSettings;
 
 use crate::extraction::deep::Backend;
@@ -66,6 +68,12 @@ pub struct Args {
     /// value instead of scoring them with the bundle's stored training value.
     #[arg(long)]
     pub strict: bool,
+    /// With a harmonised bundle (harmonize.json): `apply` (default)
+    /// harmonises the cohort as one new hospital (ComBat onto the training
+    /// hospital; at least the bundle's minimum number of patients), `none`
+    /// scores the features as extracted, with a warning on every row.
+    #[arg(long, value_enum, default_value = "apply")]
+    pub harmonize: HarmonizeArg,
 }
 
 /// The most decision-curve steps `--thresholds` may ask for.
@@ -122,6 +130,7 @@ pub fn run(
         &args.out.join("work"),
         &mut |request| extract(request, args.backend, args.batch).map_err(Into::into),
         args.strict,
+        args.harmonize.mode(),
     )?;
     let patients = args.out.join("patients.csv");
     write_predictions(&bundle, &scored, &patients)?;

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use dlrn_study::apply::{Extraction, fail_if_unscored, report, score_cohort, write_predictions};
+use dlrn_study::apply::{
+    Extraction, HarmonizeMode, fail_if_unscored, report, score_cohort, write_predictions,
+};
 use dlrn_study::bundle::Bundle;
 
 use super::util::print_json;
@@ -31,6 +33,12 @@ use crate::extraction::{Job, OnFailure, handcrafted};
 /// extraction; a patient who cannot be scored (unreadable image, missing or
 /// unknown clinical value) is listed with the reason in `warnings` and empty
 /// numbers, the others are written, and the exit status is 2.
+///
+/// A bundle of a harmonised study (harmonize.json) harmonises a cohort's
+/// features as one new hospital before scoring (ComBat onto the training
+/// hospital, from this cohort's own features; at least the bundle's minimum
+/// number of patients, 20 by default). A single patient (--image) cannot be
+/// harmonised and is refused unless --harmonize none.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The model bundle folder (`<study>/model/`).
@@ -70,6 +78,31 @@ pub struct Args {
     /// value instead of scoring them with the bundle's stored training value.
     #[arg(long)]
     pub strict: bool,
+    /// With a harmonised bundle (harmonize.json): `apply` (default)
+    /// harmonises the cohort as one new hospital (ComBat onto the training
+    /// hospital; at least the bundle's minimum number of patients), `none`
+    /// scores the features as extracted, with a warning on every row.
+    #[arg(long, value_enum, default_value = "apply")]
+    pub harmonize: HarmonizeArg,
+}
+
+/// `--harmonize`: what a harmonised bundle does with the patients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HarmonizeArg {
+    /// Harmonise the cohort as one new hospital.
+    Apply,
+    /// Score unharmonised features, each row warned.
+    None,
+}
+
+impl HarmonizeArg {
+    /// dlrn-study's mode.
+    pub fn mode(self) -> HarmonizeMode {
+        match self {
+            HarmonizeArg::Apply => HarmonizeMode::Apply,
+            HarmonizeArg::None => HarmonizeMode::None,
+        }
+    }
 }
 
 /// Runs the prediction.
@@ -82,7 +115,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| super::util::sidecar(&args.out, "work"));
     let cohort = match (&args.cohort, &args.image) {
         (Some(c), _) => c.clone(),
-        (None, Some(image)) => single_patient(&args, image, &work.join("patient"))?,
+        (None, Some(image)) => {
+            if let (Some(h), HarmonizeArg::Apply) = (&bundle.harmonize, args.harmonize) {
+                bail!(
+                    "the model bundle harmonises features across hospitals (ComBat fitted on {}): \
+                     a single patient cannot be harmonised, because a new hospital's location and \
+                     scale per feature are estimated from at least {} of its patients. Score the \
+                     patient with their hospital's cohort (--cohort DIR), or pass --harmonize none \
+                     to score the unharmonised features (the row then carries a warning)",
+                    h.reference,
+                    h.min_batch
+                );
+            }
+            single_patient(&args, image, &work.join("patient"))?
+        }
         (None, None) => bail!("give --cohort, or --image with --mask and --clinical"),
     };
     let scored = score_cohort(
@@ -91,6 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &work,
         &mut |request| extract(request, args.backend, args.batch).map_err(Into::into),
         args.strict,
+        args.harmonize.mode(),
     )?;
     write_predictions(&bundle, &scored, &args.out)?;
     for line in report(&scored, &args.out) {

@@ -137,6 +137,7 @@ pub fn run(
         &work,
         &mut |request| extract(request, args.backend, args.batch).map_err(Into::into),
         false,
+        dlrn_study::apply::HarmonizeMode::default(),
     )?;
     fail_if_unscored(&scored)?;
     let mut data = UpdateData {

@@ -17,7 +17,8 @@ use dlrn_cohort::Table;
 use dlrn_nomogram::{Level, Nomogram, NomogramOptions, Predictor, PredictorKind};
 use dlrn_study::bundle::{
     Bundle, ClinicalPart, ClinicalVariable, Cnn, CnnWeights, Coding, Cutoffs, InputRange,
-    KeptFeatures, LogisticModel, Preprocessing, Provenance, Signature,
+    KeptFeatures, LogisticModel, LogisticModelFromFit, Preprocessing, Provenance, Signature,
+    SignatureFromLasso,
 };
 
 /// The seed of the CNN's random initialisation.
@@ -410,6 +411,7 @@ pub fn study() -> Study {
         nomogram,
         ranges,
         missing: None,
+        harmonize: None,
         validation: None,
         update: None,
     };

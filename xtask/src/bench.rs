@@ -21,6 +21,9 @@ pub enum Area {
     Deep,
     /// Simulation images/s.
     Simulate,
+    /// The whole study at several sizes: each stage's time, CPU and memory
+    /// and its growth exponent (see `--scales`).
+    Scale,
 }
 
 impl Area {
@@ -31,6 +34,7 @@ impl Area {
             Area::Radiomics => "dlrn-radiomics",
             Area::Deep => "dlrn-deep",
             Area::Simulate => "dlrn-simulate",
+            Area::Scale => "xtask",
         }
     }
 
@@ -41,6 +45,7 @@ impl Area {
             Area::Radiomics => "crates/radiomics",
             Area::Deep => "crates/deep",
             Area::Simulate => "crates/simulate",
+            Area::Scale => "xtask",
         }
     }
 }
@@ -325,7 +330,10 @@ fn radiomics_cli(root: &std::path::Path, cargo: &str) -> anyhow::Result<()> {
 }
 
 /// Runs the area's benchmarks and references.
-pub fn run(area: Area) -> anyhow::Result<()> {
+pub fn run(area: Area, scale: &crate::scale::Args) -> anyhow::Result<()> {
+    if matches!(area, Area::Scale) {
+        return crate::scale::run(scale);
+    }
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     if matches!(area, Area::Deep) {

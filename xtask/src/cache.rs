@@ -12,6 +12,8 @@ use std::time::Instant;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
+use crate::usage::Mark;
+
 /// A stage key builder: feed it every input that decides the outputs.
 #[derive(Default)]
 pub struct Key(Sha256);
@@ -57,7 +59,7 @@ pub fn stamp_path(stamps: &Path, name: &str) -> PathBuf {
 }
 
 /// How a stage went in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StageStatus {
     /// Ran from the start.
@@ -68,8 +70,8 @@ pub enum StageStatus {
     Resumed,
 }
 
-/// One stage's name, status and wall time in seconds.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// One stage's name, status, wall time, CPU time and peak memory.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StageTiming {
     /// Stage name (`deep/TC`, `lasso`).
     pub name: String,
@@ -77,6 +79,26 @@ pub struct StageTiming {
     pub status: StageStatus,
     /// Wall-clock seconds (0 for a cached stage's check, rounded to ms).
     pub seconds: f64,
+    /// User + system CPU seconds of xtask and the `dlrn` processes it ran
+    /// for the stage (rounded to ms; absent where the platform cannot tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
+    /// Peak resident memory in MiB of xtask or any `dlrn` process of the
+    /// stage (rounded to 0.1 MiB; absent where the platform cannot tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// timings.json: the run's stages and totals.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Timings {
+    /// Wall-clock seconds of the whole run.
+    pub total_seconds: f64,
+    /// The largest stage peak in MiB (absent where the platform cannot tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<f64>,
+    /// Every stage in the order it ran.
+    pub stages: Vec<StageTiming>,
 }
 
 /// Runs stages with stamps under `work/.stamps/`, appends to a run log and
@@ -86,6 +108,8 @@ pub struct Runner {
     log: std::fs::File,
     timings: Vec<StageTiming>,
     started: Instant,
+    /// Resource use at the end of the last recorded stage.
+    mark: Mark,
 }
 
 impl Runner {
@@ -105,31 +129,38 @@ impl Runner {
             log,
             timings: Vec::new(),
             started: Instant::now(),
+            mark: Mark::new(),
         })
     }
 
-    /// Records a stage run in-process (not through [`Runner::stage`]).
+    /// Records a stage run in-process (not through [`Runner::stage`]), with
+    /// the CPU time and peak memory since the last recorded stage.
     pub fn record(&mut self, name: &str, status: StageStatus, seconds: f64) {
+        let used = self.mark.usage();
         self.timings.push(StageTiming {
             name: name.to_string(),
             status,
             seconds: (seconds * 1000.0).round() / 1000.0,
+            cpu_seconds: used.cpu_seconds.map(|c| (c * 1000.0).round() / 1000.0),
+            peak_rss_mib: used.peak_rss_mib.map(|m| (m * 10.0).round() / 10.0),
         });
+        self.mark = Mark::new();
     }
 
     /// Writes `path` (timings.json): every stage's name, status and
     /// seconds, and the run's total seconds. It changes on every run, so it
     /// is kept apart from manifest.json, which must stay byte-identical.
     pub fn write_timings(&self, path: &Path) -> anyhow::Result<()> {
-        #[derive(serde::Serialize)]
-        struct Timings<'a> {
-            total_seconds: f64,
-            stages: &'a [StageTiming],
-        }
         let total = (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+        let peak = self
+            .timings
+            .iter()
+            .filter_map(|t| t.peak_rss_mib)
+            .reduce(f64::max);
         let mut text = serde_json::to_string_pretty(&Timings {
             total_seconds: total,
-            stages: &self.timings,
+            peak_rss_mib: peak,
+            stages: self.timings.clone(),
         })?;
         text.push('\n');
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
@@ -186,6 +217,7 @@ impl Runner {
             self.note(&format!("[run]    {name}"));
         }
         let t = Instant::now();
+        self.mark = Mark::new();
         f().with_context(|| format!("stage {name}"))?;
         std::fs::write(&stamp, key).with_context(|| format!("writing {}", stamp.display()))?;
         let _ = std::fs::remove_file(&pending);
@@ -304,24 +336,35 @@ pub mod keys {
     }
 
     /// Handcrafted features of one cohort read with one masks folder.
-    pub fn handcrafted(cohort: &str, masks: &str, version: &str) -> String {
+    /// With `[extract] allow_partial` the key differs (a table accepted
+    /// without failed cases is not the strict stage's, and turning it off
+    /// re-checks the stage); without it, the key is as it always was.
+    pub fn handcrafted(cohort: &str, masks: &str, version: &str, allow_partial: bool) -> String {
         let mut key = Key::new("handcrafted");
         key.text(cohort).text(masks).text(version);
+        if allow_partial {
+            key.text("allow_partial");
+        }
         key.finish()
     }
 
-    /// Deep features: as handcrafted, plus the weights (description and hash).
+    /// Deep features: as handcrafted (`allow_partial` included), plus the
+    /// weights (description and hash).
     pub fn deep(
         cohort: &str,
         masks: &str,
         version: &str,
         weights: &str,
         weights_hash: Option<&str>,
+        allow_partial: bool,
     ) -> String {
         let mut key = Key::new("deep");
         key.text(cohort).text(masks).text(version).text(weights);
         if let Some(h) = weights_hash {
             key.text(h);
+        }
+        if allow_partial {
+            key.text("allow_partial");
         }
         key.finish()
     }
@@ -330,6 +373,20 @@ pub mod keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `[extract] allow_partial` is part of both extraction keys: turning it
+    /// on or off re-runs (re-checks) the stage.
+    #[test]
+    fn allow_partial_changes_the_extraction_keys() {
+        assert_ne!(
+            keys::handcrafted("c", "masks", "1", false),
+            keys::handcrafted("c", "masks", "1", true)
+        );
+        assert_ne!(
+            keys::deep("c", "masks", "1", "random", None, false),
+            keys::deep("c", "masks", "1", "random", None, true)
+        );
+    }
 
     /// Two runs with different `--out` share one cohort folder: the second
     /// finds the first's simulation there and rewrites nothing; while the

@@ -33,6 +33,20 @@ pub struct Config {
     /// Optional: what an extraction that left cases without a row does.
     #[serde(default, skip_serializing_if = "Extract::is_default")]
     pub extract: Extract,
+    /// Optional: ComBat harmonisation of the features across hospitals
+    /// (dlrn-study's `harmonize`; off when absent, as the paper's study was).
+    #[serde(
+        default,
+        skip_serializing_if = "dlrn_study::harmonize::HarmonizeSettings::is_default"
+    )]
+    pub harmonize: dlrn_study::harmonize::HarmonizeSettings,
+    /// Optional: feature tables made by other tools, joining or replacing
+    /// dlrn's own extractions (dlrn-study's `external`; own extractions only when absent).
+    #[serde(
+        default,
+        skip_serializing_if = "dlrn_study::external::FeatureSources::is_default"
+    )]
+    pub features: dlrn_study::external::FeatureSources,
     /// Optional: bootstrap internal validation of the whole procedure (off by default).
     #[serde(default, skip_serializing_if = "Validation::is_default")]
     pub validation: Validation,
@@ -335,6 +349,7 @@ impl Config {
                 subgroup: schema.variable("subtype").map(|v| v.name.clone()),
             },
             icc_form: self.icc.form.name().to_string(),
+            harmonize: self.harmonize.clone(),
             bootstrap: dlrn_study::bootstrap::BootstrapSettings {
                 resamples: self.validation.bootstrap,
                 seed: self.validation.seed,
@@ -502,6 +517,50 @@ impl Config {
             e.level > 0.0 && e.level < 1.0,
             format!("evaluation.level: {} is outside (0, 1)", e.level),
         );
+        // [harmonize]: the schema-independent checks here (the covariates
+        // are checked against the clinical schema when the study loads it).
+        let h = &self.harmonize;
+        if let Some(r) = &h.reference {
+            need(
+                *r == c.training,
+                format!(
+                    "harmonize.reference: {r:?} is not the training cohort {:?}; the model is \
+                     fitted on the training hospital and every other hospital is mapped to it",
+                    c.training
+                ),
+            );
+        }
+        need(
+            h.is_on() || h.is_default(),
+            "harmonize: options are set but method is \"none\"; set method = \"combat\" or \
+             remove them"
+                .into(),
+        );
+        for c in &h.covariates {
+            // The default outcome; a schema's own is checked when it is loaded.
+            need(
+                !c.eq_ignore_ascii_case("ALN_status"),
+                format!(
+                    "harmonize.covariates: {c:?} is the outcome; it is unknown for a new \
+                     hospital's patients, and preserving it would leak the label into the \
+                     features (never a covariate)"
+                ),
+            );
+        }
+        let all: Vec<String> = std::iter::once(c.training.clone())
+            .chain(c.validation.iter().cloned())
+            .collect();
+        for p in self.features.problems(&all, &self.icc.readers()) {
+            need(false, p);
+        }
+        if let Some(m) = h.min_batch {
+            need(
+                m >= 2,
+                format!(
+                    "harmonize.min_batch: {m} is below 2 (a batch's scale is a sample variance)"
+                ),
+            );
+        }
         out
     }
 }

@@ -10,7 +10,9 @@ mod fuzz;
 mod paper;
 mod plan;
 mod published;
+mod scale;
 mod slurm;
+mod usage;
 
 use std::path::PathBuf;
 
@@ -31,6 +33,9 @@ enum Task {
         /// Which benchmark.
         #[arg(value_enum)]
         area: bench::Area,
+        /// Options of `bench scale`.
+        #[command(flatten)]
+        scale: scale::Args,
     },
     /// Full-size ResNet50 check against torchvision (needs Python torch).
     VerifyTorch {
@@ -54,7 +59,7 @@ enum Task {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Task::Bench { area } => bench::run(area),
+        Task::Bench { area, scale } => bench::run(area, &scale),
         Task::Paper(args) if args.slurm => {
             slurm::run(&args.config, args.out.as_deref(), args.dry_run)
         }

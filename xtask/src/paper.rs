@@ -12,8 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, ensure};
 use dlrn_report as report;
 use dlrn_study::assemble::{
-    StudyContext, icc_section, run_provenance_section, separated_report, study_report,
-    supplement_inputs,
+    StudyContext, icc_section, run_provenance_section, separated_report,
+    separated_supplement_inputs, study_report, supplement_inputs,
 };
 use dlrn_study::bundle::{Provenance as BundleProvenance, utc_date};
 use dlrn_study::fit::{Fit, FitInputs, Progress, fit_study};
@@ -107,9 +107,7 @@ pub(crate) fn build_dlrn(root: &Path, backend: &str) -> anyhow::Result<PathBuf> 
 
 /// Runs `dlrn` with `args`, failing with the command line when it fails.
 pub(crate) fn run_dlrn<S: AsRef<std::ffi::OsStr>>(dlrn: &Path, args: &[S]) -> anyhow::Result<()> {
-    let st = Command::new(dlrn)
-        .args(args)
-        .status()
+    let st = crate::usage::status(Command::new(dlrn).args(args))
         .with_context(|| format!("starting {}", dlrn.display()))?;
     let line: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
     ensure!(st.success(), "dlrn {} failed ({st})", line.join(" "));
@@ -139,6 +137,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             dlrn_radiomics::COLUMNS.contains(&n)
                 || dlrn_study::bundle::is_deep_feature(n)
                 || cfg.clinical.candidates.iter().any(|c| c == n)
+                || cfg
+                    .features
+                    .tables
+                    .iter()
+                    .any(|t| n.starts_with(&t.prefix()))
         })
         .with_context(|| format!("{}", config_path.display()))?;
     // manifest.json marks a finished report and is written last: remove the
@@ -238,12 +241,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "clinical.candidates: {c:?} is not declared in the clinical schema ({schema_source})"
         );
     }
+    cfg.harmonize
+        .check(training, &schema)
+        .with_context(|| format!("{} (schema: {schema_source})", config_path.display()))?;
     std::fs::write(out.join("schema.toml"), schema_to_toml(&schema)?)?;
 
     // Load every cohort's combined table.
     let mut cohorts: Vec<Cohort> = Vec::new();
     for c in &plan.all {
-        let features = feature_table(&feat_dir, c, &schema.outcome.column)?;
+        let features = study_features(&plan, c, None, &schema.outcome.column)?;
         cohorts.push(load_cohort(
             c,
             features,
@@ -270,11 +276,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|r| {
                 Ok((
                     r.clone(),
-                    feature_table(
-                        &feat_dir,
-                        &format!("{training}_{r}"),
-                        &schema.outcome.column,
-                    )?,
+                    study_features(&plan, training, Some(r), &schema.outcome.column)?,
                 ))
             })
             .collect()
@@ -413,13 +415,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             // The study goes on without the separated models: every table and
             // figure that needs only the signature and the clinical data.
             let study = separated_report(&sep, &schema, &icc, &ctx);
-            let (missing_section, mut files) = sep.missing.write(out)?;
-            let sections = vec![
+            // The supplement as the full study writes it (Table 1 with the
+            // tests, the TRIPOD+AI / RQS checklist), less the DLRN's pages.
+            let cohort_dirs: Vec<PathBuf> =
+                cohorts.iter().map(|c| cohorts_dir.join(&c.name)).collect();
+            let supplement = write_supplement(
+                out,
+                &separated_supplement_inputs(
+                    &sep,
+                    &study,
+                    &schema,
+                    &cohorts,
+                    &cohort_dirs,
+                    &icc,
+                    &cfg.clinical.candidates,
+                    level,
+                    &ctx,
+                ),
+            )?;
+            let mut sections = vec![
                 icc_section(&icc, training),
-                not_fitted_section("clinical model and the DLRN", &sep.reason),
-                missing_section,
-                run_provenance_section(TIMINGS),
+                not_fitted_section(sep.clinical.is_some(), &sep.reason),
             ];
+            sections.extend(supplement.sections.iter().cloned());
+            let (missing_section, missing_files) = sep.missing.write(out)?;
+            sections.push(missing_section);
+            let mut files = supplement.files.clone();
+            files.extend(missing_files);
+            if let Some(h) = &sep.harmonization {
+                let (section, more) = h.write(out, study.png_scale)?;
+                sections.push(section);
+                files.extend(more);
+            }
+            sections.push(run_provenance_section(TIMINGS));
             let _ = std::fs::remove_dir_all(out.join("model"));
             if icc.ran() {
                 files.push(out.join("icc.csv"));
@@ -429,7 +457,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             lap(&mut runner, "report", &mut clock);
             runner.write_timings(&out.join(TIMINGS))?;
             runner.note(&format!(
-                "[done]   report without the clinical model and the DLRN: {} ({} files)",
+                "[done]   report without the {}: {} ({} files)",
+                if sep.clinical.is_some() {
+                    "DLRN"
+                } else {
+                    "clinical model and the DLRN"
+                },
                 out.join("index.html").display(),
                 manifest.outputs.len()
             ));
@@ -479,6 +512,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (missing_section, missing_files) = fit.missing.write(out)?;
     sections.push(missing_section);
     extra_files.extend(missing_files);
+    if let Some(h) = &fit.harmonization {
+        let (section, files) = h.write(out, study.png_scale)?;
+        sections.push(section);
+        extra_files.extend(files);
+    }
     sections.insert(0, icc_section(&icc, training));
     // Stage times go to timings.json, apart from manifest.json (which lists
     // its name only, so a rerun leaves the manifest byte-identical).
@@ -493,6 +531,90 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         manifest.outputs.len()
     ));
     Ok(())
+}
+
+/// A cohort's features (`reader`: the training cohort on that re-outline):
+/// dlrn's own extractions (unless `[features] own = false`) joined with
+/// each external table of `[features]`, its columns prefixed; the external
+/// tables checked against the cohort's clinical.csv (or, for a
+/// re-outline, the own table's ids, else the first external table's).
+fn study_features(
+    plan: &Plan,
+    cohort: &str,
+    reader: Option<&str>,
+    label: &str,
+) -> anyhow::Result<FeatureTable> {
+    use dlrn_study::external::{clinical_ids, join_by_id, read_external};
+    let cfg = &plan.cfg;
+    let tag = match reader {
+        Some(r) => format!("{cohort}_{r}"),
+        None => cohort.to_string(),
+    };
+    let clinical = plan.cohorts_dir.join(cohort).join("clinical.csv");
+    let mut table = if cfg.features.own {
+        Some(feature_table(&plan.features_dir(), &tag, label)?)
+    } else {
+        None
+    };
+    for t in &cfg.features.tables {
+        let file = match reader {
+            Some(r) => t.reoutlines.get(r),
+            None => t.cohorts.get(cohort),
+        }
+        .with_context(|| {
+            format!(
+                "[features] table {:?} has no file for {tag} (config checked: a bug)",
+                t.name
+            )
+        })?;
+        let path = plan.root.join(file);
+        let ids = match (&table, reader) {
+            (Some(base), _) => base.ids.clone(),
+            (None, None) => {
+                // Rows sorted by id, as dlrn's own extractions write them.
+                let mut ids = clinical_ids(&clinical)?;
+                ids.sort();
+                ids
+            }
+            (None, Some(_)) => {
+                // The re-outlined subset: the table's own ids, each a training patient.
+                let all = clinical_ids(&clinical)?;
+                let mut own = dlrn_cohort::Table::read(&path)?.ids()?;
+                own.sort();
+                if let Some(id) = own.iter().find(|id| !all.contains(id)) {
+                    anyhow::bail!(
+                        "{}: id {id:?} is not a patient of {}",
+                        path.display(),
+                        clinical.display()
+                    );
+                }
+                own
+            }
+        };
+        let ext = read_external(&path, &t.prefix(), label, &ids)?;
+        table = Some(match table {
+            Some(base) => join_by_id(base, ext, &format!("{tag} features"))?,
+            None => ext,
+        });
+    }
+    let mut table = table.context("no feature source (config checked: a bug)")?;
+    if table.labels.is_none() && reader.is_none() {
+        // External tables alone: the outcome comes from clinical.csv.
+        let labels = dlrn_cohort::read_labels(&plan.cohorts_dir.join(cohort))?
+            .with_context(|| format!("{}: no outcome column", clinical.display()))?;
+        table.labels = Some(
+            table
+                .ids
+                .iter()
+                .map(|id| {
+                    labels.get(id).copied().flatten().with_context(|| {
+                        format!("{}: patient {id:?} has no outcome", clinical.display())
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
+        );
+    }
+    Ok(table)
 }
 
 /// The handcrafted and deep feature tables of one extraction tag, joined.

@@ -201,7 +201,8 @@ impl Plan {
         init: Option<&Path>,
     ) -> anyhow::Result<Option<Finetune>> {
         let cfg = &self.cfg;
-        if cfg.cnn.finetune_epochs == 0 {
+        // No CNN runs when the study reads external feature tables alone.
+        if cfg.cnn.finetune_epochs == 0 || !cfg.features.own {
             return Ok(None);
         }
         let (val_args, val_key) = finetune_val_args(cfg, &self.cohorts_dir, cohort_keys)?;
@@ -261,9 +262,25 @@ impl Plan {
         Ok(Weights { path, desc, hash })
     }
 
-    /// The re-outline folders the ICC filter uses (see [`icc_readers`]).
+    /// The re-outline folders the ICC filter uses (see [`icc_readers`]);
+    /// with external tables alone (`[features] own = false`), the readers
+    /// of `[icc]` when every table gives their re-outline tables, else none.
     pub fn icc_readers(&self) -> anyhow::Result<Vec<String>> {
-        icc_readers(&self.cfg, &self.cohorts_dir)
+        let f = &self.cfg.features;
+        if f.own {
+            return icc_readers(&self.cfg, &self.cohorts_dir);
+        }
+        let readers = self.cfg.icc.readers();
+        Ok(
+            if f.tables
+                .iter()
+                .all(|t| readers.iter().all(|r| t.reoutlines.contains_key(r)))
+            {
+                readers
+            } else {
+                Vec::new()
+            },
+        )
     }
 
     /// The feature tables' folder.
@@ -283,12 +300,21 @@ impl Plan {
         let feat_dir = self.features_dir();
         let deep_extra = deep_extract_args(&self.cfg, weights.path.as_deref());
         let mut stages = Vec::new();
+        // `[features] own = false`: the external tables alone, no image read.
+        if !self.cfg.features.own {
+            return stages;
+        }
         for job in extraction_jobs(&self.all, &self.training, readers) {
             let ExtractionJob { cohort, masks, tag } = &job;
             stages.push(Extraction {
                 name: format!("handcrafted/{tag}"),
                 kind: "handcrafted",
-                key: keys::handcrafted(&cohort_keys[cohort], masks, self.version),
+                key: keys::handcrafted(
+                    &cohort_keys[cohort],
+                    masks,
+                    self.version,
+                    self.cfg.extract.allow_partial,
+                ),
                 output: job.handcrafted_output(&feat_dir),
                 cohort: self.cohorts_dir.join(cohort),
                 masks: masks.clone(),
@@ -304,6 +330,7 @@ impl Plan {
                     self.version,
                     &weights.desc,
                     weights.hash.as_deref(),
+                    self.cfg.extract.allow_partial,
                 ),
                 output: job.deep_output(&feat_dir),
                 cohort: self.cohorts_dir.join(cohort),

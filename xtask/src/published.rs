@@ -7,31 +7,20 @@
 //! rerun (`set.seed(1)`, cv.glmnet's folds from R's generator); and a LASSO
 //! retrained on all tables but one and validated on the held-out one.
 //!
-//! The analysis is dlrn-study's `published` module; this file parses the
-//! arguments, writes the tables, figures, index page and manifest (through
-//! dlrn-report) and prints the summary. The output is a function of the
+//! The analysis and its report folder are dlrn-study's `published` module;
+//! this file parses the arguments, calls it and prints the summary. The output is a function of the
 //! inputs and the options only: a rerun writes the same bytes.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, ensure};
-use dlrn_lasso::Measure;
-use dlrn_report::{
-    IndexPage, Item, Manifest, Provenance, ReportTable, Section, Table2, file_stem, write_csv,
-    write_figure, write_table,
-};
+use anyhow::ensure;
+use dlrn_report::Table2;
+use dlrn_study::published::output::{Inputs, write_report};
 use dlrn_study::published::{
-    Cohort, FixedCutoff, HoldOut, LEVEL, Settings, analyse, default_signature, file_name,
-    list_tables, read_signature, selected_features, sha256_file, table2_display,
+    Cohort, FixedCutoff, HoldOut, Settings, analyse, default_signature, list_tables, read_signature,
 };
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::workspace_root;
-
-/// PNG pixels per SVG pixel for the report's figures.
-const PNG_SCALE: u32 = 2;
 
 /// Score the published signature on the released feature tables (Table 2's signature rows).
 ///
@@ -116,23 +105,6 @@ pub struct Args {
     pub no_lasso: bool,
 }
 
-/// The options that decide the numbers, hashed into the manifest and shown in the index.
-#[derive(Debug, Serialize)]
-struct RunSettings {
-    tables: Vec<String>,
-    signature: String,
-    train: Option<String>,
-    cutoff: Option<f64>,
-    cutoff_rule: String,
-    lasso: bool,
-    seed: u64,
-    folds: usize,
-    foldid_row_mod: Option<usize>,
-    measure: &'static str,
-    lambda: &'static str,
-    level: f64,
-}
-
 /// Runs `cargo xtask published`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let root = workspace_root();
@@ -170,229 +142,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         foldid_row_mod: args.foldid_row_mod,
     };
     let a = analyse(signature, &table_paths, args.train.as_deref(), &settings)?;
-    let (cohorts, fixed, holdouts) = (&a.cohorts, &a.fixed, &a.holdouts);
 
-    std::fs::create_dir_all(out.join("figures"))
-        .with_context(|| format!("creating {}", out.join("figures").display()))?;
-    let mut outputs: Vec<String> = Vec::new();
-
-    // The authors' own LASSO on their training table.
-    let mut train_items = Vec::new();
-    if let Some((r, compare, caption)) = &a.rerun {
-        let path = out.join("train_lasso.json");
-        let mut text = serde_json::to_string_pretty(&r.model)?;
-        text.push('\n');
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        write_table(compare, &out, "train_lasso_features")?;
-        outputs.extend([
-            "train_lasso.json".to_string(),
-            "train_lasso_features.csv".to_string(),
-            "train_lasso_features.md".to_string(),
-        ]);
-        train_items.push(Item::Table {
-            caption: caption.clone(),
-            table: compare.display(),
-            csv: Some("train_lasso_features.csv".into()),
-        });
-    }
-
-    // The LASSO retrained on all tables but one: its figures, model and features.
-    let mut holdout_figures = Vec::with_capacity(holdouts.len());
-    for h in holdouts {
-        let figures = h.write_figures(&cohorts[h.held_out].name, &out)?;
-        outputs.extend(
-            figures
-                .iter()
-                .flat_map(|(svg, png)| [svg.clone(), png.clone()]),
-        );
-        holdout_figures.push(figures);
-    }
-    for h in holdouts {
-        let name = &cohorts[h.held_out].name;
-        let stem = format!("lasso_heldout_{}", file_stem(name));
-        let path = out.join(format!("{stem}.json"));
-        let mut text = serde_json::to_string_pretty(&h.model)?;
-        text.push('\n');
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        outputs.push(format!("{stem}.json"));
-        let selected = selected_features(h);
-        write_table(&selected, &out, &format!("{stem}_features"))?;
-        outputs.extend([
-            format!("{stem}_features.csv"),
-            format!("{stem}_features.md"),
-        ]);
-    }
-
-    // ROC figures, one per table.
-    let mut roc_items = Vec::new();
-    for fig in &a.roc {
-        let stem = format!("roc_{}", file_stem(&fig.title));
-        write_figure(fig, &out.join("figures"), &stem, PNG_SCALE)?;
-        let (svg, png) = (format!("figures/{stem}.svg"), format!("figures/{stem}.png"));
-        roc_items.push(Item::Figure {
-            caption: format!("ROC curves, {}", fig.title),
-            svg: svg.clone(),
-            png: Some(png.clone()),
-        });
-        outputs.extend([svg, png]);
-    }
-
-    // Table 2: full-precision CSV and captioned Markdown; the cut-offs; the finding.
-    let table2 = &a.table2;
-    write_csv(table2, &out.join("table2.csv"))?;
-    let display = table2_display(table2);
-    let caption = &a.caption;
-    let md_path = out.join("table2.md");
-    std::fs::write(&md_path, format!("{caption}\n\n{}", display.to_markdown()))
-        .with_context(|| format!("writing {}", md_path.display()))?;
-    write_table(&a.cutoffs, &out, "cutoffs")?;
-    let finding = &a.findings;
-    let findings_path = out.join("findings.md");
-    std::fs::write(
-        &findings_path,
-        format!(
-            "# Findings: the signature's cut-offs\n\n{}\n",
-            finding.join("\n\n")
-        ),
-    )
-    .with_context(|| format!("writing {}", findings_path.display()))?;
-    outputs.extend([
-        "table2.csv".to_string(),
-        "table2.md".to_string(),
-        "cutoffs.csv".to_string(),
-        "cutoffs.md".to_string(),
-        "findings.md".to_string(),
-    ]);
-
-    // Provenance: SHA-256 of every input, the settings that decide the numbers.
-    let mut inputs = BTreeMap::new();
-    let mut data_hashes = Vec::new();
-    let train_path = args.train.iter();
-    for p in table_paths
-        .iter()
-        .chain(std::iter::once(&signature_path))
-        .chain(train_path)
-    {
-        let name = file_name(p);
-        let hash = sha256_file(p)?;
-        data_hashes.push((name.clone(), hash.clone()));
-        inputs.insert(name, hash);
-    }
-    let run_settings = RunSettings {
-        tables: cohorts.iter().map(|c| c.file.clone()).collect(),
-        signature: file_name(&signature_path),
-        train: args.train.as_deref().map(file_name),
-        cutoff: args.cutoff,
-        cutoff_rule: fixed.rule.clone(),
-        lasso: !args.no_lasso,
-        seed: args.seed,
-        folds: args.folds,
-        foldid_row_mod: args.foldid_row_mod,
-        measure: Measure::Mse.name(),
-        lambda: "lambda.min",
-        level: LEVEL,
-    };
-    let mut settings_text = serde_json::to_string_pretty(&run_settings)?;
-    settings_text.push('\n');
-    let settings_hash = hex::encode(Sha256::digest(settings_text.as_bytes()));
-    let weights = "deep features f_1..f_2048 as released by the study (its fine-tuned ResNet50)";
-
-    let mut sections = vec![Section {
-        title: "Table 2: the published signature on the released tables".into(),
-        items: vec![
-            Item::Table {
-                caption: caption.clone(),
-                table: display,
-                csv: Some("table2.csv".into()),
-            },
-            Item::Table {
-                caption: "Signature cut-offs: each table's own Youden-optimal point (model \"signature\", as the paper computed its rows) and the one fixed cut-off (model \"signature_fixed\").".into(),
-                table: a.cutoffs.display(),
-                csv: Some("cutoffs.csv".into()),
-            },
-        ],
-    }];
-    sections.push(Section {
-        title: "Finding: which cut-off reproduces the published numbers".into(),
-        items: finding
-            .iter()
-            .map(|t| Item::Text { text: t.clone() })
-            .collect(),
-    });
-    if !train_items.is_empty() {
-        sections.push(Section {
-            title: "The authors' LASSO rerun on their training table".into(),
-            items: train_items,
-        });
-    }
-    sections.push(Section {
-        title: "ROC curves".into(),
-        items: roc_items,
-    });
-    if !holdouts.is_empty() {
-        let mut items = Vec::new();
-        for (h, figures) in holdouts.iter().zip(&holdout_figures) {
-            let name = &cohorts[h.held_out].name;
-            let stem = format!("lasso_heldout_{}_features", file_stem(name));
-            let selected = selected_features(h);
-            items.push(Item::Table {
-                caption: format!(
-                    "LASSO validated on {name}: {} feature(s) selected at lambda.min = {} (intercept {})",
-                    h.model.features.len(),
-                    dlrn_report::format::significant(h.model.lambda, 4),
-                    dlrn_report::format::significant(h.model.intercept, 4)
-                ),
-                table: selected.display(),
-                csv: Some(format!("{stem}.csv")),
-            });
-            for (svg, png) in figures {
-                let what = if svg.contains("lasso_path_") {
-                    "coefficient paths (standardised)"
-                } else {
-                    "cross-validation curve (mean-squared error)"
-                };
-                items.push(Item::Figure {
-                    caption: format!("LASSO without {name}: {what}"),
-                    svg: svg.clone(),
-                    png: Some(png.clone()),
-                });
-            }
-        }
-        sections.push(Section {
-            title: "Hold-out LASSO".into(),
-            items,
-        });
-    }
-    let page = IndexPage {
-        title: "The published DLRN signature on the released feature tables".into(),
-        simulated: None,
-        provenance: Provenance {
-            version: env!("CARGO_PKG_VERSION").into(),
-            seed: args.seed,
-            config_name: "settings (command line)".into(),
-            config_text: settings_text.clone(),
-            config_hash: settings_hash.clone(),
-            data_hashes,
-            weights: weights.into(),
-            weights_hash: None,
+    write_report(
+        &a,
+        &settings,
+        &Inputs {
+            tables: table_paths,
+            signature: signature_path,
+            train: args.train.clone(),
         },
-        sections,
-    };
-    page.write(&out.join("index.html"))?;
-    outputs.push("index.html".into());
-
-    let manifest = Manifest {
-        version: env!("CARGO_PKG_VERSION").into(),
-        seed: args.seed,
-        config_hash: settings_hash,
-        inputs,
-        weights: weights.into(),
-        simulated: false,
-        outputs,
-    };
-    manifest.write(&out.join("manifest.json"))?;
-
-    print_summary(table2, fixed, finding, holdouts, cohorts, &a.dropped, &out);
+        &out,
+    )?;
+    let (cohorts, fixed, holdouts) = (&a.cohorts, &a.fixed, &a.holdouts);
+    print_summary(
+        &a.table2,
+        fixed,
+        &a.findings,
+        holdouts,
+        cohorts,
+        &a.dropped,
+        &out,
+    );
     Ok(())
 }
 

@@ -48,6 +48,9 @@ struct Stage {
     /// The cohort folder and masks sub-folder.
     cohort: PathBuf,
     masks: String,
+    /// What a failed case does: `--strict`, or `--keep-going` with
+    /// `[extract] allow_partial` (as `paper` runs the stage).
+    failure_flag: &'static str,
     /// Further `dlrn extract` arguments (deep: seed, batch, backend, weights).
     extra: Vec<String>,
     /// Whether the tasks ask for the GPU gres.
@@ -250,9 +253,7 @@ impl Ctx<'_> {
             sh(&stage.masks),
             shp(&dir)
         );
-        if stage.kind == "handcrafted" {
-            cmd.push_str(" --strict");
-        }
+        let _ = write!(cmd, " {}", stage.failure_flag);
         if !stage.extra.is_empty() {
             let extra: Vec<String> = stage.extra.iter().map(|a| sh(a)).collect();
             let _ = write!(cmd, " \\\n    {}", extra.join(" "));
@@ -534,6 +535,7 @@ pub fn run(config: &Path, out: Option<&Path>, dry_run: bool) -> anyhow::Result<(
             output: e.output,
             cohort: e.cohort,
             masks: e.masks,
+            failure_flag: e.failure_flag,
             extra: e.extra,
             gpu: e.kind == "deep" && gpu_backend,
         })
@@ -878,6 +880,49 @@ mod tests {
             "{script}"
         );
         assert!(!script.contains("--val /"), "{script}");
+    }
+
+    /// Every shard task, deep as handcrafted, says what a failed case does
+    /// as `paper` does: `--strict`, or `--keep-going` with `[extract] allow_partial`.
+    #[test]
+    fn shard_tasks_carry_the_failure_flag() {
+        let text =
+            std::fs::read_to_string(crate::workspace_root().join("configs/quick-slurm.toml"))
+                .unwrap();
+        let cfg: Config = toml::from_str(&text).unwrap();
+        let cluster = cfg.cluster.clone().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path().join("work");
+        let ctx = Ctx {
+            cluster: &cluster,
+            config: Path::new("/c/quick-slurm.toml"),
+            dlrn: Path::new("/bin/dlrn"),
+            xtask: Path::new("/bin/xtask"),
+            out: tmp.path(),
+            work: &work,
+            slurm: work.join("slurm"),
+            logs: work.join("slurm/logs"),
+        };
+        for kind in ["handcrafted", "deep"] {
+            for flag in ["--strict", "--keep-going"] {
+                let stage = Stage {
+                    name: format!("{kind}/TC"),
+                    kind,
+                    key: "k".into(),
+                    output: work.join("features/TC.parquet"),
+                    cohort: PathBuf::from("/data/TC"),
+                    masks: "masks".into(),
+                    failure_flag: flag,
+                    extra: vec!["--seed".into(), "1".into()],
+                    gpu: false,
+                };
+                let script = ctx.array_script(&stage);
+                assert!(
+                    script.contains(&format!("--shard \"$i/{}\" {flag} \\\n", cluster.shards)),
+                    "{kind} {flag}:\n{script}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -332,9 +332,10 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
 
 /// The tiny study at the simulation's full strength: 62 training patients
 /// are separated by the signature and the clinical factors, so no
-/// maximum-likelihood DLRN exists. The study goes on and says why; with
-/// `fit = "firth"` the clinical model and the DLRN are fitted, and the
-/// bundle records it.
+/// maximum-likelihood DLRN exists (the clinical model alone fits). The
+/// study goes on and says why, with the clinical model's own rows and the
+/// TRIPOD+AI / RQS checklist; with `fit = "firth"` the clinical model and
+/// the DLRN are fitted, and the bundle records it.
 #[test]
 fn a_separated_study_reports_without_its_models_and_firth_fits_them() {
     let tmp = tempfile::tempdir().unwrap();
@@ -342,7 +343,7 @@ fn a_separated_study_reports_without_its_models_and_firth_fits_them() {
     let config = tiny_config_with(tmp.path(), &TINY_CANDIDATES, &full_strength);
     let out = tmp.path().join("report");
     let log = run_paper(&config, &out);
-    assert!(log.contains("[skip]   clinical model and DLRN"), "{log}");
+    assert!(log.contains("[skip]   DLRN: "), "{log}");
     assert_eq!(
         log.matches("separation by").count(),
         1,
@@ -351,16 +352,28 @@ fn a_separated_study_reports_without_its_models_and_firth_fits_them() {
     assert!(log.contains("fit = \"firth\""), "{log}");
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(index.contains("Models not fitted"), "index.html");
+    assert!(index.contains("The DLRN could not be fitted"), "index.html");
     for f in [
         "table1.csv",
         "table2.csv",
+        "table3.csv",
         "missing_data.csv",
         "figures/roc_TC.svg",
+        "table1_tests.csv",
+        "tripod_ai.md",
+        "rqs.md",
+        "checklist.html",
     ] {
         assert!(out.join(f).is_file(), "{f} is missing");
     }
+    // The signature's rows and the clinical model's own, no DLRN row.
     let t2 = rows(&out.join("table2.csv"));
-    assert!(!t2.is_empty() && t2.iter().all(|r| r["model"] == "Signature"));
+    let models: std::collections::BTreeSet<&str> = t2.iter().map(|r| r["model"].as_str()).collect();
+    assert_eq!(
+        models,
+        ["Clinical", "Signature"].into_iter().collect(),
+        "{t2:?}"
+    );
     assert!(!out.join("model").exists(), "no bundle without the models");
 
     let firth = [

@@ -1,11 +1,15 @@
 //! The clinical table (`clinical.csv`): its columns, vocabulary, plausible
 //! ranges, and the ordinal/dummy coding the study's logistic models use.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::Problem;
+use crate::error::CohortError;
+use crate::schema::ClinicalSchema;
+pub use crate::schema::{LABEL, RANGES, VOCABULARY};
 use crate::table::Table;
 
 /// The columns every clinical.csv must have (`ALN_status` may be absent for prediction).
@@ -24,37 +28,6 @@ pub const CLINICAL_COLUMNS: &[&str] = &[
     "subtype",
     "us_aln",
     "us_size_cm",
-];
-
-/// The outcome column: 1 = axillary lymph node metastasis.
-pub const LABEL: &str = "ALN_status";
-
-/// Vocabulary of each categorical column, in the study's order (the first
-/// level is the reference level of nominal dummies).
-pub const VOCABULARY: &[(&str, &[&str])] = &[
-    ("birads", &["4A", "4B", "4C", "5"]),
-    ("location", &["UOQ", "LOQ", "UIQ", "LIQ", "central"]),
-    ("nuclear_grade", &["1", "2", "3"]),
-    (
-        "tumour_type",
-        &["noninvasive", "invasive_nst", "invasive_st", "rare"],
-    ),
-    ("er", &["neg", "pos"]),
-    ("pr", &["neg", "pos"]),
-    ("her2", &["neg", "pos"]),
-    ("ki67", &["neg", "pos"]),
-    (
-        "subtype",
-        &["luminal_a", "luminal_b", "her2", "triple_negative"],
-    ),
-    ("us_aln", &["non-suspicious", "suspicious"]),
-];
-
-/// Plausible ranges of the numeric columns (inclusive): values outside are input errors.
-pub const RANGES: &[(&str, f64, f64)] = &[
-    ("age", 18.0, 100.0),
-    ("bmi", 10.0, 70.0),
-    ("us_size_cm", 0.1, 15.0),
 ];
 
 /// Columns whose cells may be empty/`NA` (BMI was not recorded for some patients).
@@ -108,6 +81,58 @@ pub fn levels(column: &str) -> Option<&'static [&'static str]> {
         .iter()
         .find(|(c, _)| *c == column)
         .map(|(_, l)| *l)
+}
+
+/// The one rule for an outcome label cell: a missing cell, empty text or
+/// `NA` is unknown (`None`); `0` and `1` (also as `0.0`/`1.0`) are the
+/// labels; anything else is an error message.
+pub fn parse_label(cell: Option<&str>) -> Result<Option<u8>, String> {
+    match cell.map(str::trim) {
+        None | Some("") | Some("NA") => Ok(None),
+        Some("0") | Some("0.0") => Ok(Some(0)),
+        Some("1") | Some("1.0") => Ok(Some(1)),
+        Some(other) => Err(format!(
+            "{other:?} is not a label (expected 0 or 1, or empty)"
+        )),
+    }
+}
+
+/// A table's `ALN_status` column by row ([`parse_label`]); `None` when the
+/// table has no such column.
+pub fn label_column(table: &Table) -> Result<Option<Vec<Option<u8>>>, CohortError> {
+    let column = LABEL;
+    if !table.has_column(column) {
+        return Ok(None);
+    }
+    table
+        .str_column(column)?
+        .into_iter()
+        .enumerate()
+        .map(|(row, v)| {
+            parse_label(v.as_deref()).map_err(|message| CohortError::BadValue {
+                path: table.path().to_path_buf(),
+                row: row + 1,
+                column: column.into(),
+                found: v.unwrap_or_default(),
+                expected: message,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// ALN_status by id from the cohort's clinical.csv; `None` when the file or
+/// the column is absent, `None` per id for an unknown label ([`parse_label`]).
+pub fn read_labels(cohort: &Path) -> Result<Option<BTreeMap<String, Option<u8>>>, CohortError> {
+    let path = cohort.join("clinical.csv");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let table = Table::read(&path)?;
+    let Some(labels) = label_column(&table)? else {
+        return Ok(None);
+    };
+    Ok(Some(table.ids()?.into_iter().zip(labels).collect()))
 }
 
 /// A validated clinical table.
@@ -169,7 +194,7 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
             .and_then(|(_, v)| v[i].as_ref().map(|s| category_text(s)))
     };
 
-    let paper = crate::schema::ClinicalSchema::paper();
+    let paper = ClinicalSchema::paper();
     let mut first_row: std::collections::HashMap<String, usize> = Default::default();
     let mut patients = Vec::with_capacity(n);
     for i in 0..n {
@@ -214,7 +239,7 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
         let bmi = number("bmi");
         let size = number("us_size_cm");
         let aln_status = if has_label {
-            match crate::store::parse_label(get(LABEL, i).as_deref()) {
+            match parse_label(get(LABEL, i).as_deref()) {
                 Ok(label) => label,
                 Err(message) => {
                     bad(LABEL, message);
@@ -275,6 +300,7 @@ pub fn read_clinical(path: &Path) -> Result<Clinical, Vec<Problem>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::VariableColumn;
 
     const HEADER: &str = "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm";
 
@@ -354,6 +380,153 @@ mod tests {
             probs[0]
                 .to_string()
                 .contains("outside the plausible range 18–100")
+        );
+    }
+
+    /// The one label rule: empty and NA unknown, 0/1 labels, the rest refused.
+    #[test]
+    fn label_rule() {
+        for (cell, want) in [
+            (None, Some(None)),
+            (Some(""), Some(None)),
+            (Some("NA"), Some(None)),
+            (Some("0"), Some(Some(0))),
+            (Some(" 1 "), Some(Some(1))),
+            (Some("1.0"), Some(Some(1))),
+            (Some("2"), None),
+            (Some("NaN"), None),
+            (Some("yes"), None),
+        ] {
+            assert_eq!(parse_label(cell).ok(), want, "{cell:?}");
+        }
+        assert_eq!(
+            parse_label(Some("2")).unwrap_err(),
+            "\"2\" is not a label (expected 0 or 1, or empty)"
+        );
+    }
+
+    #[test]
+    fn paper_schema_declares_the_contract_columns_and_vocabularies() {
+        let s = ClinicalSchema::paper();
+        s.check().unwrap();
+        let names: Vec<&str> = s.variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, CLINICAL_COLUMNS[1..]);
+        for (c, levels) in VOCABULARY {
+            assert_eq!(s.variable(c).unwrap().levels(), *levels, "{c}");
+        }
+        assert_eq!(s.variable("nuclear_grade").unwrap().level_label("3"), "III");
+        assert_eq!(
+            s.variable("subtype")
+                .unwrap()
+                .level_label("triple_negative"),
+            "triple negative"
+        );
+    }
+
+    #[test]
+    fn reads_what_read_clinical_reads_and_reports_the_same_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("clinical.csv");
+        std::fs::write(
+            &p,
+            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
+             P1,1,54,24.3,4B,UOQ,2,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1\n\
+             P2,0,61,NA,5,central,3,rare,neg,neg,pos,pos,her2,non-suspicious,3.0\n",
+        )
+        .unwrap();
+        let d = ClinicalSchema::paper().read(&p).unwrap();
+        let old = read_clinical(&p).unwrap();
+        assert_eq!(d.ids, ["P1", "P2"]);
+        assert_eq!(d.outcome, Some(vec![Some(1), Some(0)]));
+        assert_eq!(
+            d.columns[0],
+            VariableColumn::Numbers(vec![Some(54.0), Some(61.0)])
+        );
+        assert_eq!(
+            d.columns[1],
+            VariableColumn::Numbers(vec![Some(24.3), None])
+        );
+        assert_eq!(d.columns[2], VariableColumn::Levels(vec![Some(1), Some(3)]));
+        assert_eq!(old.patients[0].category("birads"), Some("4B"));
+        std::fs::write(
+            &p,
+            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
+             P1,2,abc,24,4D,UOQ,2,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1\n\
+             P1,0,540,24,4A,UOQ,1,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,\n",
+        )
+        .unwrap();
+        let all: Vec<String> = ClinicalSchema::paper()
+            .read(&p)
+            .unwrap_err()
+            .iter()
+            .map(|q| q.to_string())
+            .collect();
+        let all = all.join("\n");
+        for want in [
+            "row 1, column `ALN_status`: \"2\" is not an outcome",
+            "row 1, column `age`: \"abc\" is not a number",
+            "row 1, column `birads`: \"4D\" is not one of 4A|4B|4C|5",
+            "row 2, column `id`: duplicate id \"P1\" (first in row 1)",
+            "row 2, column `age`: \"540\" is outside the plausible range 18–100",
+            "row 2, column `us_size_cm`: missing value",
+        ] {
+            assert!(all.contains(want), "{want} not in\n{all}");
+        }
+    }
+
+    #[test]
+    fn a_level_is_read_by_its_code_or_label_as_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("clinical.csv");
+        std::fs::write(
+            &p,
+            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
+             P1,1,54,24.3,4b,UOQ,II,invasive NST,pos,pos,neg,pos,Luminal B,suspicious,2.1\n\
+             P2,0,61,NA,5,central,iii,rare,neg,neg,pos,pos,her2,non-suspicious,3.0\n\
+             P3,0,61,NA,5,central,2,rare,neg,neg,pos,pos,her2,non-suspicious,3.0\n",
+        )
+        .unwrap();
+        let d = ClinicalSchema::paper().read(&p).unwrap();
+        // nuclear_grade: II and 2 are level 2 (index 1), iii is level 3.
+        assert_eq!(
+            d.columns[4],
+            VariableColumn::Levels(vec![Some(1), Some(2), Some(1)])
+        );
+        assert_eq!(
+            d.columns[2],
+            VariableColumn::Levels(vec![Some(1), Some(3), Some(3)])
+        );
+        assert_eq!(
+            d.columns[10],
+            VariableColumn::Levels(vec![Some(1), Some(2), Some(2)])
+        );
+        // The paper's reader maps the label to its code too.
+        let old = read_clinical(&p).unwrap();
+        assert_eq!(old.patients[0].category("nuclear_grade"), Some("2"));
+        assert_eq!(old.patients[0].category("subtype"), Some("luminal_b"));
+        std::fs::write(
+            &p,
+            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
+             P1,1,54,24.3,4B,UOQ,IV,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1\n",
+        )
+        .unwrap();
+        let all: Vec<String> = ClinicalSchema::paper()
+            .read(&p)
+            .unwrap_err()
+            .iter()
+            .map(|q| q.to_string())
+            .collect();
+        assert!(
+            all[0].ends_with(
+                "row 1, column `nuclear_grade`: \"IV\" is not one of 1|2|3 (or their labels I|II|III)"
+            ),
+            "{all:?}"
+        );
+        let e = read_clinical(&p).unwrap_err();
+        assert!(
+            e[0].to_string()
+                .ends_with("\"IV\" is not one of 1|2|3 (or their labels I|II|III)"),
+            "{e:?}"
         );
     }
 }

@@ -63,3 +63,24 @@ impl CohortError {
         }
     }
 }
+
+/// Errors of the feature store: the cohort's own, or a store file that is
+/// not what this extraction expects (the message names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Reading the cohort, a table or a file failed.
+    #[error(transparent)]
+    Cohort(#[from] CohortError),
+    /// A store file or shard does not fit; the message names the file.
+    #[error("{0}")]
+    Invalid(String),
+    /// A sidecar could not be encoded as JSON.
+    #[error("{path}: {source}")]
+    Json {
+        /// The sidecar.
+        path: PathBuf,
+        /// What serde_json said.
+        #[source]
+        source: serde_json::Error,
+    },
+}

@@ -7,7 +7,8 @@
 //! optionally `icc/<reader>/<id>.*` re-outlines.
 //!
 //! It also owns the feature store: an extraction's output table and its
-//! sidecars on disk (`store`), and the shard partition and merge (`merge`).
+//! sidecars on disk (`store`), the shard partition (`shard`) and the merge
+//! of shards (`merge`).
 //! It depends on none of the workspace's crates and computes no feature.
 
 use std::fmt;
@@ -26,23 +27,24 @@ pub mod merge;
 mod pixels;
 mod readers;
 pub mod schema;
+pub mod shard;
 pub mod store;
 pub mod table;
 mod validate;
 
 pub use cases::{Case, list_images, scan_cases};
-pub use clinical::{Clinical, Patient, read_clinical};
-pub use error::CohortError;
+pub use clinical::{Clinical, Patient, read_clinical, read_labels};
+pub use error::{CohortError, StoreError};
 pub use formats::raster::load_raster_mask;
 pub use formats::{ImageOptions, nifti, roi, split_name};
 pub use images::{IMAGE_EXTENSIONS, load_grey, load_image};
 pub use masks::{MASK_EXTENSIONS, MaskOptions, list_masks, load_mask, load_mask_for, load_pair};
-pub use merge::{Merged, Shard, ShardManifest, merge_shards};
+pub use merge::{Merged, merge_shards};
 pub use pixels::{FrameChoice, GreyImage, GreyMapping, LUMA, LoadedImage, Mask, Rescale, Voi};
 pub use readers::{READERS_FILE, Read, Readers, read_readers};
+pub use shard::{Shard, ShardManifest};
 pub use store::{
-    Failure, FeatureStore, Outcome, Settings, Spec, StoreError, read_labels, sha256_file, sidecar,
-    write_atomic,
+    Failure, FeatureStore, Outcome, Settings, Spec, sha256_file, sidecar, write_atomic,
 };
 pub use table::{Table, feature_frame, write_table};
 pub use validate::{

@@ -1,158 +1,30 @@
-//! Sharded extraction: which cases shard I of N takes, the record a
-//! finished shard leaves (`<shard>.shard.json`), and the merge of the shard
-//! files into one feature table.
-//!
-//! Partition: the cohort's cases sorted by id (scan order never matters) are
-//! cut into N contiguous runs; shard I (0-based, as `$SLURM_ARRAY_TASK_ID`)
-//! takes cases `floor(I·n/N) .. floor((I+1)·n/N)`, so the run lengths differ
-//! by at most one and shard 0 holds the smallest ids. Each shard file has a
-//! `<shard>.shard.json` beside it (written last, when the shard is complete)
-//! naming the shard, N, the extraction's settings (weights and their SHA-256
-//! for deep features), the SHA-256 of the whole cohort's sorted id list and
-//! the shard's ids; `<shard>.inputs.json` holds the SHA-256 of each row's
-//! image and mask, as for any extraction.
+//! The merge of a sharded extraction's shard files (see [`crate::shard`]
+//! for the partition and the record each finished shard leaves) into one
+//! feature table: `<shard>.inputs.json` holds the SHA-256 of each row's
+//! image and mask, as for any extraction, and every per-row sidecar is
+//! joined by id.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
+use crate::error::StoreError;
+use crate::shard::{ShardManifest, ids_sha256};
 use crate::store::{
-    FeatureRows, Result, StoreError, fingerprints, sidecar, write_json, write_rows,
+    FeatureRows, Result, fingerprints, sidecar, write_atomic, write_json, write_rows,
 };
-use crate::{Case, CohortError, scan_cases};
+use crate::{CohortError, scan_cases};
 
-/// One shard of a cohort: index `index` (0-based) of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    /// 0-based index, below `count`.
-    pub index: usize,
-    /// How many shards the cohort is cut into.
-    pub count: usize,
-}
-
-impl FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (i, n) = s
-            .split_once('/')
-            .ok_or_else(|| format!("{s:?} is not I/N (e.g. 0/4)"))?;
-        let index: usize = i
-            .trim()
-            .parse()
-            .map_err(|_| format!("{s:?}: shard index {i:?} is not a whole number"))?;
-        let count: usize = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("{s:?}: shard count {n:?} is not a whole number"))?;
-        if count == 0 || index >= count {
-            return Err(format!(
-                "{s:?}: the index must be 0 to N-1 and N at least 1"
-            ));
-        }
-        Ok(Shard { index, count })
+/// Reads a shard's manifest (`None` when the file has none: not a finished shard).
+fn read_manifest(shard: &Path) -> Result<Option<ShardManifest>> {
+    let path = sidecar(shard, "shard.json");
+    if !path.exists() {
+        return Ok(None);
     }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl Shard {
-    /// The file name shard I of N of a stage gets in a study's shard
-    /// folder (`shard-I-of-N.parquet`).
-    pub fn file_name(index: usize, count: usize) -> String {
-        format!("shard-{index}-of-{count}.parquet")
-    }
-}
-
-/// The cases of `shard` among `cases` (sorted by id, as `scan_cases` returns
-/// them): a contiguous run, see the module doc. All cases when `shard` is None.
-pub fn select(cases: Vec<Case>, shard: Option<Shard>) -> Result<Vec<Case>> {
-    let Some(s) = shard else { return Ok(cases) };
-    let n = cases.len();
-    if s.count > n {
-        return Err(StoreError::Invalid(format!(
-            "--shard {s}: the cohort has {n} case(s), so at most {n} shard(s) can each hold one"
-        )));
-    }
-    debug_assert!(cases.windows(2).all(|w| w[0].id < w[1].id));
-    let (from, to) = (s.index * n / s.count, (s.index + 1) * n / s.count);
-    Ok(cases.into_iter().skip(from).take(to - from).collect())
-}
-
-/// What `<shard>.shard.json` records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShardManifest {
-    /// "handcrafted" or "deep".
-    pub kind: String,
-    /// Which shard this file is.
-    pub shard: Shard,
-    /// How the cohort was cut.
-    pub partition: String,
-    /// Cases in the whole cohort (all shards).
-    pub cohort_cases: usize,
-    /// SHA-256 of the whole cohort's sorted ids, one per line.
-    pub cohort_ids_sha256: String,
-    /// Everything else that decides the values (masks folder, version; the
-    /// weights, backend and preprocessing for deep features).
-    pub settings: serde_json::Value,
-    /// The ids of this shard's rows, sorted.
-    pub ids: Vec<String>,
-}
-
-const PARTITION: &str = "contiguous runs of the cases sorted by id";
-
-fn ids_sha256<'a>(ids: impl Iterator<Item = &'a str>) -> String {
-    let mut h = Sha256::new();
-    for id in ids {
-        h.update(id.as_bytes());
-        h.update(b"\n");
-    }
-    hex::encode(h.finalize())
-}
-
-impl ShardManifest {
-    /// The record of `shard` of a cohort whose cases (all of them, sorted
-    /// by id) are `all`.
-    pub fn new(
-        kind: &str,
-        shard: Shard,
-        all: &[Case],
-        settings: serde_json::Value,
-    ) -> Result<Self> {
-        let ids = select(all.to_vec(), Some(shard))?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        Ok(ShardManifest {
-            kind: kind.into(),
-            shard,
-            partition: PARTITION.into(),
-            cohort_cases: all.len(),
-            cohort_ids_sha256: ids_sha256(all.iter().map(|c| c.id.as_str())),
-            settings,
-            ids,
-        })
-    }
-
-    /// Reads a shard's manifest (`None` when the file has none: not a finished shard).
-    pub fn read(shard: &Path) -> Result<Option<ShardManifest>> {
-        let path = sidecar(shard, "shard.json");
-        if !path.exists() {
-            return Ok(None);
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| CohortError::io(&path, e))?;
-        let m = serde_json::from_str(&text).map_err(|e| {
-            StoreError::Invalid(format!("{}: not a shard manifest: {e}", path.display()))
-        })?;
-        Ok(Some(m))
-    }
+    let text = std::fs::read_to_string(&path).map_err(|e| CohortError::io(&path, e))?;
+    let m = serde_json::from_str(&text).map_err(|e| {
+        StoreError::Invalid(format!("{}: not a shard manifest: {e}", path.display()))
+    })?;
+    Ok(Some(m))
 }
 
 /// One shard read back: its manifest, rows and input fingerprints.
@@ -216,7 +88,7 @@ fn row_sidecars(shard: &Path) -> Result<BTreeMap<String, BTreeMap<String, serde_
 }
 
 fn read_part(path: &Path) -> Result<Part> {
-    let manifest = ShardManifest::read(path)?.ok_or_else(|| {
+    let manifest = read_manifest(path)?.ok_or_else(|| {
         invalid(format!(
             "{}: no {} (not a shard file, or its extraction did not finish)",
             path.display(),
@@ -308,7 +180,10 @@ pub struct Merged {
 /// `<shard>.shard.json` and `<shard>.inputs.json`; shards of different N,
 /// kind, settings or cohort (its sorted ids) are refused, naming the shard
 /// file. With `cohort`, each shard's recorded image and mask SHA-256 are
-/// checked against the files now there. A provenance record beside the
+/// checked against the files now there. Cases a shard accepted without a
+/// row (`--keep-going`; its shard.json lists them) count towards the cohort
+/// and their `<shard>.failures.csv` rows make `<out>.failures.csv`, as an
+/// unsharded `--keep-going` run writes it. A provenance record beside the
 /// shards (`meta.json`) is the caller's to merge.
 pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Result<Merged> {
     let parts: Vec<Part> = shards.iter().map(|p| read_part(p)).collect::<Result<_>>()?;
@@ -368,8 +243,10 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Re
             given.join(", ")
         )));
     }
-    // The shards' ids must make the cohort exactly: same count, same hash.
+    // The shards' ids (rows and accepted failures) must make the cohort
+    // exactly: same count, same hash.
     let mut rows: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut failed: BTreeMap<String, &Path> = BTreeMap::new();
     let mut labels: BTreeMap<String, Option<u8>> = BTreeMap::new();
     let mut rows_json: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
     for p in by_index.values() {
@@ -384,6 +261,14 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Re
                 labels.insert(id.clone(), l[i]);
             }
         }
+        for id in &p.manifest.failed {
+            if rows.contains_key(id) || failed.insert(id.clone(), &p.path).is_some() {
+                return Err(invalid(format!(
+                    "{}: failed case {id:?} is also in another shard",
+                    p.path.display()
+                )));
+            }
+        }
         for (suffix, map) in &p.rows_json {
             let joined = rows_json.entry(suffix.clone()).or_default();
             for (id, v) in map {
@@ -396,11 +281,22 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Re
             }
         }
     }
-    let cohort_ids = ids_sha256(rows.keys().map(String::as_str));
-    if rows.len() != first.manifest.cohort_cases || cohort_ids != first.manifest.cohort_ids_sha256 {
+    if let Some(id) = failed.keys().find(|id| rows.contains_key(*id)) {
+        return Err(invalid(format!(
+            "{}: failed case {id:?} has a row in another shard",
+            failed[id].display()
+        )));
+    }
+    let all: std::collections::BTreeSet<&str> = rows
+        .keys()
+        .chain(failed.keys())
+        .map(String::as_str)
+        .collect();
+    let cohort_ids = ids_sha256(all.iter().copied());
+    if all.len() != first.manifest.cohort_cases || cohort_ids != first.manifest.cohort_ids_sha256 {
         return Err(invalid(format!(
             "the shards hold {} ids (SHA-256 {cohort_ids}), not the cohort's {} ({})",
-            rows.len(),
+            all.len(),
             first.manifest.cohort_cases,
             first.manifest.cohort_ids_sha256
         )));
@@ -417,12 +313,41 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path, cohort: Option<&Path>) -> Re
     for (suffix, map) in &rows_json {
         write_json(&sidecar(out, suffix), map)?;
     }
+    merge_failures(&by_index, out)?;
     Ok(Merged {
         kind: first.manifest.kind.clone(),
         rows: rows.len(),
         shards: n,
         first: first.path.clone(),
     })
+}
+
+/// `<out>.failures.csv`: the failed cases the shards accepted (`--keep-going`),
+/// each shard's `<shard>.failures.csv` rows in shard order, as an unsharded
+/// run lists them (by id); an earlier file removed when none failed.
+fn merge_failures(parts: &BTreeMap<usize, &Part>, out: &Path) -> Result<()> {
+    let path = sidecar(out, "failures.csv");
+    let mut text = String::new();
+    for p in parts.values().filter(|p| !p.manifest.failed.is_empty()) {
+        let own = sidecar(&p.path, "failures.csv");
+        let csv = std::fs::read_to_string(&own).map_err(|e| CohortError::io(&own, e))?;
+        let mut lines = csv.split_inclusive('\n');
+        let header = lines.next().unwrap_or_default();
+        if text.is_empty() {
+            text.push_str(header);
+        }
+        text.extend(lines);
+    }
+    if text.is_empty() {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(CohortError::io(&path, e).into())
+            }
+            _ => Ok(()),
+        }
+    } else {
+        Ok(write_atomic(&path, text)?)
+    }
 }
 
 /// Each shard's recorded image and mask SHA-256 against the cohort's files now.
@@ -462,46 +387,4 @@ fn check_inputs(cohort: &Path, parts: &BTreeMap<usize, &Part>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cases(n: usize) -> Vec<Case> {
-        (0..n)
-            .map(|i| Case {
-                id: format!("P{i:03}"),
-                image: PathBuf::new(),
-                mask: PathBuf::new(),
-            })
-            .collect()
-    }
-
-    /// Ten cases in three shards: runs of 3, 3 and 4 (floor(I·10/3)).
-    #[test]
-    fn shards_are_contiguous_runs_covering_the_cohort() {
-        let sizes: Vec<usize> = (0..3)
-            .map(|i| {
-                select(cases(10), Some(Shard { index: i, count: 3 }))
-                    .unwrap()
-                    .len()
-            })
-            .collect();
-        assert_eq!(sizes, [3, 3, 4]);
-        let ids: Vec<String> = (0..3)
-            .flat_map(|i| select(cases(10), Some(Shard { index: i, count: 3 })).unwrap())
-            .map(|c| c.id)
-            .collect();
-        assert_eq!(ids, cases(10).into_iter().map(|c| c.id).collect::<Vec<_>>());
-        assert!(select(cases(2), Some(Shard { index: 0, count: 3 })).is_err());
-    }
-
-    #[test]
-    fn shard_syntax() {
-        assert_eq!("2/4".parse(), Ok(Shard { index: 2, count: 4 }));
-        for bad in ["4/4", "1/0", "1", "a/2", "-1/2"] {
-            assert!(bad.parse::<Shard>().is_err(), "{bad}");
-        }
-    }
 }

@@ -4,7 +4,7 @@
 //! in order, nominal levels with an explicit reference) and display labels.
 //! It is plain serde, so it reads from a `schema.toml` and is stored in a
 //! model bundle. [`ClinicalSchema::paper`] is the paper's 13 variables with
-//! the vocabularies of [`crate::clinical`]. [`ClinicalSchema::read_table`]
+//! the vocabularies of [`VOCABULARY`]. [`ClinicalSchema::read_table`]
 //! checks a table against it and returns typed columns, or every problem
 //! (file, 1-based row, column, value, expectation).
 
@@ -14,8 +14,38 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::Problem;
-use crate::clinical::{LABEL, RANGES, VOCABULARY};
 use crate::table::Table;
+
+/// The outcome column: 1 = axillary lymph node metastasis.
+pub const LABEL: &str = "ALN_status";
+
+/// Vocabulary of each categorical column, in the study's order (the first
+/// level is the reference level of nominal dummies).
+pub const VOCABULARY: &[(&str, &[&str])] = &[
+    ("birads", &["4A", "4B", "4C", "5"]),
+    ("location", &["UOQ", "LOQ", "UIQ", "LIQ", "central"]),
+    ("nuclear_grade", &["1", "2", "3"]),
+    (
+        "tumour_type",
+        &["noninvasive", "invasive_nst", "invasive_st", "rare"],
+    ),
+    ("er", &["neg", "pos"]),
+    ("pr", &["neg", "pos"]),
+    ("her2", &["neg", "pos"]),
+    ("ki67", &["neg", "pos"]),
+    (
+        "subtype",
+        &["luminal_a", "luminal_b", "her2", "triple_negative"],
+    ),
+    ("us_aln", &["non-suspicious", "suspicious"]),
+];
+
+/// Plausible ranges of the numeric columns (inclusive): values outside are input errors.
+pub const RANGES: &[(&str, f64, f64)] = &[
+    ("age", 18.0, 100.0),
+    ("bmi", 10.0, 70.0),
+    ("us_size_cm", 0.1, 15.0),
+];
 
 /// The outcome column and its two values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -285,7 +315,7 @@ fn is_missing_text(s: &str) -> bool {
 
 impl ClinicalSchema {
     /// The paper's 13 clinical variables with the vocabularies of
-    /// [`crate::clinical::VOCABULARY`] and ranges of [`crate::clinical::RANGES`]:
+    /// [`VOCABULARY`] and ranges of [`RANGES`]:
     /// BI-RADS (4A<4B<4C<5) and nuclear grade (I<II<III) as scores; ER, PR,
     /// HER2, Ki-67 (pos = 1) and US-ALN (suspicious = 1) binary; location,
     /// tumour type and molecular subtype as dummies against the vocabulary's
@@ -664,25 +694,6 @@ impl ClinicalSchema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clinical::{CLINICAL_COLUMNS, read_clinical};
-
-    #[test]
-    fn paper_schema_declares_the_contract_columns_and_vocabularies() {
-        let s = ClinicalSchema::paper();
-        s.check().unwrap();
-        let names: Vec<&str> = s.variables.iter().map(|v| v.name.as_str()).collect();
-        assert_eq!(names, CLINICAL_COLUMNS[1..]);
-        for (c, levels) in VOCABULARY {
-            assert_eq!(s.variable(c).unwrap().levels(), *levels, "{c}");
-        }
-        assert_eq!(s.variable("nuclear_grade").unwrap().level_label("3"), "III");
-        assert_eq!(
-            s.variable("subtype")
-                .unwrap()
-                .level_label("triple_negative"),
-            "triple negative"
-        );
-    }
 
     #[test]
     fn contradictions_are_named() {
@@ -696,112 +707,5 @@ mod tests {
         let mut s = ClinicalSchema::paper();
         s.variables.push(s.variables[0].clone());
         assert_eq!(s.check().unwrap_err().message, "declared twice");
-    }
-
-    #[test]
-    fn reads_what_read_clinical_reads_and_reports_the_same_problems() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("clinical.csv");
-        std::fs::write(
-            &p,
-            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
-             P1,1,54,24.3,4B,UOQ,2,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1\n\
-             P2,0,61,NA,5,central,3,rare,neg,neg,pos,pos,her2,non-suspicious,3.0\n",
-        )
-        .unwrap();
-        let d = ClinicalSchema::paper().read(&p).unwrap();
-        let old = read_clinical(&p).unwrap();
-        assert_eq!(d.ids, ["P1", "P2"]);
-        assert_eq!(d.outcome, Some(vec![Some(1), Some(0)]));
-        assert_eq!(
-            d.columns[0],
-            VariableColumn::Numbers(vec![Some(54.0), Some(61.0)])
-        );
-        assert_eq!(
-            d.columns[1],
-            VariableColumn::Numbers(vec![Some(24.3), None])
-        );
-        assert_eq!(d.columns[2], VariableColumn::Levels(vec![Some(1), Some(3)]));
-        assert_eq!(old.patients[0].category("birads"), Some("4B"));
-        std::fs::write(
-            &p,
-            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
-             P1,2,abc,24,4D,UOQ,2,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1\n\
-             P1,0,540,24,4A,UOQ,1,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,\n",
-        )
-        .unwrap();
-        let all: Vec<String> = ClinicalSchema::paper()
-            .read(&p)
-            .unwrap_err()
-            .iter()
-            .map(|q| q.to_string())
-            .collect();
-        let all = all.join("\n");
-        for want in [
-            "row 1, column `ALN_status`: \"2\" is not an outcome",
-            "row 1, column `age`: \"abc\" is not a number",
-            "row 1, column `birads`: \"4D\" is not one of 4A|4B|4C|5",
-            "row 2, column `id`: duplicate id \"P1\" (first in row 1)",
-            "row 2, column `age`: \"540\" is outside the plausible range 18–100",
-            "row 2, column `us_size_cm`: missing value",
-        ] {
-            assert!(all.contains(want), "{want} not in\n{all}");
-        }
-    }
-
-    #[test]
-    fn a_level_is_read_by_its_code_or_label_as_typed() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("clinical.csv");
-        std::fs::write(
-            &p,
-            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
-             P1,1,54,24.3,4b,UOQ,II,invasive NST,pos,pos,neg,pos,Luminal B,suspicious,2.1\n\
-             P2,0,61,NA,5,central,iii,rare,neg,neg,pos,pos,her2,non-suspicious,3.0\n\
-             P3,0,61,NA,5,central,2,rare,neg,neg,pos,pos,her2,non-suspicious,3.0\n",
-        )
-        .unwrap();
-        let d = ClinicalSchema::paper().read(&p).unwrap();
-        // nuclear_grade: II and 2 are level 2 (index 1), iii is level 3.
-        assert_eq!(
-            d.columns[4],
-            VariableColumn::Levels(vec![Some(1), Some(2), Some(1)])
-        );
-        assert_eq!(
-            d.columns[2],
-            VariableColumn::Levels(vec![Some(1), Some(3), Some(3)])
-        );
-        assert_eq!(
-            d.columns[10],
-            VariableColumn::Levels(vec![Some(1), Some(2), Some(2)])
-        );
-        // The paper's reader maps the label to its code too.
-        let old = read_clinical(&p).unwrap();
-        assert_eq!(old.patients[0].category("nuclear_grade"), Some("2"));
-        assert_eq!(old.patients[0].category("subtype"), Some("luminal_b"));
-        std::fs::write(
-            &p,
-            "id,ALN_status,age,bmi,birads,location,nuclear_grade,tumour_type,er,pr,her2,ki67,subtype,us_aln,us_size_cm\n\
-             P1,1,54,24.3,4B,UOQ,IV,invasive_nst,pos,pos,neg,pos,luminal_b,suspicious,2.1\n",
-        )
-        .unwrap();
-        let all: Vec<String> = ClinicalSchema::paper()
-            .read(&p)
-            .unwrap_err()
-            .iter()
-            .map(|q| q.to_string())
-            .collect();
-        assert!(
-            all[0].ends_with(
-                "row 1, column `nuclear_grade`: \"IV\" is not one of 1|2|3 (or their labels I|II|III)"
-            ),
-            "{all:?}"
-        );
-        let e = read_clinical(&p).unwrap_err();
-        assert!(
-            e[0].to_string()
-                .ends_with("\"IV\" is not one of 1|2|3 (or their labels I|II|III)"),
-            "{e:?}"
-        );
     }
 }

@@ -17,6 +17,7 @@
 //! writes the table and its provenance and removes the partial files.
 
 use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -24,30 +25,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::GreyMapping;
-use crate::merge::{Shard, ShardManifest, select};
+use crate::clinical::{LABEL, label_column, read_labels};
+pub use crate::error::StoreError;
+use crate::shard::{Shard, ShardManifest, select};
 use crate::table::{Table, feature_frame, write_table};
 use crate::{Case, CohortError, scan_cases};
-
-/// Errors of the feature store: the cohort's own, or a store file that is
-/// not what this extraction expects (the message names the file).
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// Reading the cohort, a table or a file failed.
-    #[error(transparent)]
-    Cohort(#[from] CohortError),
-    /// A store file or shard does not fit; the message names the file.
-    #[error("{0}")]
-    Invalid(String),
-    /// A sidecar could not be encoded as JSON.
-    #[error("{path}: {source}")]
-    Json {
-        /// The sidecar.
-        path: PathBuf,
-        /// What serde_json said.
-        #[source]
-        source: serde_json::Error,
-    },
-}
 
 /// The store's result type.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -204,58 +186,6 @@ pub fn fingerprints(cases: &[Case]) -> Result<BTreeMap<String, String>, CohortEr
         .collect()
 }
 
-/// The one rule for an outcome label cell: a missing cell, empty text or
-/// `NA` is unknown (`None`); `0` and `1` (also as `0.0`/`1.0`) are the
-/// labels; anything else is an error message.
-pub fn parse_label(cell: Option<&str>) -> Result<Option<u8>, String> {
-    match cell.map(str::trim) {
-        None | Some("") | Some("NA") => Ok(None),
-        Some("0") | Some("0.0") => Ok(Some(0)),
-        Some("1") | Some("1.0") => Ok(Some(1)),
-        Some(other) => Err(format!(
-            "{other:?} is not a label (expected 0 or 1, or empty)"
-        )),
-    }
-}
-
-/// A table's `ALN_status` column by row ([`parse_label`]); `None` when the
-/// table has no such column.
-pub fn label_column(table: &Table) -> Result<Option<Vec<Option<u8>>>, CohortError> {
-    let column = crate::clinical::LABEL;
-    if !table.has_column(column) {
-        return Ok(None);
-    }
-    table
-        .str_column(column)?
-        .into_iter()
-        .enumerate()
-        .map(|(row, v)| {
-            parse_label(v.as_deref()).map_err(|message| CohortError::BadValue {
-                path: table.path().to_path_buf(),
-                row: row + 1,
-                column: column.into(),
-                found: v.unwrap_or_default(),
-                expected: message,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
-
-/// ALN_status by id from the cohort's clinical.csv; `None` when the file or
-/// the column is absent, `None` per id for an unknown label ([`parse_label`]).
-pub fn read_labels(cohort: &Path) -> Result<Option<BTreeMap<String, Option<u8>>>, CohortError> {
-    let path = cohort.join("clinical.csv");
-    if !path.exists() {
-        return Ok(None);
-    }
-    let table = Table::read(&path)?;
-    let Some(labels) = label_column(&table)? else {
-        return Ok(None);
-    };
-    Ok(Some(table.ids()?.into_iter().zip(labels).collect()))
-}
-
 /// Writes all rows sorted by id (so reruns and resumed runs give the same
 /// bytes), with the labels of `labels` when given, atomically.
 pub fn write_rows(
@@ -290,7 +220,7 @@ impl FeatureRows {
         let table = Table::read(path)?;
         let ids = table.ids()?;
         let labels = label_column(&table)?;
-        let names = table.feature_names(crate::clinical::LABEL);
+        let names = table.feature_names(LABEL);
         let columns: Vec<Vec<f64>> = names
             .iter()
             .map(|n| table.f64_column(n))
@@ -332,18 +262,144 @@ fn read_done(path: &Path, names: &[String], done: &mut BTreeMap<String, Vec<f64>
     Ok(())
 }
 
-/// Reads a JSON sidecar; `None` when absent or not of type `T`.
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-}
-
 fn remove_if_exists(path: &Path) -> Result<(), CohortError> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CohortError::io(path, e)),
         _ => Ok(()),
     }
+}
+
+/// A per-row sidecar (id → JSON value) that a run grows batch by batch.
+///
+/// During a run the file holds one entry per line (`  "<id>": <compact
+/// JSON>`) inside the braces, so it is valid JSON after every save, and a
+/// batch is saved by writing its entries over the closing brace and a new
+/// brace after them: saving costs the batch, not the whole record. The
+/// first save of a run writes the whole record (atomically); [`Self::write_final`]
+/// writes it pretty-printed, sorted by id, once a run is over. A run killed
+/// during an append leaves at most its last line torn: [`read_record`]
+/// reads the entries before it.
+struct RowRecord<V> {
+    path: PathBuf,
+    map: BTreeMap<String, V>,
+    /// The file's length as this run last wrote it; `None` until this run
+    /// has written the whole record once.
+    len: Option<u64>,
+}
+
+/// One entry line of a [`RowRecord`] file: `  "<id>": <compact JSON>`.
+fn entry_line<V: Serialize>(path: &Path, id: &str, value: &V) -> Result<String> {
+    let json = |e| StoreError::Json {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    Ok(format!(
+        "  {}: {}",
+        serde_json::to_string(id).map_err(json)?,
+        serde_json::to_string(value).map_err(json)?
+    ))
+}
+
+impl<V: Serialize + for<'de> Deserialize<'de>> RowRecord<V> {
+    /// The record at `path` as an earlier run left it (empty when absent or unreadable).
+    fn open(path: PathBuf) -> Self {
+        let map = read_record(&path).unwrap_or_default();
+        RowRecord {
+            path,
+            map,
+            len: None,
+        }
+    }
+
+    /// Writes the whole record, one entry per line, atomically.
+    fn rewrite(&mut self) -> Result<()> {
+        let text = if self.map.is_empty() {
+            "{}\n".to_string()
+        } else {
+            let lines = self
+                .map
+                .iter()
+                .map(|(id, v)| entry_line(&self.path, id, v))
+                .collect::<Result<Vec<_>>>()?;
+            format!("{{\n{}\n}}\n", lines.join(",\n"))
+        };
+        write_atomic(&self.path, &text)?;
+        self.len = Some(text.len() as u64);
+        Ok(())
+    }
+
+    /// Adds `entries` to the record and saves them: appended in place when
+    /// this run has written the file and it is as this run left it, else
+    /// the whole record rewritten.
+    fn append(&mut self, entries: Vec<(String, V)>) -> Result<()> {
+        let was_empty = self.map.is_empty();
+        let mut lines = Vec::with_capacity(entries.len());
+        let mut fresh = true;
+        for (id, v) in entries {
+            lines.push(entry_line(&self.path, &id, &v)?);
+            fresh &= self.map.insert(id, v).is_none();
+        }
+        let on_disk = std::fs::metadata(&self.path).ok().map(|m| m.len());
+        // An id already recorded is replaced by a rewrite, never listed twice.
+        let Some(len) = self.len.filter(|&l| fresh && on_disk == Some(l)) else {
+            return self.rewrite();
+        };
+        if lines.is_empty() {
+            return Ok(());
+        }
+        // Over "}\n" of an empty record, else over "\n}\n" after the last entry.
+        let (at, lead) = if was_empty {
+            (len - 2, "\n")
+        } else {
+            (len - 3, ",\n")
+        };
+        let tail = format!("{lead}{}\n}}\n", lines.join(",\n"));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .map_err(io(&self.path))?;
+        file.seek(SeekFrom::Start(at))
+            .and_then(|_| file.write_all(tail.as_bytes()))
+            .map_err(io(&self.path))?;
+        self.len = Some(at + tail.len() as u64);
+        Ok(())
+    }
+
+    /// Writes the record pretty-printed (what a finished run leaves), atomically.
+    fn write_final(&mut self) -> Result<()> {
+        write_json(&self.path, &self.map)?;
+        self.len = None;
+        Ok(())
+    }
+}
+
+/// Reads a per-row sidecar; `None` when absent or not of type `V`. A record
+/// whose last line a killed append tore (see [`RowRecord`]) gives the
+/// entries before that line.
+fn read_record<V: for<'de> Deserialize<'de>>(path: &Path) -> Option<BTreeMap<String, V>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    if let Ok(map) = serde_json::from_str(&text) {
+        return Some(map);
+    }
+    let mut lines = text.lines();
+    if lines.next()?.trim_end() != "{" {
+        return None;
+    }
+    let mut map = BTreeMap::new();
+    for line in lines {
+        let line = line.trim_end();
+        // The line before a torn append ends in "," (or ",}" when only the
+        // comma of the append reached the disk).
+        let entry = line
+            .strip_suffix(",}")
+            .or_else(|| line.strip_suffix(','))
+            .unwrap_or(line);
+        match serde_json::from_str::<BTreeMap<String, V>>(&format!("{{{entry}}}")) {
+            Ok(one) if one.len() == 1 => map.extend(one),
+            _ => break,
+        }
+    }
+    Some(map)
 }
 
 /// `<out>.inputs.json`: the SHA-256 of the image and mask each row of the
@@ -354,21 +410,17 @@ fn remove_if_exists(path: &Path) -> Result<(), CohortError> {
 /// out of it until recomputed. So a run killed at any point never makes a
 /// stale row (of an edited outline, say) look current to the next run.
 pub struct InputsRecord {
-    path: PathBuf,
+    record: RowRecord<String>,
     current: BTreeMap<String, String>,
-    recorded: BTreeMap<String, String>,
 }
 
 impl InputsRecord {
     /// Reads what `<out>.inputs.json` recorded (nothing when absent or
     /// unreadable) beside the current fingerprints of the cases.
     pub fn open(out: &Path, current: BTreeMap<String, String>) -> Self {
-        let path = sidecar(out, "inputs.json");
-        let recorded = read_json(&path).unwrap_or_default();
         Self {
-            path,
+            record: RowRecord::open(sidecar(out, "inputs.json")),
             current,
-            recorded,
         }
     }
 
@@ -381,7 +433,7 @@ impl InputsRecord {
         done: &mut BTreeMap<String, Vec<f64>>,
     ) -> Result<()> {
         let before = done.len();
-        let (recorded, current) = (&self.recorded, &self.current);
+        let (recorded, current) = (&self.record.map, &self.current);
         done.retain(
             |id, _| matches!((recorded.get(id), current.get(id)), (Some(a), Some(b)) if a == b),
         );
@@ -390,34 +442,41 @@ impl InputsRecord {
                 "{}: {} earlier row(s) not reused (image or mask changed, removed, or not recorded in {})",
                 out.display(),
                 before - done.len(),
-                self.path.display()
+                self.record.path.display()
             );
         }
-        self.recorded.retain(|id, _| done.contains_key(id));
-        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        self.record.map.retain(|id, _| done.contains_key(id));
+        if let Some(parent) = self
+            .record
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
-        self.save()
+        self.record.rewrite()
     }
 
-    /// Records the current fingerprints of `ids`, whose rows are now on disk.
+    /// Records the current fingerprints of `ids`, whose rows are now on disk
+    /// (appended to the record: the cost of the batch).
     pub fn add<'a>(&mut self, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
-        for id in ids {
-            if let Some(f) = self.current.get(id) {
-                self.recorded.insert(id.clone(), f.clone());
-            }
-        }
-        self.save()
+        let entries = ids
+            .into_iter()
+            .filter_map(|id| self.current.get(id).map(|f| (id.clone(), f.clone())))
+            .collect();
+        self.record.append(entries)
     }
 
-    /// Records every case's current fingerprint: the run is complete.
-    pub fn complete(&mut self) -> Result<()> {
-        self.recorded = self.current.clone();
-        self.save()
-    }
-
-    fn save(&self) -> Result<()> {
-        write_json(&self.path, &self.recorded)
+    /// Records the current fingerprint of every row of `rows`: the run is
+    /// over (every case's, unless failed cases were accepted without a row).
+    pub fn complete(&mut self, rows: &BTreeMap<String, Vec<f64>>) -> Result<()> {
+        self.record.map = self
+            .current
+            .iter()
+            .filter(|(id, _)| rows.contains_key(*id))
+            .map(|(id, f)| (id.clone(), f.clone()))
+            .collect();
+        self.record.write_final()
     }
 }
 
@@ -425,33 +484,39 @@ impl InputsRecord {
 /// transfer syntax, rescale, VOI window or min–max, frame), by id. Written
 /// before the rows it describes, so every row on disk has its entry.
 pub struct GreyRecord {
-    path: PathBuf,
-    map: BTreeMap<String, serde_json::Value>,
+    record: RowRecord<serde_json::Value>,
 }
 
 impl GreyRecord {
     /// Reads what `<out>.grey.json` recorded for the rows of `done` (rows
     /// resumed from an earlier run keep their entries).
     pub fn open(out: &Path, done: &BTreeMap<String, Vec<f64>>) -> Self {
-        let path = sidecar(out, "grey.json");
-        let mut map: BTreeMap<String, serde_json::Value> = read_json(&path).unwrap_or_default();
-        map.retain(|id, _| done.contains_key(id));
-        Self { path, map }
+        let mut record = RowRecord::open(sidecar(out, "grey.json"));
+        record.map.retain(|id, _| done.contains_key(id));
+        Self { record }
     }
 
-    /// Records how the image of row `id` was read.
-    pub fn insert(&mut self, id: String, mapping: &GreyMapping) -> Result<()> {
-        let value = serde_json::to_value(mapping).map_err(|source| StoreError::Json {
-            path: self.path.clone(),
-            source,
-        })?;
-        self.map.insert(id, value);
-        Ok(())
+    /// Records how the images of a batch of rows were read and saves the
+    /// record (appended to it: the cost of the batch), before the rows are
+    /// written.
+    pub fn add(&mut self, batch: &[(String, &GreyMapping)]) -> Result<()> {
+        let entries = batch
+            .iter()
+            .map(|(id, mapping)| {
+                serde_json::to_value(mapping)
+                    .map(|v| (id.clone(), v))
+                    .map_err(|source| StoreError::Json {
+                        path: self.record.path.clone(),
+                        source,
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.record.append(entries)
     }
 
-    /// Writes the record (atomically).
-    pub fn save(&self) -> Result<()> {
-        write_json(&self.path, &self.map)
+    /// Writes the whole record, pretty-printed (atomically): once, when a run ends.
+    pub fn save(&mut self) -> Result<()> {
+        self.record.write_final()
     }
 }
 
@@ -677,13 +742,14 @@ impl FeatureStore {
     /// as a part of its own: saving costs the batch, not the whole table);
     /// their input fingerprints last, so a row is reused only once on disk.
     pub fn commit(&mut self, batch: Vec<(String, Vec<f64>, GreyMapping)>) -> Result<()> {
+        let grey: Vec<(String, &GreyMapping)> =
+            batch.iter().map(|(id, _, m)| (id.clone(), m)).collect();
+        self.grey.add(&grey)?;
         let mut rows = BTreeMap::new();
-        for (id, values, mapping) in batch {
-            self.grey.insert(id.clone(), &mapping)?;
+        for (id, values, _) in batch {
             self.rows.insert(id.clone(), values.clone());
             rows.insert(id, values);
         }
-        self.grey.save()?;
         if !rows.is_empty() {
             let partial = partial_path(&self.out);
             if self.parts == 0 {
@@ -708,9 +774,9 @@ impl FeatureStore {
     }
 
     /// Ends the run. Without failures, or with them and `accept_partial`:
-    /// the table at `<out>`, every case's input fingerprint, the settings
+    /// the table at `<out>`, the input fingerprint of every row, the settings
     /// record as `<out>.meta.json`, the partial files removed and, with a
-    /// shard, `<out>.shard.json` last. With failures and not
+    /// shard, `<out>.shard.json` last (listing the failed cases it accepted). With failures and not
     /// `accept_partial`: the good rows stay in the partial table for a rerun
     /// and no table stays at `<out>`. Failures (or none) are written to
     /// `<out>.failures.csv`, an earlier one removed when there are none.
@@ -739,7 +805,7 @@ impl FeatureStore {
         }
         // Complete: the table, then its provenance; then the partial files go.
         write_rows(&self.out, &self.names, self.labels.as_ref(), &self.rows)?;
-        self.inputs.complete()?;
+        self.inputs.complete(&self.rows)?;
         if let Some(record) = &self.record {
             write_atomic(&sidecar(&self.out, "meta.json"), format!("{record}\n"))?;
         }
@@ -747,7 +813,15 @@ impl FeatureStore {
             remove_if_exists(&p)?;
         }
         if let Some((_, manifest)) = &self.shard {
-            write_json(&sidecar(&self.out, "shard.json"), manifest)?;
+            if failures.is_empty() {
+                write_json(&sidecar(&self.out, "shard.json"), manifest)?;
+            } else {
+                let failed: Vec<String> = failures.iter().map(|f| f.id.clone()).collect();
+                write_json(
+                    &sidecar(&self.out, "shard.json"),
+                    &manifest.without(&failed),
+                )?;
+            }
         }
         Ok(if failures.is_empty() {
             Outcome::Complete
@@ -796,28 +870,6 @@ mod tests {
         assert_eq!(temp_path(out), Path::new("work/.partial-hc.parquet"));
     }
 
-    /// The one label rule: empty and NA unknown, 0/1 labels, the rest refused.
-    #[test]
-    fn label_rule() {
-        for (cell, want) in [
-            (None, Some(None)),
-            (Some(""), Some(None)),
-            (Some("NA"), Some(None)),
-            (Some("0"), Some(Some(0))),
-            (Some(" 1 "), Some(Some(1))),
-            (Some("1.0"), Some(Some(1))),
-            (Some("2"), None),
-            (Some("NaN"), None),
-            (Some("yes"), None),
-        ] {
-            assert_eq!(parse_label(cell).ok(), want, "{cell:?}");
-        }
-        assert_eq!(
-            parse_label(Some("2")).unwrap_err(),
-            "\"2\" is not a label (expected 0 or 1, or empty)"
-        );
-    }
-
     /// SHA-256 of "abc" (FIPS 180-2, appendix B.1).
     #[test]
     fn sha256_of_a_file() {
@@ -827,6 +879,47 @@ mod tests {
         assert_eq!(
             sha256_file(&p).unwrap(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    /// A record grows by appends that keep it valid JSON, is rewritten
+    /// whole when the file is not as the run left it, and is pretty once
+    /// the run ends; a torn append loses only the entry it was writing.
+    #[test]
+    fn a_row_record_appends_and_survives_a_torn_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.inputs.json");
+        let mut r: RowRecord<String> = RowRecord::open(path.clone());
+        r.append(vec![("b".into(), "2".into())]).unwrap();
+        r.append(vec![("a".into(), "1".into()), ("c".into(), "3".into())])
+            .unwrap();
+        r.append(Vec::new()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"b\": \"2\",\n  \"a\": \"1\",\n  \"c\": \"3\"\n}\n"
+        );
+        let back: BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.len(), 3);
+        // Torn while appending "d": the line before ends in "," or ",}".
+        for torn in [
+            "{\n  \"b\": \"2\",\n  \"a\": \"1\",}\n",
+            "{\n  \"b\": \"2\",\n  \"a\": \"1\",\n\n",
+            "{\n  \"b\": \"2\",\n  \"a\": \"1\",\n  \"d\": \"4",
+        ] {
+            std::fs::write(&path, torn).unwrap();
+            let got: BTreeMap<String, String> = read_record(&path).unwrap();
+            assert_eq!(got.keys().collect::<Vec<_>>(), ["a", "b"], "{torn:?}");
+        }
+        // Not as this run left it: the next save rewrites it whole.
+        r.append(vec![("d".into(), "4".into())]).unwrap();
+        let back: BTreeMap<String, String> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(back.keys().collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+        r.write_final().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            serde_json::to_string_pretty(&back).unwrap() + "\n"
         );
     }
 

@@ -229,3 +229,83 @@ fn shards_merge_to_the_unsharded_bytes() {
         .to_string();
     assert!(err.contains("shard(s) 0/2 missing"), "{err}");
 }
+
+/// Runs the store on `out` (a shard of it, with `shard`) with the cases of
+/// `fail` failing, accepting the table without them (`--keep-going`).
+fn run_accepting(c: &Path, out: &Path, shard: Option<Shard>, fail: &[&str]) -> Outcome {
+    let spec = spec(c, out, shard);
+    let cases = FeatureStore::cases(&spec).unwrap();
+    let (mut store, todo) =
+        FeatureStore::open(&spec, cases, None, serde_json::json!({"masks": "masks"})).unwrap();
+    let mut failures = Vec::new();
+    for chunk in todo.chunks(2) {
+        let (bad, good): (Vec<_>, Vec<_>) = chunk.iter().partition(|c| fail.contains(&&*c.id));
+        failures.extend(bad.iter().map(|c| Failure {
+            id: c.id.clone(),
+            file: PathBuf::from(format!("images/{}.png", c.id)),
+            reason: "cannot decode".into(),
+        }));
+        store
+            .commit(good.iter().map(|c| row(&c.id)).collect())
+            .unwrap();
+    }
+    store.finish(&failures, true).unwrap()
+}
+
+/// Shards that accepted a failed case (`--keep-going`) merge to what an
+/// unsharded `--keep-going` run writes: the table without the case, the
+/// fingerprints of its rows only, and the failures listed beside it.
+#[test]
+fn shards_with_accepted_failures_merge_to_the_unsharded_bytes() {
+    let t = tempfile::tempdir().unwrap();
+    let c = cohort(t.path());
+    let whole = t.path().join("whole.csv");
+    assert_eq!(
+        run_accepting(&c, &whole, None, &["P2", "P5"]),
+        Outcome::Accepted
+    );
+    let inputs: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&read(&sidecar(&whole, "inputs.json"))).unwrap();
+    assert_eq!(
+        inputs.keys().collect::<Vec<_>>(),
+        ["P1", "P3", "P4"],
+        "inputs.json lists the rows only"
+    );
+    assert_eq!(
+        String::from_utf8(read(&sidecar(&whole, "failures.csv"))).unwrap(),
+        "id,file,reason\nP2,images/P2.png,cannot decode\nP5,images/P5.png,cannot decode\n"
+    );
+    // Shard 0/2 holds P1, P2 (P2 fails); shard 1/2 holds P3, P4, P5 (P5 fails).
+    let mut shards = Vec::new();
+    for i in [1, 0] {
+        let s = t.path().join(format!("s{i}.csv"));
+        let outcome = run_accepting(&c, &s, Some(Shard { index: i, count: 2 }), &["P2", "P5"]);
+        assert_eq!(outcome, Outcome::Accepted);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&read(&sidecar(&s, "shard.json"))).unwrap();
+        assert_eq!(manifest["failed"], serde_json::json!([["P2"], ["P5"]][i]));
+        shards.push(s);
+    }
+    let merged = t.path().join("merged.csv");
+    let m = merge_shards(&shards, &merged, Some(&c)).unwrap();
+    assert_eq!((m.rows, m.shards), (3, 2));
+    assert_eq!(read(&merged), read(&whole));
+    for suffix in ["inputs.json", "grey.json", "failures.csv"] {
+        assert_eq!(
+            read(&sidecar(&merged, suffix)),
+            read(&sidecar(&whole, suffix)),
+            "{suffix}"
+        );
+    }
+    // Without failures, a merge leaves no failures.csv (an earlier one goes).
+    let clean: Vec<PathBuf> = [0, 1]
+        .iter()
+        .map(|&i| {
+            let s = t.path().join(format!("clean{i}.csv"));
+            run_shard(&c, &s, Some(Shard { index: i, count: 2 }), None).unwrap();
+            s
+        })
+        .collect();
+    merge_shards(&clean, &merged, None).unwrap();
+    assert!(!sidecar(&merged, "failures.csv").exists());
+}

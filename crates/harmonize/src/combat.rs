@@ -549,6 +549,129 @@ pub fn fit(data: &Data, options: &Options) -> Result<Fitted, HarmonizeError> {
     Ok(Fitted { model, adjusted })
 }
 
+/// The standard of a reference batch fitted on that batch's rows alone: what
+/// [`fit`] with `ref.batch` stores for the reference (its mean — with
+/// covariates the intercept of the regression on them — and its mean squared
+/// residual, sva's `var.pooled`), without any other batch's data. Every row
+/// of `data` must be of level `reference`; the rows are returned unchanged.
+///
+/// Without covariates, [`Model::apply`] of this model to a batch B equals
+/// `sva::ComBat(cbind(reference, B), ref.batch = reference)` on B's rows,
+/// as [`fit`] on the same rows does (sva's standard with a reference batch
+/// depends on the reference's rows alone). With covariates, their
+/// coefficients come from the reference's rows only (sva would estimate them
+/// on every batch of its call, letting the new batch move the reference's
+/// standard). This is how a study fits ComBat on its training hospital and
+/// maps each validation hospital to it without the validation data shaping
+/// the model. Features constant within the reference are refused, or left
+/// unadjusted everywhere, as `options.constant` says.
+pub fn fit_reference(data: &Data, options: &Options) -> Result<Model, HarmonizeError> {
+    let y = check_data(data)?;
+    let n = data.batch.len();
+    let p = data.features.len();
+    let reference = options.reference.clone().ok_or_else(|| {
+        HarmonizeError::BadModel("a reference-only fit needs options.reference".into())
+    })?;
+    if let Some(other) = data.batch.iter().find(|b| **b != reference) {
+        return Err(HarmonizeError::ModelMismatch(format!(
+            "a reference-only fit takes the rows of batch `{reference}` alone; found batch `{other}`"
+        )));
+    }
+    if n < MIN_BATCH_ROWS {
+        return Err(HarmonizeError::TooSmallBatch {
+            level: reference,
+            rows: n,
+            min: MIN_BATCH_ROWS,
+        });
+    }
+    for c in data.covariates {
+        if c.values.iter().all(|&v| v == c.values[0]) {
+            return Err(HarmonizeError::ConstantCovariate {
+                name: c.name.to_string(),
+                value: c.values[0],
+            });
+        }
+    }
+    let rows: Vec<usize> = (0..n).collect();
+    let mut constant = Vec::new();
+    for (j, col) in y.iter().enumerate() {
+        if is_constant(col, &rows) {
+            if options.constant == ConstantFeatures::Refuse {
+                return Err(HarmonizeError::ConstantFeature {
+                    feature: data.features[j].clone(),
+                    batch: reference,
+                    rows: n,
+                    value: col[0],
+                });
+            }
+            constant.push(j);
+        }
+    }
+    if p - constant.len() < 2 {
+        return Err(HarmonizeError::TooFewFeatures {
+            context: "the fit".into(),
+            found: p - constant.len(),
+        });
+    }
+    // design <- cbind(1, mod) over the reference's rows.
+    let nc = data.covariates.len();
+    let mut design = vec![vec![1.0; n]];
+    design.extend(data.covariates.iter().map(|c| c.values.to_vec()));
+    check_design(&design, 1, data.covariates)?;
+    let bhat = linalg::least_squares(&design, &y)
+        .map_err(|m| HarmonizeError::Confounded(format!("the design cannot be solved: {m}")))?;
+    let w = 1.0 / n as f64;
+    let var_pooled: Vec<f64> = (0..p)
+        .map(|j| {
+            (0..n)
+                .map(|i| {
+                    let fitted: f64 = (0..=nc).map(|k| design[k][i] * bhat[k][j]).sum();
+                    let r = y[j][i] - fitted;
+                    r * r * w
+                })
+                .sum()
+        })
+        .collect();
+    for j in (0..p).filter(|j| !constant.contains(j)) {
+        if var_pooled[j] <= 0.0 {
+            return Err(HarmonizeError::ZeroVariance {
+                feature: data.features[j].clone(),
+                which: "reference batch",
+            });
+        }
+    }
+    let keep: Vec<usize> = (0..p).filter(|j| !constant.contains(j)).collect();
+    let names =
+        |js: &[usize]| -> Vec<String> { js.iter().map(|&j| data.features[j].clone()).collect() };
+    let model = Model {
+        options: options.clone(),
+        features: data.features.to_vec(),
+        grand_mean: bhat[0].clone(),
+        var_pooled,
+        covariates: data
+            .covariates
+            .iter()
+            .zip(&bhat[1..])
+            .map(|(c, coefficients)| CovariateFit {
+                name: c.name.to_string(),
+                coefficients: coefficients.clone(),
+            })
+            .collect(),
+        batches: vec![BatchFit {
+            level: reference,
+            rows: n,
+            reference: true,
+            constant_features: names(&constant),
+            priors: None,
+            gamma_star: spread(p, &keep, &vec![0.0; keep.len()]),
+            delta_star: spread(p, &keep, &vec![1.0; keep.len()]),
+        }],
+        unadjusted: names(&constant),
+    };
+    model.check()?;
+    Ok(model)
+}
+
 /// sva's confounding checks: the design must have full column rank.
 fn check_design(
     design: &[Vec<f64>],
@@ -933,6 +1056,42 @@ mod tests {
             e.to_string().contains("`site_x` is confounded with batch"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn reference_only_fit_maps_a_batch_as_the_fit_on_reference_plus_that_batch() {
+        // fit_reference on x alone, then apply to z, equals the z rows of
+        // fit(x + z, ref.batch = x) (the fit is sva's, tests/oracle.rs).
+        let (f, v, b) = toy();
+        let options = Options {
+            reference: Some("x".into()),
+            ..Options::default()
+        };
+        let rows = |l: &str| -> (Vec<f64>, Vec<String>) {
+            let r: Vec<usize> = (0..15).filter(|&i| b[i] == l).collect();
+            (
+                r.iter()
+                    .flat_map(|&i| v[i * 4..i * 4 + 4].to_vec())
+                    .collect(),
+                r.iter().map(|&i| b[i].clone()).collect(),
+            )
+        };
+        let (v_x, b_x) = rows("x");
+        let (v_z, b_z) = rows("z");
+        let model = fit_reference(&data(&f, &v_x, &b_x), &options).unwrap();
+        let applied = model.apply(&data(&f, &v_z, &b_z)).unwrap();
+        let both: Vec<f64> = v_x.iter().chain(&v_z).copied().collect();
+        let b_both: Vec<String> = b_x.iter().chain(&b_z).cloned().collect();
+        let direct = fit(&data(&f, &both, &b_both), &options).unwrap();
+        for k in 0..20 {
+            let want = direct.adjusted[20 + k];
+            assert!((applied.adjusted[k] - want).abs() < 1e-12, "{k}");
+        }
+        // Rows of another batch are refused; so is a fit without a reference.
+        let e = fit_reference(&data(&f, &both, &b_both), &options).unwrap_err();
+        assert!(e.to_string().contains("found batch `z`"), "{e}");
+        let e = fit_reference(&data(&f, &v_x, &b_x), &Options::default()).unwrap_err();
+        assert!(e.to_string().contains("needs options.reference"), "{e}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! | step | here | sva 3.46.0 |
 //! | --- | --- | --- |
 //! | fit and adjust | [`fit`] | `ComBat(dat, batch, mod, par.prior, mean.only, ref.batch)` |
+//! | reference batch alone | [`fit_reference`] | the reference's part of `ComBat(…, ref.batch)` |
 //! | new batch onto a fitted standard | [`Model::apply`] | `ComBat` on reference + that batch with `ref.batch` (no covariates) |
 //! | parametric posterior | `eb::it_sol` | `it.sol` |
 //! | non-parametric posterior | `eb::int_eprior` | `int.eprior` |
@@ -21,7 +22,7 @@ mod linalg;
 
 pub use combat::{
     Applied, AppliedBatch, BatchFit, ConstantFeatures, Covariate, CovariateFit, Data, Fitted,
-    MIN_BATCH_ROWS, Model, Options, Prior, fit,
+    MIN_BATCH_ROWS, Model, Options, Prior, fit, fit_reference,
 };
 pub use eb::{CONVERGENCE, MAX_ITERATIONS, Priors, aprior, bprior, postmean, postvar};
 pub use error::HarmonizeError;

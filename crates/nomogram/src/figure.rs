@@ -499,7 +499,9 @@ impl Nomogram {
         })
     }
 
-    /// Writes the figure as PNG to `path`, `png_scale` times the SVG size.
+    /// Writes the figure as PNG to `path`, `png_scale` times the SVG size
+    /// (not on wasm32: plotters has no bitmap file backend there).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn write_png(&self, path: &Path, opts: &FigureOptions) -> Result<(), NomogramError> {
         register_fonts()?;
         let (w, h) = self.figure_size(opts);

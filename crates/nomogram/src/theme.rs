@@ -5,21 +5,34 @@
 //! domain; assets/DejaVu-LICENSE.txt), embedded so figures render the same on
 //! every machine: plotters' ab_glyph backend has no system font lookup.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::OnceLock;
 
-use plotters::style::{FontStyle, RGBColor, register_font};
+use plotters::style::RGBColor;
+#[cfg(not(target_arch = "wasm32"))]
+use plotters::style::{FontStyle, register_font};
 
 use crate::error::NomogramError;
 
 /// Family name the embedded font is registered under (also written into SVG text).
 pub const FONT_FAMILY: &str = "sans-serif";
 
+#[cfg(not(target_arch = "wasm32"))]
 static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+#[cfg(not(target_arch = "wasm32"))]
 static DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../assets/DejaVuSans-Bold.ttf");
+#[cfg(not(target_arch = "wasm32"))]
 static REGISTERED: OnceLock<bool> = OnceLock::new();
+
+/// Nothing to register on wasm32: plotters measures text with the browser's fonts: nothing to register.
+#[cfg(target_arch = "wasm32")]
+pub fn register_fonts() -> Result<(), NomogramError> {
+    Ok(())
+}
 
 /// Registers the embedded fonts with plotters (once per process; later calls
 /// are free). Every drawing function of this crate and of dlrn-report calls it.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn register_fonts() -> Result<(), NomogramError> {
     let ok = *REGISTERED.get_or_init(|| {
         register_font(FONT_FAMILY, FontStyle::Normal, DEJAVU_SANS).is_ok()

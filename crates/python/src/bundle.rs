@@ -1,27 +1,34 @@
 //! The frozen model bundle (dlrn-study's `bundle`): load, verify, predict.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
-use dlrn_cohort::{ImageOptions, MaskOptions, Table, load_pair};
-use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
-use dlrn_deep::{FusedResNet, features, load_weights, resnet50_for};
-use dlrn_study::bundle::{
-    Bundle as StudyBundle, BundleError as StudyBundleError, CnnWeights, PatientInput,
-    is_deep_feature,
+use dlrn_cohort::{
+    Failure, FeatureStore, GreyMapping, ImageOptions, MaskOptions, Settings, Spec, load_pair,
 };
+use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
+use dlrn_deep::{FusedResNet, feature_names, features, load_weights, resnet50_for};
+use dlrn_study::apply::{
+    ExtractError, Extraction, Scored, assess, fail_if_unscored, report, score_cohort,
+    write_predictions,
+};
+use dlrn_study::bundle::{
+    Bundle as StudyBundle, BundleError as StudyBundleError, Cnn, CnnWeights, PatientInput,
+    Prediction, is_deep_feature,
+};
+use dlrn_study::error::StudyError;
+use dlrn_study::extraction::{HandcraftedJob, Watch, extract_handcrafted};
+use dlrn_study::pipeline::EvaluationSettings;
 use pyo3::prelude::*;
 use rayon::prelude::*;
 
-use crate::convert::json;
+use crate::convert::{f64s, json};
 use crate::errors::{BundleError, IntoPy, ToPyErr, bad_input};
+use crate::extract::PyWatch;
 
 /// Cases per batch (deep features; Ctrl-C is checked between batches).
 const BATCH: usize = 16;
-
-/// One case's outcome: its prediction (JSON) or why it could not be scored.
-type Scored = (String, Option<String>, Option<String>);
 
 /// Feature values by column name.
 type Values = BTreeMap<String, f64>;
@@ -31,9 +38,6 @@ type CaseFeatures = (String, Option<Values>, Option<String>);
 
 /// One case as read: its handcrafted values and its CNN input, or why not.
 type Loaded = Result<(Values, Option<Vec<f32>>), String>;
-
-/// One patient to score: id, feature values, clinical cells.
-type Patient = (String, Values, BTreeMap<String, String>);
 
 impl ToPyErr for StudyBundleError {
     fn to_py(self) -> PyErr {
@@ -255,66 +259,450 @@ impl Bundle {
         Ok(out)
     }
 
-    /// A cohort's clinical cells (clinical.csv read as `dlrn predict` reads
-    /// it) for the variables the bundle needs, by id.
-    fn clinical_cells(
+    /// Scores a cohort folder as `dlrn predict --cohort` does, through
+    /// dlrn-study's `score_cohort` (the same checks, imputation and
+    /// warnings): the features the signature needs are extracted into `work`
+    /// (resumable), every patient with an image is scored. With `out`, the
+    /// predictions table is written there byte for byte as the command line
+    /// writes it. Returns the scored patients (JSON) and what `dlrn predict`
+    /// prints on stderr (one line per warning, the summary).
+    #[pyo3(signature = (cohort, work, out=None, strict=false, progress=None))]
+    fn predict_cohort(
         &self,
+        py: Python<'_>,
         cohort: PathBuf,
-    ) -> PyResult<BTreeMap<String, BTreeMap<String, String>>> {
-        let path = cohort.join("clinical.csv");
-        let vars = self.inner.clinical_variables();
-        if !path.is_file() {
-            return Err(bad_input(format!(
-                "{}: no clinical.csv; the models need the columns id, {}",
-                cohort.display(),
-                vars.join(", ")
-            )));
+        work: PathBuf,
+        out: Option<PathBuf>,
+        strict: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<(String, Vec<String>)> {
+        let watch = PyWatch::new(progress);
+        let scored = py
+            .detach(|| score(&self.inner, &cohort, &work, strict, &watch))
+            .map_err(ToPyErr::to_py)?;
+        let shown = out.clone().unwrap_or_else(|| PathBuf::from("<DataFrame>"));
+        if let Some(out) = &out {
+            write_predictions(&self.inner, &scored, out).map_err(ToPyErr::to_py)?;
         }
-        let table = Table::read(&path).py_err()?;
-        let missing: Vec<&str> = std::iter::once("id")
-            .chain(vars.iter().copied())
-            .filter(|c| !table.has_column(c))
-            .collect();
-        if !missing.is_empty() {
-            return Err(bad_input(format!(
-                "{}: missing column(s) {} that the model bundle needs (it uses {})",
-                path.display(),
-                missing.join(", "),
-                vars.join(", ")
-            )));
-        }
-        let ids = table.ids().py_err()?;
-        let mut out: BTreeMap<String, BTreeMap<String, String>> =
-            ids.iter().map(|id| (id.clone(), BTreeMap::new())).collect();
-        for var in vars {
-            for (id, cell) in ids.iter().zip(table.str_column(var).py_err()?) {
-                if let (Some(row), Some(cell)) = (out.get_mut(id), cell) {
-                    row.insert(var.to_string(), cell);
-                }
-            }
-        }
-        Ok(out)
+        Ok((json(&scored)?, report(&scored, &shown)))
     }
 
-    /// Scores patients from their features and clinical cells: per id, the
-    /// prediction (JSON) or why it could not be made.
-    fn predict_many(&self, patients: Vec<Patient>) -> Vec<Scored> {
-        patients
-            .into_iter()
-            .map(|(id, features, clinical)| {
-                let patient = PatientInput {
-                    id: id.clone(),
-                    features,
-                    clinical,
-                };
-                match self.inner.predict(&patient) {
-                    Ok(p) => match serde_json::to_string(&p) {
-                        Ok(text) => (id, Some(text), None),
-                        Err(e) => (id, None, Some(e.to_string())),
-                    },
-                    Err(e) => (id, None, Some(e.to_string())),
-                }
+    /// `dlrn assess --model … --cohort … --out …`: scores the labelled
+    /// cohort (features into `<out>/work`), writes `<out>/patients.csv`, then
+    /// the study's evaluation at the bundle's cut-offs (dlrn-study
+    /// `apply::assess`) into `out`. Returns the scored patients (JSON), the
+    /// lines `dlrn assess` prints and the files written.
+    #[pyo3(signature = (cohort, out, name=None, level=0.95, hl_groups=10, thresholds=(0.01, 0.99, 0.01), strict=false, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn assess_cohort(
+        &self,
+        py: Python<'_>,
+        cohort: PathBuf,
+        out: PathBuf,
+        name: Option<String>,
+        level: f64,
+        hl_groups: usize,
+        thresholds: (f64, f64, f64),
+        strict: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<(String, Vec<String>, Vec<String>)> {
+        let settings = evaluation_settings(level, hl_groups, thresholds)?;
+        let name = name.unwrap_or_else(|| {
+            cohort
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|s| s.to_string_lossy().to_string()))
+                .unwrap_or_else(|| "cohort".into())
+        });
+        // Outcomes first: a cohort without them is refused before any extraction.
+        let labels = dlrn_cohort::read_labels(&cohort).py_err()?.ok_or_else(|| {
+            bad_input(format!(
+                "{}: no ALN_status column; assess needs outcomes (use predict without them)",
+                cohort.join("clinical.csv").display()
+            ))
+        })?;
+        std::fs::create_dir_all(&out)
+            .map_err(|e| bad_input(format!("creating {}: {e}", out.display())))?;
+        let watch = PyWatch::new(progress);
+        let scored = py
+            .detach(|| score(&self.inner, &cohort, &out.join("work"), strict, &watch))
+            .map_err(ToPyErr::to_py)?;
+        let patients = out.join("patients.csv");
+        write_predictions(&self.inner, &scored, &patients).map_err(ToPyErr::to_py)?;
+        let mut lines = report(&scored, &patients);
+        fail_if_unscored(&scored).map_err(ToPyErr::to_py)?;
+        let (more, files) = py
+            .detach(|| {
+                assess_scored(
+                    &self.inner,
+                    &self.dir,
+                    &cohort,
+                    &name,
+                    &scored,
+                    &labels,
+                    &settings,
+                    &out,
+                )
             })
-            .collect()
+            .map_err(ToPyErr::to_py)?;
+        lines.extend(more);
+        Ok((json(&scored)?, lines, files))
     }
+
+    /// The assessment of predictions already made (a `predict` table with
+    /// the outcomes): `ids`, the signature score and the three probabilities
+    /// as float64 bytes, `labels` 0/1 (NaN: no outcome). Writes the same
+    /// report as `assess_cohort` (without patients.csv) into `out`; returns
+    /// the lines `dlrn assess` prints and the files written.
+    #[pyo3(signature = (ids, scores, labels, out, name, level=0.95, hl_groups=10, thresholds=(0.01, 0.99, 0.01)))]
+    #[allow(clippy::too_many_arguments)]
+    fn assess_predictions(
+        &self,
+        py: Python<'_>,
+        ids: Vec<String>,
+        scores: [Vec<u8>; 4],
+        labels: Vec<u8>,
+        out: PathBuf,
+        name: String,
+        level: f64,
+        hl_groups: usize,
+        thresholds: (f64, f64, f64),
+    ) -> PyResult<(Vec<String>, Vec<String>)> {
+        let settings = evaluation_settings(level, hl_groups, thresholds)?;
+        let n = ids.len();
+        let cols = ["signature_score", "p_clinical", "p_signature", "p_dlrn"];
+        let mut values = Vec::with_capacity(4);
+        for (col, bytes) in cols.iter().zip(&scores) {
+            let v = f64s(col, bytes)?;
+            if v.len() != n {
+                return Err(bad_input(format!(
+                    "`{col}` has {} values for {n} ids",
+                    v.len()
+                )));
+            }
+            values.push(v);
+        }
+        let y = f64s("ALN_status", &labels)?;
+        if y.len() != n {
+            return Err(bad_input(format!(
+                "`ALN_status` has {} values for {n} ids",
+                y.len()
+            )));
+        }
+        let mut outcome = BTreeMap::new();
+        let mut scored = Vec::with_capacity(n);
+        for (i, id) in ids.iter().enumerate() {
+            let label = match y[i] {
+                v if v.is_nan() => None,
+                0.0 => Some(0),
+                1.0 => Some(1),
+                v => {
+                    return Err(bad_input(format!(
+                        "`ALN_status`, row {} (id {id:?}): {v} is not 0 or 1",
+                        i + 1
+                    )));
+                }
+            };
+            if outcome.insert(id.clone(), label).is_some() {
+                return Err(bad_input(format!("id {id:?} appears twice")));
+            }
+            let [s, pc, ps, pd] = [0, 1, 2, 3].map(|j| values[j][i]);
+            let prediction = [s, pc, ps, pd]
+                .iter()
+                .all(|v| v.is_finite())
+                .then(|| Prediction {
+                    id: id.clone(),
+                    signature_score: s,
+                    p_clinical: pc,
+                    p_signature: ps,
+                    p_dlrn: pd,
+                    dlrn_class: u8::from(pd >= self.inner.cutoffs.dlrn),
+                    points: Vec::new(),
+                    total_points: f64::NAN,
+                    warnings: Vec::new(),
+                });
+            let error = prediction.is_none().then(|| "not scored".to_string());
+            scored.push(Scored {
+                id: id.clone(),
+                prediction,
+                error,
+            });
+        }
+        fail_if_unscored(&scored).map_err(ToPyErr::to_py)?;
+        std::fs::create_dir_all(&out)
+            .map_err(|e| bad_input(format!("creating {}: {e}", out.display())))?;
+        let cohort = PathBuf::from(&name);
+        py.detach(|| {
+            assess_scored(
+                &self.inner,
+                &self.dir,
+                &cohort,
+                &name,
+                &scored,
+                &outcome,
+                &settings,
+                &out,
+            )
+        })
+        .map_err(ToPyErr::to_py)
+    }
+}
+
+/// `dlrn assess`'s checks of its statistics options, and the settings.
+fn evaluation_settings(
+    level: f64,
+    hl_groups: usize,
+    (from, to, step): (f64, f64, f64),
+) -> PyResult<EvaluationSettings> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(bad_input(format!("level {level} is not between 0 and 1")));
+    }
+    if !(step > 0.0 && from > 0.0 && to < 1.0 && from <= to) {
+        return Err(bad_input(format!(
+            "thresholds ({from}, {to}, {step}): need 0 < from <= to < 1 and step > 0"
+        )));
+    }
+    // Each threshold is a decision-curve row (as `dlrn assess`: at most 100 000).
+    if (to - from) / step > 100_000.0 {
+        return Err(bad_input(format!(
+            "thresholds ({from}, {to}, {step}): {:.0} steps, at most 100000 (a larger step)",
+            ((to - from) / step).ceil()
+        )));
+    }
+    let n_steps = ((to - from) / step).round() as usize;
+    Ok(EvaluationSettings {
+        thresholds: (0..=n_steps).map(|i| from + step * i as f64).collect(),
+        hl_groups,
+        level,
+        subgroup: None,
+    })
+}
+
+/// The study's evaluation of scored patients, written into `out` as `dlrn
+/// assess` writes it: the lines it prints after the predictions, and the
+/// files written.
+#[allow(clippy::too_many_arguments)]
+fn assess_scored(
+    bundle: &StudyBundle,
+    model: &Path,
+    cohort: &Path,
+    name: &str,
+    scored: &[Scored],
+    labels: &BTreeMap<String, Option<u8>>,
+    settings: &EvaluationSettings,
+    out: &Path,
+) -> Result<(Vec<String>, Vec<String>), StudyError> {
+    let assessment = assess(bundle, model, cohort, name, scored, labels, settings)?;
+    let mut lines = Vec::new();
+    if assessment.unlabelled > 0 {
+        lines.push(format!(
+            "{} patient(s) without ALN_status left out of the statistics",
+            assessment.unlabelled
+        ));
+    }
+    for n in &assessment.notes {
+        lines.push(format!("note: {n}"));
+    }
+    let y = &assessment.labels;
+    let manifest = assessment.report.write(out)?;
+    lines.push(format!(
+        "{}: {} patients ({} ALN+), {} files",
+        out.join("index.html").display(),
+        y.len(),
+        y.iter().filter(|&&l| l == 1).count(),
+        manifest.outputs.len()
+    ));
+    Ok((lines, manifest.outputs))
+}
+
+/// `score_cohort` with the extractions run here: the handcrafted table by
+/// dlrn-study's loop (`dlrn extract handcrafted`'s), the deep table by
+/// [`deep_table`]; a failed case is left without a row (listed as not scored).
+fn score(
+    bundle: &StudyBundle,
+    cohort: &Path,
+    work: &Path,
+    strict: bool,
+    watch: &PyWatch,
+) -> Result<Vec<Scored>, StudyError> {
+    let mut run = |request: Extraction<'_>| -> Result<(), ExtractError> {
+        match request {
+            Extraction::Handcrafted { cohort, out } => {
+                let job = HandcraftedJob {
+                    cohort,
+                    masks: "masks",
+                    out,
+                    shard: None,
+                    frame: None,
+                    mask_label: None,
+                    roi: None,
+                    accept_partial: true,
+                };
+                let run = extract_handcrafted(&job, watch)?;
+                match (run.outcome, watch.take_error()) {
+                    (None, Some(e)) => Err(Box::new(e)),
+                    _ => Ok(()),
+                }
+            }
+            Extraction::Deep {
+                cohort,
+                out,
+                cnn,
+                seed,
+                weights,
+            } => deep_table(cohort, out, cnn, seed, weights, watch),
+        }
+    };
+    score_cohort(bundle, cohort, work, &mut run, strict)
+}
+
+/// The deep feature table `dlrn extract deep` writes for a bundle's CNN on
+/// the flex backend (the command line's default), through the same feature
+/// store: the same cases, preprocessing (`lesion_crop`, resize, centre crop,
+/// ImageNet normalisation), fused network and batches of [`BATCH`], rows
+/// resumed under the same settings.
+fn deep_table(
+    cohort: &Path,
+    out: &Path,
+    cnn: &Cnn,
+    seed: u64,
+    weights: Option<&Path>,
+    watch: &PyWatch,
+) -> Result<(), ExtractError> {
+    let pre = &cnn.preprocessing;
+    let cfg = PreprocessConfig::default();
+    if (pre.resize, pre.crop) != (cfg.resize, cfg.crop) {
+        return Err(format!(
+            "the model bundle's CNN preprocessing (resize {}, crop {}) is not this dlrn's (resize {}, crop {})",
+            pre.resize, pre.crop, cfg.resize, cfg.crop
+        )
+        .into());
+    }
+    let config = resnet50_for(weights);
+    let names = feature_names(config.feature_dim());
+    let spec = Spec {
+        cohort,
+        masks: "masks",
+        out,
+        names,
+        shard: None,
+        kind: "deep",
+    };
+    let cases = FeatureStore::cases(&spec)?;
+    let device = Default::default();
+    let (model, info) = load_weights::<Flex>(config, weights, seed, &device)?;
+    let net = FusedResNet::new(&model);
+    // `dlrn extract deep`'s provenance record (its DeepMeta, default reading).
+    let meta = serde_json::json!({
+        "weights": info,
+        "backend": "flex",
+        "cohort": cohort,
+        "masks": "masks",
+        "resize": cfg.resize,
+        "crop": cfg.crop,
+        "cases": cases.len(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "reading": {"frame": null, "mask_label": null, "roi": null},
+    });
+    let same = |p: &Path| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|m| {
+                ["weights", "backend", "masks", "resize", "crop", "reading"]
+                    .iter()
+                    .all(|k| m.get(k) == meta.get(k))
+            })
+    };
+    let settings = Settings {
+        record: serde_json::to_string_pretty(&meta)?,
+        same: &same,
+    };
+    let (mut store, todo) = FeatureStore::open(&spec, cases, Some(settings), meta.clone())?;
+    let mut failures = Vec::new();
+    let mut done = 0;
+    if !todo.is_empty() {
+        watch.start(todo.len());
+    }
+    for chunk in todo.chunks(BATCH) {
+        let loaded: Vec<Result<(Vec<f32>, GreyMapping), Failure>> = chunk
+            .par_iter()
+            .map(|case| {
+                lesion_input(&case.image, &case.mask, cfg).map_err(|reason| Failure {
+                    id: case.id.clone(),
+                    file: case.image.clone(),
+                    reason,
+                })
+            })
+            .collect();
+        let mut ids = Vec::with_capacity(chunk.len());
+        let mut batch = Vec::with_capacity(chunk.len());
+        let mut mappings = Vec::with_capacity(chunk.len());
+        for (case, r) in chunk.iter().zip(loaded) {
+            match r {
+                Ok((input, mapping)) => {
+                    ids.push(case.id.clone());
+                    batch.push(input);
+                    mappings.push(mapping);
+                }
+                Err(f) => failures.push(f),
+            }
+        }
+        let feats = if batch.is_empty() {
+            Vec::new()
+        } else {
+            features(&net, &batch, cfg.crop, &device)
+        };
+        let rows = ids
+            .into_iter()
+            .zip(&feats)
+            .zip(mappings)
+            .map(|((id, f), mapping)| (id, f.iter().map(|&v| f64::from(v)).collect(), mapping))
+            .collect();
+        store.commit(rows)?;
+        done += chunk.len();
+        if !watch.saved(done, todo.len()) {
+            return Err(match watch.take_error() {
+                Some(e) => Box::new(e),
+                None => "stopped".into(),
+            });
+        }
+    }
+    store.finish(&failures, true)?;
+    Ok(())
+}
+
+/// One case's CNN input as `dlrn extract deep` makes it: the image and mask
+/// read with the default options, the lesion's bounding-box crop, resized,
+/// centre-cropped and normalised; also how the image reached 8-bit grey.
+fn lesion_input(
+    image: &Path,
+    mask: &Path,
+    cfg: PreprocessConfig,
+) -> Result<(Vec<f32>, GreyMapping), String> {
+    let (img, m) = load_pair(
+        image,
+        mask,
+        &ImageOptions::default(),
+        &MaskOptions::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    let (w, h) = (img.image.width, img.image.height);
+    if (m.width, m.height) != (w, h) {
+        return Err(format!(
+            "{}: mask is {}×{}, image {} is {w}×{h}",
+            mask.display(),
+            m.width,
+            m.height,
+            image.display()
+        ));
+    }
+    let grey =
+        Grey::new(w, h, img.image.pixels).map_err(|e| format!("{}: {e}", image.display()))?;
+    let lesion =
+        lesion_crop(&grey, &m.pixels, &mask.display().to_string()).map_err(|e| e.to_string())?;
+    Ok((
+        normalise(&lesion.resize_shorter(cfg.resize).center_crop(cfg.crop)),
+        img.mapping,
+    ))
 }

@@ -11,9 +11,11 @@ mod bundle;
 mod convert;
 mod deep;
 mod errors;
+mod extract;
 mod images;
 mod lasso;
 mod stats;
+mod study;
 
 pub use errors::{BadInputError, BundleError, DlrnError, ModelError};
 
@@ -31,5 +33,7 @@ fn _dlrn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     lasso::register(m)?;
     deep::register(m)?;
     bundle::register(m)?;
+    extract::register(m)?;
+    study::register(m)?;
     Ok(())
 }

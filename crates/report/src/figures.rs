@@ -97,7 +97,7 @@ pub fn write_figure<F: Figure>(
     })
 }
 
-fn err<E: Debug>(e: E) -> String {
+pub(crate) fn err<E: Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
@@ -117,15 +117,15 @@ fn bold(size: f64, s: f64) -> FontDesc<'static> {
     )
 }
 
-fn px(v: f64, s: f64) -> u32 {
+pub(crate) fn px(v: f64, s: f64) -> u32 {
     (v * s).round().max(1.0) as u32
 }
 
-type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+pub(crate) type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// A chart with the house style: bold title, axis titles, light grid both ways.
 #[allow(clippy::too_many_arguments)]
-fn styled_chart<'a, DB: DrawingBackend>(
+pub(crate) fn styled_chart<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     s: f64,
     title: &str,
@@ -163,7 +163,7 @@ fn styled_chart<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
-fn legend<'a, DB: DrawingBackend + 'a>(
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     s: f64,
     pos: SeriesLabelPosition,
@@ -189,7 +189,7 @@ fn tick(v: f64, decimals: usize) -> String {
     }
 }
 
-fn dec1(v: &f64) -> String {
+pub(crate) fn dec1(v: &f64) -> String {
     tick(*v, 1)
 }
 
@@ -197,7 +197,7 @@ fn dec2(v: &f64) -> String {
     tick(*v, 2)
 }
 
-fn panels<DB: DrawingBackend>(
+pub(crate) fn panels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     n: usize,
 ) -> Vec<DrawingArea<DB, Shift>> {

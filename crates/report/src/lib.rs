@@ -60,9 +60,12 @@ mod checklist;
 mod error;
 mod figures;
 pub mod format;
+mod harmonization;
 mod html;
 mod manifest;
+mod published;
 mod readers;
+mod scaling;
 mod study;
 mod supplement;
 mod supplementary;
@@ -82,9 +85,14 @@ pub use figures::{
     svg_string, write_figure,
 };
 pub use format::escape;
+pub use harmonization::{
+    BatchEffect, BatchEffectRow, PcaFigure, PcaPanel, Table2Pair, Table2PairRow,
+};
 pub use html::{IndexPage, Item, Provenance, Section};
 pub use manifest::Manifest;
+pub use published::{CoefficientTable, SignatureCutoffRow, SignatureCutoffs};
 pub use readers::{KappaTable, KappaTableRow, RescueRow, RescueTable};
+pub use scaling::{ScalingExponent, ScalingExponents, ScalingFigure, ScalingRow, ScalingTable};
 pub use study::{ExternalFigure, NomogramPart, StudyReport, file_stem};
 pub use supplement::{RadiologistPages, Supplement, SupplementPages, study_outputs};
 pub use supplementary::{

@@ -413,6 +413,16 @@ pub struct Table2 {
 }
 
 impl Table2 {
+    /// The table as printed, its last (P) column headed `p_header`, which
+    /// says what the P value tests.
+    pub fn display_with_p(&self, p_header: &str) -> TextTable {
+        let mut d = self.display();
+        if let Some(last) = d.header.last_mut() {
+            *last = p_header.into();
+        }
+        d
+    }
+
     /// Sorts the rows into the printed order.
     pub fn new(mut rows: Vec<Table2Row>) -> Self {
         rows.sort_by(|a, b| {

@@ -6,6 +6,7 @@
 
 #![allow(clippy::needless_range_loop)] // dense p × p matrix code reads clearest with indices
 
+use crate::cholesky::{Cholesky, NanPivot};
 use crate::error::{Result, StatsError};
 use crate::logistic::{LogisticFit, Prepared, prepare, summarise};
 
@@ -34,61 +35,12 @@ impl Default for FirthControl {
     }
 }
 
-/// Lower-triangular Cholesky factor of a symmetric positive-definite matrix.
-fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
-    let p = a.len();
-    let mut l = vec![vec![0.0; p]; p];
-    for i in 0..p {
-        for j in 0..=i {
-            let mut s = a[i][j];
-            for k in 0..j {
-                s -= l[i][k] * l[j][k];
-            }
-            if i == j {
-                if s.partial_cmp(&(1e-14 * a[i][i].abs().max(1e-300)))
-                    != Some(std::cmp::Ordering::Greater)
-                {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
-    Some(l)
-}
-
-/// Inverse of L Lᵀ from its Cholesky factor.
-fn inverse(l: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let p = l.len();
-    let mut inv = vec![vec![0.0; p]; p];
-    for j in 0..p {
-        let mut y = vec![0.0; p];
-        for i in 0..p {
-            let mut s = if i == j { 1.0 } else { 0.0 };
-            for k in 0..i {
-                s -= l[i][k] * y[k];
-            }
-            y[i] = s / l[i][i];
-        }
-        for i in (0..p).rev() {
-            let mut s = y[i];
-            for k in i + 1..p {
-                s -= l[k][i] * inv[k][j];
-            }
-            inv[i][j] = s / l[i][i];
-        }
-    }
-    inv
-}
-
 /// Probabilities, Fisher information X'WX, its Cholesky factor, and the
 /// penalised log-likelihood l(β) + ½ log|X'WX| at `beta` (`None` where the
 /// information is singular: a step too far into separation).
 struct State {
     mu: Vec<f64>,
-    chol: Vec<Vec<f64>>,
+    chol: Cholesky,
     loglik: f64,
 }
 
@@ -127,8 +79,8 @@ fn state(data: &Prepared, beta: &[f64]) -> Option<State> {
             info[b][a] = info[a][b];
         }
     }
-    let chol = cholesky(&info)?;
-    let logdet: f64 = 2.0 * (0..p).map(|i| chol[i][i].ln()).sum::<f64>();
+    let chol = Cholesky::factor(&info, 1e-14, NanPivot::Fail)?;
+    let logdet: f64 = 2.0 * (0..p).map(|i| chol.diagonal(i).ln()).sum::<f64>();
     Some(State {
         mu,
         chol,
@@ -166,7 +118,7 @@ pub fn firth_fit(
     let mut last_change = f64::NAN;
     while iterations < control.max_iter {
         iterations += 1;
-        let inv = inverse(&current.chol);
+        let inv = current.chol.inverse();
         // Modified score.
         let mut score = vec![0.0; p];
         for (i, row) in data.x.iter().enumerate() {
@@ -225,6 +177,6 @@ pub fn firth_fit(
             change: last_change,
         });
     }
-    let cov = inverse(&current.chol);
+    let cov = current.chol.inverse();
     Ok(summarise(names, &data, &beta, current.mu, cov, iterations))
 }

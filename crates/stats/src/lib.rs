@@ -35,12 +35,14 @@
 //! | IDI, NRI | [`improve_prob`], [`nri_categorical`] | `Hmisc::improveProb` |
 //! | Table 1 tests | [`t_test`], [`mann_whitney`], [`chi_square`], [`fisher_exact`], [`fisher_exact_rxc`], [`welch_anova`], [`kruskal_wallis`] | `t.test`, `wilcox.test`, `chisq.test`, `fisher.test`, `oneway.test`, `kruskal.test` |
 //! | normality | [`shapiro_wilk`] | `shapiro.test` |
+//! | principal components | [`principal_components`] | `prcomp(x, scale. = TRUE)` |
 //! | Table 1 test choice | [`compare_continuous`], [`compare_categorical`] | the rule in [`BASELINE_RULE`] |
 
 mod baseline;
 mod binom;
 mod calibration;
 mod check;
+mod cholesky;
 mod coding;
 mod decision;
 mod diagnostic;
@@ -54,6 +56,7 @@ mod improve;
 mod kappa;
 mod logistic;
 mod lrm;
+mod pca;
 mod ranks;
 mod roc;
 pub mod rrng;
@@ -87,6 +90,7 @@ pub use kappa::{
 };
 pub use logistic::{Coefficient, LogisticFit, ScreenRow, logistic_fit, univariate_screen};
 pub use lrm::{LrmFit, concordance_binned, gini_md, lrm_fit};
+pub use pca::{Pca, principal_components};
 pub use roc::{
     AucCi, BootstrapCi, DelongTest, Roc, UnpairedDelongTest, auc, auc_bootstrap_ci, auc_delong,
     delong_paired, delong_unpaired, roc,

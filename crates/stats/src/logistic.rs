@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::check;
+use crate::cholesky::{Cholesky, NanPivot};
 use crate::dist::{p_normal_two_sided, pchisq_upper, qnorm};
 use crate::error::{Result, StatsError};
 use crate::roc::placements;
@@ -103,58 +104,12 @@ pub struct ScreenRow {
     pub coefficient: Coefficient,
 }
 
-/// Cholesky factorisation and inverse of a small symmetric positive-definite
-/// matrix (p ≤ a few dozen predictors). Hand-written: the workspace has no
-/// dense linear-algebra crate over plain slices, and p is tiny.
+/// The solve of `a x = b` and the inverse of `a` (symmetric positive
+/// definite) through [`Cholesky`]: a pivot at or below 1e-12 of its
+/// diagonal entry is singular, a NaN one is carried on.
 fn cholesky_solve_inverse(a: &[Vec<f64>], b: &[f64]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
-    let p = a.len();
-    let mut l = vec![vec![0.0; p]; p];
-    for i in 0..p {
-        for j in 0..=i {
-            let mut s = a[i][j];
-            for k in 0..j {
-                s -= l[i][k] * l[j][k];
-            }
-            if i == j {
-                if s <= 1e-12 * a[i][i].abs().max(1e-300) {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
-    let solve = |rhs: &[f64]| {
-        let mut y = vec![0.0; p];
-        for i in 0..p {
-            let mut s = rhs[i];
-            for k in 0..i {
-                s -= l[i][k] * y[k];
-            }
-            y[i] = s / l[i][i];
-        }
-        let mut x = vec![0.0; p];
-        for i in (0..p).rev() {
-            let mut s = y[i];
-            for k in i + 1..p {
-                s -= l[k][i] * x[k];
-            }
-            x[i] = s / l[i][i];
-        }
-        x
-    };
-    let x = solve(b);
-    let mut inv = vec![vec![0.0; p]; p];
-    for j in 0..p {
-        let mut e = vec![0.0; p];
-        e[j] = 1.0;
-        let col = solve(&e);
-        for i in 0..p {
-            inv[i][j] = col[i];
-        }
-    }
-    Some((x, inv))
+    let c = Cholesky::factor(a, 1e-12, NanPivot::Accept)?;
+    Some((c.solve(b), c.inverse()))
 }
 
 fn binomial_deviance(y: &[f64], mu: &[f64]) -> f64 {

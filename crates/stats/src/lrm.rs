@@ -11,6 +11,7 @@
 use serde::Serialize;
 
 use crate::check;
+use crate::cholesky::{Cholesky, NanPivot};
 use crate::error::{Result, StatsError};
 
 /// `lrm.fit`'s defaults: `maxit = 12`, `eps = 0.025` (−2 log L change).
@@ -126,44 +127,11 @@ pub fn concordance_binned(y: &[u8], p: &[f64]) -> (f64, f64) {
     ((con + 0.5 * tie) / fnn, (con - dis) / fnn)
 }
 
-/// Solves the symmetric positive-definite `a x = b` by Cholesky; None when
-/// a pivot is not positive (rank deficiency).
+/// Solves the symmetric positive-definite `a x = b` by [`Cholesky`]; None
+/// when a pivot is at or below 1e-13 of its diagonal entry (rank
+/// deficiency); a NaN pivot is carried on.
 pub(crate) fn spd_solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
-    let p = a.len();
-    let mut l = vec![vec![0.0; p]; p];
-    for i in 0..p {
-        for j in 0..=i {
-            let mut s = a[i][j];
-            for k in 0..j {
-                s -= l[i][k] * l[j][k];
-            }
-            if i == j {
-                if s <= 1e-13 * a[i][i].abs().max(1e-300) {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
-    let mut z = vec![0.0; p];
-    for i in 0..p {
-        let mut s = b[i];
-        for k in 0..i {
-            s -= l[i][k] * z[k];
-        }
-        z[i] = s / l[i][i];
-    }
-    let mut x = vec![0.0; p];
-    for i in (0..p).rev() {
-        let mut s = z[i];
-        for k in i + 1..p {
-            s -= l[k][i] * x[k];
-        }
-        x[i] = s / l[i][i];
-    }
-    Some(x)
+    Cholesky::factor(a, 1e-13, NanPivot::Accept).map(|c| c.solve(b))
 }
 
 /// −2 log L, score and information at `beta` (lrmfit.f `LLOGIT`, kint = 1).

@@ -53,19 +53,52 @@ pub enum Extraction<'a> {
     },
 }
 
+/// What a bundle with a harmonisation (`harmonize.json`) does with a cohort.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HarmonizeMode {
+    /// Harmonise the cohort as one new hospital (the default; refused below
+    /// the bundle's minimum batch size).
+    #[default]
+    Apply,
+    /// Score the features as extracted; every prediction carries a warning.
+    None,
+}
+
 /// Extracts what the bundle needs from a cohort (through `extract`, into
 /// `work`) and scores every patient with an image; sorted by id. The
 /// clinical table and the image/mask pairing are checked before anything is
 /// extracted. `strict` refuses a patient with an undefined feature or a
 /// missing clinical value instead of imputing the bundle's training value.
+/// A bundle with a harmonisation harmonises the cohort's features as one
+/// new hospital first (`harmonize`; [`crate::harmonize_part`]): a cohort
+/// with fewer patients than its minimum batch is refused, naming the
+/// remedies, before anything is scored.
 pub fn score_cohort(
     bundle: &Bundle,
     cohort: &Path,
     work: &Path,
     extract: &mut dyn FnMut(Extraction<'_>) -> std::result::Result<(), ExtractError>,
     strict: bool,
+    harmonize: HarmonizeMode,
 ) -> Result<Vec<Scored>> {
     // Cheap checks first: nothing is extracted for a cohort that cannot be scored.
+    let foreign: Vec<&str> = bundle
+        .input_features()
+        .into_iter()
+        .filter(|f| !is_deep_feature(f) && !dlrn_radiomics::COLUMNS.contains(f))
+        .collect();
+    if let Some(first) = foreign.first() {
+        return Err(StudyError::Input {
+            path: cohort.to_path_buf(),
+            message: format!(
+                "the model uses {} feature(s) that dlrn does not extract (from the study's \
+                 [features] tables made by another tool, e.g. `{first}`); dlrn predict and \
+                 dlrn assess extract only dlrn's own handcrafted and deep features from images, \
+                 so this bundle cannot score a cohort folder",
+                foreign.len()
+            ),
+        });
+    }
     let clinical = read_clinical_cells(bundle, cohort)?;
     let cases = scan_cases(cohort, "masks").map_err(|e| StudyError::During {
         context: format!("pairing the images and masks of {}", cohort.display()),
@@ -77,6 +110,21 @@ pub fn score_cohort(
             message: "no images in images/".into(),
         });
     }
+    if let (Some(h), HarmonizeMode::Apply) = (&bundle.harmonize, harmonize) {
+        // A cohort with too few patients cannot be harmonised: refused before any extraction.
+        let n = cases.len();
+        if n < h.min_batch {
+            return Err(StudyError::Input {
+                path: cohort.to_path_buf(),
+                message: crate::harmonize_part::HarmonizeApplyError::TooFew {
+                    rows: n,
+                    min: h.min_batch,
+                    reference: h.reference.clone(),
+                }
+                .to_string(),
+            });
+        }
+    }
     let without_clinical: Vec<&str> = cases
         .iter()
         .map(|c| c.id.as_str())
@@ -87,7 +135,7 @@ pub fn score_cohort(
         source: Box::new(e),
     })?;
 
-    let needed = bundle.needed_features();
+    let needed = bundle.input_features();
     let mut features: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     if bundle.needs_handcrafted_features() {
         let out = work.join("handcrafted.parquet");
@@ -122,6 +170,35 @@ pub fn score_cohort(
     }
 
     let no_clinical: BTreeSet<&str> = without_clinical.into_iter().collect();
+    // Harmonisation: the cohort's patients (with a clinical row) as one new hospital.
+    let mut harmonised = crate::harmonize_part::Harmonised::default();
+    let mut extra_warnings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(h) = &bundle.harmonize {
+        match harmonize {
+            HarmonizeMode::Apply => {
+                features.retain(|id, _| !no_clinical.contains(id.as_str()));
+                let level = cohort
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_else(|| "new hospital".into());
+                harmonised = h
+                    .apply(&level, &mut features, &clinical, strict)
+                    .map_err(|e| StudyError::Input {
+                        path: cohort.to_path_buf(),
+                        message: e.to_string(),
+                    })?;
+                extra_warnings = harmonised.warnings.clone();
+            }
+            HarmonizeMode::None => {
+                for case in &cases {
+                    extra_warnings.insert(
+                        case.id.clone(),
+                        vec![crate::harmonize_part::UNHARMONISED_WARNING.to_string()],
+                    );
+                }
+            }
+        }
+    }
     Ok(cases
         .iter()
         .map(|case| {
@@ -136,17 +213,31 @@ pub fn score_cohort(
                     )),
                 };
             }
+            if let Some(why) = harmonised.excluded.get(&id) {
+                return Scored {
+                    id,
+                    prediction: None,
+                    error: Some(format!("not harmonised: {why}")),
+                };
+            }
             let patient = PatientInput {
                 id: id.clone(),
                 features: features.get(&id).cloned().unwrap_or_default(),
                 clinical: clinical.get(&id).cloned().unwrap_or_default(),
             };
             match bundle.predict_with(&patient, strict) {
-                Ok(p) => Scored {
-                    id,
-                    prediction: Some(p),
-                    error: None,
-                },
+                Ok(mut p) => {
+                    if let Some(w) = extra_warnings.get(&id) {
+                        let mut all = w.clone();
+                        all.append(&mut p.warnings);
+                        p.warnings = all;
+                    }
+                    Scored {
+                        id,
+                        prediction: Some(p),
+                        error: None,
+                    }
+                }
                 Err(e) => Scored {
                     id,
                     prediction: None,
@@ -179,8 +270,16 @@ pub fn read_clinical_cells(
         });
     }
     let table = Table::read(&path).map_err(table_error)?;
+    let mut variables = bundle.clinical_variables();
+    if let Some(h) = &bundle.harmonize {
+        for c in &h.covariates {
+            if !variables.contains(&c.name.as_str()) {
+                variables.push(&c.name);
+            }
+        }
+    }
     let missing: Vec<&str> = std::iter::once("id")
-        .chain(bundle.clinical_variables())
+        .chain(variables.iter().copied())
         .filter(|c| !table.has_column(c))
         .collect();
     if !missing.is_empty() {
@@ -196,7 +295,7 @@ pub fn read_clinical_cells(
     let ids = table.ids().map_err(table_error)?;
     let mut out: BTreeMap<String, BTreeMap<String, String>> =
         ids.iter().map(|id| (id.clone(), BTreeMap::new())).collect();
-    for var in bundle.clinical_variables() {
+    for var in variables {
         for (id, cell) in ids.iter().zip(table.str_column(var).map_err(table_error)?) {
             if let (Some(row), Some(cell)) = (out.get_mut(id), cell) {
                 row.insert(var.to_string(), cell);

@@ -85,17 +85,39 @@ pub fn evaluation_report(parts: EvaluationReport) -> report::StudyReport {
     }
 }
 
-/// The feature family of a column: `deep` for f_1..f_2048, else the
-/// handcrafted family that holds it (dlrn-radiomics), else `other`.
-pub fn feature_family(feature: &str) -> String {
-    if feature.starts_with("f_") {
-        return "deep".into();
+/// Where a feature column comes from, at both levels the reports name:
+/// the extraction and the family within it. The one rule for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeatureFamily {
+    /// `deep` for dlrn-deep's columns f_1..f_2048, else `handcrafted` (the
+    /// published rerun's selected-feature table).
+    pub extraction: &'static str,
+    /// `deep`, else the handcrafted family that holds the column
+    /// (dlrn-radiomics), else `other` (the study's ICC and selected-feature
+    /// tables).
+    pub family: &'static str,
+}
+
+/// The extraction and family of a feature column: `f_` followed by digits
+/// is deep (the released tables' f_1..f_2048), anything else handcrafted,
+/// in the dlrn-radiomics family that lists it or `other`.
+pub fn feature_family(feature: &str) -> FeatureFamily {
+    let deep = feature
+        .strip_prefix("f_")
+        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+    if deep {
+        return FeatureFamily {
+            extraction: "deep",
+            family: "deep",
+        };
     }
-    dlrn_radiomics::FAMILIES
-        .iter()
-        .find(|f| f.columns.contains(&feature))
-        .map(|f| f.name.to_string())
-        .unwrap_or_else(|| "other".into())
+    FeatureFamily {
+        extraction: "handcrafted",
+        family: dlrn_radiomics::FAMILIES
+            .iter()
+            .find(|f| f.columns.contains(&feature))
+            .map_or("other", |f| f.name),
+    }
 }
 
 /// What the whole study's report says about its run beyond the results.
@@ -145,14 +167,16 @@ pub fn study_report(
     });
     study.table1 = Some(fit.table1.clone());
     study.table3 = Some(fit.table3.clone());
-    study.icc = icc.ran().then(|| icc.by_family(feature_family));
+    study.icc = icc
+        .ran()
+        .then(|| icc.by_family(|f| feature_family(f).family.to_string()));
     study.selected_features = Some(report::SelectedFeatures {
         rows: signature
             .features
             .iter()
             .map(|f| report::SelectedFeatureRow {
                 feature: f.feature.clone(),
-                family: feature_family(&f.feature),
+                family: feature_family(&f.feature).family.to_string(),
                 coefficient: f.coefficient,
             })
             .collect(),
@@ -223,7 +247,8 @@ fn lasso_figures(n_selected: usize, ctx: &StudyContext<'_>) -> Vec<report::Exter
 }
 
 /// The report of a study whose clinical model or DLRN separated: Table 1,
-/// the signature alone in Table 2 and its figures, the ICC summary, the
+/// the signature in Table 2 and its figures (with the clinical model's rows,
+/// curves and Table 3 when only the DLRN separated), the ICC summary, the
 /// selected features and the screen; no nomogram, calculator or bundle.
 pub fn separated_report(
     sep: &SeparatedStudy,
@@ -232,21 +257,32 @@ pub fn separated_report(
     ctx: &StudyContext<'_>,
 ) -> report::StudyReport {
     let signature = &sep.lasso.signature;
+    let mut table2 = sep.signature.table2.clone();
+    let mut roc = sep.signature.roc.clone();
+    if let Some(c) = &sep.clinical {
+        table2.extend(c.table2.iter().cloned());
+        // The clinical curve first, as the full study draws its models.
+        for (figure, curve) in roc.iter_mut().zip(&c.roc) {
+            figure.curves.insert(0, curve.clone());
+        }
+    }
     report::StudyReport {
         title: format!("DLRN study — {}", ctx.config_name),
         simulated: ctx.simulated.clone(),
         provenance: ctx.provenance.clone(),
         table1: Some(sep.table1.clone()),
-        table2: report::Table2::new(sep.signature.table2.clone()),
-        table3: None,
-        icc: icc.ran().then(|| icc.by_family(feature_family)),
+        table2: report::Table2::new(table2),
+        table3: sep.clinical.as_ref().map(|c| c.table3.clone()),
+        icc: icc
+            .ran()
+            .then(|| icc.by_family(|f| feature_family(f).family.to_string())),
         selected_features: Some(report::SelectedFeatures {
             rows: signature
                 .features
                 .iter()
                 .map(|f| report::SelectedFeatureRow {
                     feature: f.feature.clone(),
-                    family: feature_family(&f.feature),
+                    family: feature_family(&f.feature).family.to_string(),
                     coefficient: f.coefficient,
                 })
                 .collect(),
@@ -257,7 +293,7 @@ pub fn separated_report(
         cutoffs: None,
         calibration_stats: None,
         predictions: None,
-        roc: sep.signature.roc.clone(),
+        roc,
         decision_curves: Vec::new(),
         calibration: Vec::new(),
         signature_by_class: Some(report::BoxFigure {
@@ -276,25 +312,38 @@ pub fn separated_report(
 /// The RQS items a study run satisfies.
 pub fn rqs_facts(fit: &FittedStudy, icc: &IccFilter, ctx: &StudyContext<'_>) -> report::RqsFacts {
     report::RqsFacts {
+        non_radiomic_features: fit.dlrn.fit.coefficients.len() > 2,
+        calibration: true,
+        calibration_resampling: fit.bootstrap.is_some(),
+        decision_curve: true,
+        ..separated_rqs_facts(icc, ctx)
+    }
+}
+
+/// The RQS items a separated study run satisfies: those of a full run
+/// less the combined model's (non-radiomic features in the model,
+/// calibration, decision curve).
+pub fn separated_rqs_facts(icc: &IccFilter, ctx: &StudyContext<'_>) -> report::RqsFacts {
+    report::RqsFacts {
         protocol_documented: ctx.simulated_data,
         protocol_public: ctx.simulated_data,
         multiple_segmentations: icc.n_subjects > 0,
         phantom_study: false,
         multiple_time_points: false,
         feature_reduction: true,
-        non_radiomic_features: fit.dlrn.fit.coefficients.len() > 2,
+        non_radiomic_features: false,
         biological_correlates: false,
         cut_off: true,
         discrimination: true,
         discrimination_resampling: true,
-        calibration: true,
-        calibration_resampling: fit.bootstrap.is_some(),
+        calibration: false,
+        calibration_resampling: false,
         prospective_registered: false,
         validation: report::Validation::External {
             institutes: ctx.n_validation,
         },
         gold_standard: false,
-        decision_curve: true,
+        decision_curve: false,
         cost_effectiveness: false,
         open_scans: false,
         open_segmentations: false,
@@ -317,30 +366,97 @@ pub fn supplement_inputs<'a>(
     ctx: &StudyContext<'_>,
 ) -> SupplementInputs<'a> {
     SupplementInputs {
+        reproducibility: Some(&fit.reproducibility),
+        clinical_by_cohort: Some(&fit.by_cohort),
+        missing: Some(&fit.missing),
+        ..supplement_common(
+            study,
+            schema,
+            cohorts,
+            cohort_dirs,
+            Some((&fit.predictions, fit.cutoffs.dlrn)),
+            variables,
+            level,
+            rqs_facts(fit, icc, ctx),
+            Some("model/"),
+            ctx,
+        )
+    }
+}
+
+/// The supplement's inputs for a study whose clinical model or DLRN
+/// separated: Table 1 with the tests and the TRIPOD+AI / RQS checklist of
+/// what it wrote, without the DLRN's pages (radiologists against the DLRN,
+/// its reproducibility) or a model bundle.
+#[allow(clippy::too_many_arguments)]
+pub fn separated_supplement_inputs<'a>(
+    sep: &'a SeparatedStudy,
+    study: &report::StudyReport,
+    schema: &'a ClinicalSchema,
+    cohorts: &'a [Cohort],
+    cohort_dirs: &'a [PathBuf],
+    icc: &IccFilter,
+    variables: &'a [String],
+    level: f64,
+    ctx: &StudyContext<'_>,
+) -> SupplementInputs<'a> {
+    SupplementInputs {
+        missing: Some(&sep.missing),
+        ..supplement_common(
+            study,
+            schema,
+            cohorts,
+            cohort_dirs,
+            None,
+            variables,
+            level,
+            separated_rqs_facts(icc, ctx),
+            None,
+            ctx,
+        )
+    }
+}
+
+/// What both supplements share; `dlrn`: each cohort's predictions and the
+/// DLRN's cut-off, when there is a DLRN.
+#[allow(clippy::too_many_arguments)]
+fn supplement_common<'a>(
+    study: &report::StudyReport,
+    schema: &'a ClinicalSchema,
+    cohorts: &'a [Cohort],
+    cohort_dirs: &'a [PathBuf],
+    dlrn: Option<(&'a [crate::pipeline::CohortPredictions], f64)>,
+    variables: &'a [String],
+    level: f64,
+    rqs: report::RqsFacts,
+    bundle: Option<&str>,
+    ctx: &StudyContext<'_>,
+) -> SupplementInputs<'a> {
+    SupplementInputs {
         title: format!("Reporting checklist — {}", ctx.config_name),
         simulated: study.simulated.clone(),
         schema,
         cohorts: cohorts
             .iter()
-            .zip(&fit.predictions)
             .zip(cohort_dirs)
-            .map(|((c, p), dir)| SupplementCohort {
+            .enumerate()
+            .map(|(i, (c, dir))| SupplementCohort {
                 name: &c.name,
                 dir,
                 ids: c.ids(),
                 labels: &c.labels,
                 clinical: &c.clinical,
-                dlrn: &p.dlrn,
+                dlrn: dlrn.map_or(&[][..], |(p, _)| p[i].dlrn.as_slice()),
             })
             .collect(),
         variables,
-        dlrn_cutoff: fit.cutoffs.dlrn,
+        dlrn_cutoff: dlrn.map(|(_, cutoff)| cutoff),
         level,
-        rqs: rqs_facts(fit, icc, ctx),
-        outputs: study_outputs(study, Some("model/")),
-        reproducibility: Some(&fit.reproducibility),
-        clinical_by_cohort: Some(&fit.by_cohort),
-        missing: Some(&fit.missing),
+        rqs,
+        outputs: study_outputs(study, bundle),
+        reproducibility: None,
+        clinical_by_cohort: None,
+        missing: None,
     }
 }
 

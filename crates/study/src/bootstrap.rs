@@ -163,7 +163,7 @@ pub fn refit_on_resample(inputs: &ProcedureInputs<'_>, rows: &[usize]) -> Result
         Vec::new(),
         &mut Silent,
     )?;
-    let (clinical, dlrn) = models?;
+    let (clinical, dlrn) = models.map_err(|(_, e)| e)?;
     let model = &clinical.elimination.model;
     Ok(ResampleFit {
         lp: linear_predictors(model, &dlrn, &scores[1], &designs.score[1])?,

@@ -18,9 +18,11 @@ use dlrn_report as report;
 use crate::bootstrap::{
     BootstrapSettings, BootstrapValidation, Original, ProcedureInputs, bootstrap_validation,
 };
-use crate::bundle::{Bundle, Cnn, Provenance as BundleProvenance, StudyParts};
+use crate::bundle::{Bundle, BundleFromStudy, Cnn, Provenance as BundleProvenance, StudyParts};
 use crate::coding::Design;
 use crate::error::{Result, StudyError};
+use crate::harmonize::{Harmonization, HarmonizeSettings, harmonize_cohorts, table2_pair};
+use crate::harmonize_part::HarmonizePart;
 use crate::icc::IccFilter;
 use crate::missing::{
     MissingReport, MissingSettings, apply_feature_policy, clinical_designs, clinical_rows,
@@ -35,7 +37,9 @@ use crate::pipeline::{
 };
 use crate::reproducibility::{QUANTITIES, dlrn_reproducibility};
 use crate::schema::ClinicalSchema;
-use crate::separation::{SignatureOnly, is_separation, signature_only};
+use crate::separation::{
+    ClinicalOnly, SignatureOnly, clinical_only, is_separation, signature_only,
+};
 use crate::table1::{CohortClinical, table1};
 
 /// Where [`fit_study`] reports: a line of progress, or a stage finished.
@@ -96,6 +100,8 @@ pub struct FitSettings {
     pub icc_form: String,
     /// The model bundle.
     pub bundle: BundleSettings,
+    /// Harmonisation across hospitals (`[harmonize]`; off by default).
+    pub harmonize: HarmonizeSettings,
     /// The bootstrap internal validation (`[validation]`; B = 0: none).
     pub bootstrap: BootstrapSettings,
 }
@@ -131,6 +137,8 @@ pub struct FittedStudy {
     pub bundle: Bundle,
     /// The missing-data table: the rule and every missing or undefined value.
     pub missing: MissingReport,
+    /// The harmonisation and its evidence, when `[harmonize]` asked for it.
+    pub harmonization: Option<Harmonization>,
     /// The bootstrap internal validation of the whole procedure (when B > 0).
     pub bootstrap: Option<BootstrapValidation>,
 }
@@ -145,12 +153,16 @@ pub struct SeparatedStudy {
     pub screen: Screen,
     /// The signature evaluated alone on every cohort.
     pub signature: SignatureOnly,
+    /// The clinical model on every cohort, when it fitted (only the DLRN separated).
+    pub clinical: Option<ClinicalOnly>,
     /// Table 1.
     pub table1: report::Table1,
     /// The missing-data table.
     pub missing: MissingReport,
     /// The separation, as the fit reported it (names the remedy).
     pub reason: String,
+    /// The harmonisation and its evidence, when `[harmonize]` asked for it.
+    pub harmonization: Option<Harmonization>,
 }
 
 /// What [`fit_study`] produced.
@@ -184,6 +196,27 @@ pub fn fit_study(
     })?;
     let level = settings.evaluation.level;
     let kept = icc.kept();
+    // With harmonisation, the same study without it first: Table 2's pair.
+    let unharmonised = if settings.harmonize.is_on() {
+        settings.harmonize.check(&training.name, schema)?;
+        progress.note("[run]    the study without harmonisation (Table 2's pair)");
+        let plain = FitSettings {
+            harmonize: HarmonizeSettings::default(),
+            // Table 2's pair only: no bootstrap for the twin.
+            bootstrap: BootstrapSettings {
+                resamples: 0,
+                ..settings.bootstrap
+            },
+            ..settings.clone()
+        };
+        let table2 = match fit_study(inputs, &plain, &mut Quiet(&mut *progress))? {
+            Fit::Fitted(f) => f.evaluation.table2,
+            Fit::Separated(s) => s.signature.table2,
+        };
+        Some(table2)
+    } else {
+        None
+    };
 
     // The missing-value policy: checked against the study, stated in the
     // report. Undefined feature values are dropped or imputed with the
@@ -210,6 +243,23 @@ pub fn fit_study(
             &mut missing,
         )?
     };
+    // Harmonisation across hospitals: the kept features of every validation
+    // cohort mapped onto the training hospital's (crate::harmonize).
+    let mut harmonization = harmonize_cohorts(
+        &mut cohorts,
+        &feature_imputation.kept(&kept),
+        &feature_imputation.medians,
+        schema,
+        &settings.harmonize,
+    )?;
+    if let Some(h) = &harmonization {
+        let (b, a, n) = h.counts();
+        progress.note(&format!(
+            "[run]    harmonisation (ComBat, reference {}): {n} features; Kruskal–Wallis P < 0.05 \
+             across hospitals in {b} before, {a} after",
+            h.reference
+        ));
+    }
     let cohorts = cohorts.as_slice();
     let (intra_reads, inter_reads) = (intra_reads.as_slice(), inter_reads.as_slice());
     let training = &cohorts[0];
@@ -261,38 +311,70 @@ pub fn fit_study(
     let designs = clinical_designs.score.clone();
     let (clinical, dlrn_model) = match fitted {
         Ok(x) => x,
-        Err(e) if is_separation(&e) => {
+        Err((fitted_clinical, e)) if is_separation(&e) => {
             // The study goes on without the separated models: every table and
-            // figure that needs only the signature and the clinical data.
-            progress.note(&format!("[skip]   clinical model and DLRN: {e}"));
-            let screen = univariate_screen_with(
-                schema,
-                &clinical_designs.fit,
-                candidates,
-                &training.labels,
-                settings.clinical.screen_p,
-                settings.clinical.fit,
-            )?;
+            // figure that needs only the signature, the clinical data and,
+            // when only the DLRN separated, the clinical model.
+            let models = if fitted_clinical.is_some() {
+                "DLRN"
+            } else {
+                "clinical model and DLRN"
+            };
+            progress.note(&format!("[skip]   {models}: {e}"));
             let signature = signature_only(cohorts, &scores, level)?;
+            // The clinical model's variables were scored with the stored
+            // training values (none without a clinical model).
+            let scored: Vec<String> = fitted_clinical
+                .as_ref()
+                .map(|c| c.elimination.kept.clone())
+                .unwrap_or_default();
+            let (screen, clinical) = match fitted_clinical {
+                Some(c) => {
+                    let only = clinical_only(
+                        cohorts,
+                        &designs,
+                        &c.elimination.model,
+                        table3(schema, &c.elimination.model),
+                        level,
+                    )?;
+                    (c.screen, Some(only))
+                }
+                None => (
+                    univariate_screen_with(
+                        schema,
+                        &clinical_designs.fit,
+                        candidates,
+                        &training.labels,
+                        settings.clinical.screen_p,
+                        settings.clinical.fit,
+                    )?,
+                    None,
+                ),
+            };
             clinical_rows(
                 schema,
                 cohorts,
                 candidates,
                 &settings.missing,
                 &clinical_designs.values,
-                &[],
+                &scored,
                 &mut missing,
             )?;
+            if let (Some(h), Some(none)) = (&mut harmonization, &unharmonised) {
+                h.table2_pair = Some(table2_pair(none, &signature.table2));
+            }
             return Ok(Fit::Separated(Box::new(SeparatedStudy {
                 lasso,
                 screen,
                 signature,
+                clinical,
                 table1,
                 missing,
                 reason: e.to_string(),
+                harmonization,
             })));
         }
-        Err(e) => return Err(e),
+        Err((_, e)) => return Err(e),
     };
     for r in &clinical.screen.rows {
         match (&r.p_value, &r.error) {
@@ -412,6 +494,9 @@ pub fn fit_study(
         progress.note(&format!("         {n}"));
     }
     let table3 = table3(schema, clinical_model);
+    if let (Some(h), Some(none)) = (&mut harmonization, &unharmonised) {
+        h.table2_pair = Some(table2_pair(none, &evaluation.table2));
+    }
     progress.done("evaluation");
 
     // The nomogram of the DLRN.
@@ -490,6 +575,20 @@ pub fn fit_study(
             &clinical_designs.values,
         )
     })
+    .and_then(|b| match &harmonization {
+        None => Ok(b),
+        Some(h) => b.with_harmonize(HarmonizePart {
+            method: "combat".into(),
+            batch: "cohort".into(),
+            reference: h.reference.clone(),
+            families: h.settings.features.name().into(),
+            min_batch: h.settings.min_batch(),
+            rule: h.describe(),
+            medians: h.medians.clone(),
+            covariates: h.covariates.clone(),
+            model: h.model.clone(),
+        }),
+    })
     .map_err(|e| StudyError::Other(Box::new(e)))?;
     let bundle = Bundle {
         validation: bootstrap.as_ref().map(|b| b.record()),
@@ -525,8 +624,21 @@ pub fn fit_study(
         nomogram,
         bundle,
         missing,
+        harmonization,
         bootstrap,
     })))
+}
+
+/// The progress of the unharmonised twin study: its notes prefixed, its
+/// stage times not recorded (they are part of the harmonised study's).
+struct Quiet<'a>(&'a mut dyn Progress);
+
+impl Progress for Quiet<'_> {
+    fn note(&mut self, line: &str) {
+        self.0
+            .note(&format!("         (unharmonised) {}", line.trim_start()));
+    }
+    fn done(&mut self, _name: &str) {}
 }
 
 /// What the modelling procedure fitted on the first of its cohorts.
@@ -539,8 +651,11 @@ pub struct Procedure {
     /// Every cohort's coded clinical candidates with the signature score.
     pub designs: crate::missing::ClinicalDesigns,
     /// The clinical stage and the DLRN, or why they could not be fitted
-    /// (a separation leaves the signature; [`is_separation`]).
-    pub models: Result<(ClinicalStage, FittedModel)>,
+    /// with the clinical stage when only the DLRN failed (a separation
+    /// leaves the signature and that clinical model; [`is_separation`]).
+    #[allow(clippy::type_complexity)]
+    pub models:
+        std::result::Result<(ClinicalStage, FittedModel), (Option<ClinicalStage>, StudyError)>,
 }
 
 /// The study's modelling procedure, stages 6–8, on `cohorts[0]` (after the
@@ -600,11 +715,15 @@ pub fn fit_procedure(
         &scores,
         missing,
     )?;
-    let models = clinical_stage(schema, &designs.fit, &training.labels, clinical_settings)
-        .and_then(|c| {
-            let d = dlrn_stage(&designs.fit, &training.labels, &c.elimination.model)?;
-            Ok((c, d))
-        });
+    // The clinical model, then the DLRN; a separation in either leaves the
+    // clinical model (when it fitted) for the separated study's report.
+    let models = match clinical_stage(schema, &designs.fit, &training.labels, clinical_settings) {
+        Ok(c) => match dlrn_stage(&designs.fit, &training.labels, &c.elimination.model) {
+            Ok(d) => Ok((c, d)),
+            Err(e) => Err((Some(c), e)),
+        },
+        Err(e) => Err((None, e)),
+    };
     Ok(Procedure {
         lasso,
         scores,

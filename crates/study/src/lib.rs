@@ -12,9 +12,6 @@
 //! must not do: render. Statistics come from dlrn-stats, dlrn-lasso and
 //! dlrn-nomogram; this crate composes them and fills dlrn-report's plain row
 //! and page types, which dlrn-report writes (CSV, Markdown, figures, pages).
-//! One exception remains: [`published`] still renders its cut-off and
-//! coefficient tables (`ReportTable` impls) and Table 2's display; they are
-//! next to move to dlrn-report.
 //!
 //! | stage | function | R equivalent |
 //! | --- | --- | --- |
@@ -26,6 +23,7 @@
 //! | DLRN | [`pipeline::dlrn_stage`] | `glm(y ~ signature + …, binomial)` |
 //! | missing values | [`missing::feature_imputation`], [`missing::impute_clinical`] | `median(x, na.rm = TRUE)`, `na.omit` |
 //! | cut-offs | [`pipeline::youden_cutoffs`] | `pROC::coords(best.method = "youden")` |
+//! | harmonisation | [`harmonize::harmonize_cohorts`] | `sva::ComBat(ref.batch = training)`, a new batch per hospital |
 //! | nomogram | [`nomogram::build_nomogram`] | `rms::nomogram` |
 //! | DLRN reproducibility | [`reproducibility::dlrn_reproducibility`] | `psych::ICC` of the DLRN over the outlines |
 //! | clinical model per cohort | [`pipeline::clinical_by_cohort`] | `glm` per cohort |
@@ -45,11 +43,22 @@ pub mod apply;
 pub mod assemble;
 pub mod baseline;
 pub mod bootstrap;
-pub mod bundle;
+/// The model bundle: dlrn-bundle's types, loading and prediction, and
+/// building one from a study run ([`bundling`]).
+pub mod bundle {
+    pub use crate::bundling::*;
+    pub use dlrn_bundle::*;
+}
+pub mod bundling;
 pub mod coding;
 pub mod error;
 pub mod evaluation;
+pub mod external;
+pub mod extraction;
 pub mod fit;
+pub mod harmonize;
+/// The harmonisation part of the model bundle (moved with the bundle).
+pub use dlrn_bundle::harmonize as harmonize_part;
 pub mod icc;
 pub mod missing;
 pub mod model;

@@ -286,8 +286,11 @@ impl FeatureImputation {
 
 /// Fits the feature rule on the training table over `candidates` (the
 /// features the ICC filter kept). A feature undefined for every training
-/// patient with an explicit `median` rule, or with a share limit of 1, has
-/// no median: an error naming it.
+/// patient is an error naming every such feature, unless a `drop` rule
+/// names it: it carries nothing to learn or impute from, and a whole column
+/// without a value points at its extraction (a column of another table, a
+/// mask that misses every lesion's margin), which an analyst looks at
+/// before fitting rather than finds later as one more dropped feature.
 pub fn feature_imputation(
     training: &FeatureTable,
     candidates: &[String],
@@ -296,6 +299,7 @@ pub fn feature_imputation(
     let n = training.ids.len();
     let mut dropped = Vec::new();
     let mut medians = BTreeMap::new();
+    let mut never_defined = Vec::new();
     for name in candidates {
         let col = training
             .column(name)
@@ -310,6 +314,10 @@ pub fn feature_imputation(
                 undefined,
                 reason: "rule: drop".into(),
             });
+            continue;
+        }
+        if rule.is_none() && n > 0 && undefined == n {
+            never_defined.push(name.as_str());
             continue;
         }
         let share = if n == 0 {
@@ -335,6 +343,28 @@ pub fn feature_imputation(
             ),
         })?;
         medians.insert(name.clone(), m);
+    }
+    if let Some(first) = never_defined.first() {
+        let shown: Vec<String> = never_defined
+            .iter()
+            .take(10)
+            .map(|f| format!("`{f}`"))
+            .collect();
+        return Err(StudyError::Config {
+            key: "missing.rules".into(),
+            message: format!(
+                "{} feature(s) undefined (NaN) for every one of the {n} training patients: {}{}; \
+                 there is no value to learn from or impute with. Check how these columns were \
+                 extracted, or leave them out on purpose with [missing] rules = {{ {first} = \"drop\" }}",
+                never_defined.len(),
+                shown.join(", "),
+                if never_defined.len() > shown.len() {
+                    format!(" and {} more", never_defined.len() - shown.len())
+                } else {
+                    String::new()
+                }
+            ),
+        });
     }
     Ok(FeatureImputation {
         n_training: n,
@@ -363,24 +393,7 @@ pub fn impute_features(table: &mut FeatureTable, imp: &FeatureImputation) -> Vec
     counts
 }
 
-/// A stored training value of a clinical variable.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ClinicalValue {
-    /// A numeric variable's median.
-    Number(f64),
-    /// A categorical variable's mode (the level, as clinical.csv writes it).
-    Level(String),
-}
-
-impl std::fmt::Display for ClinicalValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClinicalValue::Number(v) => write!(f, "{v}"),
-            ClinicalValue::Level(l) => f.write_str(l),
-        }
-    }
-}
+pub use dlrn_bundle::ClinicalValue;
 
 /// The training median (numeric) or mode (categorical; ties to the level
 /// declared first) of each of `variables`. A variable with no value in the
@@ -575,14 +588,14 @@ impl MissingReport {
                         r.cohort.clone(),
                         r.input.clone(),
                         r.kind.clone(),
-                        format!(
-                            "{} ({:.1})",
-                            r.missing,
+                        // Table 1's count (percent), half away from zero.
+                        dlrn_report::format::count_percent(
+                            r.missing as u64,
                             if r.n > 0 {
                                 100.0 * r.missing as f64 / r.n as f64
                             } else {
                                 0.0
-                            }
+                            },
                         ),
                         r.n.to_string(),
                         r.rule.clone(),
@@ -707,18 +720,51 @@ mod tests {
         );
     }
 
+    /// Undefined for every training patient: refused by default, naming
+    /// the feature and the way to drop it; dropped by a `drop` rule; no
+    /// median under a `median` rule.
     #[test]
     fn a_feature_undefined_for_everyone_has_no_median() {
-        let t = table(vec![("MSD", vec![f64::NAN; 4])]);
-        let names = vec!["MSD".to_string()];
+        let t = table(vec![
+            ("MSD", vec![f64::NAN; 4]),
+            ("a", vec![1.0, 2.0, 3.0, 4.0]),
+        ]);
+        let names = vec!["MSD".to_string(), "a".to_string()];
         let mut s = MissingSettings::default();
-        assert_eq!(feature_imputation(&t, &names, &s).unwrap().dropped.len(), 1);
+        let e = feature_imputation(&t, &names, &s).unwrap_err().to_string();
+        assert!(
+            e.starts_with("missing.rules: 1 feature(s) undefined (NaN) for every one of the 4 training patients: `MSD`;")
+                && e.contains("rules = { MSD = \"drop\" }"),
+            "{e}"
+        );
+        s.rules.insert("MSD".into(), Rule::Drop);
+        let imp = feature_imputation(&t, &names, &s).unwrap();
+        assert_eq!(
+            (imp.dropped[0].feature.as_str(), imp.dropped[0].undefined),
+            ("MSD", 4)
+        );
+        assert_eq!(imp.kept(&names), ["a"]);
         s.rules.insert("MSD".into(), Rule::Median);
         let e = feature_imputation(&t, &names, &s).unwrap_err().to_string();
         assert!(
             e.contains("`MSD`") && e.contains("every training patient"),
             "{e}"
         );
+    }
+
+    /// The table prints "n (percent)" as Table 1 does, half away from zero:
+    /// 1 of 16 is 6.25% → 6.3 (`{:.1}` would print 6.2), 1 of 8 is 12.5%.
+    #[test]
+    fn missing_percent_is_rounded_as_table_1() {
+        let mut r = MissingReport {
+            rule: String::new(),
+            rows: Vec::new(),
+        };
+        r.push("TC", "bmi", "clinical", 1, 16, "complete case".into());
+        r.push("EVC1", "bmi", "clinical", 1, 8, "complete case".into());
+        let rows = r.display().rows;
+        assert_eq!(rows[0][3], "1 (6.3)");
+        assert_eq!(rows[1][3], "1 (12.5)");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use dlrn_cohort::schema::ClinicalSchema;
 use dlrn_stats::LogisticFit;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::coding::{Design, terms};
 use crate::error::{Result, StudyError};
@@ -13,31 +13,7 @@ pub fn plogis(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// How a logistic model is estimated (the config's `clinical.fit`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FitMethod {
-    /// Maximum likelihood (`glm(family = binomial)`); none exists under separation.
-    #[default]
-    Glm,
-    /// Firth's penalised likelihood (`logistf`), finite under separation.
-    Firth,
-}
-
-impl FitMethod {
-    /// As configs and bundles spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            FitMethod::Glm => "glm",
-            FitMethod::Firth => "firth",
-        }
-    }
-
-    /// Whether this is the default (maximum likelihood), for serde.
-    pub fn is_glm(&self) -> bool {
-        *self == FitMethod::Glm
-    }
-}
+pub use dlrn_bundle::FitMethod;
 
 /// A logistic model fitted on named design columns (= `glm(y ~ …, binomial)`,
 /// or `logistf(y ~ …)` with [`FitMethod::Firth`]).

@@ -51,8 +51,11 @@ pub struct SupplementInputs<'a> {
     pub cohorts: Vec<SupplementCohort<'a>>,
     /// Table 1's variables, in order.
     pub variables: &'a [String],
-    /// The DLRN's cut-off (positive when probability ≥ cut-off).
-    pub dlrn_cutoff: f64,
+    /// The DLRN's cut-off (positive when probability ≥ cut-off); `None`
+    /// when there is no DLRN (a study whose DLRN separated): the
+    /// radiologists' tables, which compare the readers with the DLRN, are
+    /// then not written.
+    pub dlrn_cutoff: Option<f64>,
     /// Confidence level.
     pub level: f64,
     /// What the run did, for the RQS (`gold_standard` is set from whether
@@ -124,7 +127,7 @@ pub fn write_supplement(dir: &Path, inp: &SupplementInputs<'_>) -> Result<Supple
         }
     }
     let mut radiologists = None;
-    if !read.is_empty() {
+    if let Some(dlrn_cutoff) = inp.dlrn_cutoff.filter(|_| !read.is_empty()) {
         let maps: Vec<_> = read
             .iter()
             .map(|(i, _)| {
@@ -148,7 +151,7 @@ pub fn write_supplement(dir: &Path, inp: &SupplementInputs<'_>) -> Result<Supple
                 readers: r,
                 labels: &m.0,
                 model: &m.1,
-                model_cutoff: inp.dlrn_cutoff,
+                model_cutoff: dlrn_cutoff,
                 us_aln: &m.2,
             })
             .collect();

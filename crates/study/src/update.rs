@@ -21,6 +21,7 @@ use dlrn_nomogram::{Nomogram, PredictorKind};
 use serde::Serialize;
 
 use crate::bundle::{Bundle, LogisticModel, UpdateTest};
+use crate::bundling::LogisticModelFromFit;
 use crate::error::{Result, StudyError};
 
 /// An update method of Steyerberg's hierarchy.

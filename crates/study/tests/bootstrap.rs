@@ -138,7 +138,7 @@ fn run(training: &Cohort, keep_all: bool, b: usize, one_se: bool) -> BootstrapVa
         &mut Quiet,
     )
     .unwrap();
-    let (c, dlrn) = models.unwrap();
+    let (c, dlrn) = models.map_err(|(_, e)| e).unwrap();
     let features: Vec<String> = l
         .signature
         .features

@@ -9,9 +9,9 @@ use std::path::Path;
 
 use dlrn_nomogram::{Level, Nomogram, NomogramOptions, Predictor, PredictorKind};
 use dlrn_study::bundle::{
-    Bundle, BundleError, ClinicalPart, ClinicalVariable, Cnn, CnnWeights, Coding, Cutoffs,
-    InputRange, KeptFeatures, LogisticModel, PatientInput, Preprocessing, Provenance, Signature,
-    SignatureTerm,
+    Bundle, BundleError, BundleFromStudy, ClinicalPart, ClinicalVariable, Cnn, CnnWeights, Coding,
+    Cutoffs, InputRange, KeptFeatures, LogisticModel, LogisticModelFromFit, PatientInput,
+    Preprocessing, Provenance, Signature, SignatureTerm,
 };
 
 /// A reproducible stream in [0, 1) (64-bit LCG, Knuth's MMIX constants).
@@ -264,6 +264,7 @@ fn bundle() -> (Bundle, Data) {
         nomogram,
         ranges,
         missing: None,
+        harmonize: None,
         validation: None,
         update: None,
     };
@@ -515,6 +516,55 @@ fn another_version_an_altered_or_missing_file_are_refused() {
     // Not a bundle at all.
     let err = Bundle::load(&dir.join("nothing")).unwrap_err();
     assert!(err.to_string().contains("manifest.json"), "{err}");
+}
+
+#[test]
+fn a_bundle_loads_from_its_files_bytes_as_from_its_folder() {
+    let (bundle, _) = bundle();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    let manifest = bundle.write(&dir).unwrap();
+    let mut files: BTreeMap<String, Vec<u8>> = manifest
+        .files
+        .keys()
+        .chain(std::iter::once(&"manifest.json".to_string()))
+        .map(|name| (name.clone(), std::fs::read(dir.join(name)).unwrap()))
+        .collect();
+    let loaded = Bundle::from_files(&files).unwrap();
+    let mut on_disk = Bundle::load(&dir).unwrap();
+    // Only where a weights file would be read from may differ (none here: random weights).
+    on_disk
+        .cnn_weights_path
+        .clone_from(&loaded.cnn_weights_path);
+    assert_eq!(
+        loaded, on_disk,
+        "same bundle from bytes and from the folder"
+    );
+    let p = patient("p", 1.3, 0.4, "61", "4C", "luminal_b");
+    assert_eq!(loaded.predict(&p).unwrap(), on_disk.predict(&p).unwrap());
+
+    // An altered file is named by its path relative to the bundle.
+    let cut = files.get_mut("cutoffs.json").unwrap();
+    cut[0] = b' ';
+    match Bundle::from_files(&files) {
+        Err(BundleError::HashMismatch { path, .. }) => {
+            assert_eq!(path, Path::new("cutoffs.json"))
+        }
+        other => panic!("expected a hash mismatch, got {other:?}"),
+    }
+    // A listed file that was not given, and no manifest at all.
+    files.remove("cutoffs.json");
+    let err = Bundle::from_files(&files).unwrap_err().to_string();
+    assert!(
+        err.contains("cutoffs.json") && err.contains("not among the files given"),
+        "{err}"
+    );
+    files.remove("manifest.json");
+    let err = Bundle::from_files(&files).unwrap_err().to_string();
+    assert!(
+        err.contains("manifest.json") && err.contains("not a model bundle"),
+        "{err}"
+    );
 }
 
 /// The test's own median (R's `median`): sorted, the middle value or the mean of the two.

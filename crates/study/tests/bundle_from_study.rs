@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use dlrn_cohort::schema::{
     ClinicalData, ClinicalSchema, MissingPolicy, Outcome, Variable, VariableColumn, VariableKind,
 };
-use dlrn_study::bundle::{Bundle, Cnn, Coding, PatientInput, Provenance, StudyParts};
+use dlrn_study::bundle::{
+    Bundle, BundleFromStudy, Cnn, Coding, PatientInput, Provenance, StudyParts,
+};
 use dlrn_study::icc::{IccFeature, IccFilter, IccOutcome};
 use dlrn_study::model::FittedModel;
 use dlrn_study::pipeline::{Cohort, Cutoffs, FeatureTable};

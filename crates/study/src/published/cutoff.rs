@@ -2,8 +2,6 @@
 //! cut-off, and the search for a single cut-off that reproduces every
 //! printed metric of every cohort of the paper's Table 2 present.
 
-use dlrn_report::{ReportTable, TextTable};
-
 use super::paper::PAPER_TABLE2;
 use super::{Cohort, LEVEL, during, invalid};
 use crate::error::{Result, StudyError};
@@ -28,66 +26,6 @@ pub fn youden_cutoff(labels: &[u8], scores: &[f64], file: &str) -> Result<f64> {
         )));
     }
     Ok(y.threshold)
-}
-
-/// One line of cutoffs.csv.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CutoffRow {
-    /// The table's cohort name.
-    pub cohort: String,
-    /// `training` or `validation`.
-    pub role: String,
-    /// The table's own Youden cut-off.
-    pub youden_cutoff: f64,
-    /// The one fixed cut-off.
-    pub fixed_cutoff: f64,
-}
-
-/// Every table's own Youden cut-off next to the fixed one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CutoffTable {
-    /// One row per table.
-    pub rows: Vec<CutoffRow>,
-}
-
-impl ReportTable for CutoffTable {
-    fn csv_header(&self) -> Vec<String> {
-        ["cohort", "role", "youden_cutoff", "fixed_cutoff"]
-            .map(String::from)
-            .to_vec()
-    }
-    fn csv_records(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.cohort.clone(),
-                    r.role.clone(),
-                    format!("{:?}", r.youden_cutoff),
-                    format!("{:?}", r.fixed_cutoff),
-                ]
-            })
-            .collect()
-    }
-    fn display(&self) -> TextTable {
-        TextTable {
-            header: ["cohort", "role", "own Youden cut-off", "fixed cut-off"]
-                .map(String::from)
-                .to_vec(),
-            rows: self
-                .rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.cohort.clone(),
-                        r.role.clone(),
-                        dlrn_report::format::fixed(r.youden_cutoff, 4),
-                        dlrn_report::format::fixed(r.fixed_cutoff, 4),
-                    ]
-                })
-                .collect(),
-        }
-    }
 }
 
 /// Tries every distinct cut-off between the pooled signature scores (and

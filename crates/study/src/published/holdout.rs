@@ -10,9 +10,8 @@ use dlrn_lasso::{
     CvResult, Design, Folds, InputHash, LambdaChoice, Measure, PathOptions, SignatureModel,
     cross_validate,
 };
-use dlrn_report::{SelectedFeatureRow, SelectedFeatures, Table2Row, file_stem};
+use dlrn_report::{CoefficientTable, SelectedFeatureRow, SelectedFeatures, Table2Row, file_stem};
 
-use super::signature::CoefficientTable;
 use super::{
     AUTHORS_NFOLDS, AUTHORS_SEED, Cohort, LABEL, LASSO_MODEL, LEVEL, Settings, during, invalid,
     sha256_file, table_error, table2_row,
@@ -278,7 +277,9 @@ pub fn selected_features(h: &HoldOut) -> SelectedFeatures {
             .iter()
             .map(|f| SelectedFeatureRow {
                 feature: f.feature.clone(),
-                family: family(&f.feature).into(),
+                family: crate::assemble::feature_family(&f.feature)
+                    .extraction
+                    .into(),
                 coefficient: f.coefficient,
             })
             .collect(),
@@ -349,12 +350,4 @@ pub fn train_caption(r: &TrainRerun, t: &Cohort, compare: &CoefficientTable) -> 
         ));
     }
     c
-}
-
-/// Feature family for the report: `f_<n>` columns are deep, the rest handcrafted.
-pub fn family(name: &str) -> &'static str {
-    match name.strip_prefix("f_") {
-        Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => "deep",
-        _ => "handcrafted",
-    }
 }

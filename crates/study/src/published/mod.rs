@@ -16,22 +16,25 @@
 pub mod cutoff;
 pub mod findings;
 pub mod holdout;
+pub mod output;
 pub mod paper;
 pub mod signature;
 
 use std::path::{Path, PathBuf};
 
 use dlrn_cohort::Table;
-use dlrn_report::{ReportTable, RocCurve, RocFigure, Table2, Table2Row, TextTable};
+use dlrn_report::{
+    CoefficientTable, RocCurve, RocFigure, SignatureCutoffRow, SignatureCutoffs, Table2, Table2Row,
+    TextTable,
+};
 
-pub use cutoff::{CutoffRow, CutoffTable, FixedCutoff, single_cutoff_search, youden_cutoff};
+pub use cutoff::{FixedCutoff, single_cutoff_search, youden_cutoff};
 pub use findings::findings;
 pub use holdout::{
-    FeatureMatrix, HoldOut, TrainRerun, authors_lasso, family, hold_out, selected_features,
-    train_caption,
+    FeatureMatrix, HoldOut, TrainRerun, authors_lasso, hold_out, selected_features, train_caption,
 };
 pub use paper::{METRICS, PAPER_TABLE2};
-pub use signature::{CoefficientTable, Signature, parse_r_signature, read_signature};
+pub use signature::{Signature, coefficient_table, parse_r_signature, read_signature};
 
 pub use crate::apply::sha256_file;
 use crate::error::{Result, StudyError};
@@ -111,7 +114,7 @@ pub struct Analysis {
     /// signature at its own and at the fixed cut-off, then the hold-out rows.
     pub table2: Table2,
     /// Every table's own cut-off next to the fixed one.
-    pub cutoffs: CutoffTable,
+    pub cutoffs: SignatureCutoffs,
     /// One ROC figure per table: the signature and, where run, the hold-out LASSO.
     pub roc: Vec<RocFigure>,
     /// Table 2's caption.
@@ -186,7 +189,7 @@ pub fn analyse(
             fixed.value,
             None,
         )?);
-        cutoff_rows.push(CutoffRow {
+        cutoff_rows.push(SignatureCutoffRow {
             cohort: t.name.clone(),
             role: "training".into(),
             youden_cutoff: fixed.value,
@@ -210,21 +213,21 @@ pub fn analyse(
             fixed.value,
             None,
         )?);
-        cutoff_rows.push(CutoffRow {
+        cutoff_rows.push(SignatureCutoffRow {
             cohort: c.name.clone(),
             role: "validation".into(),
             youden_cutoff: own,
             fixed_cutoff: fixed.value,
         });
     }
-    let cutoffs = CutoffTable { rows: cutoff_rows };
+    let cutoffs = SignatureCutoffs { rows: cutoff_rows };
 
     // The authors' own LASSO on their training table.
     let rerun = match &train {
         Some(t) => {
             let r =
                 authors_lasso(t).map_err(during(&format!("the authors' LASSO on {}", t.file)))?;
-            let compare = CoefficientTable::new(&signature, &r.model);
+            let compare = coefficient_table(&signature, &r.model);
             let caption = train_caption(&r, t, &compare);
             Some((r, compare, caption))
         }
@@ -434,11 +437,7 @@ pub fn roc_curve(model: &str, labels: &[u8], scores: &[f64]) -> Result<RocCurve>
 
 /// Table 2 as printed, with the P column named for what it tests here.
 pub fn table2_display(t: &Table2) -> TextTable {
-    let mut d = t.display();
-    if let Some(last) = d.header.last_mut() {
-        *last = "P (DeLong vs signature)".into();
-    }
-    d
+    t.display_with_p("P (DeLong vs signature)")
 }
 
 /// The Markdown/HTML caption: what each row is and how it was computed.

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use dlrn_cohort::Table;
 use dlrn_lasso::SignatureModel;
-use dlrn_report::{ReportTable, TextTable};
+use dlrn_report::CoefficientTable;
 
 use super::table_error;
 use crate::error::{Result, StudyError};
@@ -361,73 +361,23 @@ fn read_signature_csv(path: &Path) -> Result<Signature> {
 
 /// The rerun LASSO's coefficients next to the published ones, one row per
 /// feature in either (published order first, then the rerun's other features).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CoefficientTable {
-    /// (feature, published coefficient, rerun coefficient).
-    pub rows: Vec<(String, Option<f64>, Option<f64>)>,
-}
-
-impl CoefficientTable {
-    /// The table of `sig` against `model`.
-    pub fn new(sig: &Signature, model: &SignatureModel) -> Self {
-        let rerun: BTreeMap<&str, f64> = model
-            .features
-            .iter()
-            .map(|f| (f.feature.as_str(), f.coefficient))
-            .collect();
-        let mut rows: Vec<(String, Option<f64>, Option<f64>)> = sig
-            .terms
-            .iter()
-            .map(|(n, c)| (n.clone(), Some(*c), rerun.get(n.as_str()).copied()))
-            .collect();
-        for f in &model.features {
-            if !sig.terms.iter().any(|(n, _)| *n == f.feature) {
-                rows.push((f.feature.clone(), None, Some(f.coefficient)));
-            }
-        }
-        CoefficientTable { rows }
-    }
-
-    /// Features in both, only published, only rerun.
-    pub fn counts(&self) -> (usize, usize, usize) {
-        let both = self
-            .rows
-            .iter()
-            .filter(|r| r.1.is_some() && r.2.is_some())
-            .count();
-        let published = self.rows.iter().filter(|r| r.2.is_none()).count();
-        let rerun = self.rows.iter().filter(|r| r.1.is_none()).count();
-        (both, published, rerun)
-    }
-}
-
-impl ReportTable for CoefficientTable {
-    fn csv_header(&self) -> Vec<String> {
-        ["feature", "published", "rerun"].map(String::from).to_vec()
-    }
-    fn csv_records(&self) -> Vec<Vec<String>> {
-        let cell = |v: Option<f64>| v.map(|x| format!("{x:?}")).unwrap_or_default();
-        self.rows
-            .iter()
-            .map(|(n, p, r)| vec![n.clone(), cell(*p), cell(*r)])
-            .collect()
-    }
-    fn display(&self) -> TextTable {
-        let cell = |v: Option<f64>| {
-            v.map(|x| dlrn_report::format::significant(x, 4))
-                .unwrap_or_else(|| "—".into())
-        };
-        TextTable {
-            header: ["feature", "published coefficient", "rerun coefficient"]
-                .map(String::from)
-                .to_vec(),
-            rows: self
-                .rows
-                .iter()
-                .map(|(n, p, r)| vec![n.clone(), cell(*p), cell(*r)])
-                .collect(),
+pub fn coefficient_table(sig: &Signature, model: &SignatureModel) -> CoefficientTable {
+    let rerun: BTreeMap<&str, f64> = model
+        .features
+        .iter()
+        .map(|f| (f.feature.as_str(), f.coefficient))
+        .collect();
+    let mut rows: Vec<(String, Option<f64>, Option<f64>)> = sig
+        .terms
+        .iter()
+        .map(|(n, c)| (n.clone(), Some(*c), rerun.get(n.as_str()).copied()))
+        .collect();
+    for f in &model.features {
+        if !sig.terms.iter().any(|(n, _)| *n == f.feature) {
+            rows.push((f.feature.clone(), None, Some(f.coefficient)));
         }
     }
+    CoefficientTable { rows }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! The frozen model bundle (`<out>/model/`): everything a prediction on new
-//! patients needs, nothing it doesn't, written by a study run and read by
-//! `dlrn predict` and `dlrn assess`.
+//! dlrn-bundle: the frozen model bundle (`<out>/model/`): everything a
+//! prediction on new patients needs, nothing it doesn't, written by a study
+//! run and read by `dlrn predict`, `dlrn assess` and the web page. No table
+//! or statistics dependencies (it builds for wasm32); dlrn-study builds a
+//! bundle from a study's results (`dlrn_study::bundle`, which re-exports this crate).
 //!
 //! ```text
 //! model/
@@ -19,10 +21,12 @@
 //!   ranges.json      the training range of every input, for out-of-range warnings
 //!   missing.json     optional: the missing-value rule and the training value (median
 //!                    or mode) that stands in for each model input a patient lacks
+//!   harmonize.json   optional: the ComBat harmonisation fitted on the training hospital
 //!   validation.json  optional: the bootstrap internal validation (B, seed, each
 //!                    model's optimism-corrected indices)
 //!   update.json      optional: how the DLRN was updated on a new cohort (`dlrn update`):
 //!                    the parent bundle, the method, the cohort's hash, the tests
+//!                    (the harmonize module), applied to a new hospital's cohort
 //! ```
 //!
 //! Every file is pretty JSON with keys in a fixed order and floats in
@@ -47,17 +51,77 @@ pub const MANIFEST: &str = "manifest.json";
 /// The DLRN's column holding the signature score.
 pub const SIGNATURE_COLUMN: &str = "signature";
 
-const CNN: &str = "cnn.json";
-const FEATURES: &str = "features.json";
-const SIGNATURE: &str = "signature.json";
-const CLINICAL: &str = "clinical.json";
-const DLRN: &str = "dlrn.json";
-const CUTOFFS: &str = "cutoffs.json";
-const NOMOGRAM: &str = "nomogram.json";
-const RANGES: &str = "ranges.json";
-const MISSING: &str = "missing.json";
-const VALIDATION: &str = "validation.json";
-const UPDATE: &str = "update.json";
+pub mod harmonize;
+
+use crate::harmonize::HARMONIZE;
+
+/// The CNN's file.
+pub const CNN: &str = "cnn.json";
+/// The kept features' file.
+pub const FEATURES: &str = "features.json";
+/// The signature's file.
+pub const SIGNATURE: &str = "signature.json";
+/// The clinical coding and model's file.
+pub const CLINICAL: &str = "clinical.json";
+/// The DLRN's file.
+pub const DLRN: &str = "dlrn.json";
+/// The cut-offs' file.
+pub const CUTOFFS: &str = "cutoffs.json";
+/// The nomogram's file.
+pub const NOMOGRAM: &str = "nomogram.json";
+/// The training ranges' file.
+pub const RANGES: &str = "ranges.json";
+/// The missing-value rule's file (optional).
+pub const MISSING: &str = "missing.json";
+/// The bootstrap internal validation's file (optional).
+pub const VALIDATION: &str = "validation.json";
+/// The model update's file (optional).
+pub const UPDATE: &str = "update.json";
+
+/// How a logistic model is estimated (the config's `clinical.fit`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitMethod {
+    /// Maximum likelihood (`glm(family = binomial)`); none exists under separation.
+    #[default]
+    Glm,
+    /// Firth's penalised likelihood (`logistf`), finite under separation.
+    Firth,
+}
+
+impl FitMethod {
+    /// As configs and bundles spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FitMethod::Glm => "glm",
+            FitMethod::Firth => "firth",
+        }
+    }
+
+    /// Whether this is the default (maximum likelihood), for serde.
+    pub fn is_glm(&self) -> bool {
+        *self == FitMethod::Glm
+    }
+}
+
+/// A stored training value of a clinical variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ClinicalValue {
+    /// A numeric variable's median.
+    Number(f64),
+    /// A categorical variable's mode (the level, as clinical.csv writes it).
+    Level(String),
+}
+
+impl std::fmt::Display for ClinicalValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClinicalValue::Number(v) => write!(f, "{v}"),
+            ClinicalValue::Level(l) => f.write_str(l),
+        }
+    }
+}
 
 /// Errors reading, writing or applying a bundle; each names the file, the
 /// patient or the input concerned.
@@ -258,26 +322,6 @@ pub struct SignatureTerm {
 }
 
 impl Signature {
-    /// The signature of a LASSO model (drops what a prediction does not need: the CV path).
-    pub fn from_lasso(model: &dlrn_lasso::SignatureModel) -> Self {
-        Signature {
-            lambda: model.lambda,
-            lambda_choice: match model.lambda_choice {
-                dlrn_lasso::LambdaChoice::Min => "min".into(),
-                dlrn_lasso::LambdaChoice::OneSe => "1se".into(),
-            },
-            intercept: model.intercept,
-            coefficients: model
-                .features
-                .iter()
-                .map(|f| SignatureTerm {
-                    feature: f.feature.clone(),
-                    coefficient: f.coefficient,
-                })
-                .collect(),
-        }
-    }
-
     /// The score of a patient's features (by name): `intercept + Σ coefficient × value`,
     /// summed as `dlrn_lasso::SignatureModel::score` sums it (same bits).
     fn score(&self, patient: &str, features: &BTreeMap<String, f64>) -> Result<f64> {
@@ -417,22 +461,11 @@ pub struct LogisticModel {
     pub covariance: Vec<Vec<f64>>,
     /// How it was estimated: absent for maximum likelihood (`glm`), `"firth"`
     /// for Firth's penalised likelihood.
-    #[serde(default, skip_serializing_if = "crate::model::FitMethod::is_glm")]
-    pub fit: crate::model::FitMethod,
+    #[serde(default, skip_serializing_if = "FitMethod::is_glm")]
+    pub fit: FitMethod,
 }
 
 impl LogisticModel {
-    /// The model of a dlrn-stats fit over `columns` (the names given to the fit).
-    pub fn from_fit(fit: &dlrn_stats::LogisticFit, columns: &[String]) -> Self {
-        LogisticModel {
-            columns: columns.to_vec(),
-            intercept: fit.coefficients[0].estimate,
-            coefficients: fit.coefficients[1..].iter().map(|c| c.estimate).collect(),
-            covariance: fit.covariance.clone(),
-            fit: crate::model::FitMethod::Glm,
-        }
-    }
-
     fn linear_predictor(&self, x: &[f64]) -> f64 {
         self.intercept
             + self
@@ -533,6 +566,9 @@ pub struct Bundle {
     /// The training values that stand in for a missing input (`None`: a
     /// missing input is an error, as in a bundle written before them).
     pub missing: Option<MissingPart>,
+    /// The harmonisation of the features across hospitals (`None`: the study
+    /// did not harmonise).
+    pub harmonize: Option<crate::harmonize::HarmonizePart>,
     /// The study's bootstrap internal validation, when it ran.
     pub validation: Option<ValidationRecord>,
     /// How the DLRN was updated on a new cohort (`dlrn update`), if it was.
@@ -551,7 +587,7 @@ pub struct ValidationRecord {
     pub seed: i32,
     /// Resamples whose refit failed (left out).
     pub failed: usize,
-    /// Optimism-corrected indices (C, Dxy, R2, Intercept, Slope, Emax, B) by model.
+    /// Optimism-corrected indices (C, Dxy, R2, Intercept, Slope, Emax, B, …) by model.
     pub corrected: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
@@ -607,7 +643,7 @@ pub struct MissingPart {
     /// Training median of each signature feature.
     pub features: BTreeMap<String, f64>,
     /// Training median (numeric) or mode (categorical) of each clinical variable a model uses.
-    pub clinical: BTreeMap<String, crate::missing::ClinicalValue>,
+    pub clinical: BTreeMap<String, ClinicalValue>,
 }
 
 /// One patient's inputs: feature values and clinical cells (raw text) by name.
@@ -687,6 +723,54 @@ fn is_missing(raw: &str) -> bool {
     t.is_empty() || t.eq_ignore_ascii_case("NA")
 }
 
+/// Where [`Bundle::load_from`] reads a bundle's files.
+enum Source<'a> {
+    /// A bundle folder.
+    Dir(&'a Path),
+    /// The files' bytes by path relative to the bundle.
+    Files(&'a BTreeMap<String, Vec<u8>>),
+}
+
+impl Source<'_> {
+    /// The folder errors name the files in (none for loose bytes).
+    fn dir(&self) -> &Path {
+        match self {
+            Source::Dir(d) => d,
+            Source::Files(_) => Path::new(""),
+        }
+    }
+
+    /// The bytes of `name` (relative to the bundle); an absent file is a
+    /// [`BundleError::MissingFile`] saying whether it was the manifest.
+    fn read(&self, name: &str, manifest: bool) -> Result<Vec<u8>> {
+        let path = self.dir().join(name);
+        match self {
+            Source::Dir(_) => std::fs::read(&path).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    BundleError::MissingFile {
+                        path,
+                        why: if manifest {
+                            "no manifest: not a model bundle folder"
+                        } else {
+                            "listed in the manifest but not on disk"
+                        },
+                    }
+                } else {
+                    BundleError::Io { path, source }
+                }
+            }),
+            Source::Files(files) => files.get(name).cloned().ok_or(BundleError::MissingFile {
+                path,
+                why: if manifest {
+                    "no manifest among the files: not a model bundle"
+                } else {
+                    "listed in the manifest but not among the files given"
+                },
+            }),
+        }
+    }
+}
+
 impl Bundle {
     /// The files of the bundle in writing order, with their bytes.
     fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
@@ -706,6 +790,12 @@ impl Bundle {
             self.missing
                 .as_ref()
                 .map(|m| Ok::<_, BundleError>((MISSING.into(), json_bytes(m, p(MISSING))?)))
+                .transpose()?,
+        )
+        .chain(
+            self.harmonize
+                .as_ref()
+                .map(|h| Ok::<_, BundleError>((HARMONIZE.into(), json_bytes(h, p(HARMONIZE))?)))
                 .transpose()?,
         )
         .chain(
@@ -788,20 +878,22 @@ impl Bundle {
     /// Reads and verifies a bundle: the manifest's format and version, then
     /// every file the bundle needs is listed, present and unaltered (SHA-256).
     pub fn load(dir: &Path) -> Result<Bundle> {
+        Self::load_from(&Source::Dir(dir))
+    }
+
+    /// [`Bundle::load`] from the files' bytes instead of a folder (a browser
+    /// has no file system): `files` maps each path relative to the bundle
+    /// (`/`-separated, `manifest.json` and `cnn/weights.*` included) to its
+    /// bytes. Errors name the files by these paths; the loaded bundle's
+    /// `cnn_weights_path` is the weights' relative path.
+    pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Bundle> {
+        Self::load_from(&Source::Files(files))
+    }
+
+    fn load_from(source: &Source<'_>) -> Result<Bundle> {
+        let dir = source.dir();
         let mpath = dir.join(MANIFEST);
-        let bytes = std::fs::read(&mpath).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                BundleError::MissingFile {
-                    path: mpath.clone(),
-                    why: "no manifest: not a model bundle folder",
-                }
-            } else {
-                BundleError::Io {
-                    path: mpath.clone(),
-                    source,
-                }
-            }
-        })?;
+        let bytes = source.read(MANIFEST, true)?;
         // The version first, so a bundle of another format is named as such
         // even when the rest of its manifest differs.
         let raw: serde_json::Value = parse(&bytes, &mpath)?;
@@ -833,19 +925,7 @@ impl Bundle {
                 });
             }
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::NotFound {
-                    BundleError::MissingFile {
-                        path: path.clone(),
-                        why: "listed in the manifest but not on disk",
-                    }
-                } else {
-                    BundleError::Io {
-                        path: path.clone(),
-                        source,
-                    }
-                }
-            })?;
+            let bytes = source.read(name, false)?;
             let found = sha256_hex(&bytes);
             if &found != expected {
                 return Err(BundleError::HashMismatch {
@@ -892,6 +972,12 @@ impl Bundle {
         } else {
             None
         };
+        let harmonize = if manifest.files.contains_key(HARMONIZE) {
+            let (b, p) = part(HARMONIZE)?;
+            Some(parse(b, &p)?)
+        } else {
+            None
+        };
         let validation = if manifest.files.contains_key(VALIDATION) {
             let (b, p) = part(VALIDATION)?;
             Some(parse(b, &p)?)
@@ -916,6 +1002,7 @@ impl Bundle {
             nomogram,
             ranges,
             missing,
+            harmonize,
             validation,
             update,
         };
@@ -978,15 +1065,21 @@ impl Bundle {
                     .find(|v| v.name == *name)
                     .ok_or_else(|| bad(format!("`{name}` is no variable of {CLINICAL}")))?;
                 let fits = match (&v.coding, value) {
-                    (Coding::Numeric, crate::missing::ClinicalValue::Number(x)) => x.is_finite(),
+                    (Coding::Numeric, ClinicalValue::Number(x)) => x.is_finite(),
                     (Coding::Numeric, _) => false,
-                    (_, crate::missing::ClinicalValue::Level(l)) => v.levels().contains(l),
+                    (_, ClinicalValue::Level(l)) => v.levels().contains(l),
                     (_, _) => false,
                 };
                 if !fits {
                     return Err(bad(format!("{value} is not a value of `{name}`")));
                 }
             }
+        }
+        if let Some(h) = &self.harmonize {
+            h.check().map_err(|e| BundleError::Inconsistent {
+                path: dir.join(HARMONIZE),
+                message: e.to_string(),
+            })?;
         }
         for p in &self.nomogram.model.predictors {
             let known = self.dlrn.columns.contains(&p.name)
@@ -1044,14 +1137,28 @@ impl Bundle {
             .collect()
     }
 
-    /// Whether the signature uses deep (CNN) features (`f_<k>` columns).
-    pub fn needs_deep_features(&self) -> bool {
-        self.needed_features().iter().any(|f| is_deep_feature(f))
+    /// The feature columns a cohort's scoring reads: the signature's, and
+    /// every harmonised feature (ComBat estimates a new hospital over all of them).
+    pub fn input_features(&self) -> Vec<&str> {
+        let mut out = self.needed_features();
+        if let Some(h) = &self.harmonize {
+            for f in h.features() {
+                if !out.contains(&f.as_str()) {
+                    out.push(f);
+                }
+            }
+        }
+        out
     }
 
-    /// Whether the signature uses handcrafted features.
+    /// Whether scoring needs deep (CNN) features (`f_<k>` columns).
+    pub fn needs_deep_features(&self) -> bool {
+        self.input_features().iter().any(|f| is_deep_feature(f))
+    }
+
+    /// Whether scoring needs handcrafted features.
     pub fn needs_handcrafted_features(&self) -> bool {
-        self.needed_features().iter().any(|f| !is_deep_feature(f))
+        self.input_features().iter().any(|f| !is_deep_feature(f))
     }
 
     /// The value of one variable's column for a patient: its number, code or dummy.
@@ -1287,38 +1394,6 @@ pub fn is_deep_feature(name: &str) -> bool {
         .is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()))
 }
 
-impl ClinicalVariable {
-    /// The compiled coding of a schema variable, with the codes of
-    /// [`crate::coding`] (binary: the declared positive level 1, the other 0;
-    /// ordinal: 1, 2, … in declared order; nominal: dummies against the
-    /// declared reference), so a bundle codes new patients as the study coded
-    /// its training cohort.
-    pub fn from_schema(variable: &crate::schema::Variable) -> Self {
-        use crate::schema::VariableKind;
-        let coding = match &variable.kind {
-            VariableKind::Numeric { .. } => Coding::Numeric,
-            VariableKind::Binary { levels, .. } | VariableKind::Ordinal { levels } => {
-                Coding::Coded {
-                    levels: levels.clone(),
-                    codes: (0..levels.len())
-                        .map(|k| crate::coding::level_code(variable, k))
-                        .collect(),
-                }
-            }
-            VariableKind::Nominal { levels, reference } => Coding::Nominal {
-                levels: levels.clone(),
-                reference: reference.clone(),
-            },
-        };
-        ClinicalVariable {
-            name: variable.name.clone(),
-            label: variable.label.clone(),
-            coding,
-            level_labels: variable.level_labels.clone(),
-        }
-    }
-}
-
 impl Cnn {
     /// ResNet50 with the given weights file (carried in the bundle as
     /// `cnn/weights.<ext>`; format from the extension) or, without one, the
@@ -1377,160 +1452,10 @@ impl Cnn {
     }
 }
 
-/// The pieces of a finished study run that a bundle is made from.
-#[derive(Debug, Clone, Copy)]
-pub struct StudyParts<'a> {
-    /// Where the models came from.
-    pub provenance: &'a Provenance,
-    /// The CNN (see [`Cnn::resnet50`]).
-    pub cnn: &'a Cnn,
-    /// The CNN weights file to carry, if any.
-    pub cnn_weights_path: Option<&'a Path>,
-    /// The ICC filter's result.
-    pub icc: &'a crate::icc::IccFilter,
-    /// The LASSO signature.
-    pub signature: &'a dlrn_lasso::SignatureModel,
-    /// The clinical schema the models were coded with.
-    pub schema: &'a crate::schema::ClinicalSchema,
-    /// The clinical model (after backward elimination).
-    pub clinical: &'a crate::model::FittedModel,
-    /// The DLRN.
-    pub dlrn: &'a crate::model::FittedModel,
-    /// The Youden cut-offs.
-    pub cutoffs: &'a crate::pipeline::Cutoffs,
-    /// The DLRN nomogram.
-    pub nomogram: &'a Nomogram,
-    /// The training cohort (for the training ranges).
-    pub training: &'a crate::pipeline::Cohort,
-    /// The training cohort's signature scores.
-    pub training_scores: &'a [f64],
-}
-
 impl Bundle {
-    /// The bundle of a finished study run: the variables the two models use
-    /// (in order of first use) compiled from the schema, the models'
-    /// coefficients and covariances, and the training range of every input
-    /// (signature features, clinical variables, the signature score).
-    pub fn from_study(parts: StudyParts<'_>) -> Result<Bundle> {
-        use crate::schema::VariableColumn;
-        let schema = parts.schema;
-        let mut used: Vec<usize> = Vec::new();
-        for col in parts.clinical.columns.iter().chain(&parts.dlrn.columns) {
-            if col == SIGNATURE_COLUMN {
-                continue;
-            }
-            let k = schema
-                .variables
-                .iter()
-                .position(|v| crate::coding::terms(v).iter().any(|t| t.name == *col))
-                .ok_or_else(|| BundleError::Inconsistent {
-                    path: PathBuf::from(CLINICAL),
-                    message: format!("model column `{col}` is no variable's term in the schema"),
-                })?;
-            if !used.contains(&k) {
-                used.push(k);
-            }
-        }
-        let mut ranges = BTreeMap::new();
-        for f in &parts.signature.features {
-            let col = parts.training.features.column(&f.feature).ok_or_else(|| {
-                BundleError::Inconsistent {
-                    path: PathBuf::from(SIGNATURE),
-                    message: format!(
-                        "feature `{}` is not in the training cohort's table",
-                        f.feature
-                    ),
-                }
-            })?;
-            if let Some(r) = InputRange::numeric(col) {
-                ranges.insert(f.feature.clone(), r);
-            }
-        }
-        if let Some(r) = InputRange::numeric(parts.training_scores) {
-            ranges.insert(SIGNATURE_COLUMN.to_string(), r);
-        }
-        for &k in &used {
-            let v = &schema.variables[k];
-            let range = match parts.training.clinical.columns.get(k) {
-                Some(VariableColumn::Numbers(x)) => {
-                    InputRange::numeric(&x.iter().flatten().copied().collect::<Vec<_>>())
-                }
-                Some(VariableColumn::Levels(x)) => Some(InputRange::levels(
-                    &x.iter()
-                        .map(|i| i.and_then(|i| v.levels().get(i)))
-                        .collect::<Vec<_>>(),
-                )),
-                None => None,
-            };
-            if let Some(r) = range {
-                ranges.insert(v.name.clone(), r);
-            }
-        }
-        let model = |m: &crate::model::FittedModel| LogisticModel {
-            fit: m.method,
-            ..LogisticModel::from_fit(&m.fit, &m.columns)
-        };
-        let bundle = Bundle {
-            provenance: parts.provenance.clone(),
-            cnn: parts.cnn.clone(),
-            cnn_weights_path: parts.cnn_weights_path.map(Path::to_path_buf),
-            features: KeptFeatures {
-                icc_form: parts.icc.form.clone(),
-                icc_threshold: parts.icc.threshold,
-                kept: parts.icc.kept(),
-            },
-            signature: Signature::from_lasso(parts.signature),
-            clinical: ClinicalPart {
-                variables: used
-                    .iter()
-                    .map(|&k| ClinicalVariable::from_schema(&schema.variables[k]))
-                    .collect(),
-                model: model(parts.clinical),
-            },
-            dlrn: model(parts.dlrn),
-            cutoffs: Cutoffs {
-                clinical: parts.cutoffs.clinical,
-                signature: parts.cutoffs.signature,
-                dlrn: parts.cutoffs.dlrn,
-            },
-            nomogram: parts.nomogram.clone(),
-            ranges,
-            missing: None,
-            validation: None,
-            update: None,
-        };
-        bundle.check(Path::new("model"))?;
-        Ok(bundle)
-    }
-
-    /// The bundle carrying the study's missing-value rule and the training
-    /// values of its inputs: `features` (the training median of every
-    /// candidate feature; the signature's are kept) and `clinical` (the
-    /// training median or mode of each variable; the models' are kept).
-    pub fn with_missing(
-        mut self,
-        rule: &str,
-        features: &BTreeMap<String, f64>,
-        clinical: &BTreeMap<String, crate::missing::ClinicalValue>,
-    ) -> Result<Bundle> {
-        let needed: Vec<String> = self
-            .needed_features()
-            .iter()
-            .map(|f| f.to_string())
-            .collect();
-        self.missing = Some(MissingPart {
-            rule: rule.to_string(),
-            features: needed
-                .iter()
-                .filter_map(|f| features.get(f).map(|v| (f.clone(), *v)))
-                .collect(),
-            clinical: self
-                .clinical
-                .variables
-                .iter()
-                .filter_map(|v| clinical.get(&v.name).map(|x| (v.name.clone(), x.clone())))
-                .collect(),
-        });
+    /// The bundle carrying the study's harmonisation (`harmonize.json`).
+    pub fn with_harmonize(mut self, part: crate::harmonize::HarmonizePart) -> Result<Bundle> {
+        self.harmonize = Some(part);
         self.check(Path::new("model"))?;
         Ok(self)
     }
