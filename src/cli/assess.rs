@@ -19,8 +19,13 @@ use crate::extraction::deep::Backend;
 /// specificity, PPV, NPV with exact 95% CIs at the bundle's cut-offs; DeLong
 /// P against the DLRN), ROC curves, calibration (curves, and slope,
 /// calibration-in-the-large, Hosmer–Lemeshow and Brier as a table), decision
-/// curves, per-patient predictions and an index.html. The statistics are
-/// the study's own evaluation stage (dlrn-study `pipeline::evaluate`), so a
+/// curves, per-patient predictions and an index.html; rms::val.prob's
+/// statistics of every model under R's names (val_prob.csv, and on stderr):
+/// Dxy, C (ROC), R2, D, U, Q, Brier, Intercept and Slope (fitted jointly,
+/// `glm(y ~ logit(p))`), Emax, E90, Eavg, S:z, S:p, plus
+/// calibration-in-the-large (`glm(y ~ offset(logit(p)))`, with the slope
+/// fixed at one) and the calibration slope, each with its Wald CI at
+/// --level. The statistics are the study's own evaluation stage (dlrn-study `pipeline::evaluate`), so a
 /// cohort that was an external cohort of the study gets the same rows and
 /// text as the study's report; IDI/NRI against the DLRN, the signature by
 /// class and the confusion matrix come with them.
@@ -159,6 +164,36 @@ pub fn run(
     }
     for n in &assessment.notes {
         eprintln!("note: {n}");
+    }
+    // rms::val.prob's statistics under R's names (val_prob.csv has them all):
+    // Intercept/Slope fitted jointly, CITL with the slope fixed at 1.
+    if let Some(t) = &assessment.report.validation.val_prob {
+        let f = |v: Option<f64>| v.map_or_else(|| "NA".to_string(), |x| format!("{x:.3}"));
+        for r in &t.rows {
+            eprintln!(
+                "{} {}: Dxy {} C (ROC) {} R2 {} Brier {} Intercept {} Slope {} Emax {} E90 {} Eavg {} \
+                 S:z {} S:p {}; CITL {} ({}, {}) calibration slope {} ({}, {})",
+                r.cohort,
+                r.model,
+                f(r.dxy),
+                f(r.c_roc),
+                f(r.r2),
+                f(r.brier),
+                f(r.intercept),
+                f(r.slope),
+                f(r.emax),
+                f(r.e90),
+                f(r.eavg),
+                f(r.s_z),
+                f(r.s_p),
+                f(r.citl),
+                f(r.citl_ci_low),
+                f(r.citl_ci_high),
+                f(r.cal_slope),
+                f(r.cal_slope_ci_low),
+                f(r.cal_slope_ci_high),
+            );
+        }
     }
     let y = &assessment.labels;
     let manifest = assessment.report.write(&args.out)?;

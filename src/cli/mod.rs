@@ -20,6 +20,7 @@ pub mod predict;
 pub mod samplesize;
 pub mod score;
 pub mod simulate;
+pub mod update;
 pub mod util;
 pub mod validate;
 
@@ -63,6 +64,8 @@ pub enum Command {
     Assess(assess::Args),
     /// Minimum sample size for a binary prediction model (pmsampsize, Riley et al. 2020).
     Samplesize(samplesize::Args),
+    /// Update a frozen bundle's DLRN on a new hospital's labelled cohort (intercept, recalibration, refit, closed test).
+    Update(update::Args),
     /// Harmonise features across batches (hospitals, scanners) with ComBat: fit, or apply a model.
     Harmonize(harmonize::Args),
 }
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Assess(args) => assess::run(args, predict::extract),
         Command::Samplesize(args) => samplesize::run(args),
+        Command::Update(args) => update::run(args, predict::extract),
         Command::Harmonize(args) => harmonize::run(args),
     }
 }

@@ -412,6 +412,8 @@ pub fn study() -> Study {
         ranges,
         missing: None,
         harmonize: None,
+        validation: None,
+        update: None,
     };
     bundle
         .write(&study.join("model"))

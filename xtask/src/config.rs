@@ -47,6 +47,40 @@ pub struct Config {
         skip_serializing_if = "dlrn_study::external::FeatureSources::is_default"
     )]
     pub features: dlrn_study::external::FeatureSources,
+    /// Optional: bootstrap internal validation of the whole procedure (off by default).
+    #[serde(default, skip_serializing_if = "Validation::is_default")]
+    pub validation: Validation,
+}
+
+/// Internal validation settings (optional section `[validation]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    /// Bootstrap resamples B of the whole modelling procedure (0 = none, the default).
+    #[serde(default)]
+    pub bootstrap: usize,
+    /// R's `set.seed` value of the resamples (default 1).
+    #[serde(default = "default_validation_seed")]
+    pub seed: i32,
+}
+
+fn default_validation_seed() -> i32 {
+    1
+}
+
+impl Default for Validation {
+    fn default() -> Self {
+        Validation {
+            bootstrap: 0,
+            seed: default_validation_seed(),
+        }
+    }
+}
+
+impl Validation {
+    fn is_default(&self) -> bool {
+        *self == Validation::default()
+    }
 }
 
 /// Extraction settings (optional section `[extract]`).
@@ -316,6 +350,10 @@ impl Config {
             },
             icc_form: self.icc.form.name().to_string(),
             harmonize: self.harmonize.clone(),
+            bootstrap: dlrn_study::bootstrap::BootstrapSettings {
+                resamples: self.validation.bootstrap,
+                seed: self.validation.seed,
+            },
             bundle: dlrn_study::fit::BundleSettings {
                 provenance,
                 weights,

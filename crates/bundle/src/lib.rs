@@ -22,6 +22,10 @@
 //!   missing.json     optional: the missing-value rule and the training value (median
 //!                    or mode) that stands in for each model input a patient lacks
 //!   harmonize.json   optional: the ComBat harmonisation fitted on the training hospital
+//!   validation.json  optional: the bootstrap internal validation (B, seed, each
+//!                    model's optimism-corrected indices)
+//!   update.json      optional: how the DLRN was updated on a new cohort (`dlrn update`):
+//!                    the parent bundle, the method, the cohort's hash, the tests
 //!                    (the harmonize module), applied to a new hospital's cohort
 //! ```
 //!
@@ -69,6 +73,10 @@ pub const NOMOGRAM: &str = "nomogram.json";
 pub const RANGES: &str = "ranges.json";
 /// The missing-value rule's file (optional).
 pub const MISSING: &str = "missing.json";
+/// The bootstrap internal validation's file (optional).
+pub const VALIDATION: &str = "validation.json";
+/// The model update's file (optional).
+pub const UPDATE: &str = "update.json";
 
 /// How a logistic model is estimated (the config's `clinical.fit`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -561,6 +569,69 @@ pub struct Bundle {
     /// The harmonisation of the features across hospitals (`None`: the study
     /// did not harmonise).
     pub harmonize: Option<crate::harmonize::HarmonizePart>,
+    /// The study's bootstrap internal validation, when it ran.
+    pub validation: Option<ValidationRecord>,
+    /// How the DLRN was updated on a new cohort (`dlrn update`), if it was.
+    pub update: Option<UpdateRecord>,
+}
+
+/// `validation.json`: the bootstrap internal validation of the whole
+/// modelling procedure (the study report has the tables).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationRecord {
+    /// The method in words.
+    pub method: String,
+    /// Resamples B.
+    pub resamples: usize,
+    /// R's `set.seed` value of the resamples.
+    pub seed: i32,
+    /// Resamples whose refit failed (left out).
+    pub failed: usize,
+    /// Optimism-corrected indices (C, Dxy, R2, Intercept, Slope, Emax, B, …) by model.
+    pub corrected: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// `update.json`: the DLRN updated on a new hospital's cohort (Steyerberg's
+/// hierarchy; Vergouwe et al. 2017's closed test when asked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRecord {
+    /// `intercept`, `recalibrate`, `refit` or `none` (the closed test kept the original).
+    pub method: String,
+    /// How the method was chosen (`given` or `closed test`).
+    pub chosen_by: String,
+    /// SHA-256 of the parent bundle's manifest.json.
+    pub parent_manifest_sha256: String,
+    /// The parent's training cohort.
+    pub parent_training_cohort: String,
+    /// The update cohort's name.
+    pub cohort: String,
+    /// SHA-256 of the update cohort's clinical.csv.
+    pub cohort_clinical_sha256: String,
+    /// Patients in the update.
+    pub n: usize,
+    /// Events among them.
+    pub events: usize,
+    /// Intercept shift a (intercept update) or recalibration intercept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intercept: Option<f64>,
+    /// Recalibration slope b.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slope: Option<f64>,
+    /// The likelihood-ratio tests (name, χ², df, P), in the order run.
+    pub tests: Vec<UpdateTest>,
+}
+
+/// One likelihood-ratio test of the updating hierarchy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateTest {
+    /// What is compared (`refit vs original`).
+    pub comparison: String,
+    /// Likelihood-ratio χ² (deviance difference).
+    pub chi_square: f64,
+    /// Degrees of freedom.
+    pub df: usize,
+    /// `1 − pchisq(χ², df)`.
+    pub p_value: f64,
 }
 
 /// `missing.json`: the study's missing-value rule and, per model input, the
@@ -607,6 +678,9 @@ pub struct Prediction {
     pub total_points: f64,
     /// Inputs outside what the model saw in training.
     pub warnings: Vec<String>,
+    /// The DLRN's inputs in its column order (after imputation), for refitting it.
+    #[serde(skip)]
+    pub dlrn_inputs: Vec<f64>,
 }
 
 /// `plogis(x)`, the logistic function.
@@ -722,6 +796,18 @@ impl Bundle {
             self.harmonize
                 .as_ref()
                 .map(|h| Ok::<_, BundleError>((HARMONIZE.into(), json_bytes(h, p(HARMONIZE))?)))
+                .transpose()?,
+        )
+        .chain(
+            self.validation
+                .as_ref()
+                .map(|m| Ok::<_, BundleError>((VALIDATION.into(), json_bytes(m, p(VALIDATION))?)))
+                .transpose()?,
+        )
+        .chain(
+            self.update
+                .as_ref()
+                .map(|m| Ok::<_, BundleError>((UPDATE.into(), json_bytes(m, p(UPDATE))?)))
                 .transpose()?,
         )
         .collect())
@@ -892,6 +978,18 @@ impl Bundle {
         } else {
             None
         };
+        let validation = if manifest.files.contains_key(VALIDATION) {
+            let (b, p) = part(VALIDATION)?;
+            Some(parse(b, &p)?)
+        } else {
+            None
+        };
+        let update = if manifest.files.contains_key(UPDATE) {
+            let (b, p) = part(UPDATE)?;
+            Some(parse(b, &p)?)
+        } else {
+            None
+        };
         let bundle = Bundle {
             provenance: manifest.provenance,
             cnn,
@@ -905,6 +1003,8 @@ impl Bundle {
             ranges,
             missing,
             harmonize,
+            validation,
+            update,
         };
         bundle.check(dir)?;
         Ok(bundle)
@@ -1283,6 +1383,7 @@ impl Bundle {
                 .collect(),
             total_points: scored.total_points,
             warnings,
+            dlrn_inputs: xd,
         })
     }
 }

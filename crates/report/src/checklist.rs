@@ -71,6 +71,10 @@ pub enum Artefact {
     Reproducibility,
     /// The clinical model refitted in each cohort.
     ClinicalByCohort,
+    /// Bootstrap internal validation of the whole procedure (optimism).
+    InternalValidation,
+    /// The minimum sample size (pmsampsize) for the training cohort.
+    SampleSize,
 }
 
 impl Artefact {
@@ -101,6 +105,8 @@ impl Artefact {
             Artefact::Bundle => "model bundle",
             Artefact::Reproducibility => "DLRN reproducibility",
             Artefact::ClinicalByCohort => "clinical model per cohort",
+            Artefact::InternalValidation => "bootstrap internal validation",
+            Artefact::SampleSize => "sample size",
         }
     }
 }
@@ -294,7 +300,7 @@ const TRIPOD_AI: &[TripodItem] = &[
         number: "10",
         topic: "Sample size",
         text: "Explain how the study size was arrived at (separately for development and evaluation), and justify that the study size was sufficient to answer the research question. Include details of any sample size calculation.",
-        answered_by: &[A::Table1],
+        answered_by: &[A::Table1, A::SampleSize],
         note: "Cohort sizes and events are in Table 1; the justification is the authors'.",
         authors: true,
     },
@@ -330,7 +336,13 @@ const TRIPOD_AI: &[TripodItem] = &[
         number: "12c",
         topic: "Analytical methods",
         text: "Specify the type of model, rationale, all model-building steps, including any hyperparameter tuning, and method for internal validation.",
-        answered_by: &[A::Config, A::SelectedFeatures, A::Screen, A::Table3],
+        answered_by: &[
+            A::Config,
+            A::SelectedFeatures,
+            A::Screen,
+            A::Table3,
+            A::InternalValidation,
+        ],
         note: "LASSO-logistic with cross-validated lambda, univariate screen and backward elimination, logistic DLRN; the rationale is the authors'.",
         authors: true,
     },
@@ -547,6 +559,7 @@ const TRIPOD_AI: &[TripodItem] = &[
             A::DecisionCurve,
             A::Subgroups,
             A::Radiologists,
+            A::InternalValidation,
         ],
         note: "",
         authors: false,

@@ -45,6 +45,7 @@
 //!     confusion: None,
 //!     nomogram: None,
 //!     external_figures: vec![],
+//!     validation: Default::default(),
 //!     png_scale: 2,
 //! };
 //! let manifest = report.write("reports/paper".as_ref())?;
@@ -70,6 +71,7 @@ mod supplement;
 mod supplementary;
 mod table1_tests;
 mod tables;
+mod validation;
 
 pub use cells::{csv_header, csv_records};
 pub use checklist::{
@@ -103,4 +105,9 @@ pub use tables::{
     ReportTable, SelectedFeatureRow, SelectedFeatures, SubtypeAucRow, SubtypeAucs, TABLE2_COLUMNS,
     Table1, Table1Cell, Table1Row, Table2, Table2Row, Table3, Table3Row, TableFiles, TextTable,
     cohort_rank, model_rank, table2_cells, write_csv, write_markdown, write_table,
+};
+pub use validation::{
+    InternalCalibration, InternalCalibrationRow, InternalValidation, InternalValidationPart,
+    InternalValidationRow, SampleSizeRow, SampleSizeTable, SelectionFrequencies, SelectionRow,
+    ValProbRow, ValProbTable, ValidationTables,
 };

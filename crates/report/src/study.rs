@@ -18,6 +18,7 @@ use crate::supplementary::{CalibrationStats, Cutoffs, Predictions, ScreenTable};
 use crate::tables::{
     Comparisons, IccTable, ReportTable, SelectedFeatures, SubtypeAucs, Table1, Table2, Table3,
 };
+use crate::validation::ValidationTables;
 
 /// A figure drawn elsewhere (e.g. the LASSO path by dlrn-lasso) and linked
 /// from the index; paths are relative to the report folder.
@@ -89,6 +90,10 @@ pub struct StudyReport {
     pub nomogram: Option<NomogramPart>,
     /// Figures drawn by other crates, linked as they are.
     pub external_figures: Vec<ExternalFigure>,
+    /// val.prob's statistics, the bootstrap internal validation and the
+    /// sample size (`val_prob`, `internal_validation`, `internal_calibration`,
+    /// `selection_frequencies`, `sample_size`), each when present.
+    pub validation: ValidationTables,
     /// PNG pixels per SVG pixel.
     pub png_scale: u32,
 }
@@ -228,6 +233,20 @@ impl StudyReport {
                 "Calibration: slope and calibration-in-the-large (logistic recalibration), Hosmer–Lemeshow χ² and P, Brier score",
             )?);
         }
+        if let Some(t) = &self.validation.val_prob {
+            perf.push(w.table(
+                t,
+                "val_prob",
+                &format!(
+                    "Validation statistics of the predicted probabilities (rms::val.prob, under its names): \
+                     Intercept and Slope are fitted jointly (glm(y ~ logit(p))); CITL is \
+                     calibration-in-the-large, the intercept with the slope fixed at 1 \
+                     (glm(y ~ offset(logit(p)))), and Calibration slope the slope of glm(y ~ logit(p)), \
+                     each with its {}% Wald CI (CalibrationCurves::val.prob.ci.2)",
+                    crate::format::fixed(100.0 * t.level, 0)
+                ),
+            )?);
+        }
         if let Some(t) = &self.predictions {
             let csv = dir.join("predictions.csv");
             crate::tables::write_csv(t, &csv)?;
@@ -244,6 +263,43 @@ impl StudyReport {
             sections.push(Section {
                 title: "Cut-offs, calibration and predictions".into(),
                 items: perf,
+            });
+        }
+        let mut internal = Vec::new();
+        if let Some(part) = &self.validation.internal {
+            internal.push(Item::Text {
+                text: part.summary.clone(),
+            });
+            internal.push(w.table(
+                &part.validation,
+                "internal_validation",
+                "Bootstrap internal validation (rms::validate's rows): apparent (index.orig), mean on the resamples (training) and on the training cohort (test), optimism and optimism-corrected index; C = Dxy/2 + 1/2",
+            )?);
+            internal.push(w.table(
+                &part.calibration,
+                "internal_calibration",
+                "Bootstrap overfitting-corrected calibration curves of the whole procedure (rms::calibrate: lowess, optimism on the same grid)",
+            )?);
+            internal.push(w.table(
+                &part.selection,
+                "selection_frequencies",
+                "How often each clinical factor and feature was selected when the whole procedure was refitted on a bootstrap resample",
+            )?);
+        }
+        if let Some(t) = &self.validation.sample_size {
+            internal.push(Item::Text {
+                text: t.statement.clone(),
+            });
+            internal.push(w.table(
+                t,
+                "sample_size",
+                "Minimum sample size for the DLRN (pmsampsize, Riley et al. 2020): criteria 1–3 and the final n",
+            )?);
+        }
+        if !internal.is_empty() {
+            sections.push(Section {
+                title: "Internal validation and sample size".into(),
+                items: internal,
             });
         }
         let mut supp = Vec::new();

@@ -109,6 +109,16 @@ pub fn study_outputs(report: &StudyReport, bundle: Option<&str>) -> Outputs {
         "calibration.csv",
     );
     put(
+        report.validation.internal.is_some(),
+        Artefact::InternalValidation,
+        "internal_validation.csv",
+    );
+    put(
+        report.validation.sample_size.is_some(),
+        Artefact::SampleSize,
+        "sample_size.csv",
+    );
+    put(
         report.predictions.is_some(),
         Artefact::Predictions,
         "predictions.csv",

@@ -526,6 +526,7 @@ fn sample_report() -> StudyReport {
             calculator: dlrn_nomogram::CalculatorOptions { title: "DLRN calculator".into(), note: Some("Fitted on simulated cohorts.".into()) },
         }),
         external_figures: vec![ExternalFigure { section: "LASSO".into(), caption: "LASSO path".into(), svg: "figures/lasso_path.svg".into(), png: None }],
+        validation: Default::default(),
         png_scale: 2,
     }
 }

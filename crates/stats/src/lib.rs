@@ -103,6 +103,6 @@ pub use samplesize::{
 pub use shapiro::{ShapiroWilk, shapiro_wilk};
 pub use validate::{
     CalibrateCurve, CalibratePoint, VALIDATE_INDEXES, ValidateRow, Validation, calibrate,
-    calibrate_grid, calibrate_lrm, validate, validate_lrm,
+    calibrate_grid, calibrate_lrm, calibrate_refitted, validate, validate_lrm, validate_refitted,
 };
-pub use valprob::{Concordance, ValProb, WaldEstimate, val_prob};
+pub use valprob::{Concordance, ValProb, WaldEstimate, offset_intercept, val_prob};

@@ -273,9 +273,47 @@ where
     F: Fn(&[usize]) -> Result<Vec<f64>> + Sync,
 {
     check_inputs(labels, lp, resamples)?;
-    let n = labels.len();
+    let fits = refits(labels.len(), resamples, &refit);
+    validate_refitted(labels, lp, resamples, &fits)
+}
+
+/// Checks the precomputed refits: one per resample; a predictor of the
+/// wrong length or with a non-finite value counts as a failed refit.
+fn usable_fits(
+    n: usize,
+    resamples: &[Vec<usize>],
+    fits: &[Option<Vec<f64>>],
+) -> Result<Vec<Option<Vec<f64>>>> {
+    if fits.len() != resamples.len() {
+        return Err(StatsError::BadShape {
+            what: "bootstrap validation".into(),
+            detail: format!("{} refits for {} resamples", fits.len(), resamples.len()),
+        });
+    }
+    Ok(fits
+        .iter()
+        .map(|f| {
+            f.as_ref()
+                .filter(|lp| lp.len() == n && lp.iter().all(|v| v.is_finite()))
+                .cloned()
+        })
+        .collect())
+}
+
+/// [`validate`] with the refits already made: `fits[b]` is the linear
+/// predictor on every original row of the procedure refitted on
+/// `resamples[b]`, `None` where that refit failed. Lets one run of an
+/// expensive procedure per resample serve several models and
+/// [`calibrate_refitted`].
+pub fn validate_refitted(
+    labels: &[u8],
+    lp: &[f64],
+    resamples: &[Vec<usize>],
+    fits: &[Option<Vec<f64>>],
+) -> Result<Validation> {
+    check_inputs(labels, lp, resamples)?;
     let orig = apparent(labels, lp);
-    let fits = refits(n, resamples, &refit);
+    let fits = usable_fits(labels.len(), resamples, fits)?;
     let scored: Vec<Option<(Vec<f64>, Vec<f64>)>> = fits
         .par_iter()
         .zip(resamples.par_iter())
@@ -395,7 +433,20 @@ where
     F: Fn(&[usize]) -> Result<Vec<f64>> + Sync,
 {
     check_inputs(labels, lp, resamples)?;
-    let n = labels.len();
+    let fits = refits(labels.len(), resamples, &refit);
+    calibrate_refitted(labels, lp, predy, resamples, &fits)
+}
+
+/// [`calibrate`] with the refits already made (as [`validate_refitted`]).
+pub fn calibrate_refitted(
+    labels: &[u8],
+    lp: &[f64],
+    predy: Option<&[f64]>,
+    resamples: &[Vec<usize>],
+    fits: &[Option<Vec<f64>>],
+) -> Result<CalibrateCurve> {
+    check_inputs(labels, lp, resamples)?;
+    let fits = usable_fits(labels.len(), resamples, fits)?;
     let grid = match predy {
         Some(g) => {
             check::finite("predy", g)?;
@@ -404,7 +455,6 @@ where
         None => calibrate_grid(&lp.iter().map(|&v| plogis(v)).collect::<Vec<_>>())?,
     };
     let orig = cal_error(labels, lp, &grid)?;
-    let fits = refits(n, resamples, &refit);
     let scored: Vec<Option<(Vec<f64>, Vec<f64>)>> = fits
         .par_iter()
         .zip(resamples.par_iter())

@@ -117,34 +117,76 @@ pub struct ValProb {
     pub concordance: Concordance,
 }
 
-/// Calibration-in-the-large: Newton's method on the one-parameter offset
-/// model `glm(y ~ offset(lp), binomial)`; returns (a, se(a)).
-fn citl(y: &[u8], lp: &[f64]) -> (f64, f64) {
+/// The log-likelihood Σ [y(a + o) − log(1 + e^(a + o))] of the offset model.
+fn offset_loglik(y: &[u8], lp: &[f64], a: f64) -> f64 {
+    y.iter()
+        .zip(lp)
+        .map(|(&yi, &o)| {
+            let e = a + o;
+            let softplus = if e > 0.0 {
+                e + (-e).exp().ln_1p()
+            } else {
+                e.exp().ln_1p()
+            };
+            f64::from(yi) * e - softplus
+        })
+        .sum()
+}
+
+/// Calibration-in-the-large, = `glm(y ~ offset(lp), binomial)`: the
+/// intercept a of logit P(y) = a + lp and its standard error. Newton's
+/// method from a = 0 with step halving (as glm's IRLS halves a step that
+/// lowers the likelihood), so a badly miscalibrated predictor still converges.
+pub fn offset_intercept(y: &[u8], lp: &[f64]) -> (f64, f64) {
+    let info_at = |a: f64| -> f64 {
+        lp.iter()
+            .map(|&o| {
+                let mu = plogis(a + o);
+                mu * (1.0 - mu)
+            })
+            .sum()
+    };
     let mut a = 0.0;
-    let mut info = 0.0;
+    let mut ll = offset_loglik(y, lp, a);
     for _ in 0..200 {
-        let (mut score, mut inf) = (0.0, 0.0);
-        for (&yi, &o) in y.iter().zip(lp) {
-            let mu = plogis(a + o);
-            score += f64::from(yi) - mu;
-            inf += mu * (1.0 - mu);
-        }
-        info = inf;
-        let step = score / inf;
-        a += step;
-        if step.abs() < 1e-15 * (1.0 + a.abs()) {
+        let score: f64 = y
+            .iter()
+            .zip(lp)
+            .map(|(&yi, &o)| f64::from(yi) - plogis(a + o))
+            .sum();
+        let info = info_at(a);
+        if info.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             break;
         }
+        let mut step = score / info;
+        if step.abs() < 1e-15 * (1.0 + a.abs()) {
+            a += step;
+            break;
+        }
+        // Halve only a step that clearly lowers the likelihood (not one
+        // lost in rounding near the maximum).
+        let mut next = a + step;
+        let mut ll_next = offset_loglik(y, lp, next);
+        let mut halvings = 0;
+        let floor = ll - 1e-12 * (1.0 + ll.abs());
+        while ll_next
+            .partial_cmp(&floor)
+            .is_none_or(|o| o == std::cmp::Ordering::Less)
+            && halvings < 60
+        {
+            step /= 2.0;
+            next = a + step;
+            ll_next = offset_loglik(y, lp, next);
+            halvings += 1;
+        }
+        a = next;
+        ll = ll_next;
     }
-    let mut inf = 0.0;
-    for &o in lp {
-        let mu = plogis(a + o);
-        inf += mu * (1.0 - mu);
-    }
-    if inf > 0.0 {
-        info = inf;
-    }
-    (a, 1.0 / info.sqrt())
+    (a, 1.0 / info_at(a).sqrt())
+}
+
+fn citl(y: &[u8], lp: &[f64]) -> (f64, f64) {
+    offset_intercept(y, lp)
 }
 
 /// R's `approx(x, y, xout)` (method "linear", rule 1) on x sorted
@@ -335,5 +377,18 @@ mod tests {
         assert!(val_prob(&[0, 1, 0], &[0.3, 0.3, 0.3], 0.95, Concordance::Exact).is_err());
         assert!(val_prob(&[0, 1, 0], &[0.3, 1.0, 0.2], 0.95, Concordance::Exact).is_err());
         assert!(val_prob(&[1, 1, 1], &[0.3, 0.4, 0.2], 0.95, Concordance::Exact).is_err());
+    }
+
+    #[test]
+    fn offset_intercept_converges_for_a_badly_miscalibrated_predictor() {
+        // Every patient predicted at logit −8 while half have the event: the
+        // MLE solves Σ y = Σ plogis(a + o), i.e. a = 8 exactly here (a plain
+        // Newton step from 0 overshoots to ~1490 and never returns).
+        let y = [1u8, 0, 1, 0, 1, 0, 1, 0];
+        let lp = [-8.0; 8];
+        let (a, se) = offset_intercept(&y, &lp);
+        assert!((a - 8.0).abs() < 1e-10, "{a}");
+        // se = 1/sqrt(n p (1 − p)) at p = ½.
+        assert!((se - 1.0 / (8.0f64 * 0.25).sqrt()).abs() < 1e-10, "{se}");
     }
 }

@@ -77,6 +77,10 @@ pub fn evaluation_report(parts: EvaluationReport) -> report::StudyReport {
         }),
         nomogram: None,
         external_figures: vec![],
+        validation: report::ValidationTables {
+            val_prob: Some(eval.val_prob),
+            ..Default::default()
+        },
         png_scale: 2,
     }
 }
@@ -200,6 +204,20 @@ pub fn study_report(
         },
     });
     study.external_figures = lasso_figures(signature.features.len(), ctx);
+    study.validation.internal = fit.bootstrap.as_ref().map(|b| b.report_part(training));
+    let c_apparent = eval
+        .table2
+        .iter()
+        .find(|r| r.cohort == training && r.model == "DLRN")
+        .map(|r| r.auc);
+    let labels = fit
+        .predictions
+        .first()
+        .map(|p| p.labels.as_slice())
+        .unwrap_or_default();
+    study.validation.sample_size = c_apparent.map(|c| {
+        crate::samplesize::training_sample_size(training, labels, fit.dlrn.columns.len(), c)
+    });
     study
 }
 
@@ -286,6 +304,7 @@ pub fn separated_report(
         confusion: None,
         nomogram: None,
         external_figures: lasso_figures(signature.features.len(), ctx),
+        validation: Default::default(),
         png_scale: 2,
     }
 }
@@ -295,6 +314,7 @@ pub fn rqs_facts(fit: &FittedStudy, icc: &IccFilter, ctx: &StudyContext<'_>) -> 
     report::RqsFacts {
         non_radiomic_features: fit.dlrn.fit.coefficients.len() > 2,
         calibration: true,
+        calibration_resampling: fit.bootstrap.is_some(),
         decision_curve: true,
         ..separated_rqs_facts(icc, ctx)
     }

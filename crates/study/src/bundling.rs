@@ -230,6 +230,8 @@ impl BundleFromStudy for Bundle {
             ranges,
             missing: None,
             harmonize: None,
+            validation: None,
+            update: None,
         };
         bundle.check(Path::new("model"))?;
         Ok(bundle)

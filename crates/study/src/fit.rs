@@ -15,6 +15,9 @@ use std::path::PathBuf;
 use dlrn_nomogram::{Nomogram, NomogramOptions};
 use dlrn_report as report;
 
+use crate::bootstrap::{
+    BootstrapSettings, BootstrapValidation, Original, ProcedureInputs, bootstrap_validation,
+};
 use crate::bundle::{Bundle, BundleFromStudy, Cnn, Provenance as BundleProvenance, StudyParts};
 use crate::coding::Design;
 use crate::error::{Result, StudyError};
@@ -99,6 +102,8 @@ pub struct FitSettings {
     pub bundle: BundleSettings,
     /// Harmonisation across hospitals (`[harmonize]`; off by default).
     pub harmonize: HarmonizeSettings,
+    /// The bootstrap internal validation (`[validation]`; B = 0: none).
+    pub bootstrap: BootstrapSettings,
 }
 
 /// Everything the modelling produces.
@@ -134,6 +139,8 @@ pub struct FittedStudy {
     pub missing: MissingReport,
     /// The harmonisation and its evidence, when `[harmonize]` asked for it.
     pub harmonization: Option<Harmonization>,
+    /// The bootstrap internal validation of the whole procedure (when B > 0).
+    pub bootstrap: Option<BootstrapValidation>,
 }
 
 /// A study whose clinical model or DLRN has no maximum-likelihood fit
@@ -195,6 +202,11 @@ pub fn fit_study(
         progress.note("[run]    the study without harmonisation (Table 2's pair)");
         let plain = FitSettings {
             harmonize: HarmonizeSettings::default(),
+            // Table 2's pair only: no bootstrap for the twin.
+            bootstrap: BootstrapSettings {
+                resamples: 0,
+                ..settings.bootstrap
+            },
             ..settings.clone()
         };
         let table2 = match fit_study(inputs, &plain, &mut Quiet(&mut *progress))? {
@@ -261,31 +273,26 @@ pub fn fit_study(
     }
     let kept = feature_imputation.kept(&kept);
 
-    // 6. LASSO on the training cohort's kept features.
-    progress.note(&format!(
-        "[run]    lasso ({} rows × {} features, {}-fold CV)",
-        training.labels.len(),
-        kept.len(),
-        settings.lasso.folds
-    ));
-    let hashes = vec![dlrn_lasso::InputHash {
-        path: format!("{} features", training.name),
-        sha256: training_sha256.to_string(),
-    }];
-    let lasso = lasso_stage(training, &kept, &settings.lasso, hashes)?;
-    if !lasso.dropped_non_finite.is_empty() {
-        progress.note(&format!(
-            "         {} kept features left out of the LASSO for a non-finite value",
-            lasso.dropped_non_finite.len()
-        ));
-    }
+    // 6–8. The modelling procedure: LASSO, clinical screen and elimination, DLRN.
+    let Procedure {
+        lasso,
+        scores,
+        designs: clinical_designs,
+        models: fitted,
+    } = fit_procedure(
+        schema,
+        cohorts,
+        &kept,
+        &settings.lasso,
+        &settings.clinical,
+        &settings.missing,
+        vec![dlrn_lasso::InputHash {
+            path: format!("{} features", training.name),
+            sha256: training_sha256.to_string(),
+        }],
+        progress,
+    )?;
     let signature = &lasso.signature;
-    progress.note(&format!(
-        "         {} features selected at lambda {:.5}",
-        signature.features.len(),
-        signature.lambda
-    ));
-    progress.done("lasso");
 
     let table1 = table1(
         schema,
@@ -300,34 +307,8 @@ pub fn fit_study(
         &settings.clinical.candidates,
     )?;
 
-    // 7. Clinical model: univariate screen, then backward elimination; each
-    // cohort scored with its missing values imputed as the bundle does.
     let candidates = &settings.clinical.candidates;
-    let scores: Vec<Vec<f64>> = cohorts
-        .iter()
-        .map(|c| signature_scores(signature, c))
-        .collect::<Result<_>>()?;
-    let clinical_designs =
-        clinical_designs(schema, cohorts, candidates, &scores, &settings.missing)?;
     let designs = clinical_designs.score.clone();
-    // The clinical model, then the DLRN; a separation in either leaves the
-    // clinical model (when it fitted) for the separated study's report.
-    let fitted = match clinical_stage(
-        schema,
-        &clinical_designs.fit,
-        &training.labels,
-        &settings.clinical,
-    ) {
-        Ok(c) => match dlrn_stage(
-            &clinical_designs.fit,
-            &training.labels,
-            &c.elimination.model,
-        ) {
-            Ok(d) => Ok((c, d)),
-            Err(e) => Err((Some(c), e)),
-        },
-        Err(e) => Err((None, e)),
-    };
     let (clinical, dlrn_model) = match fitted {
         Ok(x) => x,
         Err((fitted_clinical, e)) if is_separation(&e) => {
@@ -536,6 +517,38 @@ pub fn fit_study(
         lp_range,
     )?;
 
+    // Bootstrap internal validation of the whole procedure (optional).
+    let bootstrap = if settings.bootstrap.resamples > 0 {
+        let features: Vec<String> = signature
+            .features
+            .iter()
+            .map(|f| f.feature.clone())
+            .collect();
+        let v = bootstrap_validation(
+            &ProcedureInputs {
+                schema,
+                training,
+                kept: &kept,
+                lasso: &settings.lasso,
+                clinical: &settings.clinical,
+                missing: &settings.missing,
+            },
+            &Original {
+                clinical: clinical_model,
+                dlrn: &dlrn_model,
+                design: &designs[0],
+                scores: &scores[0],
+                features: &features,
+            },
+            &settings.bootstrap,
+            progress,
+        )?;
+        progress.done("bootstrap internal validation");
+        Some(v)
+    } else {
+        None
+    };
+
     // The frozen model bundle (`dlrn predict` / `dlrn assess` read it).
     let b = &settings.bundle;
     let (cnn, cnn_weights) =
@@ -577,6 +590,10 @@ pub fn fit_study(
         }),
     })
     .map_err(|e| StudyError::Other(Box::new(e)))?;
+    let bundle = Bundle {
+        validation: bootstrap.as_ref().map(|b| b.record()),
+        ..bundle
+    };
     let model_variables: Vec<String> = bundle
         .clinical_variables()
         .iter()
@@ -608,6 +625,7 @@ pub fn fit_study(
         bundle,
         missing,
         harmonization,
+        bootstrap,
     })))
 }
 
@@ -621,4 +639,95 @@ impl Progress for Quiet<'_> {
             .note(&format!("         (unharmonised) {}", line.trim_start()));
     }
     fn done(&mut self, _name: &str) {}
+}
+
+/// What the modelling procedure fitted on the first of its cohorts.
+#[derive(Debug)]
+pub struct Procedure {
+    /// The LASSO and its signature.
+    pub lasso: LassoStage,
+    /// The signature score of every cohort's patients (cohorts' order).
+    pub scores: Vec<Vec<f64>>,
+    /// Every cohort's coded clinical candidates with the signature score.
+    pub designs: crate::missing::ClinicalDesigns,
+    /// The clinical stage and the DLRN, or why they could not be fitted
+    /// with the clinical stage when only the DLRN failed (a separation
+    /// leaves the signature and that clinical model; [`is_separation`]).
+    #[allow(clippy::type_complexity)]
+    pub models:
+        std::result::Result<(ClinicalStage, FittedModel), (Option<ClinicalStage>, StudyError)>,
+}
+
+/// The study's modelling procedure, stages 6–8, on `cohorts[0]` (after the
+/// ICC filter and the missing-value policy): the LASSO with its
+/// cross-validation on the `kept` features, the signature score of every
+/// cohort, the clinical coding under the missing-value rule (training
+/// values from `cohorts[0]`), the univariate screen and backward
+/// elimination, and the DLRN. [`fit_study`] runs it once on the training
+/// cohort; the bootstrap internal validation ([`crate::bootstrap`]) runs it
+/// on every resample, with the original training cohort as `cohorts[1]`.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_procedure(
+    schema: &ClinicalSchema,
+    cohorts: &[Cohort],
+    kept: &[String],
+    lasso_settings: &LassoSettings,
+    clinical_settings: &ClinicalSettings,
+    missing: &MissingSettings,
+    hashes: Vec<dlrn_lasso::InputHash>,
+    progress: &mut dyn Progress,
+) -> Result<Procedure> {
+    let training = cohorts.first().ok_or_else(|| StudyError::Invalid {
+        message: "the modelling procedure needs a training cohort".into(),
+    })?;
+    // 6. LASSO on the training cohort's kept features.
+    progress.note(&format!(
+        "[run]    lasso ({} rows × {} features, {}-fold CV)",
+        training.labels.len(),
+        kept.len(),
+        lasso_settings.folds
+    ));
+    let lasso = lasso_stage(training, kept, lasso_settings, hashes)?;
+    if !lasso.dropped_non_finite.is_empty() {
+        progress.note(&format!(
+            "         {} kept features left out of the LASSO for a non-finite value",
+            lasso.dropped_non_finite.len()
+        ));
+    }
+    progress.note(&format!(
+        "         {} features selected at lambda {:.5}",
+        lasso.signature.features.len(),
+        lasso.signature.lambda
+    ));
+    progress.done("lasso");
+
+    // 7. Clinical model: univariate screen, then backward elimination; each
+    // cohort scored with its missing values imputed as the bundle does.
+    // 8. DLRN: signature + the kept clinical variables.
+    let scores: Vec<Vec<f64>> = cohorts
+        .iter()
+        .map(|c| signature_scores(&lasso.signature, c))
+        .collect::<Result<_>>()?;
+    let designs = clinical_designs(
+        schema,
+        cohorts,
+        &clinical_settings.candidates,
+        &scores,
+        missing,
+    )?;
+    // The clinical model, then the DLRN; a separation in either leaves the
+    // clinical model (when it fitted) for the separated study's report.
+    let models = match clinical_stage(schema, &designs.fit, &training.labels, clinical_settings) {
+        Ok(c) => match dlrn_stage(&designs.fit, &training.labels, &c.elimination.model) {
+            Ok(d) => Ok((c, d)),
+            Err(e) => Err((Some(c), e)),
+        },
+        Err(e) => Err((None, e)),
+    };
+    Ok(Procedure {
+        lasso,
+        scores,
+        designs,
+        models,
+    })
 }

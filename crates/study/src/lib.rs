@@ -42,6 +42,7 @@ pub mod agreement;
 pub mod apply;
 pub mod assemble;
 pub mod baseline;
+pub mod bootstrap;
 /// The model bundle: dlrn-bundle's types, loading and prediction, and
 /// building one from a study run ([`bundling`]).
 pub mod bundle {
@@ -66,10 +67,12 @@ pub mod pipeline;
 pub mod published;
 pub mod readers_report;
 pub mod reproducibility;
+pub mod samplesize;
 pub mod schema;
 pub mod separation;
 pub mod supplement;
 pub mod table1;
+pub mod update;
 
 pub use coding::{Design, Term, code, terms};
 pub use error::{Result, StudyError};

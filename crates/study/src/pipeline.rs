@@ -589,6 +589,8 @@ pub struct Evaluation {
     pub calibration: Vec<report::CalibrationFigure>,
     /// Calibration statistics of every model on every cohort.
     pub calibration_stats: report::CalibrationStats,
+    /// `rms::val.prob`'s statistics with CITL and slope CIs, every model on every cohort.
+    pub val_prob: report::ValProbTable,
     /// Signature by class, one panel per cohort.
     pub box_panels: Vec<report::BoxPanel>,
     /// DLRN confusion matrices at its cut-off.
@@ -620,6 +622,7 @@ pub fn evaluate(
         decision_curves: Vec::new(),
         calibration: Vec::new(),
         calibration_stats: report::CalibrationStats { rows: Vec::new() },
+        val_prob: report::ValProbTable::new(Vec::new(), level),
         box_panels: Vec::new(),
         confusion: Vec::new(),
         comparisons: Vec::new(),
@@ -627,6 +630,7 @@ pub fn evaluate(
         notes: Vec::new(),
     };
     let mut cal_rows = Vec::new();
+    let mut vp_rows = Vec::new();
     for (cohort, p) in cohorts {
         let y = &p.labels;
         let cname = &p.cohort;
@@ -733,6 +737,7 @@ pub fn evaluate(
             // One line, no commas: the note is the last CSV cell and stays readable.
             row.note = notes.join("; ").replace(',', ";");
             cal_rows.push(row);
+            vp_rows.push(val_prob_row(cname, name, y, pm, level));
             if m == 2 {
                 let conf = dlrn_stats::confusion(y, pm, cutoffs.model(m))
                     .map_err(stats(format!("confusion matrix of DLRN on {cname}")))?;
@@ -838,7 +843,59 @@ pub fn evaluate(
         }
     }
     e.calibration_stats = report::CalibrationStats::new(cal_rows);
+    e.val_prob = report::ValProbTable::new(vp_rows, level);
     Ok(e)
+}
+
+/// One model's `rms::val.prob` statistics on one cohort (exact concordance,
+/// as rms ≥ 6.8 and pROC), with calibration-in-the-large and the slope at
+/// `level`; probabilities at 0 or 1 (or all equal) leave the row NA with the reason.
+pub fn val_prob_row(
+    cohort: &str,
+    model: &str,
+    y: &[u8],
+    p: &[f64],
+    level: f64,
+) -> report::ValProbRow {
+    match dlrn_stats::val_prob(y, p, level, dlrn_stats::Concordance::Exact) {
+        Ok(v) => report::ValProbRow {
+            cohort: cohort.to_string(),
+            model: model.to_string(),
+            n: v.n as u64,
+            dxy: Some(v.dxy),
+            c_roc: Some(v.c_roc),
+            r2: Some(v.r2),
+            d: Some(v.d),
+            d_chisq: Some(v.d_chisq),
+            d_p: Some(v.d_p),
+            u: Some(v.u),
+            u_chisq: Some(v.u_chisq),
+            u_p: Some(v.u_p),
+            q: Some(v.q),
+            brier: Some(v.brier),
+            intercept: Some(v.intercept),
+            slope: Some(v.slope),
+            emax: Some(v.emax),
+            e90: Some(v.e90),
+            eavg: Some(v.eavg),
+            s_z: Some(v.s_z),
+            s_p: Some(v.s_p),
+            citl: Some(v.calibration_in_the_large.estimate),
+            citl_ci_low: Some(v.calibration_in_the_large.ci_low),
+            citl_ci_high: Some(v.calibration_in_the_large.ci_high),
+            cal_slope: Some(v.calibration_slope.estimate),
+            cal_slope_ci_low: Some(v.calibration_slope.ci_low),
+            cal_slope_ci_high: Some(v.calibration_slope.ci_high),
+            note: String::new(),
+        },
+        Err(err) => report::ValProbRow {
+            cohort: cohort.to_string(),
+            model: model.to_string(),
+            n: y.len() as u64,
+            note: err.to_string().replace(',', ";"),
+            ..Default::default()
+        },
+    }
 }
 
 /// Table 3: the clinical model's coefficients, labelled from the schema

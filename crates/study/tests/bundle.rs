@@ -265,6 +265,8 @@ fn bundle() -> (Bundle, Data) {
         ranges,
         missing: None,
         harmonize: None,
+        validation: None,
+        update: None,
     };
     (bundle, d)
 }
