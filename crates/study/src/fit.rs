@@ -244,7 +244,7 @@ pub fn fit_study(
         )?
     };
     // Harmonisation across hospitals: the kept features of every validation
-    // cohort mapped onto the training hospital's (crate::harmonize).
+    // cohort mapped onto the training hospital's (the harmonize module).
     let mut harmonization = harmonize_cohorts(
         &mut cohorts,
         &feature_imputation.kept(&kept),

@@ -280,7 +280,7 @@ pub struct Harmonization {
     /// The PCA scatter before and after.
     pub pca: report::PcaFigure,
     /// Table 2's signature and DLRN rows without and with harmonisation
-    /// (filled by [`crate::fit::fit_study`]).
+    /// (filled by `fit_study`).
     pub table2_pair: Option<report::Table2Pair>,
 }
 
@@ -543,7 +543,7 @@ pub fn batch_effect(
                 };
                 report::BatchEffectRow {
                     feature: f.clone(),
-                    family: crate::assemble::feature_family(f).family.to_string(),
+                    family: crate::family::feature_family(f).family.to_string(),
                     h_before: b.as_ref().ok().map(|k| k.h),
                     p_before: b.as_ref().ok().map(|k| k.p_value),
                     h_after: a.as_ref().ok().map(|k| k.h),

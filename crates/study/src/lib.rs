@@ -55,6 +55,7 @@ pub mod error;
 pub mod evaluation;
 pub mod external;
 pub mod extraction;
+pub mod family;
 pub mod fit;
 pub mod harmonize;
 /// The harmonisation part of the model bundle (moved with the bundle).

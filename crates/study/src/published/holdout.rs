@@ -277,9 +277,7 @@ pub fn selected_features(h: &HoldOut) -> SelectedFeatures {
             .iter()
             .map(|f| SelectedFeatureRow {
                 feature: f.feature.clone(),
-                family: crate::assemble::feature_family(&f.feature)
-                    .extraction
-                    .into(),
+                family: crate::family::feature_family(&f.feature).extraction.into(),
                 coefficient: f.coefficient,
             })
             .collect(),
