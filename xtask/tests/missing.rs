@@ -121,7 +121,7 @@ fn a_study_with_undefined_values_reports_them_and_its_bundle_imputes() {
         // Firth: with a fifth factor on 62 patients the DLRN may separate.
         &[
             ("simulated", "simulated = false"),
-            ("keep_p", "keep_p = 1.0\nfit = \"firth\""),
+            ("fit", "fit = \"firth\""),
         ],
     );
     // The tiny study's cohorts, with more BMI values missing in TC and EVC1.
@@ -378,7 +378,7 @@ fn a_separated_study_reports_without_its_models_and_firth_fits_them() {
 
     let firth = [
         ("scale", "scale = 0.1"),
-        ("keep_p", "keep_p = 1.0\nfit = \"firth\""),
+        ("fit", "fit = \"firth\""),
     ];
     let config = tiny_config_with(tmp.path(), &TINY_CANDIDATES, &firth);
     let log = run_paper(&config, &out);
