@@ -751,6 +751,7 @@ class Bundle:
         strict: bool = False,
         warn: bool = True,
         progress: Any = None,
+        harmonize: str = "apply",
     ) -> Any:
         """``dlrn predict --model DIR --cohort COHORT``: the same function of
         dlrn-study (``apply::score_cohort``: the clinical table and the
@@ -768,12 +769,17 @@ class Bundle:
         the command line writes it. ``work``: where the feature tables go
         (resumable; default a temporary folder). ``progress`` as in
         :func:`extract_handcrafted`. The deep features run on the CPU (flex,
-        the command line's default backend). A DataFrame when pandas is
-        installed, else a list of dicts."""
-        scored, _lines = self._score(cohort, out, work, strict, warn, progress)
+        the command line's default backend). ``harmonize``: for a bundle
+        with a ComBat harmonisation, ``"apply"`` harmonises the cohort as one
+        new hospital (refused below the bundle's minimum batch), ``"none"``
+        scores unharmonised features with a warning (``--harmonize``). A
+        DataFrame when pandas is installed, else a list of dicts."""
+        scored, _lines = self._score(cohort, out, work, strict, warn, progress, harmonize)
         return self._rows(scored)
 
-    def _score(self, cohort: Any, out: Any, work: Any, strict: bool, warn: bool, progress: Any) -> Any:
+    def _score(
+        self, cohort: Any, out: Any, work: Any, strict: bool, warn: bool, progress: Any, harmonize: str
+    ) -> Any:
         import tempfile
 
         tmp = None
@@ -783,7 +789,7 @@ class Bundle:
         bar = _progress_bar(progress, "features")
         try:
             text, lines = self._b.predict_cohort(
-                _path(cohort), _path(work), None if out is None else _path(out), strict, bar
+                _path(cohort), _path(work), None if out is None else _path(out), strict, bar, harmonize
             )
         finally:
             if bar is not None:
@@ -805,6 +811,7 @@ class Bundle:
         strict: bool = False,
         warn: bool = True,
         progress: Any = None,
+        harmonize: str = "apply",
     ) -> Result:
         """``dlrn assess --model DIR --cohort COHORT --out OUT``: the frozen
         models validated on a labelled cohort without refitting (dlrn-study
@@ -822,6 +829,7 @@ class Bundle:
         for none), assessed as it is (``name`` then defaults to "cohort").
         A patient who cannot be scored raises :class:`BadInputError` (after
         patients.csv is written), as ``dlrn assess`` exits with status 2.
+        ``harmonize`` as in :meth:`predict`.
 
         Returns a :class:`Result`: ``tables`` (name → DataFrame, from the
         CSV tables written, e.g. ``tables["table2"]``), ``predictions``,
@@ -849,7 +857,7 @@ class Bundle:
             bar = _progress_bar(progress, "features")
             try:
                 text, lines, files = self._b.assess_cohort(
-                    _path(cohort), out, name, level, hl_groups, thresholds, strict, bar
+                    _path(cohort), out, name, level, hl_groups, thresholds, strict, bar, harmonize
                 )
             finally:
                 if bar is not None:

@@ -144,6 +144,7 @@ class Bundle:
         strict: bool = ...,
         warn: bool = ...,
         progress: _Progress = ...,
+        harmonize: str = ...,
     ) -> Any: ...
     def assess(
         self,
@@ -156,6 +157,7 @@ class Bundle:
         strict: bool = ...,
         warn: bool = ...,
         progress: _Progress = ...,
+        harmonize: str = ...,
     ) -> Result: ...
     def predict_one(
         self, image: _Path, mask: _Path, clinical: Dict[str, Any], id: str = ...

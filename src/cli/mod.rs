@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 pub mod assess;
 pub mod compare;
 pub mod evaluate;
+pub mod export_web;
 pub mod extract;
 pub mod extract_deep;
 pub mod extract_handcrafted;
@@ -68,6 +69,8 @@ pub enum Command {
     Update(update::Args),
     /// Harmonise features across batches (hospitals, scanners) with ComBat: fit, or apply a model.
     Harmonize(harmonize::Args),
+    /// Write the offline web page that runs a model bundle's DLRN in the browser.
+    ExportWeb(export_web::Args),
 }
 
 /// Runs the chosen stage.
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Samplesize(args) => samplesize::run(args),
         Command::Update(args) => update::run(args, predict::extract),
         Command::Harmonize(args) => harmonize::run(args),
+        Command::ExportWeb(args) => export_web::run(args),
     }
 }
 

@@ -15,6 +15,7 @@ mod published;
 mod scale;
 mod slurm;
 mod usage;
+mod web;
 
 use std::path::PathBuf;
 
@@ -59,6 +60,13 @@ enum Task {
     /// Run the proptest fuzz targets with many cases (default 2000 per
     /// property) and print each target's case count and wall time.
     Fuzz(fuzz::Args),
+    /// Build the WebAssembly module of the offline page (crates/web) into
+    /// target/web/pkg (needs the wasm32-unknown-unknown target and
+    /// wasm-bindgen-cli of Cargo.lock's wasm-bindgen release).
+    WebBuild,
+    /// Build the module and write the offline page of a model bundle
+    /// (`dlrn export-web`): open <out>/index.html in a browser.
+    ExportWeb(web::Args),
 }
 
 fn main() {
@@ -73,6 +81,8 @@ fn main() {
         Task::Published(args) => published::run(args),
         Task::Fuzz(args) => fuzz::run(args),
         Task::CalibrateSim(args) => calibrate::run(args),
+        Task::WebBuild => web::build(&workspace_root()).map(|_| ()),
+        Task::ExportWeb(args) => web::export(&workspace_root(), &args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -376,10 +376,7 @@ fn a_separated_study_reports_without_its_models_and_firth_fits_them() {
     );
     assert!(!out.join("model").exists(), "no bundle without the models");
 
-    let firth = [
-        ("scale", "scale = 0.1"),
-        ("fit", "fit = \"firth\""),
-    ];
+    let firth = [("scale", "scale = 0.1"), ("fit", "fit = \"firth\"")];
     let config = tiny_config_with(tmp.path(), &TINY_CANDIDATES, &firth);
     let log = run_paper(&config, &out);
     assert!(!log.contains("[skip]   clinical model"), "{log}");

@@ -29,4 +29,4 @@ pub use finetune::{FinetuneConfig, FinetuneState, Sample, finetune};
 pub use fused::FusedResNet;
 pub use preprocess::{Grey, PreprocessConfig, preprocess};
 pub use resnet::{ResNet, ResNetConfig};
-pub use weights::{WeightsInfo, load_weights, resnet50_for};
+pub use weights::{WeightsInfo, load_weights, load_weights_bytes, resnet50_for};

@@ -8,10 +8,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
-use burn::store::{
-    ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
-};
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, NamedMpkFileRecorder, Recorder};
+#[cfg(feature = "pytorch")]
+use burn::store::PytorchStore;
+use burn::store::{ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -114,14 +114,26 @@ const TORCHVISION_REMAP: [(&str, &str); 2] = [
 /// is ignored. The `fc` head is loaded only when the model has one of the
 /// same shape; torchvision's 1000-class head is otherwise skipped, since the
 /// study replaces it.
-pub fn import_torchvision<B: Backend>(mut model: ResNet<B>, path: &Path) -> Result<ResNet<B>> {
+pub fn import_torchvision<B: Backend>(model: ResNet<B>, path: &Path) -> Result<ResNet<B>> {
+    import_torchvision_from(model, path, None)
+}
+
+/// [`import_torchvision`] of a state dict given as `bytes` (a page has no
+/// files; safetensors only, Burn's `PytorchStore` reads files), or read from
+/// `path` when `bytes` is `None`; `path` names it in errors either way.
+fn import_torchvision_from<B: Backend>(
+    mut model: ResNet<B>,
+    path: &Path,
+    bytes: Option<Vec<u8>>,
+) -> Result<ResNet<B>> {
     let format = WeightsFormat::from_path(path)?;
     let import_err = |message: String| DeepError::Import {
         path: path.to_path_buf(),
         message,
     };
-    let result: ApplyResult = match format {
-        WeightsFormat::Pytorch => {
+    let result: ApplyResult = match (format, bytes) {
+        #[cfg(feature = "pytorch")]
+        (WeightsFormat::Pytorch, None) => {
             let mut store = PytorchStore::from_file(path).allow_partial(true);
             for (from, to) in TORCHVISION_REMAP {
                 store = store.with_key_remapping(from, to);
@@ -130,8 +142,25 @@ pub fn import_torchvision<B: Backend>(mut model: ResNet<B>, path: &Path) -> Resu
                 .load_from(&mut store)
                 .map_err(|e| import_err(e.to_string()))?
         }
-        WeightsFormat::Safetensors => {
-            let mut store = SafetensorsStore::from_file(path)
+        #[cfg(not(feature = "pytorch"))]
+        (WeightsFormat::Pytorch, None) => {
+            return Err(import_err(
+                "this build of dlrn-deep reads no pickled state dict (its `pytorch` feature \
+                 is off); convert it to .safetensors"
+                    .into(),
+            ));
+        }
+        (WeightsFormat::Pytorch, Some(_)) => {
+            return Err(import_err(
+                "a pickled state dict is read from a file only; convert it to .safetensors".into(),
+            ));
+        }
+        (WeightsFormat::Safetensors, bytes) => {
+            let store = match bytes {
+                Some(b) => SafetensorsStore::from_bytes(Some(b)),
+                None => SafetensorsStore::from_file(path),
+            };
+            let mut store = store
                 .with_from_adapter(PyTorchToBurnAdapter)
                 .allow_partial(true);
             for (from, to) in TORCHVISION_REMAP {
@@ -141,7 +170,7 @@ pub fn import_torchvision<B: Backend>(mut model: ResNet<B>, path: &Path) -> Resu
                 .load_from(&mut store)
                 .map_err(|e| import_err(e.to_string()))?
         }
-        WeightsFormat::BurnMpk => {
+        (WeightsFormat::BurnMpk, _) => {
             return Err(import_err(
                 "a Burn record is not a torchvision state dict; use load_weights".into(),
             ));
@@ -197,7 +226,22 @@ pub fn load_record<B: Backend>(
     path: &Path,
     device: &B::Device,
 ) -> Result<ResNet<B>> {
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+    let bytes = std::fs::read(path).map_err(|source| DeepError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_record_bytes(model, bytes, path, device)
+}
+
+/// [`load_record`] of a record's bytes (what [`save_record`] wrote); `path`
+/// names it in errors.
+fn load_record_bytes<B: Backend>(
+    model: ResNet<B>,
+    bytes: Vec<u8>,
+    path: &Path,
+    device: &B::Device,
+) -> Result<ResNet<B>> {
+    let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::default();
     // burn-core 0.21 panics on some corrupt records instead of returning an
     // error (`ParamId::deserialize` expects "Invalid id." on an altered
     // parameter id, module/param/id.rs:55): turn that panic into the typed
@@ -206,7 +250,7 @@ pub fn load_record<B: Backend>(
     // (The `dlrn` binary's panic hook keeps burn-core's message off stderr;
     // a library must not swap the process-wide hook, other threads may be running.)
     let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        model.load_file(path.to_path_buf(), &recorder, device)
+        Recorder::<B>::load(&recorder, bytes, device).map(|record| model.load_record(record))
     }));
     match loaded {
         Ok(Ok(model)) => Ok(model),
@@ -275,6 +319,23 @@ pub fn load_weights<B: Backend>(
     ))
 }
 
+/// [`load_weights`] for weights given as bytes (a page in a browser has no
+/// files): a Burn record (`.mpk`) or a torchvision `.safetensors` state dict,
+/// the format taken from `name`'s extension, which also names them in errors.
+pub fn load_weights_bytes<B: Backend>(
+    config: ResNetConfig,
+    bytes: Vec<u8>,
+    name: &Path,
+    device: &B::Device,
+) -> Result<ResNet<B>> {
+    // The initial values are all overwritten by the record or state dict.
+    let model = config.init::<B>(0, device);
+    match WeightsFormat::from_path(name)? {
+        WeightsFormat::BurnMpk => load_record_bytes(model, bytes, name, device),
+        _ => import_torchvision_from(model, name, Some(bytes)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +345,37 @@ mod tests {
         assert_eq!(resnet50_for(Some(Path::new("w.MPK"))).num_classes, Some(2));
         assert_eq!(resnet50_for(Some(Path::new("w.pth"))).num_classes, None);
         assert_eq!(resnet50_for(None).num_classes, None);
+    }
+
+    /// A small ResNet (width 4, one block per stage, a 2-class head).
+    fn tiny() -> ResNetConfig {
+        ResNetConfig {
+            base_width: 4,
+            blocks: [1, 1, 1, 1],
+            num_classes: Some(2),
+        }
+    }
+
+    #[test]
+    fn a_record_reads_the_same_from_bytes_as_from_its_file() {
+        type B = burn::backend::Flex;
+        let device = Default::default();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.mpk");
+        let saved = tiny().init::<B>(7, &device);
+        save_record(&saved, &path).unwrap();
+        let (from_file, _) = load_weights::<B>(tiny(), Some(&path), 0, &device).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let from_bytes = load_weights_bytes::<B>(tiny(), bytes, &path, &device).unwrap();
+        // Both carry the saved network's values, not the seed-0 initialisation.
+        let v = |m: &ResNet<B>| m.conv1.weight.val().into_data().to_vec::<f32>().unwrap();
+        assert_eq!(v(&from_bytes), v(&saved));
+        assert_eq!(v(&from_file), v(&saved));
+        assert_ne!(v(&tiny().init::<B>(0, &device)), v(&saved));
+        // Corrupt bytes are a typed error naming the file.
+        let e = load_weights_bytes::<B>(tiny(), vec![1, 2, 3], &path, &device)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("w.mpk"), "{e}");
     }
 }

@@ -10,8 +10,8 @@ use dlrn_cohort::{
 use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
 use dlrn_deep::{FusedResNet, feature_names, features, load_weights, resnet50_for};
 use dlrn_study::apply::{
-    ExtractError, Extraction, Scored, assess, fail_if_unscored, report, score_cohort,
-    write_predictions,
+    ExtractError, Extraction, HarmonizeMode, Scored, assess, fail_if_unscored, report,
+    score_cohort, write_predictions,
 };
 use dlrn_study::bundle::{
     Bundle as StudyBundle, BundleError as StudyBundleError, Cnn, CnnWeights, PatientInput,
@@ -266,7 +266,8 @@ impl Bundle {
     /// predictions table is written there byte for byte as the command line
     /// writes it. Returns the scored patients (JSON) and what `dlrn predict`
     /// prints on stderr (one line per warning, the summary).
-    #[pyo3(signature = (cohort, work, out=None, strict=false, progress=None))]
+    #[pyo3(signature = (cohort, work, out=None, strict=false, progress=None, harmonize="apply"))]
+    #[allow(clippy::too_many_arguments)]
     fn predict_cohort(
         &self,
         py: Python<'_>,
@@ -275,10 +276,12 @@ impl Bundle {
         out: Option<PathBuf>,
         strict: bool,
         progress: Option<Py<PyAny>>,
+        harmonize: &str,
     ) -> PyResult<(String, Vec<String>)> {
+        let mode = harmonize_mode(harmonize)?;
         let watch = PyWatch::new(progress);
         let scored = py
-            .detach(|| score(&self.inner, &cohort, &work, strict, &watch))
+            .detach(|| score(&self.inner, &cohort, &work, strict, mode, &watch))
             .map_err(ToPyErr::to_py)?;
         let shown = out.clone().unwrap_or_else(|| PathBuf::from("<DataFrame>"));
         if let Some(out) = &out {
@@ -292,7 +295,7 @@ impl Bundle {
     /// the study's evaluation at the bundle's cut-offs (dlrn-study
     /// `apply::assess`) into `out`. Returns the scored patients (JSON), the
     /// lines `dlrn assess` prints and the files written.
-    #[pyo3(signature = (cohort, out, name=None, level=0.95, hl_groups=10, thresholds=(0.01, 0.99, 0.01), strict=false, progress=None))]
+    #[pyo3(signature = (cohort, out, name=None, level=0.95, hl_groups=10, thresholds=(0.01, 0.99, 0.01), strict=false, progress=None, harmonize="apply"))]
     #[allow(clippy::too_many_arguments)]
     fn assess_cohort(
         &self,
@@ -305,7 +308,9 @@ impl Bundle {
         thresholds: (f64, f64, f64),
         strict: bool,
         progress: Option<Py<PyAny>>,
+        harmonize: &str,
     ) -> PyResult<(String, Vec<String>, Vec<String>)> {
+        let mode = harmonize_mode(harmonize)?;
         let settings = evaluation_settings(level, hl_groups, thresholds)?;
         let name = name.unwrap_or_else(|| {
             cohort
@@ -325,7 +330,16 @@ impl Bundle {
             .map_err(|e| bad_input(format!("creating {}: {e}", out.display())))?;
         let watch = PyWatch::new(progress);
         let scored = py
-            .detach(|| score(&self.inner, &cohort, &out.join("work"), strict, &watch))
+            .detach(|| {
+                score(
+                    &self.inner,
+                    &cohort,
+                    &out.join("work"),
+                    strict,
+                    mode,
+                    &watch,
+                )
+            })
             .map_err(ToPyErr::to_py)?;
         let patients = out.join("patients.csv");
         write_predictions(&self.inner, &scored, &patients).map_err(ToPyErr::to_py)?;
@@ -420,6 +434,7 @@ impl Bundle {
                     points: Vec::new(),
                     total_points: f64::NAN,
                     warnings: Vec::new(),
+                    dlrn_inputs: Vec::new(),
                 });
             let error = prediction.is_none().then(|| "not scored".to_string());
             scored.push(Scored {
@@ -523,6 +538,7 @@ fn score(
     cohort: &Path,
     work: &Path,
     strict: bool,
+    harmonize: HarmonizeMode,
     watch: &PyWatch,
 ) -> Result<Vec<Scored>, StudyError> {
     let mut run = |request: Extraction<'_>| -> Result<(), ExtractError> {
@@ -553,7 +569,19 @@ fn score(
             } => deep_table(cohort, out, cnn, seed, weights, watch),
         }
     };
-    score_cohort(bundle, cohort, work, &mut run, strict)
+    score_cohort(bundle, cohort, work, &mut run, strict, harmonize)
+}
+
+/// `harmonize=` of `predict`/`assess`: `dlrn predict --harmonize apply|none`.
+fn harmonize_mode(text: &str) -> PyResult<HarmonizeMode> {
+    match text {
+        "apply" => Ok(HarmonizeMode::Apply),
+        "none" => Ok(HarmonizeMode::None),
+        other => Err(bad_input(format!(
+            "harmonize={other:?}: expected \"apply\" (harmonise the cohort as one new hospital) \
+             or \"none\" (score unharmonised features, with a warning)"
+        ))),
+    }
 }
 
 /// The deep feature table `dlrn extract deep` writes for a bundle's CNN on

@@ -44,6 +44,32 @@ struct StudyConfig {
     evaluation: EvaluationPart,
     #[serde(default)]
     missing: MissingSettings,
+    #[serde(default)]
+    harmonize: dlrn_study::harmonize::HarmonizeSettings,
+    #[serde(default)]
+    validation: ValidationPart,
+}
+
+/// `[validation]`: the bootstrap of the whole procedure (off when absent).
+#[derive(Debug, Deserialize)]
+struct ValidationPart {
+    #[serde(default)]
+    bootstrap: usize,
+    #[serde(default = "default_validation_seed")]
+    seed: i32,
+}
+
+fn default_validation_seed() -> i32 {
+    1
+}
+
+impl Default for ValidationPart {
+    fn default() -> Self {
+        ValidationPart {
+            bootstrap: 0,
+            seed: default_validation_seed(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,6 +316,11 @@ fn run(
             subgroup: schema.variable("subtype").map(|v| v.name.clone()),
         },
         icc_form: cfg.icc.form.name().to_string(),
+        harmonize: cfg.harmonize.clone(),
+        bootstrap: dlrn_study::bootstrap::BootstrapSettings {
+            resamples: cfg.validation.bootstrap,
+            seed: cfg.validation.seed,
+        },
         bundle: BundleSettings {
             provenance: BundleProvenance {
                 dlrn_version: version.to_string(),

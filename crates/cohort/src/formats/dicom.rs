@@ -18,7 +18,8 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use dicom_dictionary_std::tags;
-use dicom_object::{DefaultDicomObject, Tag, open_file};
+use dicom_object::file::ReadPreamble;
+use dicom_object::{DefaultDicomObject, OpenFileOptions, Tag};
 use dicom_pixeldata::PixelDecoder;
 use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
 
@@ -268,14 +269,35 @@ fn codec_outputs_rgb(uid: &str) -> bool {
     uid.starts_with("1.2.840.10008.1.2.4.")
 }
 
-/// Loads one frame of a DICOM file as 8-bit grey.
-pub(crate) fn load_dicom(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, CohortError> {
-    let obj = open_file(path).map_err(|e| {
-        bad(
-            path,
-            format!("not a readable DICOM file: {}", error_chain(&e)),
-        )
-    })?;
+/// Parses a DICOM file's bytes as `dicom_object::open_file` parses a file:
+/// the 128-byte preamble is skipped when "DICM" follows it, none is assumed
+/// when the bytes start with "DICM", and otherwise a preamble is assumed.
+fn parse(path: &Path, bytes: &[u8]) -> Result<DefaultDicomObject, CohortError> {
+    let preamble = if bytes.get(128..132) == Some(b"DICM") {
+        ReadPreamble::Always
+    } else if bytes.get(0..4) == Some(b"DICM") {
+        ReadPreamble::Never
+    } else {
+        ReadPreamble::Always
+    };
+    OpenFileOptions::new()
+        .read_preamble(preamble)
+        .from_reader(bytes)
+        .map_err(|e| {
+            bad(
+                path,
+                format!("not a readable DICOM file: {}", error_chain(&e)),
+            )
+        })
+}
+
+/// One frame of a DICOM file's bytes as 8-bit grey; `path` names the file.
+pub(crate) fn dicom_image(
+    path: &Path,
+    bytes: &[u8],
+    opts: &ImageOptions,
+) -> Result<LoadedImage, CohortError> {
+    let obj = parse(path, bytes)?;
     let ts = ts_label(&obj);
     let uid = obj
         .meta()

@@ -5,6 +5,8 @@
 //! names and folder listings by id, grey-level mapping ([`grey`]) and the
 //! label rule of masks ([`labels`]). [`crate::load_image`] and
 //! [`crate::load_mask_for`] pick the format; no format module calls back up.
+//! Each format decodes a file's bytes, its name standing for the file in
+//! messages; the path-based loaders read the file and call that decoder.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,11 @@ pub struct ImageOptions {
     /// Window (center, width) in modality units for >8-bit data, overriding
     /// the file's window and the min–max mapping.
     pub window: Option<(f64, f64)>,
+}
+
+/// Reads a whole file; an I/O error names it.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CohortError> {
+    std::fs::read(path).map_err(|e| CohortError::io(path, e))
 }
 
 /// A mask file's id and lower-case extension: `P1.nii.gz` → (`P1`, `nii.gz`).

@@ -16,10 +16,12 @@
 //! (rows × columns, as a numpy array saved without transposing) is refused
 //! with a message saying it looks transposed.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
 use super::labels::{mask_error, select_label};
+use super::read_file;
 use crate::CohortError;
 use crate::pixels::Mask;
 
@@ -34,16 +36,16 @@ struct Volume {
     values: Vec<f64>,
 }
 
-fn read_volume(path: &Path) -> Result<Volume, CohortError> {
-    let raw = std::fs::read(path).map_err(|e| CohortError::io(path, e))?;
-    let data = if raw.starts_with(&[0x1f, 0x8b]) {
+/// Reads a NIfTI-1 file's bytes (gzipped or not); `path` names it.
+fn read_volume(path: &Path, raw: &[u8]) -> Result<Volume, CohortError> {
+    let data: Cow<[u8]> = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
+        flate2::read::MultiGzDecoder::new(raw)
             .read_to_end(&mut out)
             .map_err(|e| mask_error(path, format!("cannot gunzip NIfTI file: {e}")))?;
-        out
+        Cow::Owned(out)
     } else {
-        raw
+        Cow::Borrowed(raw)
     };
     let trunc = || mask_error(path, "NIfTI file is truncated");
     if data.len() < 348 {
@@ -202,7 +204,19 @@ pub fn load_nifti_mask(
     label: Option<u64>,
     slice: Option<u32>,
 ) -> Result<Mask, CohortError> {
-    let v = read_volume(path)?;
+    nifti_mask(path, &read_file(path)?, size, label, slice)
+}
+
+/// A NIfTI mask from the file's bytes (`.nii` or `.nii.gz`, told apart by
+/// the gzip magic); `path` names it. The rules of [`load_nifti_mask`].
+pub(crate) fn nifti_mask(
+    path: &Path,
+    bytes: &[u8],
+    size: (usize, usize),
+    label: Option<u64>,
+    slice: Option<u32>,
+) -> Result<Mask, CohortError> {
+    let v = read_volume(path, bytes)?;
     let (w, h) = size;
     if (v.nx, v.ny) != (w, h) {
         let hint = if (v.nx, v.ny) == (h, w) {

@@ -3,35 +3,52 @@
 //! 16-bit data mapped onto 8 bits by its min–max or a given window; masks by
 //! the label rule of [`labels`](super::labels).
 
+use std::io::Cursor;
 use std::path::Path;
 
-use image::{DynamicImage, ImageReader};
+use image::error::{ImageError, ImageFormatHint};
+use image::{DynamicImage, ImageFormat, ImageReader};
 
-use super::ImageOptions;
 use super::grey::{luma, map_voi, to_u8};
 use super::labels::select_label;
+use super::{ImageOptions, read_file};
 use crate::CohortError;
 use crate::pixels::{GreyImage, GreyMapping, LoadedImage, Mask, Voi};
 
-/// Decodes a raster file, whatever its extension says.
-fn decode(path: &Path) -> Result<DynamicImage, CohortError> {
-    let reader = ImageReader::open(path)
-        .map_err(|e| CohortError::io(path, e))?
+/// Decodes a raster file's bytes, whatever its extension says: the format
+/// named by the extension of `path`, replaced by the one the first bytes
+/// show, as `ImageReader::open(path)?.with_guessed_format()` decides.
+fn decode(path: &Path, bytes: &[u8]) -> Result<DynamicImage, CohortError> {
+    let ext = path.extension().filter(|e| !e.is_empty());
+    let mut reader = ImageReader::new(Cursor::new(bytes));
+    if let Some(format) = ext.and_then(ImageFormat::from_extension) {
+        reader.set_format(format);
+    }
+    let reader = reader
         .with_guessed_format()
         .map_err(|e| CohortError::io(path, e))?;
-    reader.decode().map_err(|e| CohortError::Image {
+    let image_error = |e: ImageError| CohortError::Image {
         path: path.to_path_buf(),
         message: e.to_string(),
-    })
+    };
+    if reader.format().is_none()
+        && let Some(ext) = ext
+    {
+        // What `ImageReader::open` reports for an extension it does not know.
+        let hint = ImageFormatHint::PathExtension(ext.into());
+        return Err(image_error(ImageError::Unsupported(hint.into())));
+    }
+    reader.decode().map_err(image_error)
 }
 
 /// Loads a raster image as 8-bit grey with its provenance (the rules of
 /// [`crate::load_image`]).
 pub(crate) fn load_raster_image(
     path: &Path,
+    bytes: &[u8],
     opts: &ImageOptions,
 ) -> Result<LoadedImage, CohortError> {
-    let img = decode(path)?;
+    let img = decode(path, bytes)?;
     let (width, height) = (img.width() as usize, img.height() as usize);
     let color = img.color();
     let grey8 = |pixels: Vec<u8>, format: &str, colour: bool| LoadedImage {
@@ -137,7 +154,16 @@ fn raster_values(img: &DynamicImage) -> Vec<i64> {
 
 /// Loads a raster mask (PNG/JPEG/TIFF/BMP) by the label rule.
 pub fn load_raster_mask(path: &Path, label: Option<u64>) -> Result<Mask, CohortError> {
-    let img = decode(path)?;
+    raster_mask(path, &read_file(path)?, label)
+}
+
+/// A raster mask from the file's bytes by the label rule; `path` names it.
+pub(crate) fn raster_mask(
+    path: &Path,
+    bytes: &[u8],
+    label: Option<u64>,
+) -> Result<Mask, CohortError> {
+    let img = decode(path, bytes)?;
     let (w, h) = (img.width() as usize, img.height() as usize);
     select_label(path, w, h, &raster_values(&img), label)
 }

@@ -15,10 +15,11 @@
 //! bottom)`; an oval of bounds `w × h` covers the pixels whose centre
 //! satisfies `((x+0.5−cx)/(w/2))² + ((y+0.5−cy)/(h/2))² ≤ 1`.
 
-use std::io::Read;
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use super::labels::mask_error;
+use super::read_file;
 use crate::CohortError;
 use crate::pixels::Mask;
 
@@ -335,12 +336,24 @@ pub fn rasterise(
     width: usize,
     height: usize,
 ) -> Result<Mask, CohortError> {
+    fill(path, "ImageJ ROI", o, width, height)
+}
+
+/// [`rasterise`], with `what` naming the outline in messages ("ImageJ ROI",
+/// "outline").
+pub(crate) fn fill(
+    path: &Path,
+    what: &str,
+    o: &Outline,
+    width: usize,
+    height: usize,
+) -> Result<Mask, CohortError> {
     let (l, t, r, b) = bounds(o);
     if l < 0.0 || t < 0.0 || r > width as f64 || b > height as f64 {
         return Err(mask_error(
             path,
             format!(
-                "ImageJ ROI spans x {l}..{r}, y {t}..{b}, outside the {width}×{height} image (was it drawn on another image?)"
+                "{what} spans x {l}..{r}, y {t}..{b}, outside the {width}×{height} image (was it drawn on another image?)"
             ),
         ));
     }
@@ -408,7 +421,7 @@ pub fn rasterise(
     if !px.iter().any(|&p| p) {
         return Err(mask_error(
             path,
-            "ImageJ ROI covers no pixel centre of the image",
+            format!("{what} covers no pixel centre of the image"),
         ));
     }
     Ok(Mask {
@@ -420,8 +433,17 @@ pub fn rasterise(
 
 /// Loads an ImageJ `.roi` file as a mask on a `size` = (width, height) grid.
 pub fn load_roi_mask(path: &Path, size: (usize, usize)) -> Result<Mask, CohortError> {
-    let data = std::fs::read(path).map_err(|e| CohortError::io(path, e))?;
-    let roi = decode_roi(path, &data)?;
+    roi_mask(path, &read_file(path)?, size)
+}
+
+/// An ImageJ `.roi` file's bytes as a mask on a `size` = (width, height)
+/// grid; `path` names it.
+pub(crate) fn roi_mask(
+    path: &Path,
+    bytes: &[u8],
+    size: (usize, usize),
+) -> Result<Mask, CohortError> {
+    let roi = decode_roi(path, bytes)?;
     rasterise(path, &roi.outline, size.0, size.1)
 }
 
@@ -432,9 +454,19 @@ pub fn load_roiset_mask(
     size: (usize, usize),
     pick: Option<&str>,
 ) -> Result<Mask, CohortError> {
-    let file = std::fs::File::open(path).map_err(|e| CohortError::io(path, e))?;
+    roiset_mask(path, &read_file(path)?, size, pick)
+}
+
+/// One ROI of a RoiSet `.zip` from the archive's bytes (the rules of
+/// [`load_roiset_mask`]); `path` names it.
+pub(crate) fn roiset_mask(
+    path: &Path,
+    bytes: &[u8],
+    size: (usize, usize),
+    pick: Option<&str>,
+) -> Result<Mask, CohortError> {
     let zerr = |e: zip::result::ZipError| mask_error(path, format!("cannot read RoiSet zip: {e}"));
-    let mut zip = zip::ZipArchive::new(file).map_err(zerr)?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zerr)?;
     let mut rois: Vec<(String, ImageJRoi)> = Vec::new();
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(zerr)?;
