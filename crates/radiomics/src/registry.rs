@@ -231,7 +231,9 @@ impl Features {
 /// Computes all families on a prepared input and places each value in its
 /// released column.
 pub fn extract_prepared(p: &Prepared) -> Features {
-    extract_prepared_timed(p, |_, _| {})
+    // No clock here: `Instant` does not exist on wasm32-unknown-unknown (the
+    // in-browser DLRN calls this).
+    place(|f| (f.compute)(p))
 }
 
 /// [`extract_prepared`], calling `done(family, elapsed)` after each family
@@ -240,11 +242,19 @@ pub fn extract_prepared_timed(
     p: &Prepared,
     mut done: impl FnMut(&'static str, std::time::Duration),
 ) -> Features {
-    let mut values = vec![f64::NAN; COLUMNS.len()];
-    for f in FAMILIES {
+    place(|f| {
         let t0 = std::time::Instant::now();
         let v = (f.compute)(p);
         done(f.name, t0.elapsed());
+        v
+    })
+}
+
+/// Every family's values from `compute`, each placed in its released column.
+fn place(mut compute: impl FnMut(&Family) -> Vec<f64>) -> Features {
+    let mut values = vec![f64::NAN; COLUMNS.len()];
+    for f in FAMILIES {
+        let v = compute(f);
         debug_assert_eq!(v.len(), f.columns.len(), "family {}", f.name);
         // Columns are mostly consecutive: try the slot after the previous
         // one before searching (keeps placement linear in the column count).

@@ -164,13 +164,21 @@ function setOutline(outline, text) {
 $("image-file").addEventListener("change", (ev) => enqueue(async () => {
   const f = ev.target.files[0];
   if (!f) return;
-  const bytes = new Uint8Array(await f.arrayBuffer());
-  const image = wasm_bindgen.Image.read(f.name, bytes);
+  // The previous patient's image and outline go first: an unreadable image
+  // leaves none, so nothing is predicted from the wrong one.
   if (state.image) state.image.free();
-  state.image = image;
-  state.imageName = f.name;
+  state.image = null;
+  state.imageName = null;
   state.vertices = [];
   state.closed = false;
+  setOutline(null, "");
+  const c = $("canvas");
+  c.getContext("2d").clearRect(0, 0, c.width, c.height);
+  $("image-info").textContent = "";
+  const bytes = new Uint8Array(await f.arrayBuffer());
+  const image = wasm_bindgen.Image.read(f.name, bytes);
+  state.image = image;
+  state.imageName = f.name;
   setOutline(null, "Click on the image to place the outline's corners; double-click or “Close outline” to finish.");
   const prov = JSON.parse(image.provenance());
   $("image-info").textContent = `${f.name}: ${image.width}×${image.height}, ${prov.mapping.format}` +
