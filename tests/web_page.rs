@@ -1,9 +1,10 @@
 //! The offline web page (`dlrn export-web`) in headless Chromium, driven
 //! through its own controls: on ten EVC1 patients of the tiny study
 //! (tests/predict_fixture) it gives `dlrn predict`'s features, scores,
-//! classes and points; it requests nothing outside its folder; a bad image
-//! and an empty outline are errors that name the problem; a bundle with
-//! other clinical variables shows its own controls.
+//! classes and points; an outline drawn with the mouse gives the library's
+//! features for the vertices it recorded; it requests nothing outside its
+//! folder; a bad image and an empty outline are errors that name the
+//! problem; a bundle with other clinical variables shows its own controls.
 //!
 //! `cargo xtask web-build` first, then
 //! `cargo test --test web_page -- --ignored --nocapture` (the largest
@@ -499,6 +500,10 @@ fn web_page_matches_dlrn_predict() {
         timings[timings.len() / 2],
         timings[timings.len() - 1]
     );
+    eprintln!(
+        "the last patient: {}",
+        page.eval("document.getElementById('timing').textContent")
+    );
 
     // Bad inputs: a text file named .png, an empty outline.
     let (good_id, good_p) = first_p.unwrap();
@@ -557,6 +562,100 @@ fn web_page_matches_dlrn_predict() {
     let out = click_predict(&mut page);
     assert_eq!(out.state, "ok", "{out:?}");
     assert_eq!(results(&mut page).values["p-dlrn"], good_p);
+
+    // An outline drawn with the mouse on the canvas: the corners of a
+    // quadrilateral inside the first patient's lesion box, then "Close
+    // outline". The page's features are the library's for the vertices it
+    // recorded (dlrn-web natively: ImageJ's polygon fill, the 544 features).
+    let (w, h, m) = {
+        let img = dlrn_cohort::load_grey(&good_image).unwrap();
+        let m =
+            dlrn_cohort::load_mask_for(&good_mask, (img.width, img.height), &Default::default())
+                .unwrap();
+        (img.width, img.height, m)
+    };
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    for (i, _) in m.pixels.iter().enumerate().filter(|(_, p)| **p) {
+        let (x, y) = (i % w, i / w);
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    let (cx, cy) = ((x0 + x1) as f64 / 2.0, (y0 + y1) as f64 / 2.0);
+    let (rx, ry) = ((x1 - x0) as f64 / 3.0, (y1 - y0) as f64 / 3.0);
+    let corners = [
+        (cx - rx, cy),
+        (cx, cy - ry),
+        (cx + rx, cy),
+        (cx, cy + ry * 0.8),
+    ];
+    let rect = page.eval(
+        "(() => { const c = document.getElementById('canvas'); c.scrollIntoView(); \
+         const r = c.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()",
+    );
+    let r: Vec<f64> = rect
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (x, y) in corners {
+        let (px, py) = (r[0] + x * r[2] / w as f64, r[1] + y * r[3] / h as f64);
+        for kind in ["mousePressed", "mouseReleased"] {
+            page.call(
+                "Input.dispatchMouseEvent",
+                serde_json::json!({"type": kind, "x": px, "y": py, "button": "left", "clickCount": 1}),
+            );
+        }
+    }
+    page.eval("document.getElementById('outline-close').click()");
+    let vertices = page.wait_for(
+        "state.closed && state.outline ? state.vertices : null",
+        Duration::from_secs(10),
+        "the drawn outline to close",
+    );
+    let (xs, ys): (Vec<f64>, Vec<f64>) = vertices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v[0].as_f64().unwrap(), v[1].as_f64().unwrap()))
+        .unzip();
+    assert_eq!(xs.len(), 4, "one vertex per click: {vertices}");
+    for ((x, y), (ex, ey)) in xs.iter().zip(&ys).zip(corners) {
+        assert!(
+            (x - ex).abs() < 1.0 && (y - ey).abs() < 1.0,
+            "click at ({ex}, {ey}) became ({x}, {y})"
+        );
+    }
+    let out = click_predict(&mut page);
+    assert_eq!(out.state, "ok", "{out:?}");
+    let drawn = results(&mut page);
+    let img = dlrn_cohort::load_grey(&good_image).unwrap();
+    let outline = dlrn_web::outline_mask(&xs, &ys, (w, h)).unwrap();
+    assert!(outline.area() > 0 && outline.area() < m.area());
+    let native_drawn = dlrn_web::handcrafted(&img, &outline, "outline").unwrap();
+    let mut worst = 0.0f64;
+    for (name, want) in &native_drawn {
+        let got = drawn.features[name];
+        let diff = match got {
+            Some(g) => (g - want).abs() / want.abs().max(1.0),
+            None => {
+                assert!(
+                    !want.is_finite(),
+                    "{name}: null on the page, {want} natively"
+                );
+                0.0
+            }
+        };
+        worst = worst.max(diff);
+        assert!(
+            diff <= HANDCRAFTED_TOL,
+            "drawn outline: {name} = {got:?} on the page, {want} natively"
+        );
+    }
+    eprintln!(
+        "drawn outline: {} corners, {} lesion pixels; largest handcrafted difference {worst:.3e}",
+        xs.len(),
+        outline.area()
+    );
 
     // Another clinical schema: the page shows the bundle's own variables.
     let custom = tmp.join("custom_model");
