@@ -3,7 +3,7 @@
 //!
 //! Each of B resamples of the training cohort (R's `set.seed(seed);
 //! sample(n, replace = TRUE)` sequence, [`dlrn_stats::bootstrap_resamples`])
-//! re-runs the whole procedure of [`crate::fit::fit_procedure`] — the LASSO
+//! re-runs the whole procedure of [`crate::procedure::fit_procedure`] — the LASSO
 //! with its own cross-validation, the univariate screen and backward
 //! elimination of the clinical factors, the DLRN — and its three models are
 //! scored on the resample and on the original training cohort:
@@ -25,10 +25,10 @@ use serde::Serialize;
 
 use crate::coding::{Design, terms};
 use crate::error::{Result, StudyError};
-use crate::fit::{Procedure, Progress, fit_procedure};
 use crate::missing::MissingSettings;
 use crate::model::FittedModel;
 use crate::pipeline::{ClinicalSettings, Cohort, FeatureTable, LassoSettings, MODELS};
+use crate::procedure::{Procedure, Progress, fit_procedure};
 use crate::schema::ClinicalSchema;
 
 /// The config's `[validation]`.

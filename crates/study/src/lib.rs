@@ -65,6 +65,7 @@ pub mod missing;
 pub mod model;
 pub mod nomogram;
 pub mod pipeline;
+pub mod procedure;
 pub mod published;
 pub mod readers_report;
 pub mod reproducibility;
