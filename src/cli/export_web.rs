@@ -44,6 +44,15 @@ fn default_pkg() -> anyhow::Result<PathBuf> {
     Ok(target.join("web").join("pkg"))
 }
 
+/// A size in kB below 1 MB, else in MB.
+fn size(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{:.0} kB", bytes as f64 / 1e3)
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    }
+}
+
 /// Runs `dlrn export-web`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let pkg = match args.pkg {
@@ -55,11 +64,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         print_json(&done)?;
     } else {
         eprintln!(
-            "{}: the DLRN page (module {:.1} MB, model {:.1} MB, {:.1} MB in all; asks for {}); open {}",
+            "{}: the DLRN page (module {}, model {}, {} in all; asks for {}); open {}",
             done.out.display(),
-            done.wasm_bytes as f64 / 1e6,
-            done.model_bytes as f64 / 1e6,
-            done.total_bytes as f64 / 1e6,
+            size(done.wasm_bytes),
+            size(done.model_bytes),
+            size(done.total_bytes),
             done.variables.join(", "),
             done.out.join("index.html").display()
         );

@@ -1,17 +1,19 @@
 //! The 2048 ResNet50 features of every case of a cohort, into a feature
-//! store: batched forward passes, resumable under the same settings; and the
-//! lesion crops fine-tuning reads.
+//! store: the loop is dlrn-study's [`extract_deep`] (shared with the Python
+//! package); this chooses the Burn backend, draws the progress bar, prints
+//! the loader's warnings and how the run ends. Also the lesion crops
+//! fine-tuning reads.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
-use dlrn_cohort::{Case, Failure, FeatureStore, GreyMapping, Settings, Spec};
-use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
-use dlrn_deep::{
-    BackendKind, FusedResNet, InferenceJob, WeightsInfo, feature_names, features, load_weights,
-    resnet50_for, run_inference,
-};
-use rayon::prelude::*;
+use dlrn_cohort::{Case, GreyMapping};
+use dlrn_deep::preprocess::{Grey, lesion_crop};
+use dlrn_deep::{BackendKind, InferenceJob, run_inference};
+use dlrn_study::extraction::Watch;
+use dlrn_study::extraction::deep::{DeepJob as StudyDeepJob, Reading, extract_deep};
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::{InputArgs, Job, OnFailure, Report, conclude};
@@ -56,49 +58,7 @@ pub struct DeepJob {
     pub batch: usize,
 }
 
-/// Provenance written beside the output table (`<out>.meta.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeepMeta {
-    /// The weights that produced the features.
-    pub weights: WeightsInfo,
-    /// Burn backend name.
-    pub backend: String,
-    /// The cohort folder.
-    pub cohort: PathBuf,
-    /// Masks sub-folder.
-    pub masks: String,
-    /// Shorter side after resizing.
-    pub resize: usize,
-    /// Network input side.
-    pub crop: usize,
-    /// Number of cases written.
-    pub cases: usize,
-    /// dlrn version.
-    pub version: String,
-    /// How images and masks were read (DICOM frame, mask label, RoiSet entry).
-    #[serde(default)]
-    pub reading: InputArgs,
-}
-
-impl DeepMeta {
-    /// Whether rows computed under `self` are what `other`'s settings would
-    /// compute (same weights, backend, preprocessing, masks and reading).
-    fn same_settings(&self, other: &DeepMeta) -> bool {
-        self.weights == other.weights
-            && self.backend == other.backend
-            && self.masks == other.masks
-            && self.resize == other.resize
-            && self.crop == other.crop
-            && self.reading == other.reading
-    }
-
-    /// Reads a `DeepMeta` file; `None` when absent or not one.
-    fn read(path: &Path) -> Option<DeepMeta> {
-        std::fs::read_to_string(path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-    }
-}
+pub use dlrn_study::extraction::deep::DeepMeta;
 
 /// What a run did (the `--json` output).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,6 +151,33 @@ struct ExtractJob<'a> {
 /// The provenance written and the number of rows taken from an earlier run.
 type JobOutput = anyhow::Result<(DeepMeta, usize)>;
 
+/// The command line's view of a run: a progress bar and warnings on stderr.
+#[derive(Default)]
+struct Bar(OnceLock<ProgressBar>);
+
+impl Watch for Bar {
+    fn start(&self, todo: usize) {
+        self.0
+            .get_or_init(|| progress_bar(todo as u64, "deep features"));
+    }
+
+    fn advance(&self) {
+        if let Some(bar) = self.0.get() {
+            bar.inc(1);
+        }
+    }
+
+    fn warning(&self, text: &str) {
+        eprintln!("warning: {text}");
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.0.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 impl InferenceJob for ExtractJob<'_> {
     type Output = JobOutput;
 
@@ -201,126 +188,41 @@ impl InferenceJob for ExtractJob<'_> {
     ) -> JobOutput {
         let args = self.args;
         let job = &args.job;
-        // A .mpk from `dlrn finetune` carries the 2-class head; the features ignore it.
-        let config = resnet50_for(args.weights.as_deref());
-        let names = feature_names(config.feature_dim());
-        let spec = Spec {
-            cohort: &job.cohort,
-            masks: &job.masks,
-            out: &job.out,
-            names: names.clone(),
-            shard: job.shard,
-            kind: "deep",
-        };
-        let cases = FeatureStore::cases(&spec)?;
-        let (model, weights) =
-            load_weights::<B>(config, args.weights.as_deref(), args.seed, &device)?;
-        // Inference with each BatchNorm folded into its convolution: the same
-        // features (4e-7 relative, verify_torch) at 2.7× the speed on flex.
-        let fused = FusedResNet::new(&model);
-        let cfg = PreprocessConfig::default();
-        let n_cases = cases.len();
-        let meta = DeepMeta {
-            weights,
-            backend: self.kind.name().into(),
-            cohort: job.cohort.clone(),
-            masks: job.masks.clone(),
-            resize: cfg.resize,
-            crop: cfg.crop,
-            cases: n_cases,
-            version: env!("CARGO_PKG_VERSION").into(),
-            reading: job.inputs.clone(),
-        };
-        let mut shard_settings = serde_json::to_value(&meta)?;
-        if let Some(m) = shard_settings.as_object_mut() {
-            m.remove("cases");
-        }
-        // Resume: rows of an earlier table count only when they were
-        // computed with these settings (and, per row, the same inputs).
-        let same = |p: &Path| DeepMeta::read(p).is_some_and(|m| m.same_settings(&meta));
-        let settings = Settings {
-            record: serde_json::to_string_pretty(&meta)?,
-            same: &same,
-        };
-        let (mut store, todo) = FeatureStore::open(&spec, cases, Some(settings), shard_settings)?;
-        let resumed = store.resumed();
-        let bar = progress_bar(n_cases as u64, "deep features");
-        bar.set_position(resumed as u64);
-        let mut failures = Vec::new();
-        for chunk in todo.chunks(args.batch) {
-            let loaded: Vec<Result<(Vec<f32>, GreyMapping), Failure>> = chunk
-                .par_iter()
-                .map(|case| {
-                    let (lesion, mapping) =
-                        load_lesion_with(case, &job.inputs).map_err(|e| Failure {
-                            id: case.id.clone(),
-                            file: e
-                                .downcast_ref::<dlrn_cohort::CohortError>()
-                                .and_then(error_path)
-                                .unwrap_or_else(|| case.image.clone()),
-                            reason: format!("{e:#}"),
-                        })?;
-                    let input = normalise(&lesion.resize_shorter(cfg.resize).center_crop(cfg.crop));
-                    Ok((input, mapping))
-                })
-                .collect();
-            let mut ids = Vec::with_capacity(chunk.len());
-            let mut batch = Vec::with_capacity(chunk.len());
-            let mut mappings = Vec::with_capacity(chunk.len());
-            for (case, r) in chunk.iter().zip(loaded) {
-                match r {
-                    Ok((input, mapping)) => {
-                        ids.push(case.id.clone());
-                        batch.push(input);
-                        mappings.push(mapping);
-                    }
-                    Err(f) => failures.push(f),
-                }
-            }
-            let feats = if batch.is_empty() {
-                Vec::new()
-            } else {
-                features(&fused, &batch, cfg.crop, &device)
-            };
-            let rows = ids
-                .into_iter()
-                .zip(&feats)
-                .zip(mappings)
-                .map(|((id, f), mapping)| (id, f.iter().map(|&v| f64::from(v)).collect(), mapping))
-                .collect();
-            // As `extract handcrafted`: grey levels, then the rows (to the
-            // partial table, never to --out), then their input fingerprints.
-            store.commit(rows)?;
-            bar.inc(chunk.len() as u64);
-        }
-        bar.finish_and_clear();
-        if store.rows().len() + failures.len() != n_cases {
-            bail!(
-                "{}: {} of {n_cases} cases computed (the rest neither resumed nor extracted)",
-                job.out.display(),
-                store.rows().len()
-            );
-        }
-        let outcome = store.finish(&failures, job.on_failure == OnFailure::KeepGoing)?;
+        let inputs = &job.inputs;
+        let run = extract_deep::<B>(
+            &StudyDeepJob {
+                cohort: &job.cohort,
+                masks: &job.masks,
+                out: &job.out,
+                shard: job.shard,
+                reading: Reading {
+                    frame: inputs.frame,
+                    mask_label: inputs.mask_label,
+                    roi: inputs.roi.clone(),
+                },
+                weights: args.weights.as_deref(),
+                seed: args.seed,
+                batch: args.batch,
+                accept_partial: job.on_failure == OnFailure::KeepGoing,
+            },
+            self.kind.name(),
+            &device,
+            &Bar::default(),
+        )?;
+        let outcome = run
+            .outcome
+            // why it cannot fail: `Bar` never stops a run, so it always ends with an outcome.
+            .expect("the command line's watch never stops a run");
         conclude(
             Report {
                 out: &job.out,
                 names: None,
-                rows: store.rows(),
+                rows: run.store.rows(),
             },
-            &failures,
+            &run.failures,
             outcome,
             job.on_failure,
         )?;
-        Ok((meta, resumed))
-    }
-}
-
-/// The file a reading error names.
-fn error_path(e: &dlrn_cohort::CohortError) -> Option<PathBuf> {
-    use dlrn_cohort::CohortError as E;
-    match e {
-        E::Io { path, .. } | E::Image { path, .. } | E::Mask { path, .. } => Some(path.clone()),
-        _ => None,
+        Ok((run.meta, run.resumed))
     }
 }

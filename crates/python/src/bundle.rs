@@ -4,11 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
-use dlrn_cohort::{
-    Failure, FeatureStore, GreyMapping, ImageOptions, MaskOptions, Settings, Spec, load_pair,
-};
+use dlrn_cohort::{ImageOptions, MaskOptions, load_pair};
 use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
-use dlrn_deep::{FusedResNet, feature_names, features, load_weights, resnet50_for};
+use dlrn_deep::{FusedResNet, features, load_weights, resnet50_for};
 use dlrn_study::apply::{
     ExtractError, Extraction, HarmonizeMode, Scored, assess, fail_if_unscored, report,
     score_cohort, write_predictions,
@@ -18,7 +16,8 @@ use dlrn_study::bundle::{
     Prediction, is_deep_feature,
 };
 use dlrn_study::error::StudyError;
-use dlrn_study::extraction::{HandcraftedJob, Watch, extract_handcrafted};
+use dlrn_study::extraction::deep::{DeepJob, Reading, extract_deep};
+use dlrn_study::extraction::{HandcraftedJob, extract_handcrafted};
 use dlrn_study::pipeline::EvaluationSettings;
 use pyo3::prelude::*;
 use rayon::prelude::*;
@@ -585,10 +584,9 @@ fn harmonize_mode(text: &str) -> PyResult<HarmonizeMode> {
 }
 
 /// The deep feature table `dlrn extract deep` writes for a bundle's CNN on
-/// the flex backend (the command line's default), through the same feature
-/// store: the same cases, preprocessing (`lesion_crop`, resize, centre crop,
-/// ImageNet normalisation), fused network and batches of [`BATCH`], rows
-/// resumed under the same settings.
+/// the flex backend (the command line's default): dlrn-study's
+/// `extract_deep`, the command line's loop, with the default reading and
+/// batches of [`BATCH`].
 fn deep_table(
     cohort: &Path,
     out: &Path,
@@ -606,131 +604,21 @@ fn deep_table(
         )
         .into());
     }
-    let config = resnet50_for(weights);
-    let names = feature_names(config.feature_dim());
-    let spec = Spec {
+    let job = DeepJob {
         cohort,
         masks: "masks",
         out,
-        names,
         shard: None,
-        kind: "deep",
+        reading: Reading::default(),
+        weights,
+        seed,
+        batch: BATCH,
+        accept_partial: true,
     };
-    let cases = FeatureStore::cases(&spec)?;
-    let device = Default::default();
-    let (model, info) = load_weights::<Flex>(config, weights, seed, &device)?;
-    let net = FusedResNet::new(&model);
-    // `dlrn extract deep`'s provenance record (its DeepMeta, default reading).
-    let meta = serde_json::json!({
-        "weights": info,
-        "backend": "flex",
-        "cohort": cohort,
-        "masks": "masks",
-        "resize": cfg.resize,
-        "crop": cfg.crop,
-        "cases": cases.len(),
-        "version": env!("CARGO_PKG_VERSION"),
-        "reading": {"frame": null, "mask_label": null, "roi": null},
-    });
-    let same = |p: &Path| {
-        std::fs::read_to_string(p)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .is_some_and(|m| {
-                ["weights", "backend", "masks", "resize", "crop", "reading"]
-                    .iter()
-                    .all(|k| m.get(k) == meta.get(k))
-            })
-    };
-    let settings = Settings {
-        record: serde_json::to_string_pretty(&meta)?,
-        same: &same,
-    };
-    let (mut store, todo) = FeatureStore::open(&spec, cases, Some(settings), meta.clone())?;
-    let mut failures = Vec::new();
-    let mut done = 0;
-    if !todo.is_empty() {
-        watch.start(todo.len());
+    let run = extract_deep::<Flex>(&job, "flex", &Default::default(), watch)?;
+    match (run.outcome, watch.take_error()) {
+        (None, Some(e)) => Err(Box::new(e)),
+        (None, None) => Err("stopped".into()),
+        _ => Ok(()),
     }
-    for chunk in todo.chunks(BATCH) {
-        let loaded: Vec<Result<(Vec<f32>, GreyMapping), Failure>> = chunk
-            .par_iter()
-            .map(|case| {
-                lesion_input(&case.image, &case.mask, cfg).map_err(|reason| Failure {
-                    id: case.id.clone(),
-                    file: case.image.clone(),
-                    reason,
-                })
-            })
-            .collect();
-        let mut ids = Vec::with_capacity(chunk.len());
-        let mut batch = Vec::with_capacity(chunk.len());
-        let mut mappings = Vec::with_capacity(chunk.len());
-        for (case, r) in chunk.iter().zip(loaded) {
-            match r {
-                Ok((input, mapping)) => {
-                    ids.push(case.id.clone());
-                    batch.push(input);
-                    mappings.push(mapping);
-                }
-                Err(f) => failures.push(f),
-            }
-        }
-        let feats = if batch.is_empty() {
-            Vec::new()
-        } else {
-            features(&net, &batch, cfg.crop, &device)
-        };
-        let rows = ids
-            .into_iter()
-            .zip(&feats)
-            .zip(mappings)
-            .map(|((id, f), mapping)| (id, f.iter().map(|&v| f64::from(v)).collect(), mapping))
-            .collect();
-        store.commit(rows)?;
-        done += chunk.len();
-        if !watch.saved(done, todo.len()) {
-            return Err(match watch.take_error() {
-                Some(e) => Box::new(e),
-                None => "stopped".into(),
-            });
-        }
-    }
-    store.finish(&failures, true)?;
-    Ok(())
-}
-
-/// One case's CNN input as `dlrn extract deep` makes it: the image and mask
-/// read with the default options, the lesion's bounding-box crop, resized,
-/// centre-cropped and normalised; also how the image reached 8-bit grey.
-fn lesion_input(
-    image: &Path,
-    mask: &Path,
-    cfg: PreprocessConfig,
-) -> Result<(Vec<f32>, GreyMapping), String> {
-    let (img, m) = load_pair(
-        image,
-        mask,
-        &ImageOptions::default(),
-        &MaskOptions::default(),
-    )
-    .map_err(|e| e.to_string())?;
-    let (w, h) = (img.image.width, img.image.height);
-    if (m.width, m.height) != (w, h) {
-        return Err(format!(
-            "{}: mask is {}×{}, image {} is {w}×{h}",
-            mask.display(),
-            m.width,
-            m.height,
-            image.display()
-        ));
-    }
-    let grey =
-        Grey::new(w, h, img.image.pixels).map_err(|e| format!("{}: {e}", image.display()))?;
-    let lesion =
-        lesion_crop(&grey, &m.pixels, &mask.display().to_string()).map_err(|e| e.to_string())?;
-    Ok((
-        normalise(&lesion.resize_shorter(cfg.resize).center_crop(cfg.crop)),
-        img.mapping,
-    ))
 }

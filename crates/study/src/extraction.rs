@@ -16,6 +16,8 @@ use dlrn_cohort::{
 };
 use rayon::prelude::*;
 
+pub mod deep;
+
 /// Cases extracted between two saves of the partial table.
 pub const BATCH: usize = 64;
 
