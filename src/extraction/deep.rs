@@ -5,19 +5,16 @@
 //! fine-tuning reads.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use anyhow::{Context, bail};
-use dlrn_cohort::{Case, GreyMapping};
-use dlrn_deep::preprocess::{Grey, lesion_crop};
+use anyhow::{Context, anyhow, bail};
+use dlrn_cohort::Case;
+use dlrn_deep::preprocess::Grey;
 use dlrn_deep::{BackendKind, InferenceJob, run_inference};
-use dlrn_study::extraction::Watch;
-use dlrn_study::extraction::deep::{DeepJob as StudyDeepJob, Reading, extract_deep};
-use indicatif::ProgressBar;
+use dlrn_study::extraction::deep::{DeepJob as StudyDeepJob, extract_deep, lesion};
+use dlrn_study::extraction::{Reading, Silent};
 use serde::{Deserialize, Serialize};
 
-use super::{InputArgs, Job, OnFailure, Report, conclude};
-use crate::cli::util::progress_bar;
+use super::{Bar, Job, OnFailure, Report, conclude};
 
 /// Backends selectable on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -74,30 +71,11 @@ pub struct ExtractSummary {
 }
 
 /// The lesion's bounding-box crop of one case, as 8-bit grey (images and
-/// masks read with the default options).
+/// masks read with the default options; dlrn-study's [`lesion`]).
 pub fn load_lesion(case: &Case) -> anyhow::Result<Grey> {
-    load_lesion_with(case, &InputArgs::default()).map(|(g, _)| g)
-}
-
-/// [`load_lesion`] reading the image and mask as `inputs` says; also how
-/// the image reached 8-bit grey.
-pub fn load_lesion_with(case: &Case, inputs: &InputArgs) -> anyhow::Result<(Grey, GreyMapping)> {
-    let (img, mask, mapping) = inputs.load_recorded(&case.image, &case.mask)?;
-    let grey = Grey::new(img.width, img.height, img.pixels)
-        .with_context(|| case.image.display().to_string())?;
-    if (mask.width, mask.height) != (img.width, img.height) {
-        bail!(
-            "{}: mask is {}×{}, image {} is {}×{}",
-            case.mask.display(),
-            mask.width,
-            mask.height,
-            case.image.display(),
-            img.width,
-            img.height
-        );
-    }
-    let crop = lesion_crop(&grey, &mask.pixels, &case.mask.display().to_string())?;
-    Ok((crop, mapping))
+    lesion(case, &Reading::default(), &Silent)
+        .map(|(grey, _)| grey)
+        .map_err(|(_, reason)| anyhow!(reason))
 }
 
 impl ExtractSummary {
@@ -151,33 +129,6 @@ struct ExtractJob<'a> {
 /// The provenance written and the number of rows taken from an earlier run.
 type JobOutput = anyhow::Result<(DeepMeta, usize)>;
 
-/// The command line's view of a run: a progress bar and warnings on stderr.
-#[derive(Default)]
-struct Bar(OnceLock<ProgressBar>);
-
-impl Watch for Bar {
-    fn start(&self, todo: usize) {
-        self.0
-            .get_or_init(|| progress_bar(todo as u64, "deep features"));
-    }
-
-    fn advance(&self) {
-        if let Some(bar) = self.0.get() {
-            bar.inc(1);
-        }
-    }
-
-    fn warning(&self, text: &str) {
-        eprintln!("warning: {text}");
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = self.0.get() {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 impl InferenceJob for ExtractJob<'_> {
     type Output = JobOutput;
 
@@ -188,18 +139,13 @@ impl InferenceJob for ExtractJob<'_> {
     ) -> JobOutput {
         let args = self.args;
         let job = &args.job;
-        let inputs = &job.inputs;
         let run = extract_deep::<B>(
             &StudyDeepJob {
                 cohort: &job.cohort,
                 masks: &job.masks,
                 out: &job.out,
                 shard: job.shard,
-                reading: Reading {
-                    frame: inputs.frame,
-                    mask_label: inputs.mask_label,
-                    roi: inputs.roi.clone(),
-                },
+                reading: job.inputs.reading(),
                 weights: args.weights.as_deref(),
                 seed: args.seed,
                 batch: args.batch,
@@ -207,7 +153,7 @@ impl InferenceJob for ExtractJob<'_> {
             },
             self.kind.name(),
             &device,
-            &Bar::default(),
+            &Bar::new("deep features"),
         )?;
         let outcome = run
             .outcome

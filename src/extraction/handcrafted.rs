@@ -3,40 +3,9 @@
 //! with the Python package); this adds the progress bar, the loader's
 //! warnings on stderr, the timings and how the run ends.
 
-use std::sync::OnceLock;
+use dlrn_study::extraction::{HandcraftedJob, extract_handcrafted};
 
-use dlrn_study::extraction::{HandcraftedJob, Watch, extract_handcrafted};
-use indicatif::ProgressBar;
-
-use super::{Job, OnFailure, Report, conclude};
-use crate::cli::util::progress_bar;
-
-/// The command line's view of a run: a progress bar and warnings on stderr.
-#[derive(Default)]
-struct Bar(OnceLock<ProgressBar>);
-
-impl Watch for Bar {
-    fn start(&self, todo: usize) {
-        self.0
-            .get_or_init(|| progress_bar(todo as u64, "handcrafted"));
-    }
-
-    fn advance(&self) {
-        if let Some(bar) = self.0.get() {
-            bar.inc(1);
-        }
-    }
-
-    fn warning(&self, text: &str) {
-        eprintln!("warning: {text}");
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = self.0.get() {
-            bar.finish_and_clear();
-        }
-    }
-}
+use super::{Bar, Job, OnFailure, Report, conclude};
 
 /// Extracts `job`'s table (see `dlrn extract handcrafted --help`): resumes
 /// rows of unchanged inputs, saves every [`dlrn_study::extraction::BATCH`]
@@ -50,12 +19,10 @@ pub fn extract(job: &Job) -> anyhow::Result<()> {
             masks: &job.masks,
             out: &job.out,
             shard: job.shard,
-            frame: job.inputs.frame,
-            mask_label: job.inputs.mask_label,
-            roi: job.inputs.roi.as_deref(),
+            reading: job.inputs.reading(),
             accept_partial: job.on_failure == OnFailure::KeepGoing,
         },
-        &Bar::default(),
+        &Bar::new("handcrafted"),
     )?;
     // DLRN_TIMINGS=1: where the time went, on stderr (each stage summed over
     // the worker threads; the serial stages in wall time).

@@ -6,9 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use dlrn_cohort::store::partial_path;
 use dlrn_cohort::{Failure, Outcome, Shard, sidecar};
+use dlrn_study::extraction::Watch;
+use indicatif::ProgressBar;
+
+use crate::cli::util::progress_bar;
 
 pub mod deep;
 pub mod handcrafted;
@@ -81,6 +86,46 @@ impl std::error::Error for PartialRun {}
 /// kept, with `table` the table's size and NaN counts, the failed cases) and
 /// settles it: `Partial` is an error ([`PartialRun`], or the `--strict`
 /// error), the others are not.
+/// The command line's view of an extraction: a progress bar (drawn once
+/// there are cases to compute) and the loader's warnings on stderr.
+pub(crate) struct Bar {
+    label: &'static str,
+    bar: OnceLock<ProgressBar>,
+}
+
+impl Bar {
+    /// A bar labelled `label`.
+    pub(crate) fn new(label: &'static str) -> Self {
+        Bar {
+            label,
+            bar: OnceLock::new(),
+        }
+    }
+}
+
+impl Watch for Bar {
+    fn start(&self, todo: usize) {
+        self.bar
+            .get_or_init(|| progress_bar(todo as u64, self.label));
+    }
+
+    fn advance(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.inc(1);
+        }
+    }
+
+    fn warning(&self, text: &str) {
+        eprintln!("warning: {text}");
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 pub(crate) fn conclude(
     store: Report<'_>,
     failures: &[Failure],

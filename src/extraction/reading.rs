@@ -2,11 +2,8 @@
 //! label value and the RoiSet entry (flags shared by `extract handcrafted`,
 //! `extract deep` and the stages that extract on the way).
 
-use std::path::Path;
-
-use dlrn_cohort::{
-    CohortError, GreyImage, GreyMapping, ImageOptions, Mask, MaskOptions, load_pair,
-};
+use dlrn_cohort::{ImageOptions, MaskOptions};
+use dlrn_study::extraction::Reading;
 
 /// Flags that say how to read images and masks (recorded in the
 /// extractions' provenance as `{"frame", "mask_label", "roi"}`).
@@ -34,35 +31,22 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// The reading the extraction loops take (dlrn-study's, recorded as these flags).
+    pub fn reading(&self) -> Reading {
+        Reading {
+            frame: self.frame,
+            mask_label: self.mask_label,
+            roi: self.roi.clone(),
+        }
+    }
+
     /// The image-reading options.
     pub fn image_options(&self) -> ImageOptions {
-        ImageOptions {
-            frame: self.frame,
-            window: None,
-        }
+        self.reading().image_options()
     }
 
     /// The mask-reading options.
     pub fn mask_options(&self) -> MaskOptions {
-        MaskOptions {
-            label: self.mask_label,
-            roi: self.roi.clone(),
-            slice: self.frame,
-        }
-    }
-
-    /// Loads a case's image (8-bit grey) and its mask on the same grid,
-    /// printing the loader's warnings (e.g. an unchosen frame) to stderr;
-    /// also returns how the image reached 8-bit grey (for the provenance).
-    pub fn load_recorded(
-        &self,
-        image: &Path,
-        mask: &Path,
-    ) -> Result<(GreyImage, Mask, GreyMapping), CohortError> {
-        let (img, m) = load_pair(image, mask, &self.image_options(), &self.mask_options())?;
-        for w in &img.warnings {
-            eprintln!("warning: {w}");
-        }
-        Ok((img.image, m, img.mapping))
+        self.reading().mask_options()
     }
 }

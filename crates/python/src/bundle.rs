@@ -16,8 +16,8 @@ use dlrn_study::bundle::{
     Prediction, is_deep_feature,
 };
 use dlrn_study::error::StudyError;
-use dlrn_study::extraction::deep::{DeepJob, Reading, extract_deep};
-use dlrn_study::extraction::{HandcraftedJob, extract_handcrafted};
+use dlrn_study::extraction::deep::{DeepJob, extract_deep};
+use dlrn_study::extraction::{HandcraftedJob, Reading, extract_handcrafted};
 use dlrn_study::pipeline::EvaluationSettings;
 use pyo3::prelude::*;
 use rayon::prelude::*;
@@ -548,9 +548,7 @@ fn score(
                     masks: "masks",
                     out,
                     shard: None,
-                    frame: None,
-                    mask_label: None,
-                    roi: None,
+                    reading: Reading::default(),
                     accept_partial: true,
                 };
                 let run = extract_handcrafted(&job, watch)?;

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use dlrn_cohort::Outcome;
 use dlrn_cohort::store::StoreError;
 use dlrn_study::error::StudyError;
-use dlrn_study::extraction::{HandcraftedJob, Watch, extract_handcrafted as extract};
+use dlrn_study::extraction::{HandcraftedJob, Reading, Watch, extract_handcrafted as extract};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -179,9 +179,11 @@ fn extract_handcrafted<'py>(
         masks: &masks,
         out: &out,
         shard: None,
-        frame,
-        mask_label: label,
-        roi: roi.as_deref(),
+        reading: Reading {
+            frame,
+            mask_label: label,
+            roi: roi.clone(),
+        },
         accept_partial: keep_going,
     };
     let run = py.detach(|| extract(&job, &watch));

@@ -15,6 +15,7 @@ use dlrn_cohort::{
     Spec, load_pair,
 };
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 pub mod deep;
 
@@ -34,12 +35,8 @@ pub struct HandcraftedJob<'a> {
     pub out: &'a Path,
     /// Only this shard of the cases.
     pub shard: Option<Shard>,
-    /// Frame of multi-frame DICOM images and slice of 3-D NIfTI masks (1-based).
-    pub frame: Option<u32>,
-    /// The lesion's value in label masks.
-    pub mask_label: Option<u64>,
-    /// The ROI of an ImageJ RoiSet .zip mask.
-    pub roi: Option<&'a str>,
+    /// How images and masks are read.
+    pub reading: Reading,
     /// Accept the table without the failed cases (`--keep-going`); otherwise
     /// a run with failures keeps the good rows in the partial table and
     /// writes no table at `out`.
@@ -117,28 +114,13 @@ pub fn extract_handcrafted(
     let cases = FeatureStore::cases(&spec)?;
     let settings = serde_json::json!({
         "masks": job.masks,
-        "reading": {
-            "frame": job.frame,
-            "mask_label": job.mask_label,
-            "roi": job.roi,
-        },
+        "reading": job.reading,
         "features": names.len(),
         "version": env!("CARGO_PKG_VERSION"),
     });
     let (mut store, todo) = FeatureStore::open(&spec, cases, None, settings)?;
     let mut timings = Timings::default();
     timings.add_serial("plan (scan, SHA-256 of inputs, resume)", t_plan.elapsed());
-    let reading = Reading {
-        image: ImageOptions {
-            frame: job.frame,
-            window: None,
-        },
-        mask: MaskOptions {
-            label: job.mask_label,
-            roi: job.roi.map(str::to_string),
-            slice: job.frame,
-        },
-    };
     let mut failures = Vec::new();
     let mut computed = 0;
     let mut stopped = false;
@@ -151,7 +133,7 @@ pub fn extract_handcrafted(
                 .par_iter()
                 .map(|case| {
                     let mut t = Timings::default();
-                    let r = extract_one(&case.image, &case.mask, &reading, watch, &mut t);
+                    let r = extract_one(&case.image, &case.mask, &job.reading, watch, &mut t);
                     watch.advance();
                     (case.id.clone(), r, t)
                 })
@@ -194,10 +176,35 @@ pub fn extract_handcrafted(
     })
 }
 
-/// How images and masks are read.
-struct Reading {
-    image: ImageOptions,
-    mask: MaskOptions,
+/// How images and masks are read (recorded in the provenance as
+/// `{"frame", "mask_label", "roi"}`, the command line's reading flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    /// Frame of multi-frame DICOM images and slice of 3-D NIfTI masks (1-based).
+    pub frame: Option<u32>,
+    /// The lesion's value in label masks.
+    pub mask_label: Option<u64>,
+    /// The ROI of an ImageJ RoiSet .zip mask.
+    pub roi: Option<String>,
+}
+
+impl Reading {
+    /// The image-reading options.
+    pub fn image_options(&self) -> ImageOptions {
+        ImageOptions {
+            frame: self.frame,
+            window: None,
+        }
+    }
+
+    /// The mask-reading options (a 3-D NIfTI mask at the image's frame).
+    pub fn mask_options(&self) -> MaskOptions {
+        MaskOptions {
+            label: self.mask_label,
+            roi: self.roi.clone(),
+            slice: self.frame,
+        }
+    }
 }
 
 /// The file a reading error concerns (the image when it does not say).
@@ -222,8 +229,13 @@ fn extract_one(
     t: &mut Timings,
 ) -> RowResult {
     let t0 = Instant::now();
-    let (loaded, m) = load_pair(image, mask, &reading.image, &reading.mask)
-        .map_err(|e| (error_file(&e, image), e.to_string()))?;
+    let (loaded, m) = load_pair(
+        image,
+        mask,
+        &reading.image_options(),
+        &reading.mask_options(),
+    )
+    .map_err(|e| (error_file(&e, image), e.to_string()))?;
     for w in &loaded.warnings {
         watch.warning(w);
     }

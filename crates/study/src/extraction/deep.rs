@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use dlrn_cohort::store::StoreError;
 use dlrn_cohort::{
-    Case, CohortError, Failure, FeatureStore, GreyMapping, ImageOptions, MaskOptions, Outcome,
-    Settings, Shard, Spec, load_pair,
+    Case, CohortError, Failure, FeatureStore, GreyMapping, Outcome, Settings, Shard, Spec,
+    load_pair,
 };
 use dlrn_deep::backend::Backend;
 use dlrn_deep::preprocess::{Grey, PreprocessConfig, lesion_crop, normalise};
@@ -21,38 +21,7 @@ use dlrn_deep::{
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Watch, error_file};
-
-/// How images and masks are read (recorded in the provenance as
-/// `{"frame", "mask_label", "roi"}`, the command line's reading flags).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reading {
-    /// Frame of multi-frame DICOM images and slice of 3-D NIfTI masks (1-based).
-    pub frame: Option<u32>,
-    /// The lesion's value in label masks.
-    pub mask_label: Option<u64>,
-    /// The ROI of an ImageJ RoiSet .zip mask.
-    pub roi: Option<String>,
-}
-
-impl Reading {
-    /// The image-reading options.
-    pub fn image_options(&self) -> ImageOptions {
-        ImageOptions {
-            frame: self.frame,
-            window: None,
-        }
-    }
-
-    /// The mask-reading options (a 3-D NIfTI mask at the image's frame).
-    pub fn mask_options(&self) -> MaskOptions {
-        MaskOptions {
-            label: self.mask_label,
-            roi: self.roi.clone(),
-            slice: self.frame,
-        }
-    }
-}
+use super::{Reading, Watch, error_file};
 
 /// A deep extraction: the cohort, the output table, the reading, the network.
 #[derive(Debug, Clone)]
@@ -283,16 +252,15 @@ pub fn extract_deep<B: Backend>(
     })
 }
 
-/// One case's network input: the image and mask read as `reading` says, the
-/// lesion's bounding-box crop, resized (shorter side), centre-cropped and
-/// normalised; also how the image reached 8-bit grey. Or the file concerned
-/// and why not.
-fn lesion_input(
+/// One case's lesion: the image and mask read as `reading` says (the
+/// loader's warnings to `watch`), the lesion's bounding-box crop of the
+/// 8-bit grey image, and how the image reached 8-bit grey; or the file
+/// concerned and why not. What the network's input and fine-tuning start from.
+pub fn lesion(
     case: &Case,
     reading: &Reading,
-    cfg: PreprocessConfig,
     watch: &dyn Watch,
-) -> Result<(Vec<f32>, GreyMapping), (PathBuf, String)> {
+) -> Result<(Grey, GreyMapping), (PathBuf, String)> {
     let (img, mask) = load_pair(
         &case.image,
         &case.mask,
@@ -322,6 +290,18 @@ fn lesion_input(
     }
     let crop = lesion_crop(&grey, &mask.pixels, &case.mask.display().to_string())
         .map_err(|e| (case.mask.clone(), e.to_string()))?;
+    Ok((crop, mapping))
+}
+
+/// One case's network input: its [`lesion`] resized (shorter side),
+/// centre-cropped and normalised.
+fn lesion_input(
+    case: &Case,
+    reading: &Reading,
+    cfg: PreprocessConfig,
+    watch: &dyn Watch,
+) -> Result<(Vec<f32>, GreyMapping), (PathBuf, String)> {
+    let (crop, mapping) = lesion(case, reading, watch)?;
     let input = normalise(&crop.resize_shorter(cfg.resize).center_crop(cfg.crop));
     Ok((input, mapping))
 }
