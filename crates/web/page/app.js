@@ -337,9 +337,17 @@ function nomogramSvg(n, r) {
     svg.appendChild(el("text", { x: 8, y: y + 4, "font-size": 13, "font-weight": 600 }, label));
     const xs = ticks.map((t) => x(t.at));
     svg.appendChild(el("line", { x1: Math.min(...xs), x2: Math.max(...xs), y1: y, y2: y, stroke: "#616e7c" }));
-    for (const t of ticks) {
-      svg.appendChild(el("line", { x1: x(t.at), x2: x(t.at), y1: y, y2: y - 5, stroke: "#616e7c" }));
-      svg.appendChild(el("text", { x: x(t.at), y: y - 8, "font-size": 10, "text-anchor": "middle", fill: "#3e4c59" }, t.label));
+    // Every tick is marked; a label only where it clears the one before
+    // (about 5.5 px per character at this size), as rms thins crowded axes.
+    let lastX = -Infinity, lastHalf = 0;
+    for (const t of [...ticks].sort((a, b) => x(a.at) - x(b.at))) {
+      const tx = x(t.at), half = 2.75 * String(t.label).length;
+      svg.appendChild(el("line", { x1: tx, x2: tx, y1: y, y2: y - 5, stroke: "#616e7c" }));
+      if (tx - lastX >= lastHalf + half + 4) {
+        svg.appendChild(el("text", { x: tx, y: y - 8, "font-size": 10, "text-anchor": "middle", fill: "#3e4c59" }, t.label));
+        lastX = tx;
+        lastHalf = half;
+      }
     }
     if (marker !== undefined && Number.isFinite(marker)) {
       svg.appendChild(el("circle", { cx: x(marker), cy: y, r: 5, fill: "#d64545", stroke: "#fff" }));
