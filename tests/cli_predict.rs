@@ -10,17 +10,11 @@ mod predict_fixture;
 use std::path::Path;
 
 use predict_fixture::{
-    birads_code, clinical_by_id, copy_dir, dlrn, dlrn_ok, features_by_id, hand_p_dlrn, read_csv, s,
-    study, us_aln_code,
+    birads_code, clinical_by_id, copy_dir, dlrn, dlrn_ok, features_by_id, hand_p_dlrn, num,
+    read_csv, s, study, us_aln_code,
 };
 
 const TOL: f64 = 1e-12;
-
-fn num(row: &std::collections::BTreeMap<String, String>, col: &str) -> f64 {
-    row[col]
-        .parse()
-        .unwrap_or_else(|_| panic!("{col} = {:?} is not a number", row[col]))
-}
 
 /// Runs a command that must fail cleanly: exit status 2 (not a panic's 101), stderr returned.
 fn fails(args: &[&str]) -> String {

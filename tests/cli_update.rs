@@ -12,7 +12,7 @@ mod predict_fixture;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use predict_fixture::{clinical_by_id, dlrn_ok, read_csv, s, study};
+use predict_fixture::{clinical_by_id, dlrn_ok, num, read_csv, s, study};
 
 /// Predictions of a bundle on a cohort, by id: (p_dlrn, p_clinical, signature score).
 fn predictions(model: &Path, cohort: &Path, out: &Path) -> BTreeMap<String, (f64, f64, f64)> {
@@ -25,10 +25,6 @@ fn predictions(model: &Path, cohort: &Path, out: &Path) -> BTreeMap<String, (f64
         "--out",
         s(out),
     ]);
-    let num = |r: &BTreeMap<String, String>, c: &str| -> f64 {
-        r[c].parse()
-            .unwrap_or_else(|_| panic!("{c} = {:?} is not a number", r[c]))
-    };
     read_csv(out)
         .into_iter()
         .map(|r| {

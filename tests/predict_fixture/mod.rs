@@ -65,6 +65,13 @@ pub struct Study {
     pub bundle: Bundle,
 }
 
+/// A cell of a CSV row as a number; panics naming the column otherwise.
+pub fn num(row: &BTreeMap<String, String>, col: &str) -> f64 {
+    row[col]
+        .parse()
+        .unwrap_or_else(|_| panic!("{col} = {:?} is not a number", row[col]))
+}
+
 /// A CSV file as header + rows of cells by column name (no quoted commas expected
 /// except in the last column, which is split off whole).
 pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {

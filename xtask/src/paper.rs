@@ -13,7 +13,7 @@ use anyhow::{Context, ensure};
 use dlrn_report as report;
 use dlrn_study::assemble::{
     StudyContext, icc_section, run_provenance_section, separated_report,
-    separated_supplement_inputs, study_report, supplement_inputs,
+    separated_supplement_inputs, simulated_notice, study_report, supplement_inputs,
 };
 use dlrn_study::bundle::{Provenance as BundleProvenance, utc_date};
 use dlrn_study::fit::{Fit, FitInputs, Progress, fit_study};
@@ -329,15 +329,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let ctx = StudyContext {
         config_name,
         simulated: cfg.cohorts.simulated.then(|| {
-            format!(
-                "These cohorts are simulated (dlrn simulate, seed {}, scale {}, {}): no patient data. \
-                 The numbers show the method at work, not clinical performance.",
+            simulated_notice(
                 cfg.simulate.seed,
                 cfg.simulate.scale,
-                match &cfg.simulate.params {
-                    Some(p) => format!("parameters from {}", p.display()),
-                    None => "default parameters".to_string(),
-                }
+                cfg.simulate.params.as_deref(),
             )
         }),
         simulated_data: cfg.cohorts.simulated,

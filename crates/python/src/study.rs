@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use dlrn_deep::preprocess::PreprocessConfig;
 use dlrn_report as report;
-use dlrn_study::assemble::{StudyContext, study_report};
+use dlrn_study::assemble::{StudyContext, simulated_notice, study_report};
 use dlrn_study::bundle::{Provenance as BundleProvenance, utc_date};
 use dlrn_study::error::StudyError;
 use dlrn_study::fit::{BundleSettings, Fit, FitInputs, FitSettings, Progress, fit_study};
@@ -366,15 +366,10 @@ fn run(
     let ctx = StudyContext {
         config_name: &config_name,
         simulated: cfg.cohorts.simulated.then(|| {
-            format!(
-                "These cohorts are simulated (dlrn simulate, seed {}, scale {}, {}): no patient data. \
-                 The numbers show the method at work, not clinical performance.",
+            simulated_notice(
                 cfg.simulate.seed,
                 cfg.simulate.scale,
-                match &cfg.simulate.params {
-                    Some(p) => format!("parameters from {}", p.display()),
-                    None => "default parameters".to_string(),
-                }
+                cfg.simulate.params.as_deref(),
             )
         }),
         simulated_data: cfg.cohorts.simulated,

@@ -86,6 +86,19 @@ pub fn evaluation_report(parts: EvaluationReport) -> report::StudyReport {
     }
 }
 
+/// The report's notice for simulated cohorts: how they were made (`dlrn
+/// simulate`'s seed, scale and parameters) and that they hold no patient data.
+pub fn simulated_notice(seed: u64, scale: f64, params: Option<&std::path::Path>) -> String {
+    format!(
+        "These cohorts are simulated (dlrn simulate, seed {seed}, scale {scale}, {}): no patient data. \
+         The numbers show the method at work, not clinical performance.",
+        match params {
+            Some(p) => format!("parameters from {}", p.display()),
+            None => "default parameters".to_string(),
+        }
+    )
+}
+
 /// What the whole study's report says about its run beyond the results.
 #[derive(Debug, Clone)]
 pub struct StudyContext<'a> {
